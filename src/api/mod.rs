@@ -1,0 +1,3 @@
+//! HTTP handlers of the native dialect.
+
+pub mod v1;

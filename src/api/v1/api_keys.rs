@@ -1,0 +1,108 @@
+//! `/api-keys`: key management over HTTP, for `admin:*` keys.
+
+use axum::extract::{Path, State};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::app::AppState;
+use crate::domain::keys::{self, ApiKey, NewKey};
+use crate::http::auth::Admin;
+use crate::http::{ApiError, CommonErrors, Created, Data, Json, Scoped};
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateKey {
+    /// Scopes of the new key, e.g. `["read:catalog", "write:catalog"]` or `["admin:*"]`.
+    scopes: Vec<String>,
+    /// A `sk_test_` key (test mode) instead of `sk_live_`.
+    #[serde(default)]
+    test: bool,
+    /// Also create a signing secret (`sks_…`): requests must then be signed.
+    #[serde(default)]
+    signing: bool,
+    name: Option<String>,
+    expires_at: Option<DateTime<Utc>>,
+}
+
+/// A new key, with its secrets shown this once.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatedKeyBody {
+    #[serde(flatten)]
+    key: ApiKey,
+    /// The key itself. It is not stored and cannot be shown again.
+    #[schema(example = "sk_live_…")]
+    secret: String,
+    /// The signing secret, when requested. It cannot be shown again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    signing_secret: Option<String>,
+}
+
+/// List API keys
+///
+/// Keys of this site (never the keys themselves: a display prefix only).
+#[utoipa::path(
+    get,
+    path = "/api/v1/{siteId}/api-keys",
+    tag = "API keys",
+    params(("siteId" = String, Path)),
+    security(("bearerAuth" = ["admin:*"])),
+    responses((status = 200, description = "The keys", body = Data<Vec<ApiKey>>), CommonErrors)
+)]
+pub async fn list(
+    key: Scoped<Admin>,
+    State(state): State<AppState>,
+) -> Result<Data<Vec<ApiKey>>, ApiError> {
+    Ok(Data::new(keys::list(&state.pool, key.site_id()).await?))
+}
+
+/// Create an API key
+#[utoipa::path(
+    post,
+    path = "/api/v1/{siteId}/api-keys",
+    tag = "API keys",
+    params(("siteId" = String, Path)),
+    request_body(content = CreateKey, example = json!({"scopes": ["read:catalog"], "name": "storefront"})),
+    security(("bearerAuth" = ["admin:*"])),
+    responses((status = 201, description = "The key; `secret` is shown only here", body = Data<CreatedKeyBody>), CommonErrors)
+)]
+pub async fn create(
+    key: Scoped<Admin>,
+    State(state): State<AppState>,
+    Json(body): Json<CreateKey>,
+) -> Result<Created<CreatedKeyBody>, ApiError> {
+    let new = NewKey {
+        scopes: body.scopes,
+        test: body.test,
+        signing: body.signing,
+        name: body.name,
+        expires_at: body.expires_at,
+    };
+    let created = keys::create(&state.pool, &state.server_key, key.site_id(), new).await?;
+    Ok(Created(CreatedKeyBody {
+        key: created.key,
+        secret: created.plaintext,
+        signing_secret: created.signing_secret,
+    }))
+}
+
+/// Revoke an API key
+///
+/// Takes effect at once on this server (within 10 seconds on other replicas).
+#[utoipa::path(
+    delete,
+    path = "/api/v1/{siteId}/api-keys/{keyId}",
+    tag = "API keys",
+    params(("siteId" = String, Path), ("keyId" = String, Path)),
+    security(("bearerAuth" = ["admin:*"])),
+    responses((status = 200, description = "The revoked key", body = Data<ApiKey>), CommonErrors)
+)]
+pub async fn revoke(
+    key: Scoped<Admin>,
+    State(state): State<AppState>,
+    Path((_site, key_id)): Path<(String, String)>,
+) -> Result<Data<ApiKey>, ApiError> {
+    let revoked = keys::revoke(&state.pool, Some(key.site_id()), &key_id).await?;
+    state.auth_cache.forget(&revoked.id);
+    Ok(Data::new(revoked))
+}

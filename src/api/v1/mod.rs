@@ -1,0 +1,99 @@
+//! The native Shopvo v1 API: `/api/v1/{siteId}/…`.
+
+mod api_keys;
+mod brands;
+mod categories;
+mod products;
+mod site;
+mod variants;
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::app::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Shopvo API",
+        description = "The Shopvo v1 REST API of a self-hostable headless commerce server.\n\n\
+            Authenticate with `Authorization: Bearer sk_live_…` (or `sk_test_…`). Each operation lists the scope it \
+            needs; `admin:*` grants all. Keys created with a signing secret must also send \
+            `X-Shopvo-Signature: t=<unix>,sha256=<hex HMAC-SHA256(secret, \"<t>.<raw body>\")>`.\n\n\
+            Money is always an integer amount in minor units (cents). Lists take `page`/`limit` (offset) or \
+            `cursor` (keyset). Writes accept an `Idempotency-Key` header. Errors are \
+            `{\"success\": false, \"error\": \"…\", \"code\": \"…\"}`.",
+        license(name = "MIT", identifier = "MIT"),
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "Products", description = "Products, with variants, brands and categories"),
+        (name = "Variants", description = "Product variants: exactly one default per product"),
+        (name = "Categories", description = "The category tree"),
+        (name = "Brands"),
+        (name = "Site", description = "Site configuration"),
+        (name = "API keys", description = "Key management for admin keys"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearerAuth",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("sk_live_… / sk_test_…")
+                    .description(Some(
+                        "A secret API key; the scopes each operation needs are listed with it.",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(products::list, products::create))
+        .routes(routes!(
+            products::get,
+            products::update,
+            products::replace,
+            products::delete
+        ))
+        .routes(routes!(variants::list, variants::create))
+        .routes(routes!(
+            variants::update,
+            variants::replace,
+            variants::delete
+        ))
+        .routes(routes!(categories::list, categories::create))
+        .routes(routes!(
+            categories::get,
+            categories::update,
+            categories::replace,
+            categories::delete
+        ))
+        .routes(routes!(brands::list, brands::create))
+        .routes(routes!(
+            brands::get,
+            brands::update,
+            brands::replace,
+            brands::delete
+        ))
+        .routes(routes!(site::get))
+        .routes(routes!(api_keys::list, api_keys::create))
+        .routes(routes!(api_keys::revoke))
+}
+
+/// The OpenAPI document of the native API, as committed in `openapi/openapi.json`.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    router().split_for_parts().1
+}

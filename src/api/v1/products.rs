@@ -1,0 +1,329 @@
+//! `/products`: list (filters, search, pagination, fields, expand), get by id or slug, and writes.
+
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::app::AppState;
+use crate::domain::catalog::Product;
+use crate::domain::catalog::products::{
+    self, Expand, ProductFilter, ProductInput, ProductPatch, ProductStatus,
+};
+use crate::http::auth::{ReadCatalog, WriteCatalog};
+use crate::http::{
+    ApiError, CommonErrors, Created, Data, Deleted, Json, List, Pagination, Query, Scoped,
+};
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(rename_all = "camelCase")]
+pub struct ListQuery {
+    /// Page number for offset pagination (default 1). Ignored when `cursor` is given.
+    page: Option<i64>,
+    /// Results per page (1–100, default 20).
+    limit: Option<i64>,
+    /// The `cursor` of a previous response; empty to start a cursor walk.
+    cursor: Option<String>,
+    /// Comma-separated fields to return, e.g. `id,name,price,slug` (`id` is always included).
+    fields: Option<String>,
+    /// Related resources to load: `variants`, `brand`, `categories` (repeat the parameter).
+    #[serde(rename = "expand[]", default)]
+    #[param(rename = "expand[]")]
+    expand_list: Vec<String>,
+    /// Same as `expand[]`, comma-separated.
+    #[serde(default)]
+    expand: Option<String>,
+    /// Full-text search across name, SKU (prefix) and description.
+    search: Option<String>,
+    category_id: Option<String>,
+    brand_id: Option<String>,
+    /// ACTIVE (default), DRAFT or ARCHIVED.
+    #[param(inline)]
+    status: Option<ProductStatus>,
+    /// Only featured (`true`) or non-featured (`false`) products.
+    featured: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct GetQuery {
+    /// Comma-separated fields to return (`id` is always included).
+    fields: Option<String>,
+    /// `brand`, `categories` (variants are always included here).
+    #[serde(rename = "expand[]", default)]
+    #[param(rename = "expand[]")]
+    expand_list: Vec<String>,
+    #[serde(default)]
+    expand: Option<String>,
+}
+
+const FIELDS: &[&str] = &[
+    "id",
+    "number",
+    "name",
+    "slug",
+    "handle",
+    "description",
+    "status",
+    "price",
+    "compareAtPrice",
+    "brandId",
+    "categoryIds",
+    "featured",
+    "vendor",
+    "model",
+    "images",
+    "translations",
+    "createdAt",
+    "updatedAt",
+    "variants",
+    "brand",
+    "categories",
+];
+
+fn parse_expand(list: &[String], csv: Option<&str>) -> Result<Expand, ApiError> {
+    let mut expand = Expand::default();
+    let csv_items = csv.into_iter().flat_map(|s| s.split(','));
+    for item in list
+        .iter()
+        .map(String::as_str)
+        .chain(csv_items)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        match item {
+            "variants" => expand.variants = true,
+            "brand" => expand.brand = true,
+            "categories" => expand.categories = true,
+            other => {
+                return Err(ApiError::field(
+                    "expand[]",
+                    format!("unknown expansion `{other}`: use variants, brand or categories"),
+                ));
+            }
+        }
+    }
+    Ok(expand)
+}
+
+/// The requested sparse fieldset; `None` means every field.
+fn parse_fields(fields: Option<&str>) -> Result<Option<Vec<String>>, ApiError> {
+    let Some(fields) = fields.filter(|f| !f.trim().is_empty()) else {
+        return Ok(None);
+    };
+    let mut selected = vec!["id".to_string()];
+    for field in fields.split(',').map(str::trim).filter(|f| !f.is_empty()) {
+        if !FIELDS.contains(&field) {
+            return Err(ApiError::field(
+                "fields",
+                format!("unknown field `{field}`"),
+            ));
+        }
+        selected.push(field.to_string());
+    }
+    Ok(Some(selected))
+}
+
+/// Serialises a product keeping only the selected fields (expanded relations are kept when loaded).
+fn project(product: &Product, fields: Option<&[String]>, expand: Expand) -> Value {
+    let value = serde_json::to_value(product).unwrap_or(Value::Null);
+    let (Some(fields), Value::Object(map)) = (fields, &value) else {
+        return value;
+    };
+    let expanded = |k: &str| match k {
+        "variants" => expand.variants,
+        "brand" => expand.brand,
+        "categories" => expand.categories,
+        _ => false,
+    };
+    Value::Object(
+        map.iter()
+            .filter(|(k, _)| fields.iter().any(|f| f == *k) || expanded(k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+    )
+}
+
+/// List products
+///
+/// Active products by default, in creation order. Offset pagination with `page`, or keyset pagination with
+/// `cursor` (stable while products are added).
+#[utoipa::path(
+    get,
+    path = "/api/v1/{siteId}/products",
+    tag = "Products",
+    params(("siteId" = String, Path, description = "Site id"), ListQuery),
+    security(("bearerAuth" = ["read:catalog"])),
+    responses(
+        (status = 200, description = "A page of products", body = List<Product>,
+         example = json!({"success": true, "items": [{"id": "prd_01JD2W3M4N5P6Q7R8S9T0V1W2X", "name": "Classic White T-Shirt",
+            "slug": "classic-white-t-shirt", "price": 2999, "compareAtPrice": 3999}],
+            "pagination": {"page": 1, "limit": 20, "total": 1, "totalPages": 1}})),
+        CommonErrors,
+    )
+)]
+pub async fn list(
+    key: Scoped<ReadCatalog>,
+    State(state): State<AppState>,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, ApiError> {
+    let page = Pagination {
+        page: q.page,
+        limit: q.limit,
+        cursor: q.cursor,
+    }
+    .request("prd")?;
+    let expand = parse_expand(&q.expand_list, q.expand.as_deref())?;
+    let fields = parse_fields(q.fields.as_deref())?;
+    if let Some(search) = &q.search {
+        if search.chars().count() > 200 {
+            return Err(ApiError::field("search", "must be at most 200 characters"));
+        }
+    }
+    let filter = ProductFilter {
+        status: q.status,
+        search: q.search,
+        category_id: q.category_id,
+        brand_id: q.brand_id,
+        featured: q.featured,
+    };
+    let mut conn = state.pool.acquire().await?;
+    let page = products::list(&mut conn, key.site_id(), &filter, &page, expand).await?;
+    let page = page.map(|p| project(&p, fields.as_deref(), expand));
+    Ok(List::from(page).into_response())
+}
+
+/// Get a product
+///
+/// By id or slug, with all its variants (the default first).
+#[utoipa::path(
+    get,
+    path = "/api/v1/{siteId}/products/{productId}",
+    tag = "Products",
+    params(
+        ("siteId" = String, Path, description = "Site id"),
+        ("productId" = String, Path, description = "Product id or slug"),
+        GetQuery,
+    ),
+    security(("bearerAuth" = ["read:catalog"])),
+    responses((status = 200, description = "The product", body = Data<Product>), CommonErrors)
+)]
+pub async fn get(
+    key: Scoped<ReadCatalog>,
+    State(state): State<AppState>,
+    Path((_site, id)): Path<(String, String)>,
+    Query(q): Query<GetQuery>,
+) -> Result<Response, ApiError> {
+    let expand = parse_expand(&q.expand_list, q.expand.as_deref())?;
+    let fields = parse_fields(q.fields.as_deref())?;
+    let mut conn = state.pool.acquire().await?;
+    let product = products::get(&mut conn, key.site_id(), &id, expand).await?;
+    let expand = Expand {
+        variants: true,
+        ..expand
+    };
+    Ok(Data::new(project(&product, fields.as_deref(), expand)).into_response())
+}
+
+/// Create a product
+///
+/// With its variants inline; without any, a default variant is created. The slug is derived from the name
+/// when omitted.
+#[utoipa::path(
+    post,
+    path = "/api/v1/{siteId}/products",
+    tag = "Products",
+    params(("siteId" = String, Path, description = "Site id")),
+    request_body(content = ProductInput, example = json!({"name": "Classic White T-Shirt", "price": 2999,
+        "variants": [{"name": "Small", "sku": "TS-WHT-S", "inventoryCount": 42, "options": {"Size": "Small"}}]})),
+    security(("bearerAuth" = ["write:catalog"])),
+    responses(
+        (status = 201, description = "The new product", body = Data<Product>),
+        (status = 409, description = "Slug, handle or SKU already in use", body = crate::http::ErrorBody),
+        CommonErrors,
+    )
+)]
+pub async fn create(
+    key: Scoped<WriteCatalog>,
+    State(state): State<AppState>,
+    Json(input): Json<ProductInput>,
+) -> Result<Created<Product>, ApiError> {
+    let mut tx = state.pool.begin().await?;
+    let product = products::create(&mut tx, key.site_id(), input).await?;
+    tx.commit().await?;
+    Ok(Created(product))
+}
+
+/// Update a product
+///
+/// Only the fields sent change; `null` clears a nullable field. `categoryIds` replaces the whole list.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/{siteId}/products/{productId}",
+    tag = "Products",
+    params(("siteId" = String, Path), ("productId" = String, Path, description = "Product id or slug")),
+    request_body(content = ProductPatch, example = json!({"price": 2499, "featured": true})),
+    security(("bearerAuth" = ["write:catalog"])),
+    responses(
+        (status = 200, description = "The updated product", body = Data<Product>),
+        (status = 409, description = "Slug or handle already in use", body = crate::http::ErrorBody),
+        CommonErrors,
+    )
+)]
+pub async fn update(
+    key: Scoped<WriteCatalog>,
+    State(state): State<AppState>,
+    Path((_site, id)): Path<(String, String)>,
+    Json(patch): Json<ProductPatch>,
+) -> Result<Data<Product>, ApiError> {
+    let mut tx = state.pool.begin().await?;
+    let product = products::update(&mut tx, key.site_id(), &id, patch).await?;
+    tx.commit().await?;
+    Ok(Data::new(product))
+}
+
+/// Replace a product
+///
+/// Every field is set from the body; omitted optional fields return to their defaults. Variants are not
+/// part of a replace: use the variant routes.
+#[utoipa::path(
+    put,
+    path = "/api/v1/{siteId}/products/{productId}",
+    tag = "Products",
+    params(("siteId" = String, Path), ("productId" = String, Path, description = "Product id or slug")),
+    request_body(content = ProductInput, example = json!({"name": "Classic White T-Shirt", "price": 2999})),
+    security(("bearerAuth" = ["write:catalog"])),
+    responses((status = 200, description = "The replaced product", body = Data<Product>), CommonErrors)
+)]
+pub async fn replace(
+    key: Scoped<WriteCatalog>,
+    State(state): State<AppState>,
+    Path((_site, id)): Path<(String, String)>,
+    Json(input): Json<ProductInput>,
+) -> Result<Data<Product>, ApiError> {
+    let mut tx = state.pool.begin().await?;
+    let product = products::replace(&mut tx, key.site_id(), &id, input).await?;
+    tx.commit().await?;
+    Ok(Data::new(product))
+}
+
+/// Delete a product
+///
+/// With its variants.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/{siteId}/products/{productId}",
+    tag = "Products",
+    params(("siteId" = String, Path), ("productId" = String, Path, description = "Product id or slug")),
+    security(("bearerAuth" = ["write:catalog"])),
+    responses((status = 200, description = "Deleted", body = Deleted, example = json!({"success": true, "deleted": true})), CommonErrors)
+)]
+pub async fn delete(
+    key: Scoped<WriteCatalog>,
+    State(state): State<AppState>,
+    Path((_site, id)): Path<(String, String)>,
+) -> Result<Deleted, ApiError> {
+    products::delete(&state.pool, key.site_id(), &id).await?;
+    Ok(Deleted::new())
+}

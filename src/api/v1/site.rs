@@ -1,0 +1,29 @@
+//! `/site`: the site's configuration.
+
+use axum::extract::State;
+
+use crate::app::AppState;
+use crate::domain::sites::{self, Site};
+use crate::http::auth::ReadContent;
+use crate::http::{ApiError, CommonErrors, Data, Scoped};
+
+/// Get the site
+///
+/// Name, locale, currency, verified domains and theme design tokens.
+#[utoipa::path(
+    get,
+    path = "/api/v1/{siteId}/site",
+    tag = "Site",
+    params(("siteId" = String, Path)),
+    security(("bearerAuth" = ["read:content"])),
+    responses((status = 200, description = "The site", body = Data<Site>,
+        example = json!({"success": true, "data": {"id": "site_abc", "name": "My Store", "locale": "en", "currency": "EUR",
+            "primaryDomain": "mystore.eu", "theme": {"--color-primary": "#6366f1"}}})),
+        CommonErrors)
+)]
+pub async fn get(
+    key: Scoped<ReadContent>,
+    State(state): State<AppState>,
+) -> Result<Data<Site>, ApiError> {
+    Ok(Data::new(sites::get(&state.pool, key.site_id()).await?))
+}

@@ -1,0 +1,174 @@
+//! Router assembly: native API, docs, health, and the layers every request passes.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::middleware;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use sqlx::PgPool;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::config::Config;
+use crate::crypto::ServerKey;
+use crate::http::auth::AuthCache;
+use crate::http::rate_limit::RateLimiter;
+use crate::http::{self as plumbing, ApiError};
+
+/// Everything a handler may need: one context, passed with `State`.
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: PgPool,
+    pub config: Arc<Config>,
+    pub server_key: Arc<ServerKey>,
+    pub auth_cache: Arc<AuthCache>,
+    pub limiter: Arc<RateLimiter>,
+}
+
+impl AppState {
+    pub fn new(pool: PgPool, config: Config, server_key: ServerKey) -> Self {
+        AppState {
+            pool,
+            config: Arc::new(config),
+            server_key: Arc::new(server_key),
+            auth_cache: Arc::default(),
+            limiter: Arc::default(),
+        }
+    }
+}
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+pub fn router(state: AppState) -> Router {
+    let (api, openapi) = crate::api::v1::router().split_for_parts();
+    let api = api
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            plumbing::idempotency::idempotent,
+        ))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            plumbing::rate_limit::limit,
+        ))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            plumbing::auth::authenticate,
+        ));
+
+    let body_limit = state.config.body_limit;
+    let cors = cors_layer(&state.config);
+    Router::new()
+        .merge(api)
+        .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi).config(
+            utoipa_swagger_ui::Config::default().validator_url("none").try_it_out_enabled(true),
+        ))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .fallback(plumbing::error::fallback)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(middleware::from_fn(move |req, next| reject_large_bodies(body_limit, req, next)))
+        .layer(cors)
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(
+            TraceLayer::new_for_http()
+                // One span per request with its id; headers (and so keys) are never recorded.
+                .make_span_with(|req: &Request| {
+                    let request_id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
+                    tracing::info_span!("request", id = %request_id, method = %req.method(), path = %req.uri().path())
+                })
+                .on_request(())
+                .on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// Refuses a body whose declared length is over the limit before reading any of it.
+async fn reject_large_bodies(
+    limit: usize,
+    req: Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > limit as u64) {
+        return ApiError::payload_too_large(limit).into_response();
+    }
+    next.run(req).await
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "METHOD_NOT_ALLOWED",
+        "This method is not allowed on this path",
+    )
+}
+
+fn cors_layer(config: &Config) -> CorsLayer {
+    let origins = &config.cors_origins;
+    let allow_origin = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()))
+    };
+    CorsLayer::new()
+        .allow_origin(allow_origin)
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            HeaderName::from_static("x-shopvo-signature"),
+            HeaderName::from_static("idempotency-key"),
+        ])
+        .expose_headers([
+            REQUEST_ID,
+            HeaderName::from_static("x-ratelimit-limit"),
+            HeaderName::from_static("x-ratelimit-remaining"),
+            HeaderName::from_static("x-ratelimit-reset"),
+            header::RETRY_AFTER,
+        ])
+        .max_age(Duration::from_secs(600))
+}
+
+/// The process is up.
+async fn healthz() -> impl IntoResponse {
+    axum::Json(serde_json::json!({"status": "ok"}))
+}
+
+/// The database answers.
+async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> impl IntoResponse {
+    let ok = tokio::time::timeout(
+        Duration::from_secs(2),
+        sqlx::query("select 1").execute(&state.pool),
+    )
+    .await
+    .is_ok_and(|r| r.is_ok());
+    if ok {
+        (
+            StatusCode::OK,
+            axum::Json(serde_json::json!({"status": "ready"})),
+        )
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(serde_json::json!({"status": "database unavailable"})),
+        )
+    }
+}

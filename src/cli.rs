@@ -1,0 +1,312 @@
+//! The `shopvo` command line: serve, migrate, sites, keys, demo data, the OpenAPI document.
+//! Machine-readable output goes to stdout; logs go to stderr.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use sqlx::PgPool;
+
+use crate::app::{self, AppState};
+use crate::config::{Config, DbArgs, ServeArgs};
+use crate::crypto::ServerKey;
+use crate::db::{self, Database};
+use crate::domain::{keys, sites};
+
+#[derive(Parser)]
+#[command(
+    name = "shopvo",
+    version,
+    about = "Self-hostable headless commerce API server"
+)]
+struct Cli {
+    #[command(flatten)]
+    db: DbArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server (migrating the database first).
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage sites.
+    #[command(subcommand)]
+    Site(SiteCommand),
+    /// Manage API keys.
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Create (once) a demo site with a small catalog, and print a new admin key for it.
+    Demo {
+        /// The server's URL, for the printed links.
+        #[arg(
+            long,
+            env = "SHOPVO_PUBLIC_URL",
+            default_value = "http://127.0.0.1:8080"
+        )]
+        url: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the OpenAPI document.
+    Openapi,
+}
+
+#[derive(Subcommand)]
+enum SiteCommand {
+    /// Create a site and print its id.
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "EUR")]
+        currency: String,
+        #[arg(long, default_value = "en")]
+        locale: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeyCommand {
+    /// Create a key and print it (shown once).
+    Create {
+        #[arg(long)]
+        site: String,
+        /// Comma-separated scopes, e.g. `read:catalog,write:catalog` or `admin:*`.
+        #[arg(long, value_delimiter = ',')]
+        scopes: Vec<String>,
+        /// A test-mode key (`sk_test_…`).
+        #[arg(long)]
+        test: bool,
+        /// Also create a signing secret (`sks_…`); requests must then be signed.
+        #[arg(long)]
+        signing: bool,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List a site's keys.
+    List {
+        #[arg(long)]
+        site: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a key.
+    Revoke { key_id: String },
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if std::env::var("SHOPVO_LOG_FORMAT").is_ok_and(|f| f == "json") {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+/// Opens the database (starting the private cluster when needed) and migrates it.
+async fn open(db_args: &DbArgs, max_connections: u32) -> anyhow::Result<(Database, PgPool)> {
+    let database = Database::open(db_args.database_url.as_deref(), &db_args.data_dir).await?;
+    let pool = database.pool(max_connections).await?;
+    db::migrate(&pool).await?;
+    Ok((database, pool))
+}
+
+fn print_json(value: serde_json::Value) {
+    println!("{value}");
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Command::Openapi = cli.command {
+        println!("{}", crate::api::v1::openapi().to_pretty_json()?);
+        return Ok(());
+    }
+    let server_key = ServerKey::from_secret(&cli.db.server_secret()?);
+    let max_connections = match &cli.command {
+        Command::Serve(args) => args.db_max_connections,
+        _ => 2,
+    };
+    let (database, pool) = open(&cli.db, max_connections).await?;
+    let result = match cli.command {
+        Command::Serve(args) => serve(args, pool.clone(), server_key).await,
+        Command::Migrate => {
+            eprintln!("migrations applied");
+            Ok(())
+        }
+        Command::Site(SiteCommand::Create {
+            name,
+            currency,
+            locale,
+            json,
+        }) => {
+            let site = sites::create(
+                &pool,
+                sites::NewSite {
+                    name,
+                    currency: currency.to_uppercase(),
+                    locale,
+                },
+            )
+            .await?;
+            if json {
+                print_json(
+                    serde_json::json!({"id": site.id, "name": site.name, "currency": site.currency, "locale": site.locale}),
+                );
+            } else {
+                println!("{}", site.id);
+            }
+            Ok(())
+        }
+        Command::Key(KeyCommand::Create {
+            site,
+            scopes,
+            test,
+            signing,
+            name,
+            json,
+        }) => {
+            let scopes = scopes
+                .into_iter()
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect();
+            let new = keys::NewKey {
+                scopes,
+                test,
+                signing,
+                name,
+                expires_at: None,
+            };
+            let created = keys::create(&pool, &server_key, &site, new).await?;
+            if json {
+                let mut out = serde_json::json!({"id": created.key.id, "key": created.plaintext, "scopes": created.key.scopes});
+                if let Some(secret) = &created.signing_secret {
+                    out["signingSecret"] = secret.clone().into();
+                }
+                print_json(out);
+            } else {
+                println!("{}", created.plaintext);
+                if let Some(secret) = &created.signing_secret {
+                    println!("{secret}");
+                }
+                eprintln!("key id {} — the key is shown only once", created.key.id);
+            }
+            Ok(())
+        }
+        Command::Key(KeyCommand::List { site, json }) => {
+            let list = keys::list(&pool, &site).await?;
+            if json {
+                print_json(serde_json::json!({ "keys": list }));
+            } else {
+                for k in list {
+                    let state = if k.revoked_at.is_some() {
+                        "revoked"
+                    } else {
+                        "active"
+                    };
+                    println!(
+                        "{}\t{}\t{}\t{}\t{}",
+                        k.id,
+                        k.display_prefix,
+                        state,
+                        k.mode,
+                        k.scopes.join(",")
+                    );
+                }
+            }
+            Ok(())
+        }
+        Command::Key(KeyCommand::Revoke { key_id }) => {
+            let key = keys::revoke(&pool, None, &key_id).await?;
+            eprintln!("revoked {}", key.id);
+            Ok(())
+        }
+        Command::Demo { url, json } => crate::demo::run(&pool, &server_key, &url, json).await,
+        Command::Openapi => unreachable!("handled above"),
+    };
+    pool.close().await;
+    drop(database);
+    result.map_err(Into::into)
+}
+
+async fn serve(args: ServeArgs, pool: PgPool, server_key: ServerKey) -> anyhow::Result<()> {
+    let config = Config::from_serve_args(&args);
+    let state = AppState::new(pool.clone(), config, server_key);
+    let listener = tokio::net::TcpListener::bind(args.bind).await?;
+    let public = args.public_url.clone().unwrap_or_else(|| {
+        format!(
+            "http://{}",
+            listener
+                .local_addr()
+                .map(|a| a.to_string())
+                .unwrap_or_default()
+        )
+    });
+    tracing::info!("listening on {public} (docs at {public}/docs)");
+
+    let prune_pool = pool.clone();
+    let pruner = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
+        loop {
+            tick.tick().await;
+            if let Err(e) = crate::domain::idempotency::prune(&prune_pool).await {
+                tracing::warn!(error = %e, "pruning idempotency records failed");
+            }
+        }
+    });
+    axum::serve(
+        listener,
+        app::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
+    pruner.abort();
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(_) => {
+            let _ = ctrl_c.await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term.recv() => {},
+    }
+}

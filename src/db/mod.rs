@@ -1,0 +1,87 @@
+//! Connecting to PostgreSQL (a configured URL or the private cluster) and applying migrations.
+
+pub mod embedded;
+
+use std::path::Path;
+use std::str::FromStr;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{ConnectOptions, Connection, PgPool};
+
+use embedded::{EmbeddedOptions, EmbeddedPostgres};
+
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// A database to use: the options to connect, and the private cluster to keep alive while in use.
+pub struct Database {
+    pub options: PgConnectOptions,
+    pub cluster: Option<EmbeddedPostgres>,
+}
+
+impl Database {
+    /// `DATABASE_URL` when given, otherwise the private cluster in `data_dir` (database `shopvo`).
+    pub async fn open(url: Option<&str>, data_dir: &Path) -> anyhow::Result<Self> {
+        if let Some(url) = url {
+            let options = PgConnectOptions::from_str(url)?;
+            return Ok(Self {
+                options: quiet(options),
+                cluster: None,
+            });
+        }
+        let options = EmbeddedOptions {
+            data_dir: data_dir.to_path_buf(),
+            ephemeral: false,
+        };
+        let cluster =
+            tokio::task::spawn_blocking(move || EmbeddedPostgres::start(&options)).await??;
+        let admin = socket_options(cluster.socket_dir(), "postgres");
+        create_database_if_missing(&admin, "shopvo").await?;
+        let options = socket_options(cluster.socket_dir(), "shopvo");
+        Ok(Self {
+            options,
+            cluster: Some(cluster),
+        })
+    }
+
+    pub async fn pool(&self, max_connections: u32) -> sqlx::Result<PgPool> {
+        PgPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(std::time::Duration::from_secs(10))
+            .connect_with(self.options.clone())
+            .await
+    }
+}
+
+/// Connect options for a database on a Unix-socket cluster as the `postgres` superuser.
+pub fn socket_options(socket_dir: &Path, database: &str) -> PgConnectOptions {
+    quiet(
+        PgConnectOptions::new()
+            .socket(socket_dir)
+            .username("postgres")
+            .database(database),
+    )
+}
+
+fn quiet(options: PgConnectOptions) -> PgConnectOptions {
+    options.disable_statement_logging()
+}
+
+pub async fn create_database_if_missing(admin: &PgConnectOptions, name: &str) -> sqlx::Result<()> {
+    let mut conn = sqlx::PgConnection::connect_with(admin).await?;
+    let exists: bool =
+        sqlx::query_scalar("select exists (select 1 from pg_database where datname = $1)")
+            .bind(name)
+            .fetch_one(&mut conn)
+            .await?;
+    if !exists {
+        // The name is ours, not a client's: quoting it is enough.
+        sqlx::query(sqlx::AssertSqlSafe(format!("create database \"{name}\"")))
+            .execute(&mut conn)
+            .await?;
+    }
+    conn.close().await
+}
+
+pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
+    MIGRATOR.run(pool).await
+}

@@ -1,0 +1,542 @@
+//! Variants: every product has at least one and exactly one default.
+//!
+//! Every write locks the parent product row first (`for update`), so concurrent writes to one product's
+//! variants run one after another and the default-variant rules hold without retries.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sqlx::{FromRow, PgConnection, PgExecutor};
+
+use super::InventoryStatus;
+use crate::domain::error::{Error, Result, Validator, on_unique};
+use crate::domain::patch;
+use crate::ids;
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Variant {
+    #[schema(example = "var_01JD2W3M4N5P6Q7R8S9T0V1W2X")]
+    pub id: String,
+    pub product_id: String,
+    /// Numeric id for dialects that expect integers (shared number space with products).
+    pub number: i64,
+    #[schema(example = "Small / White")]
+    pub name: String,
+    #[schema(example = "TS-WHT-S")]
+    pub sku: Option<String>,
+    /// Price in minor units; `null` means the product's price applies.
+    pub price: Option<i64>,
+    pub compare_at_price: Option<i64>,
+    /// Option values in their defined order, e.g. `{"Size": "Small", "Color": "White"}`.
+    #[schema(value_type = Object, example = json!({"Size": "Small", "Color": "White"}))]
+    pub options: Map<String, Value>,
+    pub is_default: bool,
+    pub position: i32,
+    pub inventory_count: i32,
+    pub inventory_status: InventoryStatus,
+    pub low_stock_threshold: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A variant as stored; also read from `json_agg` when variants are loaded with their products.
+#[derive(Debug, Clone, Deserialize, FromRow)]
+pub(crate) struct VariantRow {
+    pub id: String,
+    pub product_id: String,
+    pub number: i64,
+    pub name: String,
+    pub sku: Option<String>,
+    pub price: Option<i64>,
+    pub compare_at_price: Option<i64>,
+    #[sqlx(json)]
+    pub options: Vec<OptionValue>,
+    pub is_default: bool,
+    pub position: i32,
+    pub low_stock_threshold: i32,
+    pub inventory_count: i32,
+    pub inventory_status: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct OptionValue {
+    name: String,
+    value: String,
+}
+
+impl From<VariantRow> for Variant {
+    fn from(r: VariantRow) -> Self {
+        let inventory_status = r
+            .inventory_status
+            .as_deref()
+            .and_then(InventoryStatus::parse)
+            .unwrap_or_else(|| InventoryStatus::derive(r.inventory_count, r.low_stock_threshold));
+        Variant {
+            id: r.id,
+            product_id: r.product_id,
+            number: r.number,
+            name: r.name,
+            sku: r.sku,
+            price: r.price,
+            compare_at_price: r.compare_at_price,
+            options: r
+                .options
+                .into_iter()
+                .map(|o| (o.name, Value::String(o.value)))
+                .collect(),
+            is_default: r.is_default,
+            position: r.position,
+            inventory_count: r.inventory_count,
+            inventory_status,
+            low_stock_threshold: r.low_stock_threshold,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+/// Creating a variant (also inline with a product), or replacing one with PUT.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VariantInput {
+    /// Derived from the option values (`Large / Black`) when omitted.
+    #[schema(example = "Large / Black")]
+    pub name: Option<String>,
+    #[schema(example = "TS-BLK-L")]
+    pub sku: Option<String>,
+    /// Minor units; omit to inherit the product's price.
+    pub price: Option<i64>,
+    pub compare_at_price: Option<i64>,
+    #[schema(example = 10)]
+    pub inventory_count: Option<i32>,
+    /// Overrides the status derived from `inventoryCount`.
+    pub inventory_status: Option<InventoryStatus>,
+    #[schema(value_type = Option<Object>, example = json!({"Size": "Large", "Color": "Black"}))]
+    pub options: Option<Map<String, Value>>,
+    pub is_default: Option<bool>,
+    pub low_stock_threshold: Option<i32>,
+    pub position: Option<i32>,
+}
+
+/// A partial update: absent fields stay, `null` clears nullable ones.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VariantPatch {
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "patch::nullable")]
+    #[schema(value_type = Option<String>)]
+    pub sku: Option<Option<String>>,
+    #[serde(default, deserialize_with = "patch::nullable")]
+    #[schema(value_type = Option<i64>)]
+    pub price: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "patch::nullable")]
+    #[schema(value_type = Option<i64>)]
+    pub compare_at_price: Option<Option<i64>>,
+    pub inventory_count: Option<i32>,
+    /// `null` returns to the derived status.
+    #[serde(default, deserialize_with = "patch::nullable")]
+    #[schema(value_type = Option<InventoryStatus>)]
+    pub inventory_status: Option<Option<InventoryStatus>>,
+    #[schema(value_type = Option<Object>)]
+    pub options: Option<Map<String, Value>>,
+    pub is_default: Option<bool>,
+    pub low_stock_threshold: Option<i32>,
+    pub position: Option<i32>,
+}
+
+const UNIQUE_SKU: &str = "variants_sku";
+pub(crate) const COLUMNS: &str = "id, product_id, number, name, sku, price, compare_at_price, options, is_default, \
+    position, low_stock_threshold, inventory_count, inventory_status, created_at, updated_at";
+
+/// The fields of a variant after defaults are applied, ready to validate and store.
+struct Fields {
+    name: String,
+    sku: Option<String>,
+    price: Option<i64>,
+    compare_at_price: Option<i64>,
+    inventory_count: i32,
+    inventory_status: Option<InventoryStatus>,
+    options: Vec<OptionValue>,
+    low_stock_threshold: i32,
+    position: i32,
+}
+
+fn options_from_map(v: &mut Validator, field: &str, map: Map<String, Value>) -> Vec<OptionValue> {
+    v.check(map.len() <= 50, field, "at most 50 options");
+    map.into_iter()
+        .filter_map(|(name, value)| match value {
+            Value::String(value) => {
+                v.text(format!("{field}.{name}"), &value, 1, 255);
+                v.text(field, &name, 1, 255);
+                Some(OptionValue { name, value })
+            }
+            Value::Number(n) => Some(OptionValue {
+                name,
+                value: n.to_string(),
+            }),
+            _ => {
+                v.error(format!("{field}.{name}"), "must be a string");
+                None
+            }
+        })
+        .collect()
+}
+
+fn validate(v: &mut Validator, prefix: &str, f: &Fields) {
+    let at = |name: &str| {
+        if prefix.is_empty() {
+            name.to_string()
+        } else {
+            format!("{prefix}.{name}")
+        }
+    };
+    v.text(at("name"), &f.name, 1, 255);
+    if let Some(sku) = &f.sku {
+        v.text(at("sku"), sku, 1, 100);
+        v.check(
+            !sku.chars().any(char::is_control),
+            at("sku"),
+            "must not contain control characters",
+        );
+    }
+    if let Some(price) = f.price {
+        v.money(at("price"), price);
+    }
+    if let Some(price) = f.compare_at_price {
+        v.money(at("compareAtPrice"), price);
+    }
+    v.check(
+        f.inventory_count >= 0,
+        at("inventoryCount"),
+        "must not be negative",
+    );
+    v.check(
+        f.low_stock_threshold >= 0,
+        at("lowStockThreshold"),
+        "must not be negative",
+    );
+    v.check(f.position >= 0, at("position"), "must not be negative");
+}
+
+fn default_name(options: &[OptionValue]) -> String {
+    if options.is_empty() {
+        "Default".to_string()
+    } else {
+        options
+            .iter()
+            .map(|o| o.value.as_str())
+            .collect::<Vec<_>>()
+            .join(" / ")
+    }
+}
+
+/// Validates an input; `prefix` is the field path of the variant in the request (e.g. `variants[0]`).
+fn fields_from_input(v: &mut Validator, prefix: &str, input: VariantInput) -> Fields {
+    let opt_field = if prefix.is_empty() {
+        "options".to_string()
+    } else {
+        format!("{prefix}.options")
+    };
+    let options = options_from_map(v, &opt_field, input.options.unwrap_or_default());
+    let f = Fields {
+        name: input
+            .name
+            .map(|n| n.trim().to_string())
+            .unwrap_or_else(|| default_name(&options)),
+        sku: input.sku.map(|s| s.trim().to_string()),
+        price: input.price,
+        compare_at_price: input.compare_at_price,
+        inventory_count: input.inventory_count.unwrap_or(0),
+        inventory_status: input.inventory_status,
+        options,
+        low_stock_threshold: input.low_stock_threshold.unwrap_or(5),
+        position: input.position.unwrap_or(0),
+    };
+    validate(v, prefix, &f);
+    f
+}
+
+/// Locks the product row for the rest of the transaction; `NotFound` when the site has no such product.
+pub(crate) async fn lock_product(
+    conn: &mut PgConnection,
+    site_id: &str,
+    product_id_or_slug: &str,
+) -> Result<String> {
+    sqlx::query_scalar(
+        "select id from products where site_id = $1 and (id = $2 or slug = $2) for update",
+    )
+    .bind(site_id)
+    .bind(product_id_or_slug)
+    .fetch_optional(conn)
+    .await?
+    .ok_or(Error::NotFound("product"))
+}
+
+pub async fn list(
+    db: impl PgExecutor<'_>,
+    site_id: &str,
+    product_id_or_slug: &str,
+) -> Result<Vec<Variant>> {
+    let rows = sqlx::query_as::<_, VariantRow>(sqlx::AssertSqlSafe(format!(
+        "select {COLUMNS} from variants v where site_id = $1 and product_id = \
+         (select id from products where site_id = $1 and (id = $2 or slug = $2)) \
+         order by is_default desc, position, created_at, id"
+    )))
+    .bind(site_id)
+    .bind(product_id_or_slug)
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(Variant::from).collect())
+}
+
+async fn get_row(
+    conn: &mut PgConnection,
+    site_id: &str,
+    product_id: &str,
+    id: &str,
+) -> Result<VariantRow> {
+    sqlx::query_as::<_, VariantRow>(sqlx::AssertSqlSafe(format!(
+        "select {COLUMNS} from variants where site_id = $1 and product_id = $2 and id = $3"
+    )))
+    .bind(site_id)
+    .bind(product_id)
+    .bind(id)
+    .fetch_optional(conn)
+    .await?
+    .ok_or(Error::NotFound("variant"))
+}
+
+/// Creates variants of a product whose row the caller has locked. The first one marked default (or the
+/// first one, when the product has no default yet) becomes the default.
+pub(crate) async fn insert_many(
+    conn: &mut PgConnection,
+    site_id: &str,
+    product_id: &str,
+    inputs: Vec<VariantInput>,
+    field_prefix: &str,
+) -> Result<Vec<Variant>> {
+    let mut v = Validator::new();
+    let mut wants_default = Vec::new();
+    let mut all = Vec::new();
+    for (i, input) in inputs.into_iter().enumerate() {
+        let prefix = if field_prefix.is_empty() {
+            String::new()
+        } else {
+            format!("{field_prefix}[{i}]")
+        };
+        wants_default.push(input.is_default == Some(true));
+        all.push(fields_from_input(&mut v, &prefix, input));
+    }
+    v.finish()?;
+
+    let has_default: bool =
+        sqlx::query_scalar("select exists (select 1 from variants where site_id = $1 and product_id = $2 and is_default)")
+            .bind(site_id)
+            .bind(product_id)
+            .fetch_one(&mut *conn)
+            .await?;
+    let default_index =
+        wants_default
+            .iter()
+            .position(|d| *d)
+            .or(if has_default { None } else { Some(0) });
+    if default_index.is_some() && has_default {
+        demote_default(conn, site_id, product_id).await?;
+    }
+
+    let mut created = Vec::with_capacity(all.len());
+    for (i, f) in all.into_iter().enumerate() {
+        let row = sqlx::query_as::<_, VariantRow>(sqlx::AssertSqlSafe(format!(
+            "insert into variants (site_id, id, product_id, name, sku, price, compare_at_price, options, is_default, \
+             position, low_stock_threshold, inventory_count, inventory_status) \
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) returning {COLUMNS}"
+        )))
+        .bind(site_id)
+        .bind(ids::new_id("var"))
+        .bind(product_id)
+        .bind(&f.name)
+        .bind(&f.sku)
+        .bind(f.price)
+        .bind(f.compare_at_price)
+        .bind(sqlx::types::Json(&f.options))
+        .bind(default_index == Some(i))
+        .bind(f.position)
+        .bind(f.low_stock_threshold)
+        .bind(f.inventory_count)
+        .bind(f.inventory_status.map(InventoryStatus::as_str))
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(|e| sku_conflict(e, f.sku.as_deref()))?;
+        created.push(Variant::from(row));
+    }
+    Ok(created)
+}
+
+fn sku_conflict(e: sqlx::Error, sku: Option<&str>) -> Error {
+    on_unique(e, UNIQUE_SKU, || {
+        format!(
+            "a variant with SKU `{}` already exists",
+            sku.unwrap_or_default()
+        )
+    })
+}
+
+async fn demote_default(conn: &mut PgConnection, site_id: &str, product_id: &str) -> Result<()> {
+    sqlx::query("update variants set is_default = false where site_id = $1 and product_id = $2 and is_default")
+        .bind(site_id)
+        .bind(product_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn create(
+    conn: &mut PgConnection,
+    site_id: &str,
+    product_id: &str,
+    input: VariantInput,
+) -> Result<Variant> {
+    let product_id = lock_product(conn, site_id, product_id).await?;
+    let mut created = insert_many(conn, site_id, &product_id, vec![input], "").await?;
+    Ok(created.remove(0))
+}
+
+pub async fn update(
+    conn: &mut PgConnection,
+    site_id: &str,
+    product_id: &str,
+    id: &str,
+    p: VariantPatch,
+) -> Result<Variant> {
+    let product_id = lock_product(conn, site_id, product_id).await?;
+    let current = get_row(conn, site_id, &product_id, id).await?;
+    let mut v = Validator::new();
+    let options = match p.options {
+        Some(map) => options_from_map(&mut v, "options", map),
+        None => current.options.clone(),
+    };
+    // A new count without an explicit status goes back to the derived status.
+    let inventory_status = match (p.inventory_status, p.inventory_count) {
+        (Some(status), _) => status,
+        (None, Some(_)) => None,
+        (None, None) => current
+            .inventory_status
+            .as_deref()
+            .and_then(InventoryStatus::parse),
+    };
+    let f = Fields {
+        name: p.name.map(|n| n.trim().to_string()).unwrap_or(current.name),
+        sku: patch::apply(current.sku, p.sku.map(|s| s.map(|s| s.trim().to_string()))),
+        price: patch::apply(current.price, p.price),
+        compare_at_price: patch::apply(current.compare_at_price, p.compare_at_price),
+        inventory_count: p.inventory_count.unwrap_or(current.inventory_count),
+        inventory_status,
+        options,
+        low_stock_threshold: p.low_stock_threshold.unwrap_or(current.low_stock_threshold),
+        position: p.position.unwrap_or(current.position),
+    };
+    validate(&mut v, "", &f);
+    if p.is_default == Some(false) && current.is_default {
+        v.error(
+            "isDefault",
+            "a product always has one default variant: promote another variant instead",
+        );
+    }
+    v.finish()?;
+
+    let make_default = p.is_default == Some(true) && !current.is_default;
+    if make_default {
+        demote_default(conn, site_id, &product_id).await?;
+    }
+    let row = sqlx::query_as::<_, VariantRow>(sqlx::AssertSqlSafe(format!(
+        "update variants set name = $4, sku = $5, price = $6, compare_at_price = $7, options = $8, \
+         is_default = is_default or $9, position = $10, low_stock_threshold = $11, inventory_count = $12, \
+         inventory_status = $13 \
+         where site_id = $1 and product_id = $2 and id = $3 returning {COLUMNS}"
+    )))
+    .bind(site_id)
+    .bind(&product_id)
+    .bind(&current.id)
+    .bind(&f.name)
+    .bind(&f.sku)
+    .bind(f.price)
+    .bind(f.compare_at_price)
+    .bind(sqlx::types::Json(&f.options))
+    .bind(make_default)
+    .bind(f.position)
+    .bind(f.low_stock_threshold)
+    .bind(f.inventory_count)
+    .bind(f.inventory_status.map(InventoryStatus::as_str))
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(|e| sku_conflict(e, f.sku.as_deref()))?;
+    Ok(Variant::from(row))
+}
+
+/// Replaces every field of a variant (PUT); omitted fields return to their defaults.
+pub async fn replace(
+    conn: &mut PgConnection,
+    site_id: &str,
+    product_id: &str,
+    id: &str,
+    input: VariantInput,
+) -> Result<Variant> {
+    let mut v = Validator::new();
+    let f = fields_from_input(&mut v, "", input.clone());
+    v.finish()?;
+    let patch = VariantPatch {
+        name: Some(f.name),
+        sku: Some(f.sku),
+        price: Some(f.price),
+        compare_at_price: Some(f.compare_at_price),
+        inventory_count: Some(f.inventory_count),
+        inventory_status: Some(f.inventory_status),
+        options: Some(input.options.unwrap_or_default()),
+        is_default: input.is_default.filter(|d| *d),
+        low_stock_threshold: Some(f.low_stock_threshold),
+        position: Some(f.position),
+    };
+    update(conn, site_id, product_id, id, patch).await
+}
+
+/// Deletes a variant. The last variant of a product cannot go; when the default goes, the next oldest
+/// variant is promoted.
+pub async fn delete(
+    conn: &mut PgConnection,
+    site_id: &str,
+    product_id: &str,
+    id: &str,
+) -> Result<()> {
+    let product_id = lock_product(conn, site_id, product_id).await?;
+    let current = get_row(conn, site_id, &product_id, id).await?;
+    let count: i64 =
+        sqlx::query_scalar("select count(*) from variants where site_id = $1 and product_id = $2")
+            .bind(site_id)
+            .bind(&product_id)
+            .fetch_one(&mut *conn)
+            .await?;
+    if count <= 1 {
+        return Err(Error::conflict(
+            "this is the product's only variant: every product has at least one (delete the product instead)",
+        ));
+    }
+    sqlx::query("delete from variants where site_id = $1 and id = $2")
+        .bind(site_id)
+        .bind(&current.id)
+        .execute(&mut *conn)
+        .await?;
+    if current.is_default {
+        sqlx::query(
+            "update variants set is_default = true where site_id = $1 and id = \
+             (select id from variants where site_id = $1 and product_id = $2 order by created_at, id limit 1)",
+        )
+        .bind(site_id)
+        .bind(&product_id)
+        .execute(conn)
+        .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,127 @@
+//! The one error type of the domain layer. Each dialect maps it to HTTP once, in its own envelope.
+
+use std::fmt;
+
+/// A failing field: its JSON path in the request (`variants[0].price`) and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// A uniqueness or state conflict; `code` is the machine code (`CONFLICT`, `OUT_OF_STOCK`, ...).
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    #[error("{}", validation_summary(.0))]
+    Validation(Vec<FieldError>),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Error::Conflict {
+            code: "CONFLICT",
+            message: message.into(),
+        }
+    }
+
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Validation(vec![FieldError {
+            field: field.into(),
+            message: message.into(),
+        }])
+    }
+}
+
+fn validation_summary(errors: &[FieldError]) -> String {
+    match errors {
+        [] => "validation failed".to_string(),
+        [one] => format!("{}: {}", one.field, one.message),
+        [first, rest @ ..] => format!(
+            "{}: {} (and {} more)",
+            first.field,
+            first.message,
+            rest.len()
+        ),
+    }
+}
+
+/// Collects field errors so a request reports all of them at once.
+#[derive(Default)]
+pub struct Validator {
+    errors: Vec<FieldError>,
+}
+
+impl Validator {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn check(&mut self, ok: bool, field: impl fmt::Display, message: impl Into<String>) {
+        if !ok {
+            self.errors.push(FieldError {
+                field: field.to_string(),
+                message: message.into(),
+            });
+        }
+    }
+
+    pub fn error(&mut self, field: impl fmt::Display, message: impl Into<String>) {
+        self.check(false, field, message);
+    }
+
+    /// Checks a string's length in characters (after the caller trimmed it if it should be).
+    pub fn text(&mut self, field: impl fmt::Display, value: &str, min: usize, max: usize) {
+        let len = value.chars().count();
+        if len < min {
+            self.error(
+                field,
+                if min == 1 {
+                    "must not be empty".to_string()
+                } else {
+                    format!("must be at least {min} characters")
+                },
+            );
+        } else if len > max {
+            self.error(field, format!("must be at most {max} characters"));
+        }
+    }
+
+    pub fn money(&mut self, field: impl fmt::Display, cents: i64) {
+        self.check(
+            cents >= 0,
+            field,
+            "must be a non-negative integer amount in minor units (cents)",
+        );
+    }
+
+    pub fn finish(self) -> Result<()> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Validation(self.errors))
+        }
+    }
+}
+
+/// Maps a unique-constraint violation on `constraint` to a conflict with `message`; other errors pass.
+pub fn on_unique(err: sqlx::Error, constraint: &str, message: impl FnOnce() -> String) -> Error {
+    if let sqlx::Error::Database(db) = &err
+        && db.is_unique_violation()
+        && db.constraint() == Some(constraint)
+    {
+        return Error::conflict(message());
+    }
+    Error::Database(err)
+}

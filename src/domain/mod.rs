@@ -1,0 +1,11 @@
+//! The domain layer: types, rules and SQL, one module per resource family. No HTTP in here.
+
+pub mod catalog;
+pub mod error;
+pub mod idempotency;
+pub mod keys;
+pub mod pagination;
+pub mod patch;
+pub mod sites;
+
+pub use error::{Error, FieldError, Result};

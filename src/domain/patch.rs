@@ -1,0 +1,21 @@
+//! Helpers for partial updates, where a field can be absent (leave it), `null` (clear it) or a value.
+
+use serde::{Deserialize, Deserializer};
+
+/// Use with `#[serde(default, deserialize_with = "patch::nullable")]` on an `Option<Option<T>>` field:
+/// absent → `None`, `null` → `Some(None)`, a value → `Some(Some(v))`.
+pub fn nullable<'de, T, D>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: Deserialize<'de>,
+    D: Deserializer<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// The value a nullable field ends up with after applying a patch to `current`.
+pub fn apply<T>(current: Option<T>, patch: Option<Option<T>>) -> Option<T> {
+    match patch {
+        None => current,
+        Some(new) => new,
+    }
+}

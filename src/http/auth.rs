@@ -1,0 +1,240 @@
+//! API-key authentication (a middleware on every `/api/v1/{siteId}` route) and scope checks (an extractor
+//! whose type names the scope, so a handler's signature shows what it needs).
+
+use std::collections::HashMap;
+use std::marker::PhantomData;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::{FromRequestParts, RawPathParams, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::Response;
+
+use super::error::ApiError;
+use super::signature;
+use crate::app::AppState;
+use crate::domain::keys::{self, AuthenticatedKey, KeyMode, KeyRejection};
+
+/// The key a request authenticated with; its site is the `{siteId}` of the path.
+#[derive(Debug, Clone)]
+pub struct AuthContext {
+    pub key: Arc<AuthenticatedKey>,
+}
+
+impl AuthContext {
+    pub fn site_id(&self) -> &str {
+        &self.key.site_id
+    }
+
+    pub fn key_id(&self) -> &str {
+        &self.key.id
+    }
+
+    pub fn is_test(&self) -> bool {
+        self.key.mode == KeyMode::Test
+    }
+}
+
+/// A permission scope, as a type.
+pub trait Scope {
+    const NAME: &'static str;
+}
+
+macro_rules! scopes {
+    ($($ty:ident => $name:literal),* $(,)?) => {
+        $(
+            #[doc = concat!("The `", $name, "` scope.")]
+            pub struct $ty;
+            impl Scope for $ty {
+                const NAME: &'static str = $name;
+            }
+        )*
+    };
+}
+
+scopes! {
+    ReadCatalog => "read:catalog",
+    WriteCatalog => "write:catalog",
+    ReadContent => "read:content",
+    ReadOrders => "read:orders",
+    WriteOrders => "write:orders",
+    ReadCustomers => "read:customers",
+    WriteCustomers => "write:customers",
+    ReadCart => "read:cart",
+    WriteCart => "write:cart",
+    ReadCheckout => "read:checkout",
+    WriteCheckout => "write:checkout",
+    ReadInventory => "read:inventory",
+    WriteInventory => "write:inventory",
+    ReadPromotions => "read:promotions",
+    WritePromotions => "write:promotions",
+    WebhooksRead => "webhooks:read",
+    WebhooksWrite => "webhooks:write",
+    MetafieldsRead => "metafields:read",
+    MetafieldsWrite => "metafields:write",
+    Admin => "admin:*",
+}
+
+/// An authenticated request whose key holds scope `S` (or `admin:*`); otherwise 403 naming the scope.
+pub struct Scoped<S: Scope> {
+    pub auth: AuthContext,
+    _scope: PhantomData<S>,
+}
+
+impl<S: Scope> Scoped<S> {
+    pub fn site_id(&self) -> &str {
+        self.auth.site_id()
+    }
+}
+
+impl<S: Scope, St: Send + Sync> FromRequestParts<St> for Scoped<S> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &St) -> Result<Self, Self::Rejection> {
+        let auth = parts
+            .extensions
+            .get::<AuthContext>()
+            .cloned()
+            .ok_or_else(|| {
+                tracing::error!(
+                    "Scoped extractor used on a route without the authentication middleware"
+                );
+                ApiError::internal()
+            })?;
+        if !auth.key.has_scope(S::NAME) {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "FORBIDDEN",
+                format!(
+                    "This API key does not have the `{}` scope required by this endpoint",
+                    S::NAME
+                ),
+            ));
+        }
+        Ok(Scoped {
+            auth,
+            _scope: PhantomData,
+        })
+    }
+}
+
+/// Successful authentications, remembered briefly so hot paths skip the key lookup. Revocation through
+/// this process clears the entry at once; other processes notice within [`AuthCache::TTL`].
+#[derive(Default)]
+pub struct AuthCache {
+    entries: Mutex<HashMap<[u8; 32], (Instant, Arc<AuthenticatedKey>)>>,
+}
+
+impl AuthCache {
+    const TTL: Duration = Duration::from_secs(10);
+    const MAX_ENTRIES: usize = 10_000;
+
+    fn get(&self, digest: &[u8; 32]) -> Option<Arc<AuthenticatedKey>> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries
+            .get(digest)
+            .filter(|(at, _)| at.elapsed() < Self::TTL)
+            .map(|(_, key)| key.clone())
+    }
+
+    fn put(&self, digest: [u8; 32], key: Arc<AuthenticatedKey>) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= Self::MAX_ENTRIES {
+            entries.retain(|_, (at, _)| at.elapsed() < Self::TTL);
+            if entries.len() >= Self::MAX_ENTRIES {
+                entries.clear();
+            }
+        }
+        entries.insert(digest, (Instant::now(), key));
+    }
+
+    /// Forgets a key (after it was revoked).
+    pub fn forget(&self, key_id: &str) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries.retain(|_, (_, key)| key.id != key_id);
+    }
+}
+
+fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
+    let value = headers.get(header::AUTHORIZATION).ok_or_else(|| {
+        ApiError::unauthorized(
+            "UNAUTHORIZED",
+            "Missing API key: send `Authorization: Bearer <key>`",
+        )
+    })?;
+    let value = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .unwrap_or_default();
+    if value.is_empty() {
+        return Err(ApiError::unauthorized(
+            "UNAUTHORIZED",
+            "Malformed Authorization header: expected `Bearer <key>`",
+        ));
+    }
+    Ok(value)
+}
+
+async fn load_key(state: &AppState, presented: &str) -> Result<Arc<AuthenticatedKey>, ApiError> {
+    if !keys::is_well_formed(presented) {
+        return Err(ApiError::unauthorized("UNAUTHORIZED", "Malformed API key"));
+    }
+    let digest = state.server_key.key_digest(presented);
+    if let Some(key) = state.auth_cache.get(&digest) {
+        return Ok(key);
+    }
+    match keys::authenticate(&state.pool, &state.server_key, presented).await? {
+        Ok(key) => {
+            let key = Arc::new(key);
+            state.auth_cache.put(digest, key.clone());
+            if let Err(e) = keys::touch(&state.pool, &key.id).await {
+                tracing::warn!(error = %e, "could not record key use");
+            }
+            Ok(key)
+        }
+        Err(KeyRejection::Malformed) => {
+            Err(ApiError::unauthorized("UNAUTHORIZED", "Malformed API key"))
+        }
+        Err(KeyRejection::Unknown) => {
+            Err(ApiError::unauthorized("UNAUTHORIZED", "Invalid API key"))
+        }
+        Err(KeyRejection::Revoked) => Err(ApiError::unauthorized(
+            "UNAUTHORIZED",
+            "This API key has been revoked",
+        )),
+        Err(KeyRejection::Expired) => Err(ApiError::unauthorized(
+            "UNAUTHORIZED",
+            "This API key has expired",
+        )),
+    }
+}
+
+/// Authenticates requests to `/api/v1/{siteId}/…`: the key, its site, and its signature when it signs.
+pub async fn authenticate(
+    State(state): State<AppState>,
+    params: RawPathParams,
+    mut request: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    let Some(site_id) = params
+        .iter()
+        .find(|(name, _)| *name == "siteId")
+        .map(|(_, v)| v.to_string())
+    else {
+        return Ok(next.run(request).await);
+    };
+    let key = load_key(&state, bearer(request.headers())?).await?;
+    if key.site_id != site_id {
+        // Same answer as for a site that does not exist: no hint either way.
+        return Err(ApiError::not_found());
+    }
+    if let Some(secret) = &key.signing_secret {
+        request = signature::verify(&state, &key.id, secret, request).await?;
+    }
+    request.extensions_mut().insert(AuthContext { key });
+    Ok(next.run(request).await)
+}

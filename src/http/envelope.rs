@@ -1,0 +1,184 @@
+//! Success envelopes and the pagination query of every list.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+use super::error::ApiError;
+use crate::domain::pagination::{DEFAULT_LIMIT, MAX_LIMIT, Page, PageInfo, PageRequest};
+
+/// `{"success": true, "data": …}`
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Data<T> {
+    pub success: bool,
+    pub data: T,
+}
+
+impl<T> Data<T> {
+    pub fn new(data: T) -> Self {
+        Self {
+            success: true,
+            data,
+        }
+    }
+}
+
+impl<T: Serialize> IntoResponse for Data<T> {
+    fn into_response(self) -> Response {
+        axum::Json(self).into_response()
+    }
+}
+
+/// A `201 Created` with the data envelope.
+pub struct Created<T>(pub T);
+
+impl<T: Serialize> IntoResponse for Created<T> {
+    fn into_response(self) -> Response {
+        (StatusCode::CREATED, axum::Json(Data::new(self.0))).into_response()
+    }
+}
+
+/// `{"success": true, "deleted": true}`
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Deleted {
+    pub success: bool,
+    pub deleted: bool,
+}
+
+impl Deleted {
+    pub fn new() -> Self {
+        Self {
+            success: true,
+            deleted: true,
+        }
+    }
+}
+
+impl Default for Deleted {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl IntoResponse for Deleted {
+    fn into_response(self) -> Response {
+        axum::Json(self).into_response()
+    }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OffsetPagination {
+    pub page: i64,
+    pub limit: i64,
+    pub total: i64,
+    pub total_pages: i64,
+}
+
+/// A list: `items` plus `pagination` (offset mode) or `cursor`/`hasNextPage`/`limit` (cursor mode).
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct List<T> {
+    pub success: bool,
+    pub items: Vec<T>,
+    /// Offset mode only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pagination: Option<OffsetPagination>,
+    /// Cursor mode only: pass as `?cursor=` for the next page; `null` on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub cursor: Option<Option<String>>,
+    /// Cursor mode only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub has_next_page: Option<bool>,
+    /// Cursor mode only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+}
+
+impl<T> From<Page<T>> for List<T> {
+    fn from(page: Page<T>) -> Self {
+        match page.info {
+            PageInfo::Offset {
+                page: number,
+                limit,
+                total,
+            } => List {
+                success: true,
+                items: page.items,
+                pagination: Some(OffsetPagination {
+                    page: number,
+                    limit,
+                    total,
+                    total_pages: (total + limit - 1) / limit,
+                }),
+                cursor: None,
+                has_next_page: None,
+                limit: None,
+            },
+            PageInfo::Cursor {
+                next_cursor,
+                has_next_page,
+                limit,
+            } => List {
+                success: true,
+                items: page.items,
+                pagination: None,
+                cursor: Some(next_cursor),
+                has_next_page: Some(has_next_page),
+                limit: Some(limit),
+            },
+        }
+    }
+}
+
+impl<T: Serialize> IntoResponse for List<T> {
+    fn into_response(self) -> Response {
+        axum::Json(self).into_response()
+    }
+}
+
+/// `page`, `limit` and `cursor`. An empty `cursor=` starts a cursor walk at the beginning.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct Pagination {
+    /// Page number for offset pagination (default 1). Ignored when `cursor` is given.
+    pub page: Option<i64>,
+    /// Results per page (1–100, default 20).
+    pub limit: Option<i64>,
+    /// The `cursor` of a previous response (an id); empty to start a cursor walk.
+    pub cursor: Option<String>,
+}
+
+impl Pagination {
+    /// The page request, checking ranges and that the cursor is an id with the list's `prefix`.
+    pub fn request(&self, prefix: &str) -> Result<PageRequest, ApiError> {
+        let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
+        if !(1..=MAX_LIMIT).contains(&limit) {
+            return Err(ApiError::field(
+                "limit",
+                format!("must be between 1 and {MAX_LIMIT}"),
+            ));
+        }
+        if let Some(cursor) = &self.cursor {
+            if cursor.is_empty() {
+                return Ok(PageRequest::Cursor { after: None, limit });
+            }
+            if !crate::ids::is_valid(prefix, cursor) {
+                return Err(ApiError::field(
+                    "cursor",
+                    "malformed cursor: pass the `cursor` of a previous response",
+                ));
+            }
+            return Ok(PageRequest::Cursor {
+                after: Some(cursor.clone()),
+                limit,
+            });
+        }
+        let page = self.page.unwrap_or(1);
+        if !(1..=1_000_000).contains(&page) {
+            return Err(ApiError::field("page", "must be a positive integer"));
+        }
+        Ok(PageRequest::Offset { page, limit })
+    }
+}

@@ -1,0 +1,183 @@
+//! The native error envelope: `{"success":false,"error":"…","code":"…"}` plus `details` for field errors.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::domain::{self, FieldError};
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub details: Vec<FieldError>,
+    pub retry_after: Option<u64>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorBody {
+    /// Always `false`.
+    pub success: bool,
+    /// A human-readable message.
+    #[schema(example = "price: must be a non-negative integer amount in minor units (cents)")]
+    pub error: String,
+    /// A machine-readable code such as `VALIDATION_ERROR`, `NOT_FOUND`, `OUT_OF_STOCK`.
+    #[schema(example = "VALIDATION_ERROR")]
+    pub code: String,
+    /// For validation errors: each failing field by its JSON path.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<FieldError>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            details: Vec::new(),
+            retry_after: None,
+        }
+    }
+
+    pub fn unauthorized(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, code, message)
+    }
+
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    pub fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "NOT_FOUND", "Not found")
+    }
+
+    pub fn validation(details: Vec<FieldError>) -> Self {
+        let message = domain::Error::Validation(details.clone()).to_string();
+        Self {
+            details,
+            ..Self::new(StatusCode::BAD_REQUEST, "VALIDATION_ERROR", message)
+        }
+    }
+
+    pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::validation(vec![FieldError {
+            field: field.into(),
+            message: message.into(),
+        }])
+    }
+
+    pub fn payload_too_large(limit: usize) -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "PAYLOAD_TOO_LARGE",
+            format!("request body exceeds the limit of {limit} bytes"),
+        )
+    }
+
+    pub fn internal() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL_ERROR",
+            "Internal server error",
+        )
+    }
+}
+
+impl From<domain::Error> for ApiError {
+    fn from(err: domain::Error) -> Self {
+        match err {
+            domain::Error::NotFound(what) => {
+                let mut what = what.to_string();
+                if let Some(first) = what.get_mut(..1) {
+                    first.make_ascii_uppercase();
+                }
+                ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "NOT_FOUND",
+                    format!("{what} not found"),
+                )
+            }
+            domain::Error::Conflict { code, message } => {
+                ApiError::new(StatusCode::CONFLICT, code, message)
+            }
+            domain::Error::Validation(details) => ApiError::validation(details),
+            domain::Error::Forbidden(message) => {
+                ApiError::new(StatusCode::FORBIDDEN, "FORBIDDEN", message)
+            }
+            domain::Error::Internal(message) => {
+                tracing::error!(error = %message, "internal error");
+                ApiError::internal()
+            }
+            domain::Error::Database(e) => {
+                tracing::error!(error = %e, "database error");
+                match e {
+                    sqlx::Error::PoolTimedOut => ApiError::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "UNAVAILABLE",
+                        "The server is busy; retry shortly",
+                    ),
+                    _ => ApiError::internal(),
+                }
+            }
+        }
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(err: sqlx::Error) -> Self {
+        domain::Error::from(err).into()
+    }
+}
+
+/// The error responses every authenticated native route can give, for the OpenAPI document.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum CommonErrors {
+    /// Validation error: malformed JSON, a wrong type or value; `details` names each field.
+    #[response(status = 400)]
+    BadRequest(#[to_schema] ErrorBody),
+    /// Missing, malformed, unknown, revoked or expired key; or a missing/invalid request signature.
+    #[response(status = 401)]
+    Unauthorized(ErrorBody),
+    /// The key lacks the scope this endpoint requires.
+    #[response(status = 403)]
+    Forbidden(ErrorBody),
+    /// No such resource on this site (also for another site's path).
+    #[response(status = 404)]
+    NotFound(ErrorBody),
+    /// Request body over the configured limit.
+    #[response(status = 413)]
+    PayloadTooLarge(ErrorBody),
+    /// Idempotency-Key reused with a different request.
+    #[response(status = 422)]
+    Unprocessable(ErrorBody),
+    /// Rate limit exceeded; see `Retry-After`.
+    #[response(status = 429)]
+    TooManyRequests(ErrorBody),
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody {
+            success: false,
+            error: self.message,
+            code: self.code.to_string(),
+            details: self.details,
+        };
+        let mut response = (self.status, axum::Json(body)).into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
+    }
+}
+
+/// The JSON 404 for paths no route matches.
+pub async fn fallback() -> ApiError {
+    ApiError::not_found()
+}

@@ -1,0 +1,92 @@
+//! `Json` and `Query` extractors whose rejections are our error envelope, with the failing field's path.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+
+use super::error::ApiError;
+use crate::domain::FieldError;
+
+/// A JSON request body. Malformed JSON → 400 `INVALID_JSON`; a wrong type, unknown field or unknown enum
+/// value → 400 `VALIDATION_ERROR` naming the field; too large → 413.
+pub struct Json<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if let Some(ct) = req.headers().get(axum::http::header::CONTENT_TYPE) {
+            let ct = ct.to_str().unwrap_or_default().to_ascii_lowercase();
+            if !ct.starts_with("application/json") && !ct.contains("+json") {
+                return Err(ApiError::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "UNSUPPORTED_MEDIA_TYPE",
+                    "request bodies must be JSON (Content-Type: application/json)",
+                ));
+            }
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "PAYLOAD_TOO_LARGE",
+                    "request body is too large",
+                )
+            } else {
+                ApiError::bad_request("INVALID_BODY", "the request body could not be read")
+            }
+        })?;
+        parse_json(&bytes).map(Json)
+    }
+}
+
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Data => ApiError::validation(vec![FieldError {
+                field: if path == "." { String::new() } else { path },
+                message: strip_position(&inner.to_string()),
+            }]),
+            _ => ApiError::bad_request("INVALID_JSON", format!("malformed JSON: {inner}")),
+        }
+    })?;
+    de.end()
+        .map_err(|e| ApiError::bad_request("INVALID_JSON", format!("malformed JSON: {e}")))?;
+    Ok(value)
+}
+
+/// serde_json appends " at line 1 column 17" to messages; field paths say more.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message.to_string(),
+    }
+}
+
+/// Query parameters (repeated keys such as `expand[]=a&expand[]=b` become lists). A bad value → 400 naming
+/// the parameter.
+pub struct Query<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or_default();
+        let de = serde_html_form::Deserializer::from_bytes(query.as_bytes());
+        serde_path_to_error::deserialize(de)
+            .map(Query)
+            .map_err(|err| {
+                let path = err.path().to_string();
+                let message = err.into_inner().to_string();
+                ApiError::validation(vec![FieldError {
+                    field: if path == "." { String::new() } else { path },
+                    message,
+                }])
+            })
+    }
+}

@@ -1,0 +1,132 @@
+//! `Idempotency-Key` on POST/PUT/PATCH/DELETE: the same key and body replay the stored response, a
+//! different body is a 422, a duplicate while the first is still running is a 409. Kept 24 hours.
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::auth::AuthContext;
+use super::error::ApiError;
+use crate::app::AppState;
+use crate::crypto;
+use crate::domain::idempotency::{self, Begin, IdempotencyKey};
+
+pub const HEADER: &str = "idempotency-key";
+/// Stored responses larger than this are not kept (the request still runs once).
+const MAX_STORED_BODY: usize = 4 * 1024 * 1024;
+
+pub async fn idempotent(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    let is_write = matches!(
+        *request.method(),
+        Method::POST | Method::PUT | Method::PATCH | Method::DELETE
+    );
+    let (Some(value), Some(auth), true) = (
+        request.headers().get(HEADER).cloned(),
+        request.extensions().get::<AuthContext>().cloned(),
+        is_write,
+    ) else {
+        return Ok(next.run(request).await);
+    };
+    let key = value
+        .to_str()
+        .ok()
+        .filter(|k| !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| b.is_ascii_graphic()))
+        .ok_or_else(|| {
+            ApiError::field("Idempotency-Key", "must be 1–255 visible ASCII characters")
+        })?
+        .to_string();
+
+    let (parts, body) = request.into_parts();
+    let limit = state.config.body_limit;
+    let bytes = axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| ApiError::payload_too_large(limit))?;
+    let mut fingerprint = Vec::with_capacity(bytes.len() + 64);
+    fingerprint.extend_from_slice(parts.method.as_str().as_bytes());
+    fingerprint.push(b' ');
+    fingerprint.extend_from_slice(
+        parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or_default()
+            .as_bytes(),
+    );
+    fingerprint.push(b'\n');
+    fingerprint.extend_from_slice(&bytes);
+    let hash = crypto::sha256(&fingerprint);
+
+    let record = IdempotencyKey {
+        site_id: auth.site_id(),
+        key_id: auth.key_id(),
+        key: &key,
+    };
+    match idempotency::begin(&state.pool, &record, &hash).await? {
+        Begin::Proceed => {}
+        Begin::Replay {
+            status,
+            content_type,
+            body,
+        } => {
+            let mut response = Response::new(Body::from(body));
+            *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+            if let Some(ct) = content_type.and_then(|ct| HeaderValue::from_str(&ct).ok()) {
+                response.headers_mut().insert(header::CONTENT_TYPE, ct);
+            }
+            response
+                .headers_mut()
+                .insert("idempotent-replayed", HeaderValue::from_static("true"));
+            return Ok(response);
+        }
+        Begin::Mismatch => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "IDEMPOTENCY_KEY_REUSED",
+                "This Idempotency-Key was already used with a different request",
+            ));
+        }
+        Begin::InFlight => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "IDEMPOTENCY_KEY_IN_USE",
+                "A request with this Idempotency-Key is still being processed; retry later",
+            ));
+        }
+    }
+
+    let response = next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await;
+    let (parts, body) = response.into_parts();
+    let body = match axum::body::to_bytes(body, MAX_STORED_BODY).await {
+        Ok(body) => body,
+        Err(e) => {
+            tracing::error!(error = %e, "could not buffer a response for idempotency");
+            idempotency::abandon(&state.pool, &record).await?;
+            return Ok(ApiError::internal().into_response());
+        }
+    };
+    if parts.status.is_server_error() {
+        idempotency::abandon(&state.pool, &record).await?;
+    } else {
+        let content_type = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
+        idempotency::finish(
+            &state.pool,
+            &record,
+            parts.status.as_u16(),
+            content_type,
+            &body,
+        )
+        .await?;
+    }
+    Ok(Response::from_parts(parts, Body::from(body)))
+}

@@ -1,0 +1,15 @@
+//! Shared HTTP plumbing of the native dialect: errors and envelopes, extractors, auth and scopes, request
+//! signing, rate limits, idempotency.
+
+pub mod auth;
+pub mod envelope;
+pub mod error;
+pub mod extract;
+pub mod idempotency;
+pub mod rate_limit;
+pub mod signature;
+
+pub use auth::{AuthContext, Scoped};
+pub use envelope::{Created, Data, Deleted, List, Pagination};
+pub use error::{ApiError, CommonErrors, ErrorBody};
+pub use extract::{Json, Query};

@@ -1,0 +1,103 @@
+//! `X-Shopvo-Signature: t=<unix>,sha256=<hex>` over `<t>.<raw body>`, for keys that have a signing secret.
+
+use axum::body::Body;
+use axum::extract::Request;
+
+use super::error::ApiError;
+use crate::app::AppState;
+use crate::crypto;
+use crate::domain::keys;
+
+pub const HEADER: &str = "x-shopvo-signature";
+/// How far a signature's timestamp may be from the server's clock, either way.
+pub const WINDOW_SECONDS: i64 = 300;
+
+fn unauthorized(code: &'static str, message: &str) -> ApiError {
+    ApiError::unauthorized(code, message)
+}
+
+/// Parses `t=<digits>,sha256=<64 hex>` (parts in either order).
+pub fn parse(header: &str) -> Option<(i64, String)> {
+    let mut timestamp = None;
+    let mut signature = None;
+    for part in header.split(',') {
+        let (name, value) = part.trim().split_once('=')?;
+        match name {
+            "t" if value.len() <= 12 && value.bytes().all(|b| b.is_ascii_digit()) => {
+                timestamp = value.parse().ok()
+            }
+            "sha256" if value.len() == 64 && value.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                signature = Some(value.to_ascii_lowercase())
+            }
+            _ => return None,
+        }
+    }
+    Some((timestamp?, signature?))
+}
+
+/// Checks the signature and hands back the request with its body buffered for the handler.
+pub async fn verify(
+    state: &AppState,
+    key_id: &str,
+    secret: &[u8],
+    request: Request,
+) -> Result<Request, ApiError> {
+    let header = request.headers().get(HEADER).ok_or_else(|| {
+        unauthorized(
+            "SIGNATURE_MISSING",
+            "Missing X-Shopvo-Signature header: this API key requires signed requests",
+        )
+    })?;
+    let (timestamp, signature) = header.to_str().ok().and_then(parse).ok_or_else(|| {
+        unauthorized(
+            "SIGNATURE_MALFORMED",
+            "Malformed X-Shopvo-Signature header: expected t=<unix-timestamp>,sha256=<hex>",
+        )
+    })?;
+    let now = chrono::Utc::now().timestamp();
+    if (now - timestamp).abs() > WINDOW_SECONDS {
+        return Err(unauthorized(
+            "SIGNATURE_EXPIRED",
+            "X-Shopvo-Signature timestamp is outside the 300-second window: check the client's clock",
+        ));
+    }
+    let (parts, body) = request.into_parts();
+    let limit = state.config.body_limit;
+    let bytes = axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| ApiError::payload_too_large(limit))?;
+    let expected = crypto::signature_hex(secret, timestamp, &bytes);
+    if !crypto::constant_time_eq(expected.as_bytes(), signature.as_bytes()) {
+        return Err(unauthorized(
+            "SIGNATURE_INVALID",
+            "Invalid X-Shopvo-Signature: the HMAC does not match",
+        ));
+    }
+    let expires_at =
+        chrono::DateTime::from_timestamp(timestamp + WINDOW_SECONDS, 0).unwrap_or_default();
+    if !keys::remember_signature(&state.pool, key_id, &signature, expires_at).await? {
+        return Err(unauthorized(
+            "SIGNATURE_REPLAYED",
+            "Replayed X-Shopvo-Signature: each signature may be used once",
+        ));
+    }
+    Ok(Request::from_parts(parts, Body::from(bytes)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse;
+
+    #[test]
+    fn parses_the_header() {
+        let sig = "a".repeat(64);
+        assert_eq!(
+            parse(&format!("t=1700000000,sha256={sig}")),
+            Some((1_700_000_000, sig.clone()))
+        );
+        assert_eq!(parse(&format!("sha256={sig},t=1")), Some((1, sig.clone())));
+        assert_eq!(parse("t=1"), None);
+        assert_eq!(parse(&format!("t=x,sha256={sig}")), None);
+        assert_eq!(parse("t=1,sha256=zz"), None);
+    }
+}

@@ -1,0 +1,12 @@
+//! Shopvo: a self-hostable headless commerce API server.
+
+pub mod api;
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod demo;
+pub mod domain;
+pub mod http;
+pub mod ids;
