@@ -1,0 +1,321 @@
+//! Authentication, scopes, tenancy and request signing, over HTTP.
+
+mod common;
+
+use common::{TestApp, assert_error};
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use shopvo::crypto;
+
+#[tokio::test]
+async fn missing_malformed_and_unknown_keys_are_401() {
+    let app = TestApp::spawn().await;
+    let url = app.api("/products");
+
+    let none = app.call(Method::GET, &url, None, None).await;
+    assert_error(&none, StatusCode::UNAUTHORIZED, "UNAUTHORIZED");
+    assert!(
+        none.1["error"]
+            .as_str()
+            .unwrap()
+            .contains("Missing API key")
+    );
+
+    let res = app
+        .client
+        .get(&url)
+        .header("Authorization", "Basic abc")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("Malformed Authorization"),
+        "{body}"
+    );
+
+    let malformed = app
+        .call(Method::GET, &url, Some("sk_live_short"), None)
+        .await;
+    assert_error(&malformed, StatusCode::UNAUTHORIZED, "UNAUTHORIZED");
+    assert_eq!(malformed.1["error"], "Malformed API key");
+
+    let unknown = format!("sk_live_{}", "a".repeat(64));
+    let res = app.call(Method::GET, &url, Some(&unknown), None).await;
+    assert_error(&res, StatusCode::UNAUTHORIZED, "UNAUTHORIZED");
+    assert_eq!(res.1["error"], "Invalid API key");
+}
+
+#[tokio::test]
+async fn revoked_key_is_401_at_once() {
+    let app = TestApp::spawn().await;
+    let key = app.key(&app.site_id, &["read:catalog"]).await;
+    let url = app.api("/products");
+    assert_eq!(
+        app.call(Method::GET, &url, Some(&key), None).await.0,
+        StatusCode::OK
+    );
+
+    let listed = app.get("/api-keys").await;
+    let key_id = listed["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["scopes"] == json!(["read:catalog"]))
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, body) = app
+        .admin(Method::DELETE, &format!("/api-keys/{key_id}"), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body["data"]["revokedAt"].is_string());
+
+    let res = app.call(Method::GET, &url, Some(&key), None).await;
+    assert_error(&res, StatusCode::UNAUTHORIZED, "UNAUTHORIZED");
+    assert_eq!(res.1["error"], "This API key has been revoked");
+    let revoked: i64 = app
+        .count(&format!(
+            "select count(*) from api_keys where id = '{key_id}' and revoked_at is not null"
+        ))
+        .await;
+    assert_eq!(revoked, 1);
+}
+
+#[tokio::test]
+async fn expired_key_is_401() {
+    let app = TestApp::spawn().await;
+    let key = app.key(&app.site_id, &["read:catalog"]).await;
+    sqlx::query("update api_keys set expires_at = now() - interval '1 minute' where scopes = '{read:catalog}'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let res = app
+        .call(Method::GET, &app.api("/products"), Some(&key), None)
+        .await;
+    assert_error(&res, StatusCode::UNAUTHORIZED, "UNAUTHORIZED");
+    assert_eq!(res.1["error"], "This API key has expired");
+}
+
+#[tokio::test]
+async fn another_sites_path_is_404_without_hint() {
+    let app = TestApp::spawn().await;
+    let other_site = app.create_site("Other").await;
+    let other_key = app.key(&other_site, &["admin:*"]).await;
+    app.product(json!({"name": "Secret Thing", "price": 100}))
+        .await;
+
+    // The other site's key on our site's path: 404, exactly like a site that does not exist.
+    let res = app
+        .call(Method::GET, &app.api("/products"), Some(&other_key), None)
+        .await;
+    assert_error(&res, StatusCode::NOT_FOUND, "NOT_FOUND");
+    let missing = format!("{}/api/v1/site_doesnotexist/products", app.url);
+    let res2 = app
+        .call(Method::GET, &missing, Some(&other_key), None)
+        .await;
+    assert_eq!(res.1, res2.1);
+
+    // And its own site sees none of our products.
+    let own = format!("{}/api/v1/{other_site}/products", app.url);
+    let (status, body) = app.call(Method::GET, &own, Some(&other_key), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["items"], json!([]));
+}
+
+#[tokio::test]
+async fn missing_scope_is_403_naming_it() {
+    let app = TestApp::spawn().await;
+    let reader = app.key(&app.site_id, &["read:catalog"]).await;
+    let res = app
+        .call(
+            Method::POST,
+            &app.api("/products"),
+            Some(&reader),
+            Some(json!({"name": "X", "price": 1})),
+        )
+        .await;
+    assert_error(&res, StatusCode::FORBIDDEN, "FORBIDDEN");
+    assert!(
+        res.1["error"].as_str().unwrap().contains("write:catalog"),
+        "{}",
+        res.1
+    );
+    assert_eq!(app.count("select count(*) from products").await, 0);
+
+    let res = app
+        .call(Method::GET, &app.api("/api-keys"), Some(&reader), None)
+        .await;
+    assert_error(&res, StatusCode::FORBIDDEN, "FORBIDDEN");
+    assert!(res.1["error"].as_str().unwrap().contains("admin:*"));
+
+    let res = app
+        .call(Method::GET, &app.api("/site"), Some(&reader), None)
+        .await;
+    assert_error(&res, StatusCode::FORBIDDEN, "FORBIDDEN");
+    assert!(res.1["error"].as_str().unwrap().contains("read:content"));
+}
+
+#[tokio::test]
+async fn keys_are_managed_over_http_and_stored_only_as_digests() {
+    let app = TestApp::spawn().await;
+    let (status, body) = app
+        .admin(
+            Method::POST,
+            "/api-keys",
+            Some(json!({"scopes": ["read:catalog"], "signing": true, "test": true})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let secret = body["data"]["secret"].as_str().unwrap();
+    assert!(secret.starts_with("sk_test_") && secret.len() == 8 + 64);
+    assert!(
+        body["data"]["signingSecret"]
+            .as_str()
+            .unwrap()
+            .starts_with("sks_")
+    );
+    assert_eq!(body["data"]["signing"], true);
+
+    // Nothing in the table contains the key itself.
+    let leaked: i64 = app
+        .count(&format!("select count(*) from api_keys where position('{}' in display_prefix || encode(digest, 'escape')) > 0", &secret[8..]))
+        .await;
+    assert_eq!(leaked, 0);
+
+    let bad = app
+        .admin(
+            Method::POST,
+            "/api-keys",
+            Some(json!({"scopes": ["read:everything"]})),
+        )
+        .await;
+    assert_error(&bad, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
+    assert_eq!(bad.1["details"][0]["field"], "scopes[0]");
+}
+
+fn signature(secret: &str, t: i64, body: &str) -> String {
+    format!(
+        "t={t},sha256={}",
+        crypto::signature_hex(secret.as_bytes(), t, body.as_bytes())
+    )
+}
+
+#[tokio::test]
+async fn signed_keys_require_a_valid_fresh_unique_signature() {
+    let app = TestApp::spawn().await;
+    let (key, secret) = app
+        .signing_key(&app.site_id, &["read:catalog", "write:catalog"])
+        .await;
+    let url = app.api("/products");
+    let now = chrono::Utc::now().timestamp();
+    let send = |header: Option<String>, body: &'static str, method: Method| {
+        let mut req = app.client.request(method, &url).bearer_auth(&key);
+        if let Some(h) = header {
+            req = req.header("X-Shopvo-Signature", h);
+        }
+        if !body.is_empty() {
+            req = req.header("content-type", "application/json").body(body);
+        }
+        async move {
+            let res = req.send().await.unwrap();
+            (res.status(), res.json::<serde_json::Value>().await.unwrap())
+        }
+    };
+
+    let missing = send(None, "", Method::GET).await;
+    assert_error(&missing, StatusCode::UNAUTHORIZED, "SIGNATURE_MISSING");
+    let malformed = send(Some("t=abc,sha256=zz".into()), "", Method::GET).await;
+    assert_error(&malformed, StatusCode::UNAUTHORIZED, "SIGNATURE_MALFORMED");
+    let old = send(Some(signature(&secret, now - 301, "")), "", Method::GET).await;
+    assert_error(&old, StatusCode::UNAUTHORIZED, "SIGNATURE_EXPIRED");
+    let future = send(Some(signature(&secret, now + 400, "")), "", Method::GET).await;
+    assert_error(&future, StatusCode::UNAUTHORIZED, "SIGNATURE_EXPIRED");
+    let wrong = send(Some(signature("sks_wrong", now, "")), "", Method::GET).await;
+    assert_error(&wrong, StatusCode::UNAUTHORIZED, "SIGNATURE_INVALID");
+
+    // A GET signs the empty body.
+    let good = signature(&secret, now, "");
+    let ok = send(Some(good.clone()), "", Method::GET).await;
+    assert_eq!(ok.0, StatusCode::OK, "{}", ok.1);
+    let replay = send(Some(good), "", Method::GET).await;
+    assert_error(&replay, StatusCode::UNAUTHORIZED, "SIGNATURE_REPLAYED");
+
+    // A POST signs its raw body; a signature of another body is refused and writes nothing.
+    let body = r#"{"name":"Signed","price":500}"#;
+    let tampered = send(
+        Some(signature(&secret, now, r#"{"name":"Signed","price":1}"#)),
+        body,
+        Method::POST,
+    )
+    .await;
+    assert_error(&tampered, StatusCode::UNAUTHORIZED, "SIGNATURE_INVALID");
+    assert_eq!(app.count("select count(*) from products").await, 0);
+    let created = send(Some(signature(&secret, now, body)), body, Method::POST).await;
+    assert_eq!(created.0, StatusCode::CREATED, "{}", created.1);
+    assert_eq!(created.1["data"]["price"], 500);
+    assert_eq!(app.count("select count(*) from products").await, 1);
+}
+
+#[tokio::test]
+async fn cli_creates_sites_and_keys_as_json() {
+    let app = TestApp::spawn().await;
+    let url = common::database_url(&app.db_name);
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_shopvo"))
+            .args(args)
+            .env("DATABASE_URL", &url)
+            .env("SHOPVO_SECRET_KEY", common::SERVER_SECRET)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let site: serde_json::Value =
+        serde_json::from_str(&run(&["site", "create", "--name", "CLI Store", "--json"])).unwrap();
+    let site_id = site["id"].as_str().unwrap();
+    assert!(site_id.starts_with("site_"));
+    let key: serde_json::Value = serde_json::from_str(&run(&[
+        "key",
+        "create",
+        "--site",
+        site_id,
+        "--scopes",
+        "read:catalog,read:content",
+        "--signing",
+        "--json",
+    ]))
+    .unwrap();
+    assert!(key["key"].as_str().unwrap().starts_with("sk_live_"));
+    assert!(key["signingSecret"].as_str().unwrap().starts_with("sks_"));
+    assert_eq!(key["scopes"], json!(["read:catalog", "read:content"]));
+
+    // The key works against the server (which shares the database and server secret).
+    let plain = run(&[
+        "key",
+        "create",
+        "--site",
+        site_id,
+        "--scopes",
+        "read:content",
+    ]);
+    let (status, body) = app
+        .call(
+            Method::GET,
+            &format!("{}/api/v1/{site_id}/site", app.url),
+            Some(plain.trim()),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["data"]["name"], "CLI Store");
+}
