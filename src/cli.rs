@@ -257,7 +257,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     };
     pool.close().await;
     drop(database);
-    result.map_err(Into::into)
+    result
 }
 
 async fn serve(args: ServeArgs, pool: PgPool, server_key: ServerKey) -> anyhow::Result<()> {

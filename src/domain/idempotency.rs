@@ -25,6 +25,9 @@ pub struct IdempotencyKey<'a> {
     pub key: &'a str,
 }
 
+/// request hash, response status (null while in flight), content type, body
+type StoredRow = (Vec<u8>, Option<i32>, Option<String>, Option<Vec<u8>>);
+
 pub async fn begin(pool: &PgPool, k: &IdempotencyKey<'_>, request_hash: &[u8]) -> Result<Begin> {
     // An expired record does not count: drop it so the insert below can claim the key again.
     sqlx::query(
@@ -51,7 +54,7 @@ pub async fn begin(pool: &PgPool, k: &IdempotencyKey<'_>, request_hash: &[u8]) -
     if claimed {
         return Ok(Begin::Proceed);
     }
-    let row: Option<(Vec<u8>, Option<i32>, Option<String>, Option<Vec<u8>>)> = sqlx::query_as(
+    let row: Option<StoredRow> = sqlx::query_as(
         "select request_hash, status, content_type, response_body from idempotency_keys \
          where site_id = $1 and key_id = $2 and idempotency_key = $3",
     )

@@ -120,11 +120,14 @@ impl<S: Scope, St: Send + Sync> FromRequestParts<St> for Scoped<S> {
     }
 }
 
+/// When a key was loaded, and what it authenticated as.
+type CachedKey = (Instant, Arc<AuthenticatedKey>);
+
 /// Successful authentications, remembered briefly so hot paths skip the key lookup. Revocation through
 /// this process clears the entry at once; other processes notice within [`AuthCache::TTL`].
 #[derive(Default)]
 pub struct AuthCache {
-    entries: Mutex<HashMap<[u8; 32], (Instant, Arc<AuthenticatedKey>)>>,
+    entries: Mutex<HashMap<[u8; 32], CachedKey>>,
 }
 
 impl AuthCache {

@@ -176,10 +176,8 @@ pub async fn list(
     .request("prd")?;
     let expand = parse_expand(&q.expand_list, q.expand.as_deref())?;
     let fields = parse_fields(q.fields.as_deref())?;
-    if let Some(search) = &q.search {
-        if search.chars().count() > 200 {
-            return Err(ApiError::field("search", "must be at most 200 characters"));
-        }
+    if q.search.as_ref().is_some_and(|s| s.chars().count() > 200) {
+        return Err(ApiError::field("search", "must be at most 200 characters"));
     }
     let filter = ProductFilter {
         status: q.status,

@@ -1,0 +1,37 @@
+//! The committed OpenAPI document must match a fresh generation from the code.
+//! Regenerate with `cargo run -- openapi > openapi/openapi.json`.
+
+#[test]
+fn committed_openapi_matches_the_code() {
+    let fresh = shopvo::api::v1::openapi().to_pretty_json().unwrap();
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json");
+    let committed = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        committed.trim_end() == fresh.trim_end(),
+        "openapi/openapi.json is stale: run `cargo run -- openapi > openapi/openapi.json` and commit it"
+    );
+}
+
+#[test]
+fn every_operation_declares_its_scope_and_errors() {
+    let doc: serde_json::Value =
+        serde_json::from_str(&shopvo::api::v1::openapi().to_json().unwrap()).unwrap();
+    let paths = doc["paths"].as_object().unwrap();
+    assert!(paths.len() >= 8);
+    for (path, item) in paths {
+        for (method, op) in item.as_object().unwrap() {
+            let scopes = &op["security"][0]["bearerAuth"];
+            assert!(
+                scopes.as_array().is_some_and(|s| !s.is_empty()),
+                "{method} {path} has no scope"
+            );
+            for status in ["401", "403", "404"] {
+                assert!(
+                    op["responses"][status].is_object(),
+                    "{method} {path} lacks {status}"
+                );
+            }
+            assert!(op["summary"].is_string(), "{method} {path} has no summary");
+        }
+    }
+}

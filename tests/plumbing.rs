@@ -1,0 +1,342 @@
+//! Cross-cutting behaviour: idempotency, rate limits, body limits, request ids, health, error envelopes.
+
+mod common;
+
+use common::{TestApp, assert_error};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use shopvo::config::Config;
+
+async fn post_with_key(app: &TestApp, idempotency_key: &str, body: &Value) -> reqwest::Response {
+    app.client
+        .post(app.api("/products"))
+        .bearer_auth(&app.admin_key)
+        .header("Idempotency-Key", idempotency_key)
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn idempotency_key_replays_the_same_request() {
+    let app = TestApp::spawn().await;
+    let body = json!({"name": "Once Only", "price": 1000});
+    let first = post_with_key(&app, "create-once", &body).await;
+    assert_eq!(first.status(), StatusCode::CREATED);
+    assert!(first.headers().get("idempotent-replayed").is_none());
+    let first: Value = first.json().await.unwrap();
+
+    let second = post_with_key(&app, "create-once", &body).await;
+    assert_eq!(second.status(), StatusCode::CREATED);
+    assert_eq!(second.headers()["idempotent-replayed"], "true");
+    let second: Value = second.json().await.unwrap();
+    assert_eq!(first, second);
+    assert_eq!(app.count("select count(*) from products").await, 1);
+
+    // A different body under the same key is refused and changes nothing.
+    let other = post_with_key(
+        &app,
+        "create-once",
+        &json!({"name": "Something Else", "price": 5}),
+    )
+    .await;
+    let other = (other.status(), other.json::<Value>().await.unwrap());
+    assert_error(
+        &other,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "IDEMPOTENCY_KEY_REUSED",
+    );
+    assert_eq!(app.count("select count(*) from products").await, 1);
+
+    // Client errors are replayed too; the key is per API key, so another key starts afresh.
+    let bad = json!({"name": "", "price": 1});
+    assert_eq!(
+        post_with_key(&app, "bad-once", &bad).await.status(),
+        StatusCode::BAD_REQUEST
+    );
+    let replayed = post_with_key(&app, "bad-once", &bad).await;
+    assert_eq!(replayed.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(replayed.headers()["idempotent-replayed"], "true");
+}
+
+#[tokio::test]
+async fn concurrent_duplicates_create_one_resource() {
+    let app = TestApp::spawn().await;
+    let body = json!({"name": "Raced", "price": 700});
+    let requests = (0..12).map(|_| post_with_key(&app, "raced-key", &body));
+    let statuses: Vec<StatusCode> = futures::future::join_all(requests)
+        .await
+        .iter()
+        .map(|r| r.status())
+        .collect();
+    assert!(
+        statuses
+            .iter()
+            .all(|s| *s == StatusCode::CREATED || *s == StatusCode::CONFLICT),
+        "{statuses:?}"
+    );
+    assert!(statuses.contains(&StatusCode::CREATED));
+    assert_eq!(app.count("select count(*) from products").await, 1);
+}
+
+#[tokio::test]
+async fn a_request_still_in_flight_is_409() {
+    let app = TestApp::spawn().await;
+    let body = json!({"name": "Slow", "price": 1});
+    // Plant an unfinished record with the fingerprint the middleware computes for this request.
+    let raw = serde_json::to_vec(&body).unwrap();
+    let mut fingerprint = format!("POST /api/v1/{}/products\n", app.site_id).into_bytes();
+    fingerprint.extend_from_slice(&raw);
+    let key_id: String = sqlx::query_scalar("select id from api_keys limit 1")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    sqlx::query("insert into idempotency_keys (site_id, key_id, idempotency_key, request_hash) values ($1, $2, 'busy', $3)")
+        .bind(&app.site_id)
+        .bind(&key_id)
+        .bind(&shopvo::crypto::sha256(&fingerprint)[..])
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let res = post_with_key(&app, "busy", &body).await;
+    let res = (res.status(), res.json::<Value>().await.unwrap());
+    assert_error(&res, StatusCode::CONFLICT, "IDEMPOTENCY_KEY_IN_USE");
+    assert_eq!(app.count("select count(*) from products").await, 0);
+}
+
+#[tokio::test]
+async fn rate_limit_sends_headers_and_429_with_retry_after() {
+    let app = TestApp::spawn_with(Config {
+        rate_limit_default: 5,
+        ..Config::default()
+    })
+    .await;
+    for i in 0..5 {
+        let res = app
+            .client
+            .get(app.api("/products"))
+            .bearer_auth(&app.admin_key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(res.headers()["x-ratelimit-limit"], "5");
+        assert_eq!(
+            res.headers()["x-ratelimit-remaining"].to_str().unwrap(),
+            (4 - i).to_string()
+        );
+        assert!(
+            res.headers()["x-ratelimit-reset"]
+                .to_str()
+                .unwrap()
+                .parse::<i64>()
+                .unwrap()
+                > chrono::Utc::now().timestamp()
+        );
+    }
+    let res = app
+        .client
+        .get(app.api("/products"))
+        .bearer_auth(&app.admin_key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry_after: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry_after));
+    assert_eq!(res.headers()["x-ratelimit-remaining"], "0");
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["code"], "RATE_LIMITED");
+
+    // Limits are per key: another key of the same site is unaffected.
+    let other = app.key(&app.site_id, &["read:catalog"]).await;
+    let res = app
+        .call(Method::GET, &app.api("/products"), Some(&other), None)
+        .await;
+    assert_eq!(res.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn search_has_its_own_60_rpm_group_and_sites_can_lower_the_default() {
+    let app = TestApp::spawn().await;
+    for _ in 0..60 {
+        let res = app
+            .call(
+                Method::GET,
+                &app.api("/products?search=shirt"),
+                Some(&app.admin_key),
+                None,
+            )
+            .await;
+        assert_eq!(res.0, StatusCode::OK);
+    }
+    let res = app
+        .call(
+            Method::GET,
+            &app.api("/products?search=shirt"),
+            Some(&app.admin_key),
+            None,
+        )
+        .await;
+    assert_error(&res, StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED");
+    // Plain listing is another group and still allowed.
+    assert_eq!(
+        app.call(
+            Method::GET,
+            &app.api("/products"),
+            Some(&app.admin_key),
+            None
+        )
+        .await
+        .0,
+        StatusCode::OK
+    );
+
+    let site = app.create_site("Small plan").await;
+    sqlx::query("update sites set settings = '{\"rateLimitPerMinute\": 2}' where id = $1")
+        .bind(&site)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let key = app.key(&site, &["read:catalog"]).await;
+    let url = format!("{}/api/v1/{site}/products", app.url);
+    let statuses: Vec<StatusCode> = [
+        app.call(Method::GET, &url, Some(&key), None).await.0,
+        app.call(Method::GET, &url, Some(&key), None).await.0,
+        app.call(Method::GET, &url, Some(&key), None).await.0,
+    ]
+    .to_vec();
+    assert_eq!(
+        statuses,
+        [
+            StatusCode::OK,
+            StatusCode::OK,
+            StatusCode::TOO_MANY_REQUESTS
+        ]
+    );
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_413_and_write_nothing() {
+    let app = TestApp::spawn_with(Config {
+        body_limit: 2048,
+        ..Config::default()
+    })
+    .await;
+    let big = json!({"name": "Big", "price": 1, "description": "x".repeat(4096)});
+    let res = app
+        .admin(Method::POST, "/products", Some(big.clone()))
+        .await;
+    assert_error(&res, StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE");
+
+    // Without a Content-Length (chunked), the limit still holds while reading.
+    let bytes = serde_json::to_vec(&big).unwrap();
+    let stream = futures::stream::iter(
+        bytes
+            .chunks(512)
+            .map(|c| Ok::<_, std::io::Error>(c.to_vec()))
+            .collect::<Vec<_>>(),
+    );
+    let res = app
+        .client
+        .post(app.api("/products"))
+        .bearer_auth(&app.admin_key)
+        .header("content-type", "application/json")
+        .body(reqwest::Body::wrap_stream(stream))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["code"], "PAYLOAD_TOO_LARGE");
+    assert_eq!(app.count("select count(*) from products").await, 0);
+}
+
+#[tokio::test]
+async fn request_ids_are_generated_or_propagated() {
+    let app = TestApp::spawn().await;
+    let res = app
+        .client
+        .get(format!("{}/healthz", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert!(!res.headers()["x-request-id"].to_str().unwrap().is_empty());
+    let res = app
+        .client
+        .get(format!("{}/healthz", app.url))
+        .header("x-request-id", "req-123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["x-request-id"], "req-123");
+}
+
+#[tokio::test]
+async fn health_and_readiness() {
+    let app = TestApp::spawn().await;
+    let (status, body) = app
+        .call(Method::GET, &format!("{}/healthz", app.url), None, None)
+        .await;
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (StatusCode::OK, Some("ok"))
+    );
+    let (status, _) = app
+        .call(Method::GET, &format!("{}/readyz", app.url), None, None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    app.pool.close().await;
+    let (status, body) = app
+        .call(Method::GET, &format!("{}/readyz", app.url), None, None)
+        .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+}
+
+#[tokio::test]
+async fn unknown_routes_methods_and_media_types_get_the_envelope() {
+    let app = TestApp::spawn().await;
+    let res = app
+        .call(Method::GET, &format!("{}/nope", app.url), None, None)
+        .await;
+    assert_error(&res, StatusCode::NOT_FOUND, "NOT_FOUND");
+    let res = app.admin(Method::PATCH, "/products", Some(json!({}))).await;
+    assert_error(&res, StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED");
+    let res = app
+        .client
+        .post(app.api("/products"))
+        .bearer_auth(&app.admin_key)
+        .header("content-type", "text/plain")
+        .body("name=x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let res = app
+        .client
+        .post(app.api("/products"))
+        .bearer_auth(&app.admin_key)
+        .header("content-type", "application/json")
+        .body("{\"name\": \"x\", \"price\": 1} trailing")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(res.json::<Value>().await.unwrap()["code"], "INVALID_JSON");
+    assert_eq!(app.count("select count(*) from products").await, 0);
+}
+
+#[tokio::test]
+async fn site_config_is_readable() {
+    let app = TestApp::spawn().await;
+    let body = app.get("/site").await;
+    assert_eq!(body["data"]["id"], app.site_id.as_str());
+    assert_eq!(body["data"]["currency"], "EUR");
+    assert_eq!(body["data"]["locale"], "en");
+    assert_eq!(body["data"]["theme"], json!({}));
+}
