@@ -329,6 +329,19 @@ async fn unknown_routes_methods_and_media_types_get_the_envelope() {
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     assert_eq!(res.json::<Value>().await.unwrap()["code"], "INVALID_JSON");
     assert_eq!(app.count("select count(*) from products").await, 0);
+
+    // Path segments that are not UTF-8 are a client error in the envelope, never plain text.
+    let res = app.admin(Method::GET, "/products/%FF", None).await;
+    assert_error(&res, StatusCode::BAD_REQUEST, "INVALID_PATH");
+    let res = app
+        .call(
+            Method::GET,
+            &format!("{}/api/v1/%FF/products", app.url),
+            Some(&app.admin_key),
+            None,
+        )
+        .await;
+    assert_error(&res, StatusCode::BAD_REQUEST, "INVALID_PATH");
 }
 
 #[tokio::test]

@@ -219,10 +219,14 @@ async fn load_key(state: &AppState, presented: &str) -> Result<Arc<Authenticated
 /// Authenticates requests to `/api/v1/{siteId}/…`: the key, its site, and its signature when it signs.
 pub async fn authenticate(
     State(state): State<AppState>,
-    params: RawPathParams,
-    mut request: Request,
+    request: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
+    let (mut parts, body) = request.into_parts();
+    let params = RawPathParams::from_request_parts(&mut parts, &state)
+        .await
+        .map_err(|rejection| ApiError::bad_request("INVALID_PATH", rejection.body_text()))?;
+    let mut request = Request::from_parts(parts, body);
     let Some(site_id) = params
         .iter()
         .find(|(name, _)| *name == "siteId")

@@ -68,6 +68,20 @@ fn strip_position(message: &str) -> String {
     }
 }
 
+/// Path parameters; a segment that is not valid UTF-8 (say `%FF`) → 400 `INVALID_PATH` in the envelope.
+pub struct Path<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Path<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| Path(p.0))
+            .map_err(|rejection| ApiError::bad_request("INVALID_PATH", rejection.body_text()))
+    }
+}
+
 /// Query parameters (repeated keys such as `expand[]=a&expand[]=b` become lists). A bad value → 400 naming
 /// the parameter.
 pub struct Query<T>(pub T);

@@ -12,4 +12,4 @@ pub mod signature;
 pub use auth::{AuthContext, Scoped};
 pub use envelope::{Created, Data, Deleted, List, Pagination};
 pub use error::{ApiError, CommonErrors, ErrorBody};
-pub use extract::{Json, Query};
+pub use extract::{Json, Path, Query};

@@ -1,13 +1,13 @@
 //! `/api-keys`: key management over HTTP, for `admin:*` keys.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
 use crate::domain::keys::{self, ApiKey, NewKey};
 use crate::http::auth::Admin;
-use crate::http::{ApiError, CommonErrors, Created, Data, Json, Scoped};
+use crate::http::{ApiError, CommonErrors, Created, Data, Json, Path, Scoped};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

@@ -1,13 +1,15 @@
 //! `/brands`.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde::Deserialize;
 
 use crate::app::AppState;
 use crate::domain::catalog::Brand;
 use crate::domain::catalog::brands::{self, BrandInput, BrandPatch};
 use crate::http::auth::{ReadCatalog, WriteCatalog};
-use crate::http::{ApiError, CommonErrors, Created, Data, Deleted, ErrorBody, Json, Query, Scoped};
+use crate::http::{
+    ApiError, CommonErrors, Created, Data, Deleted, ErrorBody, Json, Path, Query, Scoped,
+};
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]

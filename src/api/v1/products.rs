@@ -1,6 +1,6 @@
 //! `/products`: list (filters, search, pagination, fields, expand), get by id or slug, and writes.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::Value;
@@ -12,7 +12,7 @@ use crate::domain::catalog::products::{
 };
 use crate::http::auth::{ReadCatalog, WriteCatalog};
 use crate::http::{
-    ApiError, CommonErrors, Created, Data, Deleted, Json, List, Pagination, Query, Scoped,
+    ApiError, CommonErrors, Created, Data, Deleted, Json, List, Pagination, Path, Query, Scoped,
 };
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -1,12 +1,12 @@
 //! `/products/{productId}/variants`.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 
 use crate::app::AppState;
 use crate::domain::catalog::Variant;
 use crate::domain::catalog::variants::{self, VariantInput, VariantPatch};
 use crate::http::auth::{ReadCatalog, WriteCatalog};
-use crate::http::{ApiError, CommonErrors, Created, Data, Deleted, ErrorBody, Json, Scoped};
+use crate::http::{ApiError, CommonErrors, Created, Data, Deleted, ErrorBody, Json, Path, Scoped};
 
 /// List a product's variants
 ///
