@@ -12,6 +12,16 @@ where
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
+/// Use with `#[serde(default, deserialize_with = "patch::present")]` on an `Option<T>` field that cannot be
+/// cleared: absent → `None`, a value → `Some(v)`, and `null` is an error naming the field.
+pub fn present<'de, T, D>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    T: Deserialize<'de>,
+    D: Deserializer<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
 /// The value a nullable field ends up with after applying a patch to `current`.
 pub fn apply<T>(current: Option<T>, patch: Option<Option<T>>) -> Option<T> {
     match patch {

@@ -111,6 +111,10 @@ impl From<domain::Error> for ApiError {
                 tracing::error!(error = %message, "internal error");
                 ApiError::internal()
             }
+            domain::Error::Database(e) if is_unstorable_text(&e) => ApiError::bad_request(
+                "VALIDATION_ERROR",
+                "text values must not contain NUL characters or invalid UTF-8",
+            ),
             domain::Error::Database(e) => {
                 tracing::error!(error = %e, "database error");
                 match e {
@@ -124,6 +128,14 @@ impl From<domain::Error> for ApiError {
             }
         }
     }
+}
+
+/// PostgreSQL refuses NUL characters in text (22021) and untranslatable characters (22P05): the client sent
+/// them, so it is a client error, whichever field it was in.
+fn is_unstorable_text(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .and_then(|d| d.code())
+        .is_some_and(|code| code == "22021" || code == "22P05")
 }
 
 impl From<sqlx::Error> for ApiError {

@@ -39,7 +39,9 @@ pub struct BrandInput {
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BrandPatch {
+    #[serde(default, deserialize_with = "patch::present")]
     pub name: Option<String>,
+    #[serde(default, deserialize_with = "patch::present")]
     pub slug: Option<String>,
     #[serde(default, deserialize_with = "patch::nullable")]
     #[schema(value_type = Option<String>)]

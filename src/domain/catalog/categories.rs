@@ -40,11 +40,14 @@ pub struct CategoryInput {
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CategoryPatch {
+    #[serde(default, deserialize_with = "patch::present")]
     pub name: Option<String>,
+    #[serde(default, deserialize_with = "patch::present")]
     pub slug: Option<String>,
     #[serde(default, deserialize_with = "patch::nullable")]
     #[schema(value_type = Option<String>)]
     pub parent_id: Option<Option<String>>,
+    #[serde(default, deserialize_with = "patch::present")]
     pub position: Option<i32>,
     #[serde(default, deserialize_with = "patch::nullable")]
     #[schema(value_type = Option<String>)]

@@ -354,7 +354,9 @@ pub struct ProductInput {
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ProductPatch {
+    #[serde(default, deserialize_with = "patch::present")]
     pub name: Option<String>,
+    #[serde(default, deserialize_with = "patch::present")]
     pub slug: Option<String>,
     #[serde(default, deserialize_with = "patch::nullable")]
     #[schema(value_type = Option<String>)]
@@ -362,7 +364,9 @@ pub struct ProductPatch {
     #[serde(default, deserialize_with = "patch::nullable")]
     #[schema(value_type = Option<String>)]
     pub description: Option<Option<String>>,
+    #[serde(default, deserialize_with = "patch::present")]
     pub status: Option<ProductStatus>,
+    #[serde(default, deserialize_with = "patch::present")]
     pub price: Option<i64>,
     #[serde(default, deserialize_with = "patch::nullable")]
     #[schema(value_type = Option<i64>)]
@@ -371,7 +375,9 @@ pub struct ProductPatch {
     #[schema(value_type = Option<String>)]
     pub brand_id: Option<Option<String>>,
     /// Replaces the product's categories, in this order.
+    #[serde(default, deserialize_with = "patch::present")]
     pub category_ids: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "patch::present")]
     pub featured: Option<bool>,
     #[serde(default, deserialize_with = "patch::nullable")]
     #[schema(value_type = Option<String>)]
@@ -379,7 +385,9 @@ pub struct ProductPatch {
     #[serde(default, deserialize_with = "patch::nullable")]
     #[schema(value_type = Option<String>)]
     pub model: Option<Option<String>>,
+    #[serde(default, deserialize_with = "patch::present")]
     pub images: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "patch::present")]
     pub translations: Option<BTreeMap<String, Translation>>,
 }
 
@@ -501,6 +509,13 @@ async fn free_slug(
     base: &str,
     except_id: Option<&str>,
 ) -> Result<String> {
+    // Concurrent derivations from one name would otherwise pick the same slug and fail with a 409: serialise
+    // them (until commit) so each sees the slugs the others took.
+    sqlx::query("select pg_advisory_xact_lock(hashtextextended($1 || '/product-slug/' || $2, 0))")
+        .bind(site_id)
+        .bind(base)
+        .execute(&mut *conn)
+        .await?;
     let taken: Vec<String> = sqlx::query_scalar(
         "select slug from products where site_id = $1 and (slug = $2 or slug like $3) and ($4::text is null or id <> $4)",
     )

@@ -125,6 +125,7 @@ pub struct VariantInput {
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct VariantPatch {
+    #[serde(default, deserialize_with = "patch::present")]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "patch::nullable")]
     #[schema(value_type = Option<String>)]
@@ -135,15 +136,20 @@ pub struct VariantPatch {
     #[serde(default, deserialize_with = "patch::nullable")]
     #[schema(value_type = Option<i64>)]
     pub compare_at_price: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "patch::present")]
     pub inventory_count: Option<i32>,
     /// `null` returns to the derived status.
     #[serde(default, deserialize_with = "patch::nullable")]
     #[schema(value_type = Option<InventoryStatus>)]
     pub inventory_status: Option<Option<InventoryStatus>>,
     #[schema(value_type = Option<Object>)]
+    #[serde(default, deserialize_with = "patch::present")]
     pub options: Option<Map<String, Value>>,
+    #[serde(default, deserialize_with = "patch::present")]
     pub is_default: Option<bool>,
+    #[serde(default, deserialize_with = "patch::present")]
     pub low_stock_threshold: Option<i32>,
+    #[serde(default, deserialize_with = "patch::present")]
     pub position: Option<i32>,
 }
 
