@@ -3,6 +3,7 @@
 pub mod catalog;
 pub mod error;
 pub mod idempotency;
+pub mod inventory;
 pub mod keys;
 pub mod pagination;
 pub mod patch;

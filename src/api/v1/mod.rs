@@ -3,6 +3,8 @@
 mod api_keys;
 mod brands;
 mod categories;
+mod inventory;
+mod locations;
 mod products;
 mod site;
 mod variants;
@@ -33,6 +35,8 @@ use crate::app::AppState;
         (name = "Variants", description = "Product variants: exactly one default per product"),
         (name = "Categories", description = "The category tree"),
         (name = "Brands"),
+        (name = "Inventory", description = "Stock per variant and location, adjustments and their history"),
+        (name = "Locations", description = "Where stock is kept; every site has a default location"),
         (name = "Site", description = "Site configuration"),
         (name = "API keys", description = "Key management for admin keys"),
     )
@@ -87,6 +91,16 @@ pub fn router() -> OpenApiRouter<AppState> {
             brands::update,
             brands::replace,
             brands::delete
+        ))
+        .routes(routes!(inventory::list))
+        .routes(routes!(inventory::adjust))
+        .routes(routes!(inventory::history))
+        .routes(routes!(locations::list, locations::create))
+        .routes(routes!(
+            locations::get,
+            locations::update,
+            locations::replace,
+            locations::delete
         ))
         .routes(routes!(site::get))
         .routes(routes!(api_keys::list, api_keys::create))

@@ -24,8 +24,11 @@ pub enum InventoryStatus {
 }
 
 impl InventoryStatus {
-    pub fn derive(count: i32, low_stock_threshold: i32) -> Self {
-        if count <= 0 {
+    /// From the variant's total, its low-stock threshold, and whether any of its stock takes backorders.
+    pub fn derive(count: i32, low_stock_threshold: i32, backorders: bool) -> Self {
+        if count <= 0 && backorders {
+            InventoryStatus::Backorder
+        } else if count <= 0 {
             InventoryStatus::OutOfStock
         } else if count <= low_stock_threshold {
             InventoryStatus::LowStock

@@ -10,6 +10,7 @@ use sqlx::{FromRow, PgConnection, PgExecutor};
 
 use super::InventoryStatus;
 use crate::domain::error::{Error, Result, Validator, on_unique};
+use crate::domain::inventory::stock;
 use crate::domain::patch;
 use crate::ids;
 
@@ -56,6 +57,7 @@ pub(crate) struct VariantRow {
     pub position: i32,
     pub low_stock_threshold: i32,
     pub inventory_count: i32,
+    pub backorders: bool,
     pub inventory_status: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -73,7 +75,9 @@ impl From<VariantRow> for Variant {
             .inventory_status
             .as_deref()
             .and_then(InventoryStatus::parse)
-            .unwrap_or_else(|| InventoryStatus::derive(r.inventory_count, r.low_stock_threshold));
+            .unwrap_or_else(|| {
+                InventoryStatus::derive(r.inventory_count, r.low_stock_threshold, r.backorders)
+            });
         Variant {
             id: r.id,
             product_id: r.product_id,
@@ -155,7 +159,7 @@ pub struct VariantPatch {
 
 const UNIQUE_SKU: &str = "variants_sku";
 pub(crate) const COLUMNS: &str = "id, product_id, number, name, sku, price, compare_at_price, options, is_default, \
-    position, low_stock_threshold, inventory_count, inventory_status, created_at, updated_at";
+    position, low_stock_threshold, inventory_count, backorders, inventory_status, created_at, updated_at";
 
 /// The fields of a variant after defaults are applied, ready to validate and store.
 struct Fields {
@@ -215,9 +219,9 @@ fn validate(v: &mut Validator, prefix: &str, f: &Fields) {
         v.money(at("compareAtPrice"), price);
     }
     v.check(
-        f.inventory_count >= 0,
+        (0..=stock::MAX_QUANTITY).contains(&f.inventory_count),
         at("inventoryCount"),
-        "must not be negative",
+        format!("must be from 0 to {}", stock::MAX_QUANTITY),
     );
     v.check(
         f.low_stock_threshold >= 0,
@@ -376,6 +380,7 @@ pub(crate) async fn insert_many(
         .fetch_one(&mut *conn)
         .await
         .map_err(|e| sku_conflict(e, f.sku.as_deref()))?;
+        stock::initialize(conn, site_id, product_id, &row.id, f.inventory_count).await?;
         created.push(Variant::from(row));
     }
     Ok(created)
@@ -459,8 +464,7 @@ pub async fn update(
     }
     let row = sqlx::query_as::<_, VariantRow>(sqlx::AssertSqlSafe(format!(
         "update variants set name = $4, sku = $5, price = $6, compare_at_price = $7, options = $8, \
-         is_default = is_default or $9, position = $10, low_stock_threshold = $11, inventory_count = $12, \
-         inventory_status = $13 \
+         is_default = is_default or $9, position = $10, low_stock_threshold = $11, inventory_status = $12 \
          where site_id = $1 and product_id = $2 and id = $3 returning {COLUMNS}"
     )))
     .bind(site_id)
@@ -474,11 +478,26 @@ pub async fn update(
     .bind(make_default)
     .bind(f.position)
     .bind(f.low_stock_threshold)
-    .bind(f.inventory_count)
     .bind(f.inventory_status.map(InventoryStatus::as_str))
     .fetch_one(&mut *conn)
     .await
     .map_err(|e| sku_conflict(e, f.sku.as_deref()))?;
+    // A count sets the default location's stock, through the ledger like every stock change.
+    if let Some(count) = p.inventory_count {
+        let adjustment = stock::Adjustment {
+            variant_id: &row.id,
+            location_id: None,
+            operation: stock::Operation::Set,
+            quantity: count,
+            reason: None,
+            source: "variant",
+            key_id: None,
+        };
+        stock::adjust(conn, site_id, adjustment).await?;
+        return Ok(Variant::from(
+            get_row(conn, site_id, &product_id, &row.id).await?,
+        ));
+    }
     Ok(Variant::from(row))
 }
 

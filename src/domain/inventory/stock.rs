@@ -1,0 +1,541 @@
+//! Stock levels and the one function that changes them.
+//!
+//! Decrements are conditional updates (`… where on_hand >= $q`), so two buyers of the last unit cannot
+//! both win; a CHECK constraint on the table backs this up. The variant's `inventory_count` moves by the
+//! same delta in the same transaction (an atomic increment, so concurrent changes at different locations
+//! add up correctly).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::{FromRow, PgConnection};
+
+use crate::domain::catalog::InventoryStatus;
+use crate::domain::error::{Error, Result};
+use crate::domain::pagination::{Page, PageRequest};
+use crate::ids;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Operation {
+    Set,
+    Increment,
+    Decrement,
+}
+
+/// Whether a stock level may go below zero: `no`, `notify` (allowed, the customer is told) or `yes`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Backorder {
+    No,
+    Notify,
+    Yes,
+}
+
+impl Backorder {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backorder::No => "no",
+            Backorder::Notify => "notify",
+            Backorder::Yes => "yes",
+        }
+    }
+}
+
+/// Largest quantity one adjustment may move or set.
+pub const MAX_QUANTITY: i32 = 1_000_000;
+
+pub struct Adjustment<'a> {
+    pub variant_id: &'a str,
+    /// `None` means the site's default location.
+    pub location_id: Option<&'a str>,
+    pub operation: Operation,
+    pub quantity: i32,
+    pub reason: Option<&'a str>,
+    /// What made the change (`api`, `variant`, `order`, ...), for the ledger.
+    pub source: &'a str,
+    pub key_id: Option<&'a str>,
+}
+
+/// The result of an adjustment: the location's new level and the variant's new total.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct StockChange {
+    /// The variant id (the spec's inventory item id).
+    pub id: String,
+    pub variant_id: String,
+    pub product_id: String,
+    pub sku: Option<String>,
+    pub location_id: String,
+    /// On hand at this location after the change.
+    pub on_hand: i32,
+    pub delta: i32,
+    /// The variant's total over enabled stock at active locations.
+    pub inventory_count: i32,
+    pub inventory_status: InventoryStatus,
+}
+
+/// The site's default location.
+pub async fn default_location(conn: &mut PgConnection, site_id: &str) -> Result<String> {
+    sqlx::query_scalar("select id from locations where site_id = $1 and is_default")
+        .bind(site_id)
+        .fetch_optional(conn)
+        .await?
+        .ok_or_else(|| Error::Internal(format!("site {site_id} has no default location")))
+}
+
+async fn resolve_location(
+    conn: &mut PgConnection,
+    site_id: &str,
+    location: Option<&str>,
+) -> Result<String> {
+    match location {
+        None => default_location(conn, site_id).await,
+        Some(id_or_slug) => sqlx::query_scalar(
+            "select id from locations where site_id = $1 and (id = $2 or slug = $2)",
+        )
+        .bind(site_id)
+        .bind(id_or_slug)
+        .fetch_optional(conn)
+        .await?
+        .ok_or_else(|| Error::invalid("locationId", "no location with this id")),
+    }
+}
+
+/// Applies one stock change and records it. The caller runs this inside its transaction.
+pub async fn adjust(
+    conn: &mut PgConnection,
+    site_id: &str,
+    adj: Adjustment<'_>,
+) -> Result<StockChange> {
+    let min = if adj.operation == Operation::Set {
+        0
+    } else {
+        1
+    };
+    if !(min..=MAX_QUANTITY).contains(&adj.quantity) {
+        return Err(Error::invalid(
+            "quantity",
+            format!("must be an integer from {min} to {MAX_QUANTITY}"),
+        ));
+    }
+    let location_id = resolve_location(conn, site_id, adj.location_id).await?;
+    let (product_id, sku): (String, Option<String>) =
+        sqlx::query_as("select product_id, sku from variants where site_id = $1 and id = $2")
+            .bind(site_id)
+            .bind(adj.variant_id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .ok_or(Error::NotFound("variant"))?;
+    sqlx::query(
+        "insert into stock_levels (site_id, variant_id, location_id) values ($1, $2, $3) on conflict do nothing",
+    )
+    .bind(site_id)
+    .bind(adj.variant_id)
+    .bind(&location_id)
+    .execute(&mut *conn)
+    .await?;
+
+    let changed: Option<(i32, i32, bool)> = match adj.operation {
+        Operation::Set => sqlx::query_as(
+            "update stock_levels s set on_hand = $4 from \
+               (select on_hand from stock_levels where site_id = $1 and variant_id = $2 and location_id = $3 for update) old \
+             where s.site_id = $1 and s.variant_id = $2 and s.location_id = $3 \
+             returning s.on_hand, s.on_hand - old.on_hand, s.disabled",
+        ),
+        Operation::Increment => sqlx::query_as(
+            "update stock_levels set on_hand = on_hand + $4 \
+             where site_id = $1 and variant_id = $2 and location_id = $3 returning on_hand, $4, disabled",
+        ),
+        Operation::Decrement => sqlx::query_as(
+            "update stock_levels set on_hand = on_hand - $4 \
+             where site_id = $1 and variant_id = $2 and location_id = $3 and (on_hand >= $4 or backorder <> 'no') \
+             returning on_hand, -$4, disabled",
+        ),
+    }
+    .bind(site_id)
+    .bind(adj.variant_id)
+    .bind(&location_id)
+    .bind(adj.quantity)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((on_hand, delta, disabled)) = changed else {
+        let available: i32 = sqlx::query_scalar(
+            "select on_hand from stock_levels where site_id = $1 and variant_id = $2 and location_id = $3",
+        )
+        .bind(site_id)
+        .bind(adj.variant_id)
+        .bind(&location_id)
+        .fetch_one(&mut *conn)
+        .await?;
+        return Err(Error::Conflict {
+            code: "OUT_OF_STOCK",
+            message: format!(
+                "Not enough stock for variant {}{}: {available} available, {} requested",
+                adj.variant_id,
+                sku.as_deref()
+                    .map(|s| format!(" ({s})"))
+                    .unwrap_or_default(),
+                adj.quantity
+            ),
+        });
+    };
+
+    sqlx::query(
+        "insert into inventory_ledger (site_id, id, product_id, variant_id, location_id, delta, on_hand_after, reason, source, key_id) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(site_id)
+    .bind(ids::new_id("led"))
+    .bind(&product_id)
+    .bind(adj.variant_id)
+    .bind(&location_id)
+    .bind(delta)
+    .bind(on_hand)
+    .bind(adj.reason)
+    .bind(adj.source)
+    .bind(adj.key_id)
+    .execute(&mut *conn)
+    .await?;
+
+    // Only enabled stock at an active location counts towards the variant's total.
+    let (inventory_count, threshold, backorders, status_override): (
+        i32,
+        i32,
+        bool,
+        Option<String>,
+    ) = sqlx::query_as(
+        "update variants set inventory_count = inventory_count + case when $3 then $4 else 0 end \
+         where site_id = $1 and id = $2 \
+         returning inventory_count, low_stock_threshold, backorders, inventory_status",
+    )
+    .bind(site_id)
+    .bind(adj.variant_id)
+    .bind(!disabled && location_is_active(conn, site_id, &location_id).await?)
+    .bind(delta)
+    .fetch_one(&mut *conn)
+    .await?;
+    let inventory_status = status_override
+        .as_deref()
+        .and_then(InventoryStatus::parse)
+        .unwrap_or_else(|| InventoryStatus::derive(inventory_count, threshold, backorders));
+    Ok(StockChange {
+        id: adj.variant_id.to_string(),
+        variant_id: adj.variant_id.to_string(),
+        product_id,
+        sku,
+        location_id,
+        on_hand,
+        delta,
+        inventory_count,
+        inventory_status,
+    })
+}
+
+async fn location_is_active(
+    conn: &mut PgConnection,
+    site_id: &str,
+    location_id: &str,
+) -> Result<bool> {
+    Ok(
+        sqlx::query_scalar("select active from locations where site_id = $1 and id = $2")
+            .bind(site_id)
+            .bind(location_id)
+            .fetch_one(conn)
+            .await?,
+    )
+}
+
+/// Sets a stock level's backorder policy and/or disabled flag, then recounts the variant.
+pub async fn set_policy(
+    conn: &mut PgConnection,
+    site_id: &str,
+    variant_id: &str,
+    location: Option<&str>,
+    backorder: Option<Backorder>,
+    disabled: Option<bool>,
+) -> Result<()> {
+    if backorder.is_none() && disabled.is_none() {
+        return Ok(());
+    }
+    let location_id = resolve_location(conn, site_id, location).await?;
+    sqlx::query(
+        "insert into stock_levels (site_id, variant_id, location_id, backorder, disabled) \
+         values ($1, $2, $3, coalesce($4, 'no'), coalesce($5, false)) \
+         on conflict (site_id, variant_id, location_id) do update \
+         set backorder = coalesce($4, stock_levels.backorder), disabled = coalesce($5, stock_levels.disabled)",
+    )
+    .bind(site_id)
+    .bind(variant_id)
+    .bind(&location_id)
+    .bind(backorder.map(Backorder::as_str))
+    .bind(disabled)
+    .execute(&mut *conn)
+    .await
+    .map_err(|e| match &e {
+        sqlx::Error::Database(db) if db.constraint() == Some("stock_not_negative") => Error::Conflict {
+            code: "CONFLICT",
+            message: "stock at this location is negative: set a quantity of at least 0 before turning backorders off"
+                .into(),
+        },
+        sqlx::Error::Database(db) if db.is_foreign_key_violation() => Error::NotFound("variant"),
+        _ => Error::Database(e),
+    })?;
+    recount(conn, site_id, &[variant_id.to_string()]).await
+}
+
+/// Recomputes variants' totals and backorder flags from their stock (after location or policy changes).
+pub async fn recount(conn: &mut PgConnection, site_id: &str, variant_ids: &[String]) -> Result<()> {
+    sqlx::query(
+        "update variants v set inventory_count = t.total, backorders = t.backorders from ( \
+           select v2.id, \
+                  coalesce(sum(s.on_hand) filter (where not s.disabled and l.active), 0)::int as total, \
+                  coalesce(bool_or(s.backorder <> 'no' and not s.disabled and l.active), false) as backorders \
+           from variants v2 \
+           left join stock_levels s on s.site_id = v2.site_id and s.variant_id = v2.id \
+           left join locations l on l.site_id = s.site_id and l.id = s.location_id \
+           where v2.site_id = $1 and v2.id = any($2) group by v2.id) t \
+         where v.site_id = $1 and v.id = t.id",
+    )
+    .bind(site_id)
+    .bind(variant_ids)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Creates a new variant's stock row at the default location (used when variants are created).
+pub async fn initialize(
+    conn: &mut PgConnection,
+    site_id: &str,
+    product_id: &str,
+    variant_id: &str,
+    on_hand: i32,
+) -> Result<()> {
+    let location_id = default_location(conn, site_id).await?;
+    sqlx::query("insert into stock_levels (site_id, variant_id, location_id, on_hand) values ($1, $2, $3, $4)")
+        .bind(site_id)
+        .bind(variant_id)
+        .bind(&location_id)
+        .bind(on_hand)
+        .execute(&mut *conn)
+        .await?;
+    if on_hand != 0 {
+        sqlx::query(
+            "insert into inventory_ledger (site_id, id, product_id, variant_id, location_id, delta, on_hand_after, source) \
+             values ($1, $2, $3, $4, $5, $6, $6, 'variant')",
+        )
+        .bind(site_id)
+        .bind(ids::new_id("led"))
+        .bind(product_id)
+        .bind(variant_id)
+        .bind(&location_id)
+        .bind(on_hand)
+        .execute(conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// One variant's stock, for `GET /inventory`.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct InventoryItem {
+    /// The variant id.
+    pub id: String,
+    pub variant_id: String,
+    pub product_id: String,
+    /// Product and variant name, e.g. `Classic White T-Shirt — Small / White`.
+    pub name: String,
+    pub sku: Option<String>,
+    pub inventory_count: i32,
+    pub inventory_status: InventoryStatus,
+    pub low_stock_threshold: i32,
+    /// Per-location breakdown, with `expand[]=locations`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub locations: Option<Vec<LocationStock>>,
+}
+
+#[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LocationStock {
+    #[serde(skip)]
+    pub variant_id: String,
+    pub location_id: String,
+    pub location_name: String,
+    pub on_hand: i32,
+    pub backorder: String,
+    pub disabled: bool,
+    pub active: bool,
+}
+
+#[derive(FromRow)]
+struct ItemRow {
+    id: String,
+    product_id: String,
+    name: String,
+    sku: Option<String>,
+    inventory_count: i32,
+    low_stock_threshold: i32,
+    backorders: bool,
+    inventory_status: Option<String>,
+}
+
+pub async fn list(
+    conn: &mut PgConnection,
+    site_id: &str,
+    sku: Option<&str>,
+    page: &PageRequest,
+    with_locations: bool,
+) -> Result<Page<InventoryItem>> {
+    let rows: Vec<ItemRow> = sqlx::query_as(
+        "select v.id, v.product_id, p.name || ' — ' || v.name as name, v.sku, v.inventory_count, \
+                v.low_stock_threshold, v.backorders, v.inventory_status \
+         from variants v join products p on p.site_id = v.site_id and p.id = v.product_id \
+         where v.site_id = $1 and ($2::text is null or lower(v.sku) = lower($2)) and ($3::text is null or v.id > $3) \
+         order by v.id limit $4 offset $5",
+    )
+    .bind(site_id)
+    .bind(sku)
+    .bind(page.after())
+    .bind(page.fetch_limit())
+    .bind(page.offset())
+    .fetch_all(&mut *conn)
+    .await?;
+    let total: i64 = if page.is_cursor() {
+        0
+    } else {
+        sqlx::query_scalar("select count(*) from variants where site_id = $1 and ($2::text is null or lower(sku) = lower($2))")
+            .bind(site_id)
+            .bind(sku)
+            .fetch_one(&mut *conn)
+            .await?
+    };
+    let items: Vec<InventoryItem> = rows
+        .into_iter()
+        .map(|r| InventoryItem {
+            inventory_status: r
+                .inventory_status
+                .as_deref()
+                .and_then(InventoryStatus::parse)
+                .unwrap_or_else(|| {
+                    InventoryStatus::derive(r.inventory_count, r.low_stock_threshold, r.backorders)
+                }),
+            id: r.id.clone(),
+            variant_id: r.id,
+            product_id: r.product_id,
+            name: r.name,
+            sku: r.sku,
+            inventory_count: r.inventory_count,
+            low_stock_threshold: r.low_stock_threshold,
+            locations: None,
+        })
+        .collect();
+    let mut page = Page::from_rows(page, items, total, |i| &i.id);
+    if with_locations {
+        let ids: Vec<String> = page.items.iter().map(|i| i.id.clone()).collect();
+        let stock: Vec<LocationStock> = sqlx::query_as(
+            "select s.variant_id, s.location_id, l.name as location_name, s.on_hand, s.backorder, s.disabled, l.active \
+             from stock_levels s join locations l on l.site_id = s.site_id and l.id = s.location_id \
+             where s.site_id = $1 and s.variant_id = any($2) order by s.variant_id, l.is_default desc, l.id",
+        )
+        .bind(site_id)
+        .bind(&ids)
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut by_variant: HashMap<String, Vec<LocationStock>> = HashMap::new();
+        for s in stock {
+            by_variant.entry(s.variant_id.clone()).or_default().push(s);
+        }
+        for item in &mut page.items {
+            item.locations = Some(by_variant.remove(&item.id).unwrap_or_default());
+        }
+    }
+    Ok(page)
+}
+
+/// One ledger row.
+#[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LedgerEntry {
+    #[schema(example = "led_01JD2W3M4N5P6Q7R8S9T0V1W2X")]
+    pub id: String,
+    pub product_id: String,
+    pub variant_id: String,
+    pub location_id: String,
+    pub delta: i32,
+    pub on_hand_after: i32,
+    pub reason: Option<String>,
+    pub source: String,
+    /// The API key that made the change, when one did.
+    pub key_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A product's stock history, oldest first (so cursor walks are stable while changes are added).
+pub async fn history(
+    conn: &mut PgConnection,
+    site_id: &str,
+    product_id_or_slug: &str,
+    variant_id: Option<&str>,
+    page: &PageRequest,
+) -> Result<Page<LedgerEntry>> {
+    let product_id: String =
+        sqlx::query_scalar("select id from products where site_id = $1 and (id = $2 or slug = $2)")
+            .bind(site_id)
+            .bind(product_id_or_slug)
+            .fetch_optional(&mut *conn)
+            .await?
+            .ok_or(Error::NotFound("product"))?;
+    let rows: Vec<LedgerEntry> = sqlx::query_as(
+        "select id, product_id, variant_id, location_id, delta, on_hand_after, reason, source, key_id, created_at \
+         from inventory_ledger where site_id = $1 and product_id = $2 and ($3::text is null or variant_id = $3) \
+         and ($4::text is null or id > $4) order by id limit $5 offset $6",
+    )
+    .bind(site_id)
+    .bind(&product_id)
+    .bind(variant_id)
+    .bind(page.after())
+    .bind(page.fetch_limit())
+    .bind(page.offset())
+    .fetch_all(&mut *conn)
+    .await?;
+    let total: i64 = if page.is_cursor() {
+        0
+    } else {
+        sqlx::query_scalar(
+            "select count(*) from inventory_ledger where site_id = $1 and product_id = $2 and ($3::text is null or variant_id = $3)",
+        )
+        .bind(site_id)
+        .bind(&product_id)
+        .bind(variant_id)
+        .fetch_one(&mut *conn)
+        .await?
+    };
+    Ok(Page::from_rows(page, rows, total, |e| &e.id))
+}
+
+/// The variant an inventory request targets: the given one (which must belong to the product) or the
+/// product's default variant.
+pub async fn target_variant(
+    conn: &mut PgConnection,
+    site_id: &str,
+    product_id_or_slug: &str,
+    variant_id: Option<&str>,
+) -> Result<String> {
+    let found: Option<String> = sqlx::query_scalar(
+        "select v.id from variants v join products p on p.site_id = v.site_id and p.id = v.product_id \
+         where v.site_id = $1 and (p.id = $2 or p.slug = $2) and (case when $3::text is null then v.is_default else v.id = $3 end)",
+    )
+    .bind(site_id)
+    .bind(product_id_or_slug)
+    .bind(variant_id)
+    .fetch_optional(conn)
+    .await?;
+    match (found, variant_id) {
+        (Some(id), _) => Ok(id),
+        (None, Some(_)) => Err(Error::NotFound("variant")),
+        (None, None) => Err(Error::NotFound("product")),
+    }
+}
