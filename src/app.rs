@@ -18,6 +18,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::config::Config;
 use crate::crypto::ServerKey;
 use crate::http::auth::AuthCache;
+use crate::http::login_limit::LoginLimiter;
 use crate::http::rate_limit::RateLimiter;
 use crate::http::{self as plumbing, ApiError};
 
@@ -29,6 +30,7 @@ pub struct AppState {
     pub server_key: Arc<ServerKey>,
     pub auth_cache: Arc<AuthCache>,
     pub limiter: Arc<RateLimiter>,
+    pub login_limiter: Arc<LoginLimiter>,
 }
 
 impl AppState {
@@ -39,6 +41,7 @@ impl AppState {
             server_key: Arc::new(server_key),
             auth_cache: Arc::default(),
             limiter: Arc::default(),
+            login_limiter: Arc::default(),
         }
     }
 }
@@ -136,6 +139,7 @@ fn cors_layer(config: &Config) -> CorsLayer {
             header::CONTENT_TYPE,
             HeaderName::from_static("x-shopvo-signature"),
             HeaderName::from_static("idempotency-key"),
+            HeaderName::from_static(plumbing::customer::HEADER),
         ])
         .expose_headers([
             REQUEST_ID,

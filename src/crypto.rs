@@ -9,11 +9,14 @@ use subtle::ConstantTimeEq;
 
 type HmacSha256 = Hmac<Sha256>;
 
-/// The server's secret key. Everything else (the API key digest key, the sealing key) is derived from it.
+/// The server's secret key. Everything else (the API key digest key, the sealing key, the customer token
+/// keys) is derived from it, each under its own label.
 #[derive(Clone)]
 pub struct ServerKey {
     digest_key: [u8; 32],
     seal_key: [u8; 32],
+    jwt_key: [u8; 32],
+    refresh_digest_key: [u8; 32],
 }
 
 impl std::fmt::Debug for ServerKey {
@@ -29,7 +32,19 @@ impl ServerKey {
         Self {
             digest_key: hmac_sha256(&master, b"shopvo api-key digest v1"),
             seal_key: hmac_sha256(&master, b"shopvo seal v1"),
+            jwt_key: hmac_sha256(&master, b"shopvo customer jwt hs256 v1"),
+            refresh_digest_key: hmac_sha256(&master, b"shopvo refresh-token digest v1"),
         }
+    }
+
+    /// The HS256 key that signs and verifies customer access tokens (JWTs).
+    pub fn jwt_key(&self) -> &[u8; 32] {
+        &self.jwt_key
+    }
+
+    /// The keyed SHA-256 digest under which a customer refresh token is stored and looked up.
+    pub fn refresh_token_digest(&self, token: &str) -> [u8; 32] {
+        hmac_sha256(&self.refresh_digest_key, token.as_bytes())
     }
 
     /// The keyed SHA-256 digest under which an API key is stored and looked up.
@@ -105,6 +120,17 @@ mod tests {
         assert_eq!(key.open(&sealed).as_deref(), Some(&b"sks_secret"[..]));
         let other = ServerKey::from_secret("another-very-long-server-secret-for-tests");
         assert_eq!(other.open(&sealed), None);
+    }
+
+    #[test]
+    fn derived_keys_are_distinct_and_stable() {
+        let key = ServerKey::from_secret("a-very-long-server-secret-for-tests-only");
+        let again = ServerKey::from_secret("a-very-long-server-secret-for-tests-only");
+        assert_eq!(key.jwt_key(), again.jwt_key());
+        assert_ne!(key.jwt_key(), &key.digest_key);
+        assert_ne!(key.refresh_token_digest("t"), key.key_digest("t"));
+        let other = ServerKey::from_secret("another-very-long-server-secret-for-tests");
+        assert_ne!(key.jwt_key(), other.jwt_key());
     }
 
     #[test]

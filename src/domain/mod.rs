@@ -1,6 +1,7 @@
 //! The domain layer: types, rules and SQL, one module per resource family. No HTTP in here.
 
 pub mod catalog;
+pub mod customers;
 pub mod error;
 pub mod idempotency;
 pub mod inventory;

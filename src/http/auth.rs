@@ -40,6 +40,11 @@ impl AuthContext {
 /// A permission scope, as a type.
 pub trait Scope {
     const NAME: &'static str;
+
+    /// Whether an authenticated key may call an endpoint that needs this scope.
+    fn allows(key: &AuthenticatedKey) -> bool {
+        key.has_scope(Self::NAME)
+    }
 }
 
 macro_rules! scopes {
@@ -77,6 +82,18 @@ scopes! {
     Admin => "admin:*",
 }
 
+/// Any valid key of the site, whatever its scopes (publishable keys included): for storefront endpoints
+/// such as customer registration and login. Documented in OpenAPI as the pseudo-scope `any`.
+pub struct AnyKey;
+
+impl Scope for AnyKey {
+    const NAME: &'static str = "any";
+
+    fn allows(_key: &AuthenticatedKey) -> bool {
+        true
+    }
+}
+
 /// An authenticated request whose key holds scope `S` (or `admin:*`); otherwise 403 naming the scope.
 pub struct Scoped<S: Scope> {
     pub auth: AuthContext,
@@ -103,7 +120,7 @@ impl<S: Scope, St: Send + Sync> FromRequestParts<St> for Scoped<S> {
                 );
                 ApiError::internal()
             })?;
-        if !auth.key.has_scope(S::NAME) {
+        if !S::allows(&auth.key) {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
                 "FORBIDDEN",

@@ -2,7 +2,7 @@
 //! different body is a 422, a duplicate while the first is still running is a 409. Kept 24 hours.
 
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -22,10 +22,17 @@ pub async fn idempotent(
     request: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
-    let is_write = matches!(
-        *request.method(),
-        Method::POST | Method::PUT | Method::PATCH | Method::DELETE
-    );
+    // Customer session routes (`/auth/…`) answer with fresh tokens, which must never be stored; a replayed
+    // refresh would also defeat rotation.
+    let is_session_route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .is_some_and(|p| p.as_str().contains("/auth/"));
+    let is_write = !is_session_route
+        && matches!(
+            *request.method(),
+            Method::POST | Method::PUT | Method::PATCH | Method::DELETE
+        );
     let (Some(value), Some(auth), true) = (
         request.headers().get(HEADER).cloned(),
         request.extensions().get::<AuthContext>().cloned(),

@@ -2,10 +2,12 @@
 //! signing, rate limits, idempotency.
 
 pub mod auth;
+pub mod customer;
 pub mod envelope;
 pub mod error;
 pub mod extract;
 pub mod idempotency;
+pub mod login_limit;
 pub mod rate_limit;
 pub mod signature;
 

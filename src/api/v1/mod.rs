@@ -3,6 +3,10 @@
 mod api_keys;
 mod brands;
 mod categories;
+mod customer_addresses;
+mod customer_auth;
+mod customer_groups;
+mod customers;
 mod inventory;
 mod locations;
 mod products;
@@ -15,6 +19,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::app::AppState;
+use customer_auth::CustomerTokenAuth;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -29,7 +34,7 @@ use crate::app::AppState;
             `{\"success\": false, \"error\": \"…\", \"code\": \"…\"}`.",
         license(name = "MIT", identifier = "MIT"),
     ),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &CustomerTokenAuth),
     tags(
         (name = "Products", description = "Products, with variants, brands and categories"),
         (name = "Variants", description = "Product variants: exactly one default per product"),
@@ -37,6 +42,8 @@ use crate::app::AppState;
         (name = "Brands"),
         (name = "Inventory", description = "Stock per variant and location, adjustments and their history"),
         (name = "Locations", description = "Where stock is kept; every site has a default location"),
+        (name = "Customers", description = "Customer profiles, addresses and groups; totals derived from orders"),
+        (name = "Customer accounts", description = "Storefront login for customers: any key of the site, then `X-Customer-Token`"),
         (name = "Site", description = "Site configuration"),
         (name = "API keys", description = "Key management for admin keys"),
     )
@@ -102,6 +109,16 @@ pub fn router() -> OpenApiRouter<AppState> {
             locations::replace,
             locations::delete
         ))
+        .routes(routes!(customers::list, customers::create))
+        .routes(routes!(customers::get, customers::update, customers::replace, customers::delete))
+        .routes(routes!(customer_addresses::list, customer_addresses::create))
+        .routes(routes!(customer_addresses::update, customer_addresses::delete))
+        .routes(routes!(customer_groups::list, customer_groups::create))
+        .routes(routes!(customer_auth::register))
+        .routes(routes!(customer_auth::login))
+        .routes(routes!(customer_auth::refresh))
+        .routes(routes!(customer_auth::logout))
+        .routes(routes!(customer_auth::me))
         .routes(routes!(site::get))
         .routes(routes!(api_keys::list, api_keys::create))
         .routes(routes!(api_keys::revoke))

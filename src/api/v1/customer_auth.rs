@@ -1,0 +1,208 @@
+//! `/auth/…`: customer accounts for storefronts. Called with any valid API key of the site (no particular
+//! scope, publishable keys included); the logged-in customer then sends `X-Customer-Token`.
+
+use axum::extract::State;
+use utoipa::Modify;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+
+use crate::app::AppState;
+use crate::domain::customers::Customer;
+use crate::domain::customers::accounts::{
+    self, LoginInput, RefreshInput, RegisterInput, Session,
+};
+use crate::http::auth::AnyKey;
+use crate::http::customer::CustomerToken;
+use crate::http::login_limit::{ClientIp, too_many_attempts};
+use crate::http::{ApiError, CommonErrors, Created, Data, ErrorBody, Json, Scoped};
+
+/// Adds the `customerToken` security scheme (the `X-Customer-Token` header) to the document.
+pub struct CustomerTokenAuth;
+
+impl Modify for CustomerTokenAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "customerToken",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-Customer-Token",
+                "A customer's access token (a JWT valid 15 minutes) from `/auth/login`, `/auth/register` or \
+                 `/auth/refresh`, sent alongside the site's API key.",
+            ))),
+        );
+    }
+}
+
+/// The answer of logout.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LoggedOut {
+    /// Whether this call revoked the token (`false` when it was already unknown, expired or revoked).
+    pub revoked: bool,
+}
+
+/// Register a customer account
+///
+/// Creates a customer with a password and logs them in. Any valid API key of the site may call this (the
+/// pseudo-scope `any`). An email already on the site, in any case, is a 409 — also for a customer an admin
+/// created without a password.
+#[utoipa::path(
+    post,
+    path = "/api/v1/{siteId}/auth/register",
+    tag = "Customer accounts",
+    params(("siteId" = String, Path)),
+    request_body(content = RegisterInput, example = json!({"email": "jane@example.com",
+        "password": "correct horse battery staple", "firstName": "Jane", "lastName": "Smith"})),
+    security(("bearerAuth" = ["any"])),
+    responses(
+        (status = 201, description = "The new customer and their tokens", body = Data<Session>),
+        (status = 409, description = "A customer with this email exists", body = ErrorBody),
+        CommonErrors,
+    )
+)]
+pub async fn register(
+    key: Scoped<AnyKey>,
+    State(state): State<AppState>,
+    Json(input): Json<RegisterInput>,
+) -> Result<Created<Session>, ApiError> {
+    Ok(Created(
+        accounts::register(&state.pool, &state.server_key, key.site_id(), input).await?,
+    ))
+}
+
+/// Log a customer in
+///
+/// Any valid API key of the site may call this (the pseudo-scope `any`). A wrong password and an unknown
+/// email get the same 401. After 5 failed logins for an email within 15 minutes, or 20 from one client
+/// address, further attempts are refused with 429 and `Retry-After`, even with the right password.
+#[utoipa::path(
+    post,
+    path = "/api/v1/{siteId}/auth/login",
+    tag = "Customer accounts",
+    params(("siteId" = String, Path)),
+    request_body(content = LoginInput, example = json!({"email": "jane@example.com", "password": "correct horse battery staple"})),
+    security(("bearerAuth" = ["any"])),
+    responses(
+        (status = 200, description = "The customer and their tokens", body = Data<Session>,
+         example = json!({"success": true, "data": {"accessToken": "eyJhbGciOiJIUzI1NiIs…",
+            "refreshToken": "q3Xv…64 characters…", "tokenType": "Bearer", "expiresIn": 900,
+            "refreshExpiresIn": 2592000, "customer": {"id": "cust_xyz", "email": "jane@example.com"}}})),
+        CommonErrors,
+    )
+)]
+pub async fn login(
+    key: Scoped<AnyKey>,
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Json(input): Json<LoginInput>,
+) -> Result<Data<Session>, ApiError> {
+    let attempt = state
+        .login_limiter
+        .attempt(key.site_id(), &input.email, ip, std::time::Instant::now())
+        .map_err(too_many_attempts)?;
+    match accounts::login(&state.pool, &state.server_key, key.site_id(), input).await? {
+        Ok(session) => {
+            state.login_limiter.succeeded(attempt);
+            Ok(Data::new(session))
+        }
+        Err(failure) => Err(ApiError::unauthorized(
+            "INVALID_CREDENTIALS",
+            failure.message(),
+        )),
+    }
+}
+
+/// Refresh a customer's tokens
+///
+/// Exchanges a refresh token for a new access token and a new refresh token. The presented refresh token is
+/// revoked (rotation): using it again is a 401. Any valid API key of the site may call this.
+#[utoipa::path(
+    post,
+    path = "/api/v1/{siteId}/auth/refresh",
+    tag = "Customer accounts",
+    params(("siteId" = String, Path)),
+    request_body(content = RefreshInput),
+    security(("bearerAuth" = ["any"])),
+    responses((status = 200, description = "A new pair of tokens", body = Data<Session>), CommonErrors)
+)]
+pub async fn refresh(
+    key: Scoped<AnyKey>,
+    State(state): State<AppState>,
+    Json(input): Json<RefreshInput>,
+) -> Result<Data<Session>, ApiError> {
+    match accounts::refresh(
+        &state.pool,
+        &state.server_key,
+        key.site_id(),
+        &input.refresh_token,
+    )
+    .await?
+    {
+        Ok(session) => Ok(Data::new(session)),
+        Err(failure) => Err(ApiError::unauthorized(
+            "INVALID_REFRESH_TOKEN",
+            failure.message(),
+        )),
+    }
+}
+
+/// Log a customer out
+///
+/// Revokes the refresh token. Access tokens already issued stay valid until they expire (15 minutes at
+/// most). Any valid API key of the site may call this.
+#[utoipa::path(
+    post,
+    path = "/api/v1/{siteId}/auth/logout",
+    tag = "Customer accounts",
+    params(("siteId" = String, Path)),
+    request_body(content = RefreshInput),
+    security(("bearerAuth" = ["any"])),
+    responses((status = 200, description = "Logged out", body = Data<LoggedOut>), CommonErrors)
+)]
+pub async fn logout(
+    key: Scoped<AnyKey>,
+    State(state): State<AppState>,
+    Json(input): Json<RefreshInput>,
+) -> Result<Data<LoggedOut>, ApiError> {
+    let revoked = accounts::logout(
+        &state.pool,
+        &state.server_key,
+        key.site_id(),
+        &input.refresh_token,
+    )
+    .await?;
+    Ok(Data::new(LoggedOut { revoked }))
+}
+
+/// The logged-in customer
+///
+/// Needs any valid API key of the site and the customer's access token in `X-Customer-Token`. A missing,
+/// forged, expired (code `TOKEN_EXPIRED`) or other site's token is a 401.
+#[utoipa::path(
+    get,
+    path = "/api/v1/{siteId}/auth/me",
+    tag = "Customer accounts",
+    params(("siteId" = String, Path)),
+    security(("bearerAuth" = ["any"], "customerToken" = [])),
+    responses((status = 200, description = "The customer, with addresses", body = Data<Customer>), CommonErrors)
+)]
+pub async fn me(
+    _key: Scoped<AnyKey>,
+    customer: CustomerToken,
+    State(state): State<AppState>,
+) -> Result<Data<Customer>, ApiError> {
+    let mut conn = state.pool.acquire().await?;
+    match crate::domain::customers::profiles::get(
+        &mut conn,
+        customer.site_id(),
+        &customer.customer_id,
+    )
+    .await
+    {
+        Ok(customer) => Ok(Data::new(customer)),
+        Err(crate::domain::Error::NotFound(_)) => Err(ApiError::unauthorized(
+            "UNAUTHORIZED",
+            "The customer of this token no longer exists",
+        )),
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,104 @@
+//! Customer groups (wholesale, VIP, ...): a flat list with a slug unique per site.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::{FromRow, PgExecutor};
+
+use crate::domain::catalog::slug;
+use crate::domain::error::{Result, Validator, on_unique};
+use crate::domain::pagination::{Page, PageRequest};
+use crate::ids;
+
+#[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerGroup {
+    #[schema(example = "cgrp_01JD2W3M4N5P6Q7R8S9T0V1W2X")]
+    pub id: String,
+    #[schema(example = "Wholesale")]
+    pub name: String,
+    #[schema(example = "wholesale")]
+    pub slug: String,
+    pub description: Option<String>,
+    /// How many customers are in the group.
+    pub customer_count: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CustomerGroupInput {
+    #[schema(example = "Wholesale")]
+    pub name: String,
+    /// Derived from the name when omitted.
+    pub slug: Option<String>,
+    pub description: Option<String>,
+}
+
+const UNIQUE_SLUG: &str = "customer_groups_site_id_slug_key";
+const COLUMNS: &str = "g.id, g.name, g.slug, g.description, \
+    (select count(*) from customers c where c.site_id = g.site_id and c.group_id = g.id) as customer_count, \
+    g.created_at, g.updated_at";
+
+pub const ID_PREFIX: &str = "cgrp";
+
+pub async fn list(
+    db: impl PgExecutor<'_> + Copy,
+    site_id: &str,
+    page: &PageRequest,
+) -> Result<Page<CustomerGroup>> {
+    let rows = sqlx::query_as::<_, CustomerGroup>(sqlx::AssertSqlSafe(format!(
+        "select {COLUMNS} from customer_groups g where g.site_id = $1 and ($2::text is null or g.id > $2) \
+         order by g.id limit $3 offset $4"
+    )))
+    .bind(site_id)
+    .bind(page.after())
+    .bind(page.fetch_limit())
+    .bind(page.offset())
+    .fetch_all(db)
+    .await?;
+    let total = if page.is_cursor() {
+        0
+    } else {
+        sqlx::query_scalar("select count(*) from customer_groups where site_id = $1")
+            .bind(site_id)
+            .fetch_one(db)
+            .await?
+    };
+    Ok(Page::from_rows(page, rows, total, |g| &g.id))
+}
+
+pub async fn create(
+    db: impl PgExecutor<'_>,
+    site_id: &str,
+    input: CustomerGroupInput,
+) -> Result<CustomerGroup> {
+    let name = input.name.trim().to_string();
+    let slug_ = input.slug.unwrap_or_else(|| slug::slugify(&name));
+    let description = super::trimmed(input.description);
+    let mut v = Validator::new();
+    v.text("name", &name, 1, 200);
+    v.check(
+        slug::is_valid(&slug_),
+        "slug",
+        "must be lower-case letters and digits joined by single dashes",
+    );
+    super::check_text(&mut v, "description", description.as_deref(), 10_000);
+    v.finish()?;
+    sqlx::query_as::<_, CustomerGroup>(sqlx::AssertSqlSafe(format!(
+        "with g as (insert into customer_groups (site_id, id, name, slug, description) \
+         values ($1, $2, $3, $4, $5) returning *) select {COLUMNS} from g"
+    )))
+    .bind(site_id)
+    .bind(ids::new_id(ID_PREFIX))
+    .bind(&name)
+    .bind(&slug_)
+    .bind(&description)
+    .fetch_one(db)
+    .await
+    .map_err(|e| {
+        on_unique(e, UNIQUE_SLUG, || {
+            format!("a customer group with slug `{slug_}` already exists")
+        })
+    })
+}
