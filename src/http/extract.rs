@@ -48,16 +48,30 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let path = err.path().to_string();
         let inner = err.into_inner();
         match inner.classify() {
-            serde_json::error::Category::Data => ApiError::validation(vec![FieldError {
-                field: if path == "." { String::new() } else { path },
-                message: strip_position(&inner.to_string()),
-            }]),
+            serde_json::error::Category::Data => {
+                let message = strip_position(&inner.to_string());
+                let path = if path == "." { String::new() } else { path };
+                ApiError::validation(vec![FieldError {
+                    field: missing_field_path(&path, &message).unwrap_or(path),
+                    message,
+                }])
+            }
             _ => ApiError::bad_request("INVALID_JSON", format!("malformed JSON: {inner}")),
         }
     })?;
     de.end()
         .map_err(|e| ApiError::bad_request("INVALID_JSON", format!("malformed JSON: {e}")))?;
     Ok(value)
+}
+
+/// serde reports a missing field at the path of the object that lacks it; name the field itself.
+fn missing_field_path(path: &str, message: &str) -> Option<String> {
+    let name = message.strip_prefix("missing field `")?.strip_suffix('`')?;
+    Some(if path.is_empty() {
+        name.to_string()
+    } else {
+        format!("{path}.{name}")
+    })
 }
 
 /// serde_json appends " at line 1 column 17" to messages; field paths say more.

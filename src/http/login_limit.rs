@@ -103,7 +103,10 @@ impl LoginLimiter {
         let mut wait = Duration::ZERO;
         for (subject, max) in &subjects {
             if let Some(times) = failures.get_mut(subject) {
-                while times.front().is_some_and(|t| now.saturating_duration_since(*t) >= WINDOW) {
+                while times
+                    .front()
+                    .is_some_and(|t| now.saturating_duration_since(*t) >= WINDOW)
+                {
                     times.pop_front();
                 }
                 if times.len() >= *max {
@@ -174,15 +177,32 @@ mod tests {
                 .unwrap();
         }
         let wait = limiter
-            .attempt("site", " jane@example.COM ", IP, t0 + Duration::from_secs(10))
+            .attempt(
+                "site",
+                " jane@example.COM ",
+                IP,
+                t0 + Duration::from_secs(10),
+            )
             .err()
             .unwrap();
         assert_eq!(wait, 15 * 60 - 10);
         // another site, another email: not affected
-        assert!(limiter.attempt("other", "jane@example.com", None, t0).is_ok());
-        assert!(limiter.attempt("site", "john@example.com", None, t0).is_ok());
+        assert!(
+            limiter
+                .attempt("other", "jane@example.com", None, t0)
+                .is_ok()
+        );
+        assert!(
+            limiter
+                .attempt("site", "john@example.com", None, t0)
+                .is_ok()
+        );
         // the oldest failure leaves the window
-        assert!(limiter.attempt("site", "jane@example.com", IP, t0 + WINDOW).is_ok());
+        assert!(
+            limiter
+                .attempt("site", "jane@example.com", IP, t0 + WINDOW)
+                .is_ok()
+        );
     }
 
     #[test]
@@ -209,9 +229,17 @@ mod tests {
                 .unwrap();
         }
         let same_64 = IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 1, 2, 9, 9, 9, 99));
-        assert!(limiter.attempt("site", "x@example.com", Some(same_64), t0).is_err());
+        assert!(
+            limiter
+                .attempt("site", "x@example.com", Some(same_64), t0)
+                .is_err()
+        );
         let other_64 = IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 1, 3, 0, 0, 0, 1));
-        assert!(limiter.attempt("site", "x@example.com", Some(other_64), t0).is_ok());
+        assert!(
+            limiter
+                .attempt("site", "x@example.com", Some(other_64), t0)
+                .is_ok()
+        );
     }
 
     #[test]

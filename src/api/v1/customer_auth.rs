@@ -7,9 +7,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 
 use crate::app::AppState;
 use crate::domain::customers::Customer;
-use crate::domain::customers::accounts::{
-    self, LoginInput, RefreshInput, RegisterInput, Session,
-};
+use crate::domain::customers::accounts::{self, LoginInput, RefreshInput, RegisterInput, Session};
 use crate::http::auth::AnyKey;
 use crate::http::customer::CustomerToken;
 use crate::http::login_limit::{ClientIp, too_many_attempts};

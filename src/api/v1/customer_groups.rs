@@ -27,7 +27,9 @@ pub async fn list(
     Query(q): Query<Pagination>,
 ) -> Result<List<CustomerGroup>, ApiError> {
     let page = q.request(groups::ID_PREFIX)?;
-    Ok(groups::list(&state.pool, key.site_id(), &page).await?.into())
+    Ok(groups::list(&state.pool, key.site_id(), &page)
+        .await?
+        .into())
 }
 
 /// Create a customer group

@@ -110,9 +110,20 @@ pub fn router() -> OpenApiRouter<AppState> {
             locations::delete
         ))
         .routes(routes!(customers::list, customers::create))
-        .routes(routes!(customers::get, customers::update, customers::replace, customers::delete))
-        .routes(routes!(customer_addresses::list, customer_addresses::create))
-        .routes(routes!(customer_addresses::update, customer_addresses::delete))
+        .routes(routes!(
+            customers::get,
+            customers::update,
+            customers::replace,
+            customers::delete
+        ))
+        .routes(routes!(
+            customer_addresses::list,
+            customer_addresses::create
+        ))
+        .routes(routes!(
+            customer_addresses::update,
+            customer_addresses::delete
+        ))
         .routes(routes!(customer_groups::list, customer_groups::create))
         .routes(routes!(customer_auth::register))
         .routes(routes!(customer_auth::login))

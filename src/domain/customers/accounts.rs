@@ -111,12 +111,13 @@ fn hash_blocking(password: &str) -> Result<String> {
 pub async fn verify_password(password: String, hash: Option<String>) -> Result<bool> {
     tokio::task::spawn_blocking(move || {
         static DUMMY: OnceLock<String> = OnceLock::new();
-        let dummy = DUMMY.get_or_init(|| {
-            hash_blocking(&crypto::random_token(32)).unwrap_or_else(|_| String::new())
-        });
         let (hash, real) = match &hash {
             Some(h) => (h.as_str(), true),
-            None => (dummy.as_str(), false),
+            None => {
+                let dummy = DUMMY
+                    .get_or_init(|| hash_blocking(&crypto::random_token(32)).unwrap_or_default());
+                (dummy.as_str(), false)
+            }
         };
         let Ok(parsed) = PasswordHash::new(hash) else {
             return false;
@@ -159,15 +160,9 @@ pub async fn register(
     let email = email.expect("validated");
     let hash = hash_password(input.password).await?;
     let mut tx = pool.begin().await?;
-    let customer_id = profiles::create_with_password(
-        &mut *tx,
-        site_id,
-        &email,
-        first_name,
-        last_name,
-        &hash,
-    )
-    .await?;
+    let customer_id =
+        profiles::create_with_password(&mut *tx, site_id, &email, first_name, last_name, &hash)
+            .await?;
     let session = issue(&mut tx, key, site_id, &customer_id).await?;
     tx.commit().await?;
     Ok(session)

@@ -149,7 +149,11 @@ fn trimmed(value: Option<Option<String>>) -> Option<Option<String>> {
 }
 
 /// A customer's addresses, the default first, then oldest first. Empty for an unknown customer.
-pub async fn list(conn: &mut PgConnection, site_id: &str, customer_id: &str) -> Result<Vec<Address>> {
+pub async fn list(
+    conn: &mut PgConnection,
+    site_id: &str,
+    customer_id: &str,
+) -> Result<Vec<Address>> {
     Ok(sqlx::query_as::<_, Address>(sqlx::AssertSqlSafe(format!(
         "select {COLUMNS} from customer_addresses where site_id = $1 and customer_id = $2 \
          order by is_default desc, id"

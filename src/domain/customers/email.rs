@@ -70,7 +70,9 @@ mod tests {
     #[test]
     fn accepts_and_trims_plausible_addresses() {
         assert_eq!(
-            Email::parse("  Jane.Smith+tag@Example.COM ").unwrap().as_str(),
+            Email::parse("  Jane.Smith+tag@Example.COM ")
+                .unwrap()
+                .as_str(),
             "Jane.Smith+tag@Example.COM"
         );
         assert_eq!(

@@ -24,11 +24,7 @@ const COUNTRIES: &str = "ADAEAFAGAIALAMAOAQARASATAUAWAXAZBABBBDBEBFBGBHBIBJBLBMB
 /// Whether `code` is an officially assigned ISO 3166-1 alpha-2 code (or `XK`, Kosovo's code in common use).
 pub fn is_country(code: &str) -> bool {
     code.len() == 2
-        && (code == "XK"
-            || COUNTRIES
-                .as_bytes()
-                .chunks(2)
-                .any(|c| c == code.as_bytes()))
+        && (code == "XK" || COUNTRIES.as_bytes().chunks(2).any(|c| c == code.as_bytes()))
 }
 
 /// Optional free text: trimmed, non-empty and at most `max` characters.

@@ -153,7 +153,11 @@ impl Fields {
             Ok(email) => self.email = email.as_str().to_string(),
             Err(message) => v.error("email", message),
         }
-        check_names(&mut v, self.first_name.as_deref(), self.last_name.as_deref());
+        check_names(
+            &mut v,
+            self.first_name.as_deref(),
+            self.last_name.as_deref(),
+        );
         super::check_phone(&mut v, "phone", self.phone.as_deref());
         if let Some(group_id) = &self.group_id {
             v.check(
@@ -185,12 +189,9 @@ fn write_error(err: sqlx::Error, email: &str) -> Error {
     match on_unique(err, UNIQUE_EMAIL, || {
         format!("a customer with email `{email}` already exists")
     }) {
-        Error::Database(err) => super::on_foreign_key(
-            err,
-            GROUP_FK,
-            "groupId",
-            "no customer group with this id",
-        ),
+        Error::Database(err) => {
+            super::on_foreign_key(err, GROUP_FK, "groupId", "no customer group with this id")
+        }
         other => other,
     }
 }

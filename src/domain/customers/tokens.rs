@@ -150,7 +150,8 @@ mod tests {
             verify_access(&other, &token, "site_a"),
             Err(TokenRejection::Invalid)
         );
-        let old = issue_access(&key(), "site_a", "cust_1", now - chrono::Duration::hours(1)).unwrap();
+        let old =
+            issue_access(&key(), "site_a", "cust_1", now - chrono::Duration::hours(1)).unwrap();
         assert_eq!(
             verify_access(&key(), &old, "site_a"),
             Err(TokenRejection::Expired)
