@@ -28,7 +28,7 @@ impl Email {
             return Err("must be at most 254 characters");
         }
         if email.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err("must not contain spaces");
+            return Err("must not contain spaces or control characters");
         }
         let mut parts = email.split('@');
         let (Some(local), Some(domain), None) = (parts.next(), parts.next(), parts.next()) else {
