@@ -95,7 +95,13 @@ pub struct ServeArgs {
     #[arg(long, env = "SHOPVO_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
     /// `on` or `off`: per-key rate limits (off for load tests).
-    #[arg(long, env = "SHOPVO_RATE_LIMIT", default_value = "on", value_parser = parse_on_off)]
+    #[arg(
+        long,
+        env = "SHOPVO_RATE_LIMIT",
+        default_value = "on",
+        value_parser = parse_on_off,
+        action = clap::ArgAction::Set
+    )]
     pub rate_limit: bool,
     /// Requests per minute per key on routes without a stricter group limit (sites may override).
     #[arg(long, env = "SHOPVO_RATE_LIMIT_DEFAULT", default_value_t = 120)]
