@@ -90,6 +90,7 @@ pub struct NewCart {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ItemInput {
+    /// Product id (or slug).
     pub product_id: String,
     /// The product's default variant when omitted.
     pub variant_id: Option<String>,
@@ -399,7 +400,7 @@ async fn add(conn: &mut PgConnection, site_id: &str, cart_id: &str, item: ItemIn
     let found: Option<(String, String, Option<String>, i32, bool)> = sqlx::query_as(
         "select p.id, v.id, v.sku, v.inventory_count, v.backorders \
          from products p join variants v on v.site_id = p.site_id and v.product_id = p.id \
-         where p.site_id = $1 and p.id = $2 and p.status = 'ACTIVE' \
+         where p.site_id = $1 and (p.id = $2 or p.slug = $2) and p.status = 'ACTIVE' \
          and (case when $3::text is null then v.is_default else v.id = $3 end)",
     )
     .bind(site_id)
