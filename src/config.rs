@@ -95,11 +95,20 @@ pub struct ServeArgs {
     #[arg(long, env = "SHOPVO_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
     /// `on` or `off`: per-key rate limits (off for load tests).
-    #[arg(long, env = "SHOPVO_RATE_LIMIT", default_value = "on", value_parser = parse_on_off)]
+    #[arg(
+        long,
+        env = "SHOPVO_RATE_LIMIT",
+        default_value = "on",
+        value_parser = parse_on_off,
+        action = clap::ArgAction::Set
+    )]
     pub rate_limit: bool,
     /// Requests per minute per key on routes without a stricter group limit (sites may override).
     #[arg(long, env = "SHOPVO_RATE_LIMIT_DEFAULT", default_value_t = 120)]
     pub rate_limit_default: u32,
+    /// Minutes a checkout session stays open.
+    #[arg(long, env = "SHOPVO_CHECKOUT_TTL_MINUTES", default_value_t = 60)]
+    pub checkout_ttl_minutes: u32,
     /// Database connections in the pool.
     #[arg(long, env = "SHOPVO_DB_MAX_CONNECTIONS", default_value_t = 20)]
     pub db_max_connections: u32,
@@ -123,6 +132,7 @@ pub struct Config {
     pub cors_origins: Vec<String>,
     pub rate_limit: bool,
     pub rate_limit_default: u32,
+    pub checkout_ttl_minutes: u32,
 }
 
 impl Config {
@@ -137,6 +147,7 @@ impl Config {
                 .collect(),
             rate_limit: args.rate_limit,
             rate_limit_default: args.rate_limit_default.max(1),
+            checkout_ttl_minutes: args.checkout_ttl_minutes.max(1),
         }
     }
 }
@@ -148,6 +159,7 @@ impl Default for Config {
             cors_origins: Vec::new(),
             rate_limit: true,
             rate_limit_default: 120,
+            checkout_ttl_minutes: 60,
         }
     }
 }

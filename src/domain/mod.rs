@@ -1,13 +1,20 @@
 //! The domain layer: types, rules and SQL, one module per resource family. No HTTP in here.
 
+pub mod carts;
 pub mod catalog;
+pub mod checkout;
 pub mod customers;
 pub mod error;
+pub mod events;
 pub mod idempotency;
 pub mod inventory;
 pub mod keys;
+pub mod orders;
 pub mod pagination;
 pub mod patch;
+pub mod pricing;
+pub mod promotions;
+pub mod shipping;
 pub mod sites;
 
 pub use error::{Error, FieldError, Result};

@@ -25,6 +25,8 @@ pub struct Site {
     /// Active theme design tokens (CSS custom properties).
     #[schema(value_type = Object, example = json!({"--color-primary": "#6366f1"}))]
     pub theme: serde_json::Value,
+    /// Whether catalog prices include tax (then the tax line is the part already inside the total).
+    pub prices_include_tax: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -38,7 +40,8 @@ pub struct NewSite {
 const SITE_COLUMNS: &str = "id, name, locale, locales, currency, \
     (settings -> 'domains' ->> 0) as primary_domain, \
     coalesce(array(select jsonb_array_elements_text(settings -> 'domains')), '{}') as domains, \
-    coalesce(settings -> 'theme', '{}'::jsonb) as theme, created_at, updated_at";
+    coalesce(settings -> 'theme', '{}'::jsonb) as theme, \
+    coalesce((settings ->> 'pricesIncludeTax')::boolean, false) as prices_include_tax, created_at, updated_at";
 
 pub async fn create(db: impl PgExecutor<'_>, new: NewSite) -> Result<Site> {
     let mut v = Validator::new();
@@ -98,4 +101,102 @@ pub async fn set_alias(db: impl PgExecutor<'_>, site_id: &str, alias: &str) -> R
         .execute(db)
         .await?;
     Ok(())
+}
+
+/// Changes to a site's configuration (PATCH /site).
+#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SitePatch {
+    #[serde(default, deserialize_with = "super::patch::present")]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "super::patch::present")]
+    pub locale: Option<String>,
+    #[serde(default, deserialize_with = "super::patch::present")]
+    pub prices_include_tax: Option<bool>,
+    /// Requests per minute per key on routes without a stricter limit; `null` returns to the server default.
+    #[serde(default, deserialize_with = "super::patch::nullable")]
+    #[schema(value_type = Option<i32>)]
+    pub rate_limit_per_minute: Option<Option<i32>>,
+    /// Verified custom domains, the primary first.
+    #[serde(default, deserialize_with = "super::patch::present")]
+    pub domains: Option<Vec<String>>,
+    /// Theme design tokens (CSS custom properties to string values).
+    #[serde(default, deserialize_with = "super::patch::present")]
+    #[schema(value_type = Option<Object>)]
+    pub theme: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+pub async fn update(db: impl PgExecutor<'_> + Copy, site_id: &str, p: SitePatch) -> Result<Site> {
+    let mut v = Validator::new();
+    if let Some(name) = &p.name {
+        v.text("name", name.trim(), 1, 200);
+    }
+    if let Some(locale) = &p.locale {
+        v.check(
+            !locale.is_empty()
+                && locale.len() <= 35
+                && locale
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+            "locale",
+            "must be a locale tag such as en or en-GB",
+        );
+    }
+    if let Some(Some(rpm)) = p.rate_limit_per_minute {
+        v.check(
+            (1..=100_000).contains(&rpm),
+            "rateLimitPerMinute",
+            "must be from 1 to 100000",
+        );
+    }
+    if let Some(domains) = &p.domains {
+        v.check(domains.len() <= 20, "domains", "at most 20 domains");
+        for (i, d) in domains.iter().enumerate() {
+            v.check(
+                !d.is_empty()
+                    && d.len() <= 253
+                    && d.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.'),
+                format!("domains[{i}]"),
+                "must be a host name such as shop.example.com",
+            );
+        }
+    }
+    if let Some(theme) = &p.theme {
+        v.check(theme.len() <= 200, "theme", "at most 200 tokens");
+        for (k, value) in theme {
+            v.check(
+                value.as_str().is_some_and(|s| s.len() <= 500) && k.len() <= 100,
+                format!("theme.{k}"),
+                "must be a string",
+            );
+        }
+    }
+    v.finish()?;
+    let mut settings = serde_json::Map::new();
+    if let Some(b) = p.prices_include_tax {
+        settings.insert("pricesIncludeTax".into(), b.into());
+    }
+    if let Some(domains) = p.domains {
+        settings.insert("domains".into(), domains.into());
+    }
+    if let Some(theme) = p.theme {
+        settings.insert("theme".into(), theme.into());
+    }
+    let clear_rate_limit = matches!(p.rate_limit_per_minute, Some(None));
+    if let Some(Some(rpm)) = p.rate_limit_per_minute {
+        settings.insert("rateLimitPerMinute".into(), rpm.into());
+    }
+    sqlx::query(
+        "update sites set name = coalesce($2, name), locale = coalesce($3, locale), \
+         settings = (settings || $4) - case when $5 then 'rateLimitPerMinute' else '' end where id = $1",
+    )
+    .bind(site_id)
+    .bind(p.name.map(|n| n.trim().to_string()))
+    .bind(p.locale)
+    .bind(serde_json::Value::Object(settings))
+    .bind(clear_rate_limit)
+    .execute(db)
+    .await?;
+    get(db, site_id).await
 }

@@ -6,7 +6,7 @@ use std::marker::PhantomData;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::extract::{FromRequestParts, RawPathParams, Request, State};
+use axum::extract::{FromRequestParts, MatchedPath, RawPathParams, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
@@ -233,6 +233,9 @@ async fn load_key(state: &AppState, presented: &str) -> Result<Arc<Authenticated
     }
 }
 
+/// Routes under `/api/v1/{siteId}` that need no key (rate limited per client IP instead).
+pub const PUBLIC_ROUTES: &[&str] = &["/api/v1/{siteId}/promotions/validate"];
+
 /// Authenticates requests to `/api/v1/{siteId}/…`: the key, its site, and its signature when it signs.
 pub async fn authenticate(
     State(state): State<AppState>,
@@ -243,7 +246,14 @@ pub async fn authenticate(
     let params = RawPathParams::from_request_parts(&mut parts, &state)
         .await
         .map_err(|rejection| ApiError::bad_request("INVALID_PATH", rejection.body_text()))?;
+    let public = parts
+        .extensions
+        .get::<MatchedPath>()
+        .is_some_and(|m| PUBLIC_ROUTES.contains(&m.as_str()));
     let mut request = Request::from_parts(parts, body);
+    if public {
+        return Ok(next.run(request).await);
+    }
     let Some(site_id) = params
         .iter()
         .find(|(name, _)| *name == "siteId")

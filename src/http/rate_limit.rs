@@ -6,12 +6,14 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use axum::extract::{MatchedPath, Request, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::auth::AuthContext;
+use super::auth::{AuthContext, PUBLIC_ROUTES};
 use super::error::ApiError;
 use crate::app::AppState;
 
@@ -22,6 +24,8 @@ pub enum Group {
     Checkout,
     Orders,
     ProductSearch,
+    /// Unauthenticated routes, counted per client IP.
+    Public,
 }
 
 impl Group {
@@ -50,6 +54,7 @@ impl Group {
             Group::Checkout => Some(10),
             Group::Orders => Some(30),
             Group::ProductSearch => Some(60),
+            Group::Public => Some(30),
         }
     }
 }
@@ -101,25 +106,40 @@ fn set_headers(headers: &mut HeaderMap, d: &Decision) {
 }
 
 pub async fn limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let (Some(auth), true) = (
-        request.extensions().get::<AuthContext>(),
-        state.config.rate_limit,
-    ) else {
+    if !state.config.rate_limit {
         return next.run(request).await;
-    };
+    }
     let route = request
         .extensions()
         .get::<MatchedPath>()
         .map(|m| m.as_str())
         .unwrap_or_default();
-    let group = Group::of(route, request.method(), request.uri().query());
-    let limit = group.fixed_limit().unwrap_or_else(|| {
-        auth.key
-            .rate_limit_rpm
-            .unwrap_or(state.config.rate_limit_default)
-    });
+    let (who, group, limit) = match request.extensions().get::<AuthContext>() {
+        Some(auth) => {
+            let group = Group::of(route, request.method(), request.uri().query());
+            let limit = group.fixed_limit().unwrap_or_else(|| {
+                auth.key
+                    .rate_limit_rpm
+                    .unwrap_or(state.config.rate_limit_default)
+            });
+            (auth.key_id().to_string(), group, limit)
+        }
+        None if PUBLIC_ROUTES.contains(&route) => {
+            let ip = request
+                .extensions()
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip().to_string())
+                .unwrap_or_default();
+            (
+                format!("ip:{ip}"),
+                Group::Public,
+                Group::Public.fixed_limit().unwrap_or(30),
+            )
+        }
+        None => return next.run(request).await,
+    };
     let now = chrono::Utc::now().timestamp();
-    let decision = state.limiter.check(auth.key_id(), group, limit, now);
+    let decision = state.limiter.check(&who, group, limit, now);
     let mut response = if decision.allowed {
         next.run(request).await
     } else {

@@ -2,14 +2,19 @@
 
 mod api_keys;
 mod brands;
+mod cart;
 mod categories;
+mod checkout;
 mod customer_addresses;
 mod customer_auth;
 mod customer_groups;
 mod customers;
 mod inventory;
 mod locations;
+mod orders;
 mod products;
+mod promotions;
+mod shipping;
 mod site;
 mod variants;
 
@@ -44,6 +49,11 @@ use customer_auth::CustomerTokenAuth;
         (name = "Locations", description = "Where stock is kept; every site has a default location"),
         (name = "Customers", description = "Customer profiles, addresses and groups; totals derived from orders"),
         (name = "Customer accounts", description = "Storefront login for customers: any key of the site, then `X-Customer-Token`"),
+        (name = "Promotions", description = "Discount codes; `/promotions/validate` is public"),
+        (name = "Cart", description = "Carts priced from the catalog"),
+        (name = "Checkout", description = "The checkout state machine: init → contact → shipping → payment → review → complete"),
+        (name = "Orders", description = "Orders and their legal status transitions"),
+        (name = "Shipping and tax", description = "Shipping methods and tax rates per country"),
         (name = "Site", description = "Site configuration"),
         (name = "API keys", description = "Key management for admin keys"),
     )
@@ -130,7 +140,33 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(customer_auth::refresh))
         .routes(routes!(customer_auth::logout))
         .routes(routes!(customer_auth::me))
-        .routes(routes!(site::get))
+        .routes(routes!(promotions::list, promotions::create))
+        .routes(routes!(promotions::validate))
+        .routes(routes!(
+            promotions::get,
+            promotions::update,
+            promotions::delete
+        ))
+        .routes(routes!(shipping::list_methods, shipping::create_method))
+        .routes(routes!(shipping::update_method, shipping::delete_method))
+        .routes(routes!(shipping::list_tax_rates, shipping::create_tax_rate))
+        .routes(routes!(shipping::delete_tax_rate))
+        .routes(routes!(
+            cart::get,
+            cart::create,
+            cart::update,
+            cart::replace,
+            cart::delete
+        ))
+        .routes(routes!(
+            checkout::get,
+            checkout::start,
+            checkout::advance,
+            checkout::advance_put
+        ))
+        .routes(routes!(orders::list))
+        .routes(routes!(orders::get, orders::update))
+        .routes(routes!(site::get, site::update))
         .routes(routes!(api_keys::list, api_keys::create))
         .routes(routes!(api_keys::revoke))
 }

@@ -126,9 +126,9 @@ fn parse_fields(fields: Option<&str>) -> Result<Option<Vec<String>>, ApiError> {
 }
 
 /// Serialises a product keeping only the selected fields (expanded relations are kept when loaded).
-fn project(product: &Product, fields: Option<&[String]>, expand: Expand) -> Value {
+fn project(product: &Product, fields: &[String], expand: Expand) -> Value {
     let value = serde_json::to_value(product).unwrap_or(Value::Null);
-    let (Some(fields), Value::Object(map)) = (fields, &value) else {
+    let Value::Object(map) = &value else {
         return value;
     };
     let expanded = |k: &str| match k {
@@ -188,8 +188,11 @@ pub async fn list(
     };
     let mut conn = state.pool.acquire().await?;
     let page = products::list(&mut conn, key.site_id(), &filter, &page, expand).await?;
-    let page = page.map(|p| project(&p, fields.as_deref(), expand));
-    Ok(List::from(page).into_response())
+    // Without a fieldset, products serialise straight to the response (no intermediate JSON tree).
+    Ok(match fields {
+        None => List::from(page).into_response(),
+        Some(fields) => List::from(page.map(|p| project(&p, &fields, expand))).into_response(),
+    })
 }
 
 /// Get a product
@@ -221,7 +224,10 @@ pub async fn get(
         variants: true,
         ..expand
     };
-    Ok(Data::new(project(&product, fields.as_deref(), expand)).into_response())
+    Ok(match fields {
+        None => Data::new(product).into_response(),
+        Some(fields) => Data::new(project(&product, &fields, expand)).into_response(),
+    })
 }
 
 /// Create a product

@@ -3,9 +3,9 @@
 use axum::extract::State;
 
 use crate::app::AppState;
-use crate::domain::sites::{self, Site};
-use crate::http::auth::ReadContent;
-use crate::http::{ApiError, CommonErrors, Data, Scoped};
+use crate::domain::sites::{self, Site, SitePatch};
+use crate::http::auth::{Admin, ReadContent};
+use crate::http::{ApiError, CommonErrors, Data, Json, Scoped};
 
 /// Get the site
 ///
@@ -26,4 +26,26 @@ pub async fn get(
     State(state): State<AppState>,
 ) -> Result<Data<Site>, ApiError> {
     Ok(Data::new(sites::get(&state.pool, key.site_id()).await?))
+}
+
+/// Update the site
+///
+/// Name, locale, whether prices include tax, the per-key rate limit, domains and theme tokens.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/{siteId}/site",
+    tag = "Site",
+    params(("siteId" = String, Path)),
+    request_body(content = SitePatch, example = json!({"pricesIncludeTax": true, "theme": {"--color-primary": "#6366f1"}})),
+    security(("bearerAuth" = ["admin:*"])),
+    responses((status = 200, description = "The site", body = Data<Site>), CommonErrors)
+)]
+pub async fn update(
+    key: Scoped<Admin>,
+    State(state): State<AppState>,
+    Json(patch): Json<SitePatch>,
+) -> Result<Data<Site>, ApiError> {
+    Ok(Data::new(
+        sites::update(&state.pool, key.site_id(), patch).await?,
+    ))
 }

@@ -206,15 +206,16 @@ fn push_filters(qb: &mut QueryBuilder<Postgres>, site_id: &str, f: &ProductFilte
             .replace('\\', "\\\\")
             .replace('%', "\\%")
             .replace('_', "\\_");
-        qb.push(" and (");
+        // Either branch can use its own index (full text; SKU prefix); an OR across them could not.
+        qb.push(" and p.id in (");
         if let Some(tsquery) = search_query(text) {
-            qb.push("p.search @@ to_tsquery('simple', ")
+            qb.push("select s.id from products s where s.site_id = p.site_id and s.search @@ to_tsquery('simple', ")
                 .push_bind(tsquery)
-                .push(") or ");
+                .push(") union all ");
         }
-        qb.push("exists (select 1 from variants v where v.site_id = p.site_id and v.product_id = p.id and lower(v.sku) like ")
+        qb.push("select v.product_id from variants v where v.site_id = p.site_id and lower(v.sku) like ")
             .push_bind(format!("{}%", escaped.to_lowercase()))
-            .push("))");
+            .push(")");
     }
 }
 
@@ -298,7 +299,13 @@ pub async fn get(
     expand: Expand,
 ) -> Result<Product> {
     let row: ProductRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {COLUMNS}, {VARIANTS_JSON} from products p where p.site_id = $1 and (p.id = $2 or p.slug = $2)"
+        "select {COLUMNS}, {VARIANTS_JSON} from products p where p.site_id = $1 and p.{} = $2",
+        // Slugs never contain `_` and ids always do: one equality keeps this on a single index.
+        if id_or_slug.contains('_') {
+            "id"
+        } else {
+            "slug"
+        }
     )))
     .bind(site_id)
     .bind(id_or_slug)

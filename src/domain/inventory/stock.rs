@@ -539,3 +539,90 @@ pub async fn target_variant(
         (None, None) => Err(Error::NotFound("product")),
     }
 }
+
+/// Takes `quantity` of a variant for an order: from enabled stock at active locations, the default
+/// location first, each step a conditional decrement. When stock runs short, a location that takes
+/// backorders covers the rest; otherwise OUT_OF_STOCK and the caller's transaction rolls back.
+pub async fn allocate(
+    conn: &mut PgConnection,
+    site_id: &str,
+    variant_id: &str,
+    quantity: i32,
+    order_id: &str,
+) -> Result<()> {
+    let mut remaining = quantity;
+    // A level read here may shrink before our decrement (another buyer); re-read and try again.
+    for _round in 0..5 {
+        let levels: Vec<(String, i32, String)> = sqlx::query_as(
+            "select s.location_id, s.on_hand, s.backorder from stock_levels s \
+             join locations l on l.site_id = s.site_id and l.id = s.location_id \
+             where s.site_id = $1 and s.variant_id = $2 and not s.disabled and l.active \
+             order by l.is_default desc, l.id",
+        )
+        .bind(site_id)
+        .bind(variant_id)
+        .fetch_all(&mut *conn)
+        .await?;
+        for (location_id, on_hand, _) in &levels {
+            let take = remaining.min(*on_hand);
+            if take <= 0 {
+                continue;
+            }
+            match decrement_for_order(conn, site_id, variant_id, location_id, take, order_id).await
+            {
+                Ok(()) => remaining -= take,
+                Err(Error::Conflict {
+                    code: "OUT_OF_STOCK",
+                    ..
+                }) => {}
+                Err(e) => return Err(e),
+            }
+            if remaining == 0 {
+                return Ok(());
+            }
+        }
+        if let Some((location_id, _, _)) = levels.iter().find(|(_, _, backorder)| backorder != "no")
+        {
+            return decrement_for_order(
+                conn,
+                site_id,
+                variant_id,
+                location_id,
+                remaining,
+                order_id,
+            )
+            .await;
+        }
+        let available: i64 = levels
+            .iter()
+            .map(|(_, on_hand, _)| i64::from((*on_hand).max(0)))
+            .sum();
+        if available == 0 {
+            break;
+        }
+    }
+    Err(Error::Conflict {
+        code: "OUT_OF_STOCK",
+        message: format!("Not enough stock for variant {variant_id}: {quantity} requested"),
+    })
+}
+
+async fn decrement_for_order(
+    conn: &mut PgConnection,
+    site_id: &str,
+    variant_id: &str,
+    location_id: &str,
+    quantity: i32,
+    order_id: &str,
+) -> Result<()> {
+    let adjustment = Adjustment {
+        variant_id,
+        location_id: Some(location_id),
+        operation: Operation::Decrement,
+        quantity,
+        reason: Some(order_id),
+        source: "order",
+        key_id: None,
+    };
+    adjust(conn, site_id, adjustment).await.map(|_| ())
+}

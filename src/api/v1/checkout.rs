@@ -1,0 +1,126 @@
+//! `/checkout`: the checkout state machine.
+
+use axum::extract::State;
+use serde::Deserialize;
+
+use crate::app::AppState;
+use crate::domain::checkout::{self, Advance, Session};
+use crate::http::auth::{ReadCheckout, WriteCheckout};
+use crate::http::{ApiError, CommonErrors, Created, Data, ErrorBody, Json, Query, Scoped};
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionQuery {
+    session_id: String,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StartCheckout {
+    cart_id: String,
+}
+
+/// Get a checkout session
+#[utoipa::path(
+    get,
+    path = "/api/v1/{siteId}/checkout",
+    tag = "Checkout",
+    params(("siteId" = String, Path), SessionQuery),
+    security(("bearerAuth" = ["read:checkout"])),
+    responses((status = 200, description = "The session", body = Data<Session>), CommonErrors)
+)]
+pub async fn get(
+    key: Scoped<ReadCheckout>,
+    State(state): State<AppState>,
+    Query(q): Query<SessionQuery>,
+) -> Result<Data<Session>, ApiError> {
+    let mut conn = state.pool.acquire().await?;
+    Ok(Data::new(
+        checkout::get(&mut conn, key.site_id(), &q.session_id).await?,
+    ))
+}
+
+/// Start a checkout
+///
+/// From an active cart with items; the session starts in `init` and expires after the configured time.
+#[utoipa::path(
+    post,
+    path = "/api/v1/{siteId}/checkout",
+    tag = "Checkout",
+    params(("siteId" = String, Path)),
+    request_body(content = StartCheckout, example = json!({"cartId": "cart_xyz"})),
+    security(("bearerAuth" = ["write:checkout"])),
+    responses(
+        (status = 201, description = "The new session", body = Data<Session>),
+        (status = 409, description = "CART_EMPTY or CART_CLOSED", body = ErrorBody),
+        CommonErrors,
+    )
+)]
+pub async fn start(
+    key: Scoped<WriteCheckout>,
+    State(state): State<AppState>,
+    Json(body): Json<StartCheckout>,
+) -> Result<Created<Session>, ApiError> {
+    let ttl = chrono::Duration::minutes(i64::from(state.config.checkout_ttl_minutes));
+    let mut conn = state.pool.acquire().await?;
+    let session = checkout::start(
+        &mut conn,
+        key.site_id(),
+        &body.cart_id,
+        key.auth.is_test(),
+        ttl,
+    )
+    .await?;
+    Ok(Created(session))
+}
+
+/// Advance a checkout
+///
+/// Move to `state` with its data: `contact` (email), `shipping` (address and method), `payment` (method),
+/// `review` (final totals, stock and promotion checked) and `complete` (places the order in one
+/// transaction; completing again returns the same order). Moving back clears later data; skipping ahead is
+/// a 409 `INVALID_TRANSITION`. PUT and PATCH behave the same.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/{siteId}/checkout",
+    tag = "Checkout",
+    params(("siteId" = String, Path)),
+    request_body(content = Advance, example = json!({"sessionId": "cs_abc", "state": "contact", "email": "jane@example.com"})),
+    security(("bearerAuth" = ["write:checkout"])),
+    responses(
+        (status = 200, description = "The session in its new state", body = Data<Session>),
+        (status = 409, description = "INVALID_TRANSITION, CHECKOUT_EXPIRED, OUT_OF_STOCK, PROMOTION_INVALID, PAYMENT_DECLINED", body = ErrorBody),
+        CommonErrors,
+    )
+)]
+pub async fn advance(
+    key: Scoped<WriteCheckout>,
+    State(state): State<AppState>,
+    Json(body): Json<Advance>,
+) -> Result<Data<Session>, ApiError> {
+    let mut tx = state.pool.begin().await?;
+    let session = checkout::advance(&mut tx, key.site_id(), body, key.auth.is_test()).await?;
+    tx.commit().await?;
+    Ok(Data::new(session))
+}
+
+/// Advance a checkout (PUT)
+///
+/// The same as PATCH.
+#[utoipa::path(
+    put,
+    path = "/api/v1/{siteId}/checkout",
+    tag = "Checkout",
+    params(("siteId" = String, Path)),
+    request_body(content = Advance),
+    security(("bearerAuth" = ["write:checkout"])),
+    responses((status = 200, description = "The session in its new state", body = Data<Session>), CommonErrors)
+)]
+pub async fn advance_put(
+    key: Scoped<WriteCheckout>,
+    state: State<AppState>,
+    body: Json<Advance>,
+) -> Result<Data<Session>, ApiError> {
+    advance(key, state, body).await
+}

@@ -1,0 +1,470 @@
+//! Carts: items priced from the catalog (never from the request), totals from [`pricing`].
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::{FromRow, PgConnection};
+
+use super::error::{Error, Result, Validator};
+use super::pricing::{self, Line, PriceInput, Totals};
+use super::promotions::{self, Promotion};
+use super::sites;
+use crate::ids;
+
+pub const MAX_QUANTITY: i32 = 10_000;
+const MAX_ITEMS: i64 = 250;
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CartItem {
+    #[schema(example = "ci_01JD2W3M4N5P6Q7R8S9T0V1W2X")]
+    pub id: String,
+    pub product_id: String,
+    pub variant_id: String,
+    /// Product and variant name.
+    pub name: String,
+    pub sku: Option<String>,
+    pub quantity: i32,
+    /// The catalog price at the time of reading, in minor units.
+    pub unit_price: i64,
+    pub total: i64,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Cart {
+    #[schema(example = "cart_01JD2W3M4N5P6Q7R8S9T0V1W2X")]
+    pub id: String,
+    pub session_id: Option<String>,
+    pub customer_id: Option<String>,
+    pub currency: String,
+    /// ACTIVE, CHECKED_OUT or ABANDONED.
+    pub status: String,
+    pub promotion_code: Option<String>,
+    pub items: Vec<CartItem>,
+    #[serde(flatten)]
+    pub totals: Totals,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(FromRow)]
+struct CartRow {
+    id: String,
+    session_id: Option<String>,
+    customer_id: Option<String>,
+    currency: String,
+    status: String,
+    promotion_code: Option<String>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+/// A cart line joined with the catalog.
+#[derive(Debug, Clone, FromRow)]
+pub struct PricedItem {
+    pub id: String,
+    pub product_id: String,
+    pub variant_id: String,
+    pub name: String,
+    pub sku: Option<String>,
+    pub quantity: i32,
+    pub unit_price: i64,
+    pub inventory_count: i32,
+    pub backorders: bool,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewCart {
+    /// The storefront's session id for a guest.
+    #[schema(example = "sess_abc123")]
+    pub session_id: Option<String>,
+    /// Must be the site's currency.
+    #[schema(example = "EUR")]
+    pub currency: String,
+    pub customer_id: Option<String>,
+}
+
+/// An item to add. `name` and `price` are accepted for compatibility and ignored: prices come from the
+/// catalog.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ItemInput {
+    /// Product id (or slug).
+    pub product_id: String,
+    /// The product's default variant when omitted.
+    pub variant_id: Option<String>,
+    #[schema(example = 2)]
+    pub quantity: i32,
+    /// Ignored.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub name: Option<serde_json::Value>,
+    /// Ignored: prices come from the catalog.
+    #[serde(default)]
+    #[schema(value_type = Option<i64>)]
+    pub price: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(tag = "action", rename_all = "camelCase", deny_unknown_fields)]
+pub enum CartAction {
+    /// Adds an item (or adds to its quantity when the variant is already in the cart).
+    Add {
+        item: ItemInput,
+    },
+    /// Sets an item's quantity.
+    #[serde(rename_all = "camelCase")]
+    Update {
+        item_id: String,
+        quantity: i32,
+    },
+    #[serde(rename_all = "camelCase")]
+    Remove {
+        item_id: String,
+    },
+    ApplyPromotion {
+        code: String,
+    },
+    RemovePromotion,
+}
+
+const CART_COLUMNS: &str =
+    "id, session_id, customer_id, currency, status, promotion_code, created_at, updated_at";
+
+pub async fn create(conn: &mut PgConnection, site_id: &str, new: NewCart) -> Result<Cart> {
+    let site = sites::get(&mut *conn, site_id).await?;
+    let mut v = Validator::new();
+    if let Some(session) = &new.session_id {
+        v.text("sessionId", session, 1, 255);
+    }
+    v.check(
+        new.currency == site.currency,
+        "currency",
+        format!("must be the site's currency, {}", site.currency),
+    );
+    if let Some(customer_id) = &new.customer_id {
+        v.check(
+            crate::ids::is_valid("cust", customer_id),
+            "customerId",
+            "must be a customer id (cust_…)",
+        );
+    }
+    v.finish()?;
+    let row: CartRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "insert into carts (site_id, id, session_id, customer_id, currency) values ($1, $2, $3, $4, $5) returning {CART_COLUMNS}"
+    )))
+    .bind(site_id)
+    .bind(ids::new_id("cart"))
+    .bind(&new.session_id)
+    .bind(&new.customer_id)
+    .bind(&new.currency)
+    .fetch_one(&mut *conn)
+    .await?;
+    view(conn, site_id, row).await
+}
+
+async fn row(conn: &mut PgConnection, site_id: &str, cart_id: &str, lock: bool) -> Result<CartRow> {
+    let lock = if lock { " for update" } else { "" };
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {CART_COLUMNS} from carts where site_id = $1 and id = $2{lock}"
+    )))
+    .bind(site_id)
+    .bind(cart_id)
+    .fetch_optional(conn)
+    .await?
+    .ok_or(Error::NotFound("cart"))
+}
+
+/// The cart's lines with current catalog prices (the variant's price, else the product's).
+pub async fn priced_items(
+    conn: &mut PgConnection,
+    site_id: &str,
+    cart_id: &str,
+) -> Result<Vec<PricedItem>> {
+    // B2B price lists will plug in here (the balances issue): the unit price is chosen in this query only.
+    Ok(sqlx::query_as(
+        "select ci.id, ci.product_id, ci.variant_id, p.name || ' — ' || v.name as name, v.sku, ci.quantity, \
+                coalesce(v.price, p.price) as unit_price, v.inventory_count, v.backorders \
+         from cart_items ci \
+         join variants v on v.site_id = ci.site_id and v.id = ci.variant_id \
+         join products p on p.site_id = ci.site_id and p.id = ci.product_id \
+         where ci.site_id = $1 and ci.cart_id = $2 order by ci.created_at, ci.id",
+    )
+    .bind(site_id)
+    .bind(cart_id)
+    .fetch_all(conn)
+    .await?)
+}
+
+pub fn lines(items: &[PricedItem]) -> Vec<Line> {
+    items
+        .iter()
+        .map(|i| Line {
+            unit_price: i.unit_price,
+            quantity: i.quantity,
+        })
+        .collect()
+}
+
+/// The cart's promotion when it currently applies to this subtotal.
+pub async fn applicable_promotion(
+    conn: &mut PgConnection,
+    site_id: &str,
+    code: Option<&str>,
+    subtotal: i64,
+    email: Option<&str>,
+) -> Result<Option<Promotion>> {
+    let Some(code) = code else { return Ok(None) };
+    let check = promotions::check(conn, site_id, code, subtotal, email).await?;
+    Ok(if check.invalid.is_none() {
+        check.promotion
+    } else {
+        None
+    })
+}
+
+async fn view(conn: &mut PgConnection, site_id: &str, row: CartRow) -> Result<Cart> {
+    let items = priced_items(conn, site_id, &row.id).await?;
+    let lines = lines(&items);
+    let subtotal: i64 = lines
+        .iter()
+        .map(|l| l.unit_price * i64::from(l.quantity))
+        .sum();
+    let promotion =
+        applicable_promotion(conn, site_id, row.promotion_code.as_deref(), subtotal, None).await?;
+    let site = sites::get(&mut *conn, site_id).await?;
+    let totals = pricing::price(&PriceInput {
+        lines: &lines,
+        promotion: promotion.as_ref(),
+        shipping_method: None,
+        tax_basis_points: None,
+        prices_include_tax: site.prices_include_tax,
+    });
+    Ok(Cart {
+        id: row.id,
+        session_id: row.session_id,
+        customer_id: row.customer_id,
+        currency: row.currency,
+        status: row.status,
+        promotion_code: row.promotion_code,
+        items: items
+            .into_iter()
+            .map(|i| CartItem {
+                total: i.unit_price * i64::from(i.quantity),
+                id: i.id,
+                product_id: i.product_id,
+                variant_id: i.variant_id,
+                name: i.name,
+                sku: i.sku,
+                quantity: i.quantity,
+                unit_price: i.unit_price,
+            })
+            .collect(),
+        totals,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    })
+}
+
+pub async fn get(conn: &mut PgConnection, site_id: &str, cart_id: &str) -> Result<Cart> {
+    let row = row(conn, site_id, cart_id, false).await?;
+    view(conn, site_id, row).await
+}
+
+fn check_quantity(quantity: i32, field: &str) -> Result<()> {
+    if (1..=MAX_QUANTITY).contains(&quantity) {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            field,
+            format!("must be from 1 to {MAX_QUANTITY}"),
+        ))
+    }
+}
+
+/// Refuses a quantity beyond what is available, unless the variant takes backorders.
+fn check_available(
+    variant_id: &str,
+    sku: Option<&str>,
+    wanted: i32,
+    available: i32,
+    backorders: bool,
+) -> Result<()> {
+    if backorders || wanted <= available {
+        return Ok(());
+    }
+    Err(Error::Conflict {
+        code: "OUT_OF_STOCK",
+        message: format!(
+            "Only {} of variant {variant_id}{} available, {wanted} requested",
+            available.max(0),
+            sku.map(|s| format!(" ({s})")).unwrap_or_default()
+        ),
+    })
+}
+
+/// Applies one cart action and returns the updated cart.
+pub async fn apply(
+    conn: &mut PgConnection,
+    site_id: &str,
+    cart_id: &str,
+    action: CartAction,
+) -> Result<Cart> {
+    let cart = row(conn, site_id, cart_id, true).await?;
+    if cart.status != "ACTIVE" {
+        return Err(Error::Conflict {
+            code: "CART_CLOSED",
+            message: format!("This cart is {} and cannot change", cart.status),
+        });
+    }
+    match action {
+        CartAction::Add { item } => add(conn, site_id, &cart.id, item).await?,
+        CartAction::Update { item_id, quantity } => {
+            check_quantity(quantity, "quantity")?;
+            let found: Option<(String, Option<String>, i32, bool)> = sqlx::query_as(
+                "select v.id, v.sku, v.inventory_count, v.backorders from cart_items ci \
+                 join variants v on v.site_id = ci.site_id and v.id = ci.variant_id \
+                 where ci.site_id = $1 and ci.cart_id = $2 and ci.id = $3",
+            )
+            .bind(site_id)
+            .bind(&cart.id)
+            .bind(&item_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+            let (variant_id, sku, available, backorders) =
+                found.ok_or(Error::NotFound("cart item"))?;
+            check_available(&variant_id, sku.as_deref(), quantity, available, backorders)?;
+            sqlx::query("update cart_items set quantity = $4 where site_id = $1 and cart_id = $2 and id = $3")
+                .bind(site_id)
+                .bind(&cart.id)
+                .bind(&item_id)
+                .bind(quantity)
+                .execute(&mut *conn)
+                .await?;
+        }
+        CartAction::Remove { item_id } => {
+            let n = sqlx::query(
+                "delete from cart_items where site_id = $1 and cart_id = $2 and id = $3",
+            )
+            .bind(site_id)
+            .bind(&cart.id)
+            .bind(&item_id)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+            if n == 0 {
+                return Err(Error::NotFound("cart item"));
+            }
+        }
+        CartAction::ApplyPromotion { code } => {
+            let items = priced_items(conn, site_id, &cart.id).await?;
+            let subtotal: i64 = items
+                .iter()
+                .map(|i| i.unit_price * i64::from(i.quantity))
+                .sum();
+            let check = promotions::check(conn, site_id, &code, subtotal, None).await?;
+            if let Some(reason) = check.invalid {
+                return Err(Error::Conflict {
+                    code: "PROMOTION_INVALID",
+                    message: format!("The promotion code cannot be applied: {}", reason.as_str()),
+                });
+            }
+            let code = check.promotion.map(|p| p.code).unwrap_or(code);
+            sqlx::query("update carts set promotion_code = $3 where site_id = $1 and id = $2")
+                .bind(site_id)
+                .bind(&cart.id)
+                .bind(code)
+                .execute(&mut *conn)
+                .await?;
+        }
+        CartAction::RemovePromotion => {
+            sqlx::query("update carts set promotion_code = null where site_id = $1 and id = $2")
+                .bind(site_id)
+                .bind(&cart.id)
+                .execute(&mut *conn)
+                .await?;
+        }
+    }
+    // Any change counts as activity (for abandoned-cart detection).
+    sqlx::query("update carts set updated_at = now() where site_id = $1 and id = $2")
+        .bind(site_id)
+        .bind(&cart.id)
+        .execute(&mut *conn)
+        .await?;
+    get(conn, site_id, &cart.id).await
+}
+
+async fn add(conn: &mut PgConnection, site_id: &str, cart_id: &str, item: ItemInput) -> Result<()> {
+    check_quantity(item.quantity, "item.quantity")?;
+    let found: Option<(String, String, Option<String>, i32, bool)> = sqlx::query_as(
+        "select p.id, v.id, v.sku, v.inventory_count, v.backorders \
+         from products p join variants v on v.site_id = p.site_id and v.product_id = p.id \
+         where p.site_id = $1 and (p.id = $2 or p.slug = $2) and p.status = 'ACTIVE' \
+         and (case when $3::text is null then v.is_default else v.id = $3 end)",
+    )
+    .bind(site_id)
+    .bind(&item.product_id)
+    .bind(&item.variant_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((product_id, variant_id, sku, available, backorders)) = found else {
+        return Err(match item.variant_id {
+            Some(_) => Error::invalid("item.variantId", "no such variant of an active product"),
+            None => Error::invalid("item.productId", "no such active product"),
+        });
+    };
+    let in_cart: i32 = sqlx::query_scalar(
+        "select coalesce(sum(quantity), 0)::int from cart_items where site_id = $1 and cart_id = $2 and variant_id = $3",
+    )
+    .bind(site_id)
+    .bind(cart_id)
+    .bind(&variant_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    let wanted = in_cart + item.quantity;
+    check_quantity(wanted, "item.quantity")?;
+    check_available(&variant_id, sku.as_deref(), wanted, available, backorders)?;
+    if in_cart == 0 {
+        let count: i64 = sqlx::query_scalar(
+            "select count(*) from cart_items where site_id = $1 and cart_id = $2",
+        )
+        .bind(site_id)
+        .bind(cart_id)
+        .fetch_one(&mut *conn)
+        .await?;
+        if count >= MAX_ITEMS {
+            return Err(Error::invalid(
+                "item",
+                format!("a cart holds at most {MAX_ITEMS} different items"),
+            ));
+        }
+    }
+    sqlx::query(
+        "insert into cart_items (site_id, id, cart_id, product_id, variant_id, quantity) values ($1, $2, $3, $4, $5, $6) \
+         on conflict (site_id, cart_id, variant_id) do update set quantity = excluded.quantity",
+    )
+    .bind(site_id)
+    .bind(ids::new_id("ci"))
+    .bind(cart_id)
+    .bind(&product_id)
+    .bind(&variant_id)
+    .bind(wanted)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn delete(conn: &mut PgConnection, site_id: &str, cart_id: &str) -> Result<()> {
+    let n = sqlx::query("delete from carts where site_id = $1 and id = $2")
+        .bind(site_id)
+        .bind(cart_id)
+        .execute(conn)
+        .await?
+        .rows_affected();
+    if n == 0 {
+        Err(Error::NotFound("cart"))
+    } else {
+        Ok(())
+    }
+}

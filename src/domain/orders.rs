@@ -1,0 +1,576 @@
+//! Orders: placed by checkout, then moved through legal status transitions only.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::{FromRow, PgConnection, Postgres, QueryBuilder};
+
+use super::error::{Error, Result, Validator, on_unique};
+use super::events;
+use super::inventory::stock::{self, Adjustment, Operation};
+use super::pagination::{Page, PageRequest};
+use super::patch;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum OrderStatus {
+    Pending,
+    Confirmed,
+    Processing,
+    Shipped,
+    Delivered,
+    Cancelled,
+    Refunded,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PaymentStatus {
+    Pending,
+    Paid,
+    Failed,
+    Refunded,
+    PartiallyRefunded,
+}
+
+/// Fulfilment as Mofavo names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum FulfillmentStatus {
+    Draft,
+    ReadyForPackaging,
+    ReadyForPickUp,
+    InTransit,
+    Delivered,
+    Returned,
+}
+
+macro_rules! string_enum {
+    ($ty:ty { $($variant:ident => $text:literal),* $(,)? }) => {
+        impl $ty {
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $text),* }
+            }
+            pub fn parse(s: &str) -> Option<Self> {
+                match s { $($text => Some(Self::$variant),)* _ => None }
+            }
+        }
+    };
+}
+
+string_enum!(OrderStatus {
+    Pending => "PENDING", Confirmed => "CONFIRMED", Processing => "PROCESSING", Shipped => "SHIPPED",
+    Delivered => "DELIVERED", Cancelled => "CANCELLED", Refunded => "REFUNDED",
+});
+string_enum!(PaymentStatus {
+    Pending => "PENDING", Paid => "PAID", Failed => "FAILED", Refunded => "REFUNDED",
+    PartiallyRefunded => "PARTIALLY_REFUNDED",
+});
+string_enum!(FulfillmentStatus {
+    Draft => "draft", ReadyForPackaging => "readyForPackaging", ReadyForPickUp => "readyForPickUp",
+    InTransit => "inTransit", Delivered => "delivered", Returned => "returned",
+});
+
+impl OrderStatus {
+    /// The legal moves; REFUNDED additionally needs a paid order.
+    fn can_become(self, next: OrderStatus) -> bool {
+        use OrderStatus::*;
+        matches!(
+            (self, next),
+            (Pending, Confirmed)
+                | (Confirmed, Processing)
+                | (Processing, Shipped)
+                | (Shipped, Delivered)
+                | (Pending | Confirmed | Processing, Cancelled)
+                | (Confirmed | Processing | Shipped | Delivered, Refunded)
+        )
+    }
+}
+
+impl PaymentStatus {
+    fn can_become(self, next: PaymentStatus) -> bool {
+        use PaymentStatus::*;
+        matches!(
+            (self, next),
+            (Pending, Paid | Failed)
+                | (Failed, Paid | Pending)
+                | (Paid, Refunded | PartiallyRefunded)
+                | (PartiallyRefunded, Refunded)
+        )
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, FromRow, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderItem {
+    pub id: String,
+    pub product_id: String,
+    pub variant_id: String,
+    pub name: String,
+    pub sku: Option<String>,
+    pub quantity: i32,
+    pub unit_price: i64,
+    pub total: i64,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Order {
+    #[schema(example = "order_01JD2W3M4N5P6Q7R8S9T0V1W2X")]
+    pub id: String,
+    #[schema(example = "ORD-1042")]
+    pub number: String,
+    pub status: OrderStatus,
+    pub payment_status: PaymentStatus,
+    pub fulfillment_status: FulfillmentStatus,
+    pub customer_id: Option<String>,
+    pub email: String,
+    pub phone: Option<String>,
+    pub currency: String,
+    pub subtotal: i64,
+    pub discount: i64,
+    pub shipping: i64,
+    pub tax: i64,
+    #[schema(example = 7137)]
+    pub total: i64,
+    pub promotion_code: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub shipping_address: Option<serde_json::Value>,
+    #[schema(value_type = Option<Object>)]
+    pub shipping_method: Option<serde_json::Value>,
+    pub payment_method: String,
+    /// An external (e.g. WooCommerce) order reference, unique per site.
+    pub external_ref: Option<String>,
+    pub tracking_number: Option<String>,
+    pub tracking_url: Option<String>,
+    pub notes: Option<String>,
+    pub archived: bool,
+    /// Placed with a test-mode key.
+    pub is_test: bool,
+    pub checkout_session_id: Option<String>,
+    pub items: Vec<OrderItem>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(FromRow)]
+struct OrderRow {
+    id: String,
+    number: i64,
+    status: String,
+    payment_status: String,
+    fulfillment_status: String,
+    customer_id: Option<String>,
+    email: String,
+    phone: Option<String>,
+    currency: String,
+    subtotal: i64,
+    discount: i64,
+    shipping: i64,
+    tax: i64,
+    total: i64,
+    promotion_code: Option<String>,
+    shipping_address: Option<serde_json::Value>,
+    shipping_method: Option<serde_json::Value>,
+    payment_method: String,
+    external_ref: Option<String>,
+    tracking_number: Option<String>,
+    tracking_url: Option<String>,
+    notes: Option<String>,
+    archived: bool,
+    is_test: bool,
+    checkout_session_id: Option<String>,
+    #[sqlx(json)]
+    items: Vec<OrderItem>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<OrderRow> for Order {
+    fn from(r: OrderRow) -> Self {
+        Order {
+            id: r.id,
+            number: format!("ORD-{}", r.number),
+            status: OrderStatus::parse(&r.status).unwrap_or(OrderStatus::Pending),
+            payment_status: PaymentStatus::parse(&r.payment_status)
+                .unwrap_or(PaymentStatus::Pending),
+            fulfillment_status: FulfillmentStatus::parse(&r.fulfillment_status)
+                .unwrap_or(FulfillmentStatus::Draft),
+            customer_id: r.customer_id,
+            email: r.email,
+            phone: r.phone,
+            currency: r.currency,
+            subtotal: r.subtotal,
+            discount: r.discount,
+            shipping: r.shipping,
+            tax: r.tax,
+            total: r.total,
+            promotion_code: r.promotion_code,
+            shipping_address: r.shipping_address,
+            shipping_method: r.shipping_method,
+            payment_method: r.payment_method,
+            external_ref: r.external_ref,
+            tracking_number: r.tracking_number,
+            tracking_url: r.tracking_url,
+            notes: r.notes,
+            archived: r.archived,
+            is_test: r.is_test,
+            checkout_session_id: r.checkout_session_id,
+            items: r.items,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+const COLUMNS: &str = "o.id, o.number, o.status, o.payment_status, o.fulfillment_status, o.customer_id, o.email, o.phone, \
+    o.currency, o.subtotal, o.discount, o.shipping, o.tax, o.total, o.promotion_code, o.shipping_address, \
+    o.shipping_method, o.payment_method, o.external_ref, o.tracking_number, o.tracking_url, o.notes, o.archived, \
+    o.is_test, o.checkout_session_id, o.created_at, o.updated_at, \
+    coalesce((select json_agg(json_build_object('id', i.id, 'productId', i.product_id, 'variantId', i.variant_id, \
+        'name', i.name, 'sku', i.sku, 'quantity', i.quantity, 'unitPrice', i.unit_price, 'total', i.total) order by i.id) \
+      from order_items i where i.site_id = o.site_id and i.order_id = o.id), '[]') as items";
+
+/// `ORD-1042` (or `1042`) → 1042.
+fn parse_number(s: &str) -> Option<i64> {
+    s.strip_prefix("ORD-")
+        .unwrap_or(s)
+        .parse()
+        .ok()
+        .filter(|n| *n > 0)
+}
+
+pub async fn get(conn: &mut PgConnection, site_id: &str, id_or_number: &str) -> Result<Order> {
+    let row: Option<OrderRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {COLUMNS} from orders o where o.site_id = $1 and (o.id = $2 or o.number = $3)"
+    )))
+    .bind(site_id)
+    .bind(id_or_number)
+    .bind(parse_number(id_or_number).unwrap_or(-1))
+    .fetch_optional(conn)
+    .await?;
+    row.map(Order::from).ok_or(Error::NotFound("order"))
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct OrderFilter {
+    pub status: Option<OrderStatus>,
+    pub payment_status: Option<PaymentStatus>,
+    pub customer_id: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+fn push_filters(qb: &mut QueryBuilder<Postgres>, site_id: &str, f: &OrderFilter) {
+    qb.push(" where o.site_id = ")
+        .push_bind(site_id.to_string());
+    if let Some(s) = f.status {
+        qb.push(" and o.status = ").push_bind(s.as_str());
+    }
+    if let Some(s) = f.payment_status {
+        qb.push(" and o.payment_status = ").push_bind(s.as_str());
+    }
+    if let Some(c) = &f.customer_id {
+        qb.push(" and o.customer_id = ").push_bind(c.clone());
+    }
+    if let Some(from) = f.from {
+        qb.push(" and o.created_at >= ").push_bind(from);
+    }
+    if let Some(to) = f.to {
+        qb.push(" and o.created_at < ").push_bind(to);
+    }
+}
+
+pub async fn list(
+    conn: &mut PgConnection,
+    site_id: &str,
+    filter: &OrderFilter,
+    page: &PageRequest,
+) -> Result<Page<Order>> {
+    let mut qb = QueryBuilder::new(format!("select {COLUMNS} from orders o"));
+    push_filters(&mut qb, site_id, filter);
+    if let Some(after) = page.after() {
+        qb.push(" and o.id > ").push_bind(after.to_string());
+    }
+    qb.push(" order by o.id limit ")
+        .push_bind(page.fetch_limit())
+        .push(" offset ")
+        .push_bind(page.offset());
+    let rows: Vec<OrderRow> = qb.build_query_as().fetch_all(&mut *conn).await?;
+    let total = if page.is_cursor() {
+        0
+    } else {
+        let mut count = QueryBuilder::new("select count(*) from orders o");
+        push_filters(&mut count, site_id, filter);
+        count
+            .build_query_scalar::<i64>()
+            .fetch_one(&mut *conn)
+            .await?
+    };
+    Ok(Page::from_rows(
+        page,
+        rows.into_iter().map(Order::from).collect(),
+        total,
+        |o| &o.id,
+    ))
+}
+
+/// Everything a new order holds; written by [`insert`] inside the checkout transaction.
+pub struct NewOrder<'a> {
+    pub id: &'a str,
+    pub checkout_session_id: &'a str,
+    pub customer_id: Option<&'a str>,
+    pub email: &'a str,
+    pub phone: Option<&'a str>,
+    pub currency: &'a str,
+    pub totals: super::pricing::Totals,
+    pub promotion_code: Option<&'a str>,
+    pub shipping_address: &'a serde_json::Value,
+    pub shipping_method: &'a serde_json::Value,
+    pub payment_method: &'a str,
+    pub payment_status: PaymentStatus,
+    pub is_test: bool,
+    pub items: &'a [OrderItem],
+}
+
+/// Writes an order and its items with the next order number of the site. Taken last in the placing
+/// transaction, the counter row is held as briefly as possible.
+pub async fn insert(conn: &mut PgConnection, site_id: &str, o: NewOrder<'_>) -> Result<Order> {
+    let number: i64 = sqlx::query_scalar(
+        "insert into order_counters (site_id, last_number) values ($1, 1001) \
+         on conflict (site_id) do update set last_number = order_counters.last_number + 1 returning last_number",
+    )
+    .bind(site_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    sqlx::query(
+        "insert into orders (site_id, id, number, checkout_session_id, customer_id, email, phone, payment_status, currency, \
+         subtotal, discount, shipping, tax, total, promotion_code, shipping_address, shipping_method, payment_method, is_test) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+    )
+    .bind(site_id)
+    .bind(o.id)
+    .bind(number)
+    .bind(o.checkout_session_id)
+    .bind(o.customer_id)
+    .bind(o.email)
+    .bind(o.phone)
+    .bind(o.payment_status.as_str())
+    .bind(o.currency)
+    .bind(o.totals.subtotal)
+    .bind(o.totals.discount)
+    .bind(o.totals.shipping)
+    .bind(o.totals.tax)
+    .bind(o.totals.total)
+    .bind(o.promotion_code)
+    .bind(o.shipping_address)
+    .bind(o.shipping_method)
+    .bind(o.payment_method)
+    .bind(o.is_test)
+    .execute(&mut *conn)
+    .await?;
+    let mut qb = QueryBuilder::new(
+        "insert into order_items (site_id, id, order_id, product_id, variant_id, name, sku, quantity, unit_price, total) ",
+    );
+    qb.push_values(o.items, |mut b, item| {
+        b.push_bind(site_id.to_string())
+            .push_bind(item.id.clone())
+            .push_bind(o.id.to_string())
+            .push_bind(item.product_id.clone())
+            .push_bind(item.variant_id.clone())
+            .push_bind(item.name.clone())
+            .push_bind(item.sku.clone())
+            .push_bind(item.quantity)
+            .push_bind(item.unit_price)
+            .push_bind(item.total);
+    });
+    qb.build().execute(&mut *conn).await?;
+    let order = get(conn, site_id, o.id).await?;
+    events::record(conn, site_id, "order.created", &order).await?;
+    if order.payment_status == PaymentStatus::Paid {
+        events::record(
+            conn,
+            site_id,
+            "payment.confirmed",
+            &serde_json::json!({"orderId": order.id, "amount": order.total}),
+        )
+        .await?;
+    }
+    Ok(order)
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OrderPatch {
+    #[serde(default, deserialize_with = "patch::present")]
+    pub status: Option<OrderStatus>,
+    #[serde(default, deserialize_with = "patch::present")]
+    pub payment_status: Option<PaymentStatus>,
+    #[serde(default, deserialize_with = "patch::present")]
+    pub fulfillment_status: Option<FulfillmentStatus>,
+    #[serde(default, deserialize_with = "patch::nullable")]
+    #[schema(value_type = Option<String>)]
+    pub external_ref: Option<Option<String>>,
+    #[serde(default, deserialize_with = "patch::nullable")]
+    #[schema(value_type = Option<String>)]
+    pub tracking_number: Option<Option<String>>,
+    #[serde(default, deserialize_with = "patch::nullable")]
+    #[schema(value_type = Option<String>)]
+    pub tracking_url: Option<Option<String>>,
+    #[serde(default, deserialize_with = "patch::nullable")]
+    #[schema(value_type = Option<String>)]
+    pub notes: Option<Option<String>>,
+    #[serde(default, deserialize_with = "patch::present")]
+    pub archived: Option<bool>,
+}
+
+/// Applies an operator's change. Only legal transitions; cancelling restocks what the order took.
+pub async fn update(
+    conn: &mut PgConnection,
+    site_id: &str,
+    id_or_number: &str,
+    p: OrderPatch,
+    key_id: Option<&str>,
+) -> Result<Order> {
+    let current = get(&mut *conn, site_id, id_or_number).await?;
+    // Lock the row: concurrent updates of one order serialise (and cannot both restock).
+    let locked: (String, String) = sqlx::query_as(
+        "select status, payment_status from orders where site_id = $1 and id = $2 for update",
+    )
+    .bind(site_id)
+    .bind(&current.id)
+    .fetch_one(&mut *conn)
+    .await?;
+    let status_now = OrderStatus::parse(&locked.0).unwrap_or(current.status);
+    let payment_now = PaymentStatus::parse(&locked.1).unwrap_or(current.payment_status);
+
+    let mut status = status_now;
+    let mut payment = p.payment_status.unwrap_or(payment_now);
+    if payment != payment_now && !payment_now.can_become(payment) {
+        return Err(Error::Conflict {
+            code: "INVALID_TRANSITION",
+            message: format!(
+                "payment status cannot change from {} to {}",
+                payment_now.as_str(),
+                payment.as_str()
+            ),
+        });
+    }
+    if let Some(next) = p.status.filter(|s| *s != status_now) {
+        if !status_now.can_become(next) {
+            return Err(Error::Conflict {
+                code: "INVALID_TRANSITION",
+                message: format!(
+                    "order status cannot change from {} to {}",
+                    status_now.as_str(),
+                    next.as_str()
+                ),
+            });
+        }
+        if next == OrderStatus::Refunded {
+            if !matches!(
+                payment,
+                PaymentStatus::Paid | PaymentStatus::PartiallyRefunded | PaymentStatus::Refunded
+            ) {
+                return Err(Error::Conflict {
+                    code: "INVALID_TRANSITION",
+                    message: format!(
+                        "only a paid order can be refunded (payment status is {})",
+                        payment.as_str()
+                    ),
+                });
+            }
+            payment = PaymentStatus::Refunded;
+        }
+        status = next;
+    }
+    let mut v = Validator::new();
+    for (field, value, max) in [
+        ("externalRef", &p.external_ref, 255),
+        ("trackingNumber", &p.tracking_number, 255),
+        ("trackingUrl", &p.tracking_url, 2048),
+        ("notes", &p.notes, 10_000),
+    ] {
+        if let Some(Some(text)) = value {
+            v.text(field, text, 1, max);
+        }
+    }
+    v.finish()?;
+
+    if status == OrderStatus::Cancelled && status_now != OrderStatus::Cancelled {
+        restock(conn, site_id, &current.id, key_id).await?;
+    }
+    let external_ref = patch::apply(current.external_ref, p.external_ref);
+    sqlx::query(
+        "update orders set status = $3, payment_status = $4, fulfillment_status = $5, external_ref = $6, \
+         tracking_number = $7, tracking_url = $8, notes = $9, archived = $10 where site_id = $1 and id = $2",
+    )
+    .bind(site_id)
+    .bind(&current.id)
+    .bind(status.as_str())
+    .bind(payment.as_str())
+    .bind(p.fulfillment_status.unwrap_or(current.fulfillment_status).as_str())
+    .bind(&external_ref)
+    .bind(patch::apply(current.tracking_number, p.tracking_number))
+    .bind(patch::apply(current.tracking_url, p.tracking_url))
+    .bind(patch::apply(current.notes, p.notes))
+    .bind(p.archived.unwrap_or(current.archived))
+    .execute(&mut *conn)
+    .await
+    .map_err(|e| {
+        on_unique(e, "orders_external_ref", || {
+            format!("another order already has externalRef `{}`", external_ref.as_deref().unwrap_or_default())
+        })
+    })?;
+    let order = get(conn, site_id, &current.id).await?;
+    events::record(conn, site_id, "order.updated", &order).await?;
+    if payment != payment_now {
+        let kind = match payment {
+            PaymentStatus::Paid => Some("payment.confirmed"),
+            PaymentStatus::Failed => Some("payment.failed"),
+            _ => None,
+        };
+        if let Some(kind) = kind {
+            events::record(
+                conn,
+                site_id,
+                kind,
+                &serde_json::json!({"orderId": order.id, "amount": order.total}),
+            )
+            .await?;
+        }
+    }
+    Ok(order)
+}
+
+/// Puts back what an order took, at the locations it was taken from (reversing its ledger rows).
+async fn restock(
+    conn: &mut PgConnection,
+    site_id: &str,
+    order_id: &str,
+    key_id: Option<&str>,
+) -> Result<()> {
+    let taken: Vec<(String, String, i64)> = sqlx::query_as(
+        "select l.variant_id, l.location_id, -sum(l.delta) from inventory_ledger l \
+         join variants v on v.site_id = l.site_id and v.id = l.variant_id \
+         join locations loc on loc.site_id = l.site_id and loc.id = l.location_id \
+         where l.site_id = $1 and l.source = 'order' and l.reason = $2 \
+         group by l.variant_id, l.location_id having sum(l.delta) < 0 order by l.variant_id, l.location_id",
+    )
+    .bind(site_id)
+    .bind(order_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    for (variant_id, location_id, quantity) in taken {
+        let adjustment = Adjustment {
+            variant_id: &variant_id,
+            location_id: Some(&location_id),
+            operation: Operation::Increment,
+            quantity: i32::try_from(quantity).unwrap_or(i32::MAX),
+            reason: Some(order_id),
+            source: "order",
+            key_id,
+        };
+        stock::adjust(conn, site_id, adjustment).await?;
+    }
+    Ok(())
+}

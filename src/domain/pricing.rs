@@ -1,0 +1,235 @@
+//! The one pricing function: carts, checkout and orders all total with it.
+//!
+//! All amounts are integer minor units. Percentages round half up to the nearest minor unit:
+//! - discount: PERCENTAGE = round(subtotal × percent / 100); FIXED_AMOUNT = min(value, subtotal);
+//!   FREE_SHIPPING = 0 but the shipping line becomes 0;
+//! - shipping: the method's price, or 0 when the discounted subtotal reaches its `freeAbove`;
+//! - tax on (subtotal − discount + shipping): when prices exclude tax, tax = round(base × rate) and is added;
+//!   when they include it, tax = round(base × rate / (1 + rate)) is the part already inside the total.
+
+use serde::Serialize;
+
+use super::promotions::{Promotion, PromotionType};
+use super::shipping::ShippingMethod;
+
+#[derive(Debug, Clone, Copy)]
+pub struct Line {
+    pub unit_price: i64,
+    pub quantity: i32,
+}
+
+pub struct PriceInput<'a> {
+    pub lines: &'a [Line],
+    /// A promotion that applies (already checked).
+    pub promotion: Option<&'a Promotion>,
+    pub shipping_method: Option<&'a ShippingMethod>,
+    /// Tax rate in hundredths of a percent, when the destination has one.
+    pub tax_basis_points: Option<i32>,
+    pub prices_include_tax: bool,
+}
+
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "camelCase")]
+pub struct Totals {
+    pub subtotal: i64,
+    pub discount: i64,
+    pub shipping: i64,
+    pub tax: i64,
+    pub total: i64,
+}
+
+/// `numerator / denominator` rounded half up, for non-negative values.
+fn round_div(numerator: i128, denominator: i128) -> i64 {
+    ((numerator + denominator / 2) / denominator) as i64
+}
+
+pub fn price(input: &PriceInput<'_>) -> Totals {
+    let subtotal: i64 = input
+        .lines
+        .iter()
+        .map(|l| l.unit_price * i64::from(l.quantity))
+        .sum();
+    let (discount, free_shipping) = match input.promotion {
+        Some(p) => match p.kind {
+            PromotionType::Percentage => (
+                round_div(i128::from(subtotal) * i128::from(p.value), 100).min(subtotal),
+                false,
+            ),
+            PromotionType::FixedAmount => (p.value.min(subtotal), false),
+            PromotionType::FreeShipping => (0, true),
+        },
+        None => (0, false),
+    };
+    let discounted = subtotal - discount;
+    let shipping = match input.shipping_method {
+        Some(m)
+            if !free_shipping && m.free_above.is_none_or(|threshold| discounted < threshold) =>
+        {
+            m.price
+        }
+        _ => 0,
+    };
+    let base = discounted + shipping;
+    let rate = i128::from(input.tax_basis_points.unwrap_or(0));
+    let (tax, total) = if input.prices_include_tax {
+        (round_div(i128::from(base) * rate, 10_000 + rate), base)
+    } else {
+        let tax = round_div(i128::from(base) * rate, 10_000);
+        (tax, base + tax)
+    };
+    Totals {
+        subtotal,
+        discount,
+        shipping,
+        tax,
+        total,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::promotions::PromotionStatus;
+
+    fn promo(kind: PromotionType, value: i64) -> Promotion {
+        let now = chrono::Utc::now();
+        Promotion {
+            id: "promo_1".into(),
+            code: "X".into(),
+            kind,
+            value,
+            status: PromotionStatus::Active,
+            min_order_amount: None,
+            max_uses: None,
+            per_customer_limit: None,
+            used_count: 0,
+            starts_at: None,
+            expires_at: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    fn method(price: i64, free_above: Option<i64>) -> ShippingMethod {
+        let now = chrono::Utc::now();
+        ShippingMethod {
+            id: "shm_1".into(),
+            name: "Std".into(),
+            code: "std".into(),
+            price,
+            free_above,
+            countries: vec![],
+            active: true,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    #[test]
+    fn percentage_rounds_half_up_and_tax_is_added() {
+        let lines = [Line {
+            unit_price: 1999,
+            quantity: 3,
+        }];
+        let p = promo(PromotionType::Percentage, 15);
+        let m = method(500, None);
+        let t = price(&PriceInput {
+            lines: &lines,
+            promotion: Some(&p),
+            shipping_method: Some(&m),
+            tax_basis_points: Some(2100),
+            prices_include_tax: false,
+        });
+        // 5997 × 15 % = 899.55 → 900; base = 5097 + 500 = 5597; tax 21 % = 1175.37 → 1175
+        assert_eq!(
+            t,
+            Totals {
+                subtotal: 5997,
+                discount: 900,
+                shipping: 500,
+                tax: 1175,
+                total: 6772
+            }
+        );
+    }
+
+    #[test]
+    fn inclusive_tax_is_the_part_inside_the_total() {
+        let lines = [Line {
+            unit_price: 12100,
+            quantity: 1,
+        }];
+        let t = price(&PriceInput {
+            lines: &lines,
+            promotion: None,
+            shipping_method: None,
+            tax_basis_points: Some(2100),
+            prices_include_tax: true,
+        });
+        assert_eq!(
+            t,
+            Totals {
+                subtotal: 12100,
+                discount: 0,
+                shipping: 0,
+                tax: 2100,
+                total: 12100
+            }
+        );
+    }
+
+    #[test]
+    fn fixed_discount_is_capped_and_free_shipping_zeroes_shipping() {
+        let lines = [Line {
+            unit_price: 300,
+            quantity: 1,
+        }];
+        let m = method(500, None);
+        let fixed = promo(PromotionType::FixedAmount, 1000);
+        let t = price(&PriceInput {
+            lines: &lines,
+            promotion: Some(&fixed),
+            shipping_method: Some(&m),
+            tax_basis_points: None,
+            prices_include_tax: false,
+        });
+        assert_eq!((t.discount, t.shipping, t.total), (300, 500, 500));
+        let free = promo(PromotionType::FreeShipping, 0);
+        let t = price(&PriceInput {
+            lines: &lines,
+            promotion: Some(&free),
+            shipping_method: Some(&m),
+            tax_basis_points: None,
+            prices_include_tax: false,
+        });
+        assert_eq!((t.discount, t.shipping, t.total), (0, 0, 300));
+    }
+
+    #[test]
+    fn free_above_uses_the_discounted_subtotal() {
+        let lines = [Line {
+            unit_price: 5000,
+            quantity: 1,
+        }];
+        let m = method(500, Some(5000));
+        let t = price(&PriceInput {
+            lines: &lines,
+            promotion: None,
+            shipping_method: Some(&m),
+            tax_basis_points: None,
+            prices_include_tax: false,
+        });
+        assert_eq!(t.shipping, 0);
+        let p = promo(PromotionType::FixedAmount, 1);
+        let t = price(&PriceInput {
+            lines: &lines,
+            promotion: Some(&p),
+            shipping_method: Some(&m),
+            tax_basis_points: None,
+            prices_include_tax: false,
+        });
+        assert_eq!(t.shipping, 500);
+    }
+}

@@ -1,0 +1,371 @@
+//! Shipping methods and tax rates, managed per site.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::{FromRow, PgExecutor};
+
+use super::error::{Error, Result, Validator, on_unique};
+use super::patch;
+use crate::ids;
+
+#[derive(Debug, Clone, Serialize, Deserialize, FromRow, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ShippingMethod {
+    #[schema(example = "shm_01JD2W3M4N5P6Q7R8S9T0V1W2X")]
+    pub id: String,
+    #[schema(example = "Standard")]
+    pub name: String,
+    #[schema(example = "standard")]
+    pub code: String,
+    /// Minor units.
+    #[schema(example = 499)]
+    pub price: i64,
+    /// Free when the discounted subtotal reaches this amount.
+    pub free_above: Option<i64>,
+    /// ISO 3166-1 alpha-2 codes served; empty means every country.
+    pub countries: Vec<String>,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl ShippingMethod {
+    pub fn serves(&self, country: &str) -> bool {
+        self.active && (self.countries.is_empty() || self.countries.iter().any(|c| c == country))
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ShippingMethodInput {
+    pub name: String,
+    pub code: String,
+    pub price: i64,
+    pub free_above: Option<i64>,
+    #[serde(default)]
+    pub countries: Vec<String>,
+    pub active: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ShippingMethodPatch {
+    #[serde(default, deserialize_with = "patch::present")]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "patch::present")]
+    pub price: Option<i64>,
+    #[serde(default, deserialize_with = "patch::nullable")]
+    #[schema(value_type = Option<i64>)]
+    pub free_above: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "patch::present")]
+    pub countries: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "patch::present")]
+    pub active: Option<bool>,
+}
+
+/// An ISO 3166-1 alpha-2 code in upper case.
+pub fn is_country(code: &str) -> bool {
+    code.len() == 2 && code.bytes().all(|b| b.is_ascii_uppercase())
+}
+
+const METHOD_COLUMNS: &str =
+    "id, name, code, price, free_above, countries, active, created_at, updated_at";
+
+fn validate_method(
+    v: &mut Validator,
+    name: &str,
+    price: i64,
+    free_above: Option<i64>,
+    countries: &[String],
+) {
+    v.text("name", name, 1, 200);
+    v.money("price", price);
+    if let Some(f) = free_above {
+        v.money("freeAbove", f);
+    }
+    v.check(countries.len() <= 250, "countries", "at most 250 countries");
+    for (i, c) in countries.iter().enumerate() {
+        v.check(
+            is_country(c),
+            format!("countries[{i}]"),
+            "must be an ISO 3166-1 alpha-2 code such as LV",
+        );
+    }
+}
+
+pub async fn create_method(
+    db: impl PgExecutor<'_>,
+    site_id: &str,
+    input: ShippingMethodInput,
+) -> Result<ShippingMethod> {
+    let mut v = Validator::new();
+    validate_method(
+        &mut v,
+        input.name.trim(),
+        input.price,
+        input.free_above,
+        &input.countries,
+    );
+    v.check(
+        !input.code.is_empty()
+            && input.code.len() <= 64
+            && input
+                .code
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+        "code",
+        "must be 1–64 letters, digits, `-` or `_`",
+    );
+    v.finish()?;
+    sqlx::query_as::<_, ShippingMethod>(sqlx::AssertSqlSafe(format!(
+        "insert into shipping_methods (site_id, id, name, code, price, free_above, countries, active) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8) returning {METHOD_COLUMNS}"
+    )))
+    .bind(site_id)
+    .bind(ids::new_id("shm"))
+    .bind(input.name.trim())
+    .bind(&input.code)
+    .bind(input.price)
+    .bind(input.free_above)
+    .bind(&input.countries)
+    .bind(input.active.unwrap_or(true))
+    .fetch_one(db)
+    .await
+    .map_err(|e| on_unique(e, "shipping_methods_site_id_code_key", || format!("a shipping method with code `{}` already exists", input.code)))
+}
+
+pub async fn list_methods(db: impl PgExecutor<'_>, site_id: &str) -> Result<Vec<ShippingMethod>> {
+    Ok(sqlx::query_as::<_, ShippingMethod>(sqlx::AssertSqlSafe(format!(
+        "select {METHOD_COLUMNS} from shipping_methods where site_id = $1 order by price, name, id"
+    )))
+    .bind(site_id)
+    .fetch_all(db)
+    .await?)
+}
+
+pub async fn get_method(
+    db: impl PgExecutor<'_>,
+    site_id: &str,
+    id: &str,
+) -> Result<ShippingMethod> {
+    sqlx::query_as::<_, ShippingMethod>(sqlx::AssertSqlSafe(format!(
+        "select {METHOD_COLUMNS} from shipping_methods where site_id = $1 and (id = $2 or code = $2)"
+    )))
+    .bind(site_id)
+    .bind(id)
+    .fetch_optional(db)
+    .await?
+    .ok_or(Error::NotFound("shipping method"))
+}
+
+pub async fn update_method(
+    db: impl PgExecutor<'_> + Copy,
+    site_id: &str,
+    id: &str,
+    p: ShippingMethodPatch,
+) -> Result<ShippingMethod> {
+    let current = get_method(db, site_id, id).await?;
+    let name = p.name.map(|n| n.trim().to_string()).unwrap_or(current.name);
+    let price = p.price.unwrap_or(current.price);
+    let free_above = patch::apply(current.free_above, p.free_above);
+    let countries = p.countries.unwrap_or(current.countries);
+    let mut v = Validator::new();
+    validate_method(&mut v, &name, price, free_above, &countries);
+    v.finish()?;
+    Ok(sqlx::query_as::<_, ShippingMethod>(sqlx::AssertSqlSafe(format!(
+        "update shipping_methods set name = $3, price = $4, free_above = $5, countries = $6, active = $7 \
+         where site_id = $1 and id = $2 returning {METHOD_COLUMNS}"
+    )))
+    .bind(site_id)
+    .bind(&current.id)
+    .bind(&name)
+    .bind(price)
+    .bind(free_above)
+    .bind(&countries)
+    .bind(p.active.unwrap_or(current.active))
+    .fetch_one(db)
+    .await?)
+}
+
+pub async fn delete_method(db: impl PgExecutor<'_>, site_id: &str, id: &str) -> Result<()> {
+    let n =
+        sqlx::query("delete from shipping_methods where site_id = $1 and (id = $2 or code = $2)")
+            .bind(site_id)
+            .bind(id)
+            .execute(db)
+            .await?
+            .rows_affected();
+    if n == 0 {
+        Err(Error::NotFound("shipping method"))
+    } else {
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TaxRate {
+    #[schema(example = "tax_01JD2W3M4N5P6Q7R8S9T0V1W2X")]
+    pub id: String,
+    #[schema(example = "LV")]
+    pub country: String,
+    /// Percent with up to two decimals, as given (e.g. 21 or 21.5).
+    #[schema(value_type = f64, example = 21.5)]
+    pub percentage: serde_json::Number,
+    pub name: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(FromRow)]
+struct TaxRow {
+    id: String,
+    country: String,
+    basis_points: i32,
+    name: Option<String>,
+    created_at: DateTime<Utc>,
+}
+
+impl From<TaxRow> for TaxRate {
+    fn from(r: TaxRow) -> Self {
+        let percentage = if r.basis_points % 100 == 0 {
+            serde_json::Number::from(r.basis_points / 100)
+        } else {
+            // Exact: two decimals at most, formatted from integers.
+            let text = format!("{}.{:02}", r.basis_points / 100, r.basis_points % 100);
+            text.trim_end_matches('0')
+                .parse::<serde_json::Number>()
+                .unwrap_or_else(|_| serde_json::Number::from(0))
+        };
+        TaxRate {
+            id: r.id,
+            country: r.country,
+            percentage,
+            name: r.name,
+            created_at: r.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TaxRateInput {
+    #[schema(example = "LV")]
+    pub country: String,
+    /// Percent, with at most two decimals (21 or 21.5).
+    #[schema(value_type = f64, example = 21)]
+    pub percentage: serde_json::Number,
+    pub name: Option<String>,
+}
+
+/// `21.5` → 2150 basis points, exactly (from the number's decimal text, never through a float).
+pub fn basis_points(n: &serde_json::Number) -> Option<i32> {
+    let text = n.to_string();
+    let (whole, frac) = text.split_once('.').unwrap_or((&text, ""));
+    if frac.len() > 2
+        || whole.starts_with('-')
+        || !whole.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let whole: i32 = whole.parse().ok()?;
+    let frac: i32 = format!("{frac:0<2}").parse().ok()?;
+    let bps = whole.checked_mul(100)?.checked_add(frac)?;
+    (0..=10_000).contains(&bps).then_some(bps)
+}
+
+const TAX_COLUMNS: &str = "id, country, basis_points, name, created_at";
+
+pub async fn create_tax_rate(
+    db: impl PgExecutor<'_>,
+    site_id: &str,
+    input: TaxRateInput,
+) -> Result<TaxRate> {
+    let mut v = Validator::new();
+    v.check(
+        is_country(&input.country),
+        "country",
+        "must be an ISO 3166-1 alpha-2 code such as LV",
+    );
+    let bps = basis_points(&input.percentage);
+    v.check(
+        bps.is_some(),
+        "percentage",
+        "must be from 0 to 100 with at most two decimals",
+    );
+    if let Some(name) = &input.name {
+        v.text("name", name, 1, 100);
+    }
+    v.finish()?;
+    let row: TaxRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "insert into tax_rates (site_id, id, country, basis_points, name) values ($1, $2, $3, $4, $5) returning {TAX_COLUMNS}"
+    )))
+    .bind(site_id)
+    .bind(ids::new_id("tax"))
+    .bind(&input.country)
+    .bind(bps)
+    .bind(&input.name)
+    .fetch_one(db)
+    .await
+    .map_err(|e| on_unique(e, "tax_rates_site_id_country_key", || format!("a tax rate for {} already exists", input.country)))?;
+    Ok(row.into())
+}
+
+pub async fn list_tax_rates(db: impl PgExecutor<'_>, site_id: &str) -> Result<Vec<TaxRate>> {
+    let rows: Vec<TaxRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {TAX_COLUMNS} from tax_rates where site_id = $1 order by country"
+    )))
+    .bind(site_id)
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(TaxRate::from).collect())
+}
+
+pub async fn delete_tax_rate(db: impl PgExecutor<'_>, site_id: &str, id: &str) -> Result<()> {
+    let n = sqlx::query("delete from tax_rates where site_id = $1 and (id = $2 or country = $2)")
+        .bind(site_id)
+        .bind(id)
+        .execute(db)
+        .await?
+        .rows_affected();
+    if n == 0 {
+        Err(Error::NotFound("tax rate"))
+    } else {
+        Ok(())
+    }
+}
+
+/// The rate for a country in basis points, when the site has one.
+pub async fn tax_basis_points(
+    db: impl PgExecutor<'_>,
+    site_id: &str,
+    country: &str,
+) -> Result<Option<i32>> {
+    Ok(
+        sqlx::query_scalar(
+            "select basis_points from tax_rates where site_id = $1 and country = $2",
+        )
+        .bind(site_id)
+        .bind(country)
+        .fetch_optional(db)
+        .await?,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::basis_points;
+
+    #[test]
+    fn percentages_become_exact_basis_points() {
+        let bps = |s: &str| basis_points(&s.parse().unwrap());
+        assert_eq!(bps("21"), Some(2100));
+        assert_eq!(bps("21.5"), Some(2150));
+        assert_eq!(bps("7.25"), Some(725));
+        assert_eq!(bps("0"), Some(0));
+        assert_eq!(bps("100"), Some(10_000));
+        assert_eq!(bps("21.255"), None);
+        assert_eq!(bps("-1"), None);
+        assert_eq!(bps("101"), None);
+    }
+}
