@@ -49,7 +49,7 @@ impl AppState {
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 pub fn router(state: AppState) -> Router {
-    let (api, openapi) = crate::api::v1::router().split_for_parts();
+    let (api, openapi) = crate::api::v1::routes_and_document();
     let api = api
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

@@ -40,3 +40,16 @@ fn every_operation_declares_its_scope_and_errors() {
         }
     }
 }
+
+#[test]
+fn operation_ids_are_unique() {
+    let doc: serde_json::Value =
+        serde_json::from_str(&shopvo::api::v1::openapi().to_json().unwrap()).unwrap();
+    let mut ids = std::collections::HashSet::new();
+    for item in doc["paths"].as_object().unwrap().values() {
+        for op in item.as_object().unwrap().values() {
+            let id = op["operationId"].as_str().unwrap().to_string();
+            assert!(ids.insert(id.clone()), "duplicate operationId {id}");
+        }
+    }
+}

@@ -481,9 +481,10 @@ pub async fn advance(
             let mut v = Validator::new();
             match a.payment_method {
                 None => v.error("paymentMethod", "is required: manual, test or invoice"),
-                Some(PaymentMethod::Test) if !(row.is_test || key_is_test) => v.error(
+                // Both: a test key must not turn a live checkout into a "paid" live order.
+                Some(PaymentMethod::Test) if !(row.is_test && key_is_test) => v.error(
                     "paymentMethod",
-                    "`test` payments need a test-mode key (sk_test_…)",
+                    "`test` payments need a checkout started and driven with a test-mode key (sk_test_…)",
                 ),
                 Some(PaymentMethod::Invoice) => v.error(
                     "paymentMethod",
@@ -524,9 +525,10 @@ pub async fn advance(
                 .await?;
         }
         State::Review => {
+            lock_active_cart(conn, site_id, &row.cart_id).await?;
             let q = quote(conn, site_id, &row).await?;
             check_orderable(conn, site_id, &row, &q).await?;
-            set_state(conn, site_id, &row.id, "review", "state = state").await?;
+            set_state(conn, site_id, &row.id, "review", "updated_at = now()").await?;
         }
         State::Complete => {
             place_order(conn, site_id, &row).await?;
@@ -566,6 +568,24 @@ async fn set_state(
     .bind(state)
     .execute(conn)
     .await?;
+    Ok(())
+}
+
+/// Locks the session's cart until the transaction ends and refuses one that is no longer ACTIVE (checked
+/// out by another session of it, or abandoned).
+async fn lock_active_cart(conn: &mut PgConnection, site_id: &str, cart_id: &str) -> Result<()> {
+    let status: String =
+        sqlx::query_scalar("select status from carts where site_id = $1 and id = $2 for update")
+            .bind(site_id)
+            .bind(cart_id)
+            .fetch_one(conn)
+            .await?;
+    if status != "ACTIVE" {
+        return Err(Error::Conflict {
+            code: "CART_CLOSED",
+            message: format!("This cart is {status}; start a new cart"),
+        });
+    }
     Ok(())
 }
 
@@ -619,6 +639,8 @@ async fn check_orderable(
 /// Places the order: re-price, take stock, count the promotion, write the order, close cart and session.
 /// All in the caller's transaction: any failure leaves nothing behind.
 async fn place_order(conn: &mut PgConnection, site_id: &str, row: &Row) -> Result<Order> {
+    // Another session of the same cart may have placed it already.
+    lock_active_cart(conn, site_id, &row.cart_id).await?;
     let q = quote(conn, site_id, row).await?;
     check_orderable(conn, site_id, row, &q).await?;
     let (Some(email), Some(address), Some(method), Some(payment)) = (

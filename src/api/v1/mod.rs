@@ -173,5 +173,43 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// The OpenAPI document of the native API, as committed in `openapi/openapi.json`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    router().split_for_parts().1
+    routes_and_document().1
+}
+
+/// The native routes and their OpenAPI document, with unique operation ids.
+pub fn routes_and_document() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
+    let (routes, mut doc) = router().split_for_parts();
+    name_operations(&mut doc);
+    (routes, doc)
+}
+
+/// Operation ids must be unique, and handlers share names (`list`, `create`, ...) across modules: prefix
+/// each with its resource path, e.g. `products_list`, `products_variants_create`.
+fn name_operations(doc: &mut utoipa::openapi::OpenApi) {
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let resource: Vec<&str> = path
+            .split('/')
+            .skip_while(|s| *s != "{siteId}")
+            .skip(1)
+            .filter(|s| !s.is_empty() && !s.starts_with('{'))
+            .map(|s| s.trim_matches(|c: char| !c.is_ascii_alphanumeric()))
+            .collect();
+        let prefix = resource.join("_").replace('-', "_");
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for op in operations.into_iter().flatten() {
+            let name = op.operation_id.clone().unwrap_or_default();
+            let id = if prefix.ends_with(&name) {
+                prefix.clone()
+            } else {
+                format!("{prefix}_{name}")
+            };
+            op.operation_id = Some(id);
+        }
+    }
 }
