@@ -1242,3 +1242,53 @@ async fn session_responses_are_never_stored_for_idempotent_replay() {
     assert_error(&res, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
     assert_eq!(res.1["details"][0]["field"], "password");
 }
+
+#[tokio::test]
+async fn carts_act_for_the_customer_of_the_token() {
+    let app = TestApp::spawn().await;
+    let (status, body) = auth(
+        &app,
+        &app.admin_key.clone(),
+        "register",
+        json!({"email": "buyer@example.com", "password": "correct horse battery"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let buyer = body["data"]["customer"]["id"].as_str().unwrap().to_string();
+    let token = body["data"]["accessToken"].as_str().unwrap().to_string();
+    let other = id(&customer(&app, json!({"email": "other@example.com"})).await);
+
+    let post_cart = |body: Value, token: Option<String>| {
+        let mut req = app
+            .client
+            .post(app.api("/cart"))
+            .bearer_auth(&app.admin_key)
+            .json(&body);
+        if let Some(t) = token {
+            req = req.header("X-Customer-Token", t);
+        }
+        async move {
+            let res = req.send().await.unwrap();
+            (res.status(), res.json::<Value>().await.unwrap())
+        }
+    };
+    // With a token, the cart is the token's customer's.
+    let (status, body) = post_cart(json!({"currency": "EUR"}), Some(token.clone())).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["data"]["customerId"], buyer.as_str());
+    // Another customer's id next to the token is refused.
+    let res = post_cart(
+        json!({"currency": "EUR", "customerId": other}),
+        Some(token.clone()),
+    )
+    .await;
+    assert_error(&res, StatusCode::FORBIDDEN, "FORBIDDEN");
+    // Without a token, an id that is not a customer of this site is refused.
+    let res = post_cart(json!({"currency": "EUR", "customerId": "cust_nope"}), None).await;
+    assert_error(&res, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
+    assert_eq!(res.1["details"][0]["field"], "customerId");
+    // A garbled token is a 401, not silently ignored.
+    let res = post_cart(json!({"currency": "EUR"}), Some("garbage".into())).await;
+    assert_eq!(res.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.count("select count(*) from carts").await, 1);
+}

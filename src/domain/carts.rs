@@ -151,6 +151,9 @@ pub async fn create(conn: &mut PgConnection, site_id: &str, new: NewCart) -> Res
         );
     }
     v.finish()?;
+    if let Some(customer_id) = &new.customer_id {
+        check_customer(conn, site_id, customer_id, "customerId").await?;
+    }
     let row: CartRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "insert into carts (site_id, id, session_id, customer_id, currency) values ($1, $2, $3, $4, $5) returning {CART_COLUMNS}"
     )))
@@ -466,5 +469,26 @@ pub async fn delete(conn: &mut PgConnection, site_id: &str, cart_id: &str) -> Re
         Err(Error::NotFound("cart"))
     } else {
         Ok(())
+    }
+}
+
+/// Refuses a customer id that is not a customer of this site.
+pub async fn check_customer(
+    conn: &mut PgConnection,
+    site_id: &str,
+    customer_id: &str,
+    field: &str,
+) -> Result<()> {
+    let exists: bool = sqlx::query_scalar(
+        "select exists (select 1 from customers where site_id = $1 and id = $2)",
+    )
+    .bind(site_id)
+    .bind(customer_id)
+    .fetch_one(conn)
+    .await?;
+    if exists {
+        Ok(())
+    } else {
+        Err(Error::invalid(field, "no customer with this id"))
     }
 }

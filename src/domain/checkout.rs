@@ -433,6 +433,9 @@ pub async fn advance(
                 );
             }
             v.finish()?;
+            if let Some(customer_id) = &a.customer_id {
+                carts::check_customer(conn, site_id, customer_id, "customerId").await?;
+            }
             sqlx::query(
                 "update checkout_sessions set state = 'contact', email = $3, phone = $4, customer_id = coalesce($5, customer_id), \
                  shipping_address = null, shipping_method_id = null, payment = null where site_id = $1 and id = $2",

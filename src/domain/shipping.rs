@@ -63,9 +63,9 @@ pub struct ShippingMethodPatch {
     pub active: Option<bool>,
 }
 
-/// An ISO 3166-1 alpha-2 code in upper case.
+/// An officially assigned ISO 3166-1 alpha-2 code in upper case (one list for the whole domain).
 pub fn is_country(code: &str) -> bool {
-    code.len() == 2 && code.bytes().all(|b| b.is_ascii_uppercase())
+    super::customers::is_country(code)
 }
 
 const METHOD_COLUMNS: &str =

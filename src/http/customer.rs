@@ -70,3 +70,38 @@ impl FromRequestParts<AppState> for CustomerToken {
         }
     }
 }
+
+/// `Option<CustomerToken>`: `None` without the header; a header that does not verify is still a 401.
+impl axum::extract::OptionalFromRequestParts<AppState> for CustomerToken {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        if !parts.headers.contains_key(HEADER) {
+            return Ok(None);
+        }
+        <CustomerToken as FromRequestParts<AppState>>::from_request_parts(parts, state)
+            .await
+            .map(Some)
+    }
+}
+
+impl CustomerToken {
+    /// The customer a request acts for: the token's, and a `customerId` in the body must agree with it.
+    pub fn customer_for(
+        token: Option<&CustomerToken>,
+        requested: Option<String>,
+    ) -> Result<Option<String>, ApiError> {
+        match (token, requested) {
+            (Some(t), Some(id)) if id != t.customer_id => Err(ApiError::new(
+                axum::http::StatusCode::FORBIDDEN,
+                "FORBIDDEN",
+                "customerId does not match the customer of X-Customer-Token",
+            )),
+            (Some(t), _) => Ok(Some(t.customer_id.clone())),
+            (None, requested) => Ok(requested),
+        }
+    }
+}

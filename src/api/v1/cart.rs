@@ -6,6 +6,7 @@ use serde::Deserialize;
 use crate::app::AppState;
 use crate::domain::carts::{self, Cart, CartAction, NewCart};
 use crate::http::auth::{ReadCart, WriteCart};
+use crate::http::customer::CustomerToken;
 use crate::http::{ApiError, CommonErrors, Created, Data, Deleted, ErrorBody, Json, Query, Scoped};
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -40,7 +41,8 @@ pub async fn get(
 
 /// Create a cart
 ///
-/// For a guest session or a registered customer. The currency must be the site's.
+/// For a guest session or a registered customer. The currency must be the site's. With
+/// `X-Customer-Token` (a logged-in customer), the cart belongs to that customer.
 #[utoipa::path(
     post,
     path = "/api/v1/{siteId}/cart",
@@ -53,8 +55,10 @@ pub async fn get(
 pub async fn create(
     key: Scoped<WriteCart>,
     State(state): State<AppState>,
-    Json(new): Json<NewCart>,
+    token: Option<CustomerToken>,
+    Json(mut new): Json<NewCart>,
 ) -> Result<Created<Cart>, ApiError> {
+    new.customer_id = CustomerToken::customer_for(token.as_ref(), new.customer_id)?;
     let mut conn = state.pool.acquire().await?;
     Ok(Created(carts::create(&mut conn, key.site_id(), new).await?))
 }

@@ -6,6 +6,7 @@ use serde::Deserialize;
 use crate::app::AppState;
 use crate::domain::checkout::{self, Advance, Session};
 use crate::http::auth::{ReadCheckout, WriteCheckout};
+use crate::http::customer::CustomerToken;
 use crate::http::{ApiError, CommonErrors, Created, Data, ErrorBody, Json, Query, Scoped};
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -97,8 +98,12 @@ pub async fn start(
 pub async fn advance(
     key: Scoped<WriteCheckout>,
     State(state): State<AppState>,
-    Json(body): Json<Advance>,
+    token: Option<CustomerToken>,
+    Json(mut body): Json<Advance>,
 ) -> Result<Data<Session>, ApiError> {
+    if body.customer_id.is_some() || token.is_some() {
+        body.customer_id = CustomerToken::customer_for(token.as_ref(), body.customer_id)?;
+    }
     let mut tx = state.pool.begin().await?;
     let session = checkout::advance(&mut tx, key.site_id(), body, key.auth.is_test()).await?;
     tx.commit().await?;
@@ -120,7 +125,8 @@ pub async fn advance(
 pub async fn advance_put(
     key: Scoped<WriteCheckout>,
     state: State<AppState>,
+    token: Option<CustomerToken>,
     body: Json<Advance>,
 ) -> Result<Data<Session>, ApiError> {
-    advance(key, state, body).await
+    advance(key, state, token, body).await
 }
