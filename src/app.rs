@@ -10,7 +10,7 @@ use axum::middleware;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use sqlx::PgPool;
-use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::cors::CorsLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 use utoipa_swagger_ui::SwaggerUi;
@@ -31,6 +31,7 @@ pub struct AppState {
     pub auth_cache: Arc<AuthCache>,
     pub limiter: Arc<RateLimiter>,
     pub login_limiter: Arc<LoginLimiter>,
+    pub site_origins: Arc<crate::http::cors::SiteOrigins>,
 }
 
 impl AppState {
@@ -42,6 +43,7 @@ impl AppState {
             auth_cache: Arc::default(),
             limiter: Arc::default(),
             login_limiter: Arc::default(),
+            site_origins: Arc::default(),
         }
     }
 }
@@ -65,7 +67,7 @@ pub fn router(state: AppState) -> Router {
         ));
 
     let body_limit = state.config.body_limit;
-    let cors = cors_layer(&state.config);
+    let cors = cors_layer(&state);
     Router::new()
         .merge(api)
         .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi).config(
@@ -118,13 +120,12 @@ async fn method_not_allowed() -> ApiError {
     )
 }
 
-fn cors_layer(config: &Config) -> CorsLayer {
-    let origins = &config.cors_origins;
-    let allow_origin = if origins.iter().any(|o| o == "*") {
-        AllowOrigin::any()
-    } else {
-        AllowOrigin::list(origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()))
-    };
+fn cors_layer(state: &AppState) -> CorsLayer {
+    let allow_origin = crate::http::cors::allow_origin(
+        state.config.cors_origins.clone(),
+        state.pool.clone(),
+        state.site_origins.clone(),
+    );
     CorsLayer::new()
         .allow_origin(allow_origin)
         .allow_methods([

@@ -74,10 +74,13 @@ enum KeyCommand {
     Create {
         #[arg(long)]
         site: String,
-        /// Comma-separated scopes, e.g. `read:catalog,write:catalog` or `admin:*`.
+        /// Comma-separated scopes, e.g. `read:catalog,write:catalog` or `admin:*` (optional with --publishable).
         #[arg(long, value_delimiter = ',')]
         scopes: Vec<String>,
         /// A test-mode key (`sk_test_…`).
+        /// A publishable key (`pk_…`) for browsers: active catalog, carts and checkouts only.
+        #[arg(long)]
+        publishable: bool,
         #[arg(long)]
         test: bool,
         /// Also create a signing secret (`sks_…`); requests must then be signed.
@@ -194,6 +197,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Key(KeyCommand::Create {
             site,
             scopes,
+            publishable,
             test,
             signing,
             name,
@@ -206,6 +210,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .collect();
             let new = keys::NewKey {
                 scopes,
+                publishable,
                 test,
                 signing,
                 name,

@@ -36,6 +36,7 @@ pub async fn run(
     };
     let new = keys::NewKey {
         scopes: vec![keys::ADMIN_SCOPE.to_string()],
+        publishable: false,
         test: true,
         signing: false,
         name: Some("demo admin".into()),

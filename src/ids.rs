@@ -25,6 +25,19 @@ pub fn new_id(prefix: &str) -> String {
         *last = (ms, rand);
         ((ms as u128) << 80) | (rand & ((1u128 << 80) - 1))
     };
+    encode(prefix, value)
+}
+
+/// Like [`new_id`], but the 80 low bits are always fresh randomness: for ids that work as bearer
+/// capabilities (carts, checkout sessions), which must not be guessable from a neighbour's id. They still
+/// sort by millisecond.
+pub fn new_unguessable_id(prefix: &str) -> String {
+    let now = chrono::Utc::now().timestamp_millis().max(0) as u64;
+    let random = rand::random::<u128>() & ((1u128 << 80) - 1);
+    encode(prefix, ((now as u128) << 80) | random)
+}
+
+fn encode(prefix: &str, value: u128) -> String {
     let mut body = [0u8; BODY_LEN];
     for (i, slot) in body.iter_mut().enumerate() {
         let shift = 5 * (BODY_LEN - 1 - i);

@@ -158,7 +158,7 @@ pub async fn create(conn: &mut PgConnection, site_id: &str, new: NewCart) -> Res
         "insert into carts (site_id, id, session_id, customer_id, currency) values ($1, $2, $3, $4, $5) returning {CART_COLUMNS}"
     )))
     .bind(site_id)
-    .bind(ids::new_id("cart"))
+    .bind(ids::new_unguessable_id("cart"))
     .bind(&new.session_id)
     .bind(&new.customer_id)
     .bind(&new.currency)
@@ -491,4 +491,19 @@ pub async fn check_customer(
     } else {
         Err(Error::invalid(field, "no customer with this id"))
     }
+}
+
+/// The customer a cart belongs to (`None` for a guest cart); `NotFound` when there is no such cart.
+pub async fn owner(
+    conn: &mut PgConnection,
+    site_id: &str,
+    cart_id: &str,
+) -> Result<Option<String>> {
+    let owner: Option<Option<String>> =
+        sqlx::query_scalar("select customer_id from carts where site_id = $1 and id = $2")
+            .bind(site_id)
+            .bind(cart_id)
+            .fetch_optional(conn)
+            .await?;
+    owner.ok_or(Error::NotFound("cart"))
 }

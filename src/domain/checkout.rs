@@ -256,7 +256,7 @@ pub async fn start(
          values ($1, $2, $3, $4, $5, $6) returning {COLUMNS}"
     )))
     .bind(site_id)
-    .bind(ids::new_id("cs"))
+    .bind(ids::new_unguessable_id("cs"))
     .bind(&cart.id)
     .bind(&cart.customer_id)
     .bind(is_test)
@@ -759,4 +759,20 @@ mod tests {
         assert!(!is_email("@x.com"));
         assert!(!is_email("a@b@c.com"));
     }
+}
+
+/// The customer a checkout session belongs to; `NotFound` when there is no such session.
+pub async fn owner(
+    conn: &mut PgConnection,
+    site_id: &str,
+    session_id: &str,
+) -> Result<Option<String>> {
+    let owner: Option<Option<String>> = sqlx::query_scalar(
+        "select customer_id from checkout_sessions where site_id = $1 and id = $2",
+    )
+    .bind(site_id)
+    .bind(session_id)
+    .fetch_optional(conn)
+    .await?;
+    owner.ok_or(Error::NotFound("checkout session"))
 }

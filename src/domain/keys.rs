@@ -45,6 +45,17 @@ pub const SCOPES: &[&str] = &[
 ];
 
 pub const ADMIN_SCOPE: &str = "admin:*";
+
+/// What a publishable (`pk_`) key may hold at most: read the active catalog and site content, and create and
+/// drive carts and checkouts. Promotion validation needs no key at all.
+pub const PUBLISHABLE_SCOPES: &[&str] = &[
+    "read:catalog",
+    "read:content",
+    "read:cart",
+    "write:cart",
+    "read:checkout",
+    "write:checkout",
+];
 const KEY_RANDOM_LEN: usize = 64;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -81,7 +92,10 @@ const KEY_COLUMNS: &str = "id, site_id, kind, mode, display_prefix, name, scopes
     (signing_secret_enc is not null) as signing, expires_at, revoked_at, last_used_at, created_at";
 
 pub struct NewKey {
+    /// For a publishable key, empty means all of [`PUBLISHABLE_SCOPES`].
     pub scopes: Vec<String>,
+    /// A `pk_` key, safe to embed in a web page.
+    pub publishable: bool,
     pub test: bool,
     pub signing: bool,
     pub name: Option<String>,
@@ -101,6 +115,8 @@ pub struct AuthenticatedKey {
     pub id: String,
     pub site_id: String,
     pub mode: KeyMode,
+    /// A publishable key: sees only the active catalog and its own customers' carts.
+    pub publishable: bool,
     pub scopes: Vec<String>,
     pub signing_secret: Option<Vec<u8>>,
     /// The site's own default limit (requests per minute), when it sets one.
@@ -131,14 +147,41 @@ pub async fn create(
     new: NewKey,
 ) -> Result<CreatedKey> {
     let mut v = Validator::new();
-    validate_scopes(&mut v, &new.scopes);
+    let scopes = if new.publishable && new.scopes.is_empty() {
+        PUBLISHABLE_SCOPES.iter().map(|s| s.to_string()).collect()
+    } else {
+        new.scopes
+    };
+    validate_scopes(&mut v, &scopes);
+    if new.publishable {
+        for (i, scope) in scopes.iter().enumerate() {
+            v.check(
+                PUBLISHABLE_SCOPES.contains(&scope.as_str()),
+                format!("scopes[{i}]"),
+                format!(
+                    "a publishable key cannot hold `{scope}`: only {}",
+                    PUBLISHABLE_SCOPES.join(", ")
+                ),
+            );
+        }
+        v.check(
+            !new.signing,
+            "signing",
+            "publishable keys live in browsers and cannot sign requests",
+        );
+    }
     if let Some(name) = &new.name {
         v.text("name", name, 1, 100);
     }
     v.finish()?;
 
     let mode = if new.test { "test" } else { "live" };
-    let plaintext = format!("sk_{mode}_{}", crypto::random_token(KEY_RANDOM_LEN));
+    let (kind, prefix) = if new.publishable {
+        ("publishable", "pk")
+    } else {
+        ("secret", "sk")
+    };
+    let plaintext = format!("{prefix}_{mode}_{}", crypto::random_token(KEY_RANDOM_LEN));
     let display_prefix = format!("{}…{}", &plaintext[..12], &plaintext[plaintext.len() - 4..]);
     let signing_secret = new
         .signing
@@ -146,13 +189,13 @@ pub async fn create(
     let sealed = signing_secret
         .as_ref()
         .map(|s| server_key.seal(s.as_bytes()));
-    let mut scopes = new.scopes;
+    let mut scopes = scopes;
     scopes.sort();
     scopes.dedup();
 
     let key = sqlx::query_as::<_, ApiKey>(sqlx::AssertSqlSafe(format!(
         "insert into api_keys (site_id, id, kind, mode, digest, display_prefix, name, scopes, signing_secret_enc, expires_at) \
-         values ($1, $2, 'secret', $3, $4, $5, $6, $7, $8, $9) returning {KEY_COLUMNS}"
+         values ($1, $2, $10, $3, $4, $5, $6, $7, $8, $9) returning {KEY_COLUMNS}"
     )))
     .bind(site_id)
     .bind(ids::new_id("key"))
@@ -163,6 +206,7 @@ pub async fn create(
     .bind(&scopes)
     .bind(sealed)
     .bind(new.expires_at)
+    .bind(kind)
     .fetch_one(db)
     .await
     .map_err(|e| match &e {
@@ -230,7 +274,7 @@ pub async fn authenticate(
     }
     let digest = server_key.key_digest(presented);
     let row: Option<KeyRow> = sqlx::query_as(
-        "select k.id, k.site_id, k.mode, k.digest, k.scopes, k.signing_secret_enc, k.expires_at, k.revoked_at, \
+        "select k.id, k.site_id, k.mode, k.kind, k.digest, k.scopes, k.signing_secret_enc, k.expires_at, k.revoked_at, \
          (s.settings ->> 'rateLimitPerMinute')::int as rate_limit_rpm \
          from api_keys k join sites s on s.id = k.site_id where k.digest = $1",
     )
@@ -268,6 +312,7 @@ pub async fn authenticate(
         } else {
             KeyMode::Live
         },
+        publishable: row.kind == "publishable",
         scopes: row.scopes,
         signing_secret,
         rate_limit_rpm: row
@@ -282,6 +327,7 @@ struct KeyRow {
     id: String,
     site_id: String,
     mode: String,
+    kind: String,
     digest: Vec<u8>,
     scopes: Vec<String>,
     signing_secret_enc: Option<Vec<u8>>,

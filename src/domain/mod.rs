@@ -18,3 +18,6 @@ pub mod shipping;
 pub mod sites;
 
 pub use error::{Error, FieldError, Result};
+
+/// A database connection (or transaction) that domain functions run on; handlers only pass it along.
+pub type Conn = sqlx::PgConnection;

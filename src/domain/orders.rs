@@ -455,6 +455,17 @@ pub async fn update(
             ),
         });
     }
+    // Re-sending the current status is a no-op, except for the final states whose entry acts (restock,
+    // refund): cancelling or refunding twice is refused rather than reported as done again.
+    if let Some(next) = p.status
+        && next == status_now
+        && matches!(next, OrderStatus::Cancelled | OrderStatus::Refunded)
+    {
+        return Err(Error::Conflict {
+            code: "INVALID_TRANSITION",
+            message: format!("the order is already {}", next.as_str()),
+        });
+    }
     if let Some(next) = p.status.filter(|s| *s != status_now) {
         if !status_now.can_become(next) {
             return Err(Error::Conflict {

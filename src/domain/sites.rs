@@ -120,6 +120,9 @@ pub struct SitePatch {
     /// Verified custom domains, the primary first.
     #[serde(default, deserialize_with = "super::patch::present")]
     pub domains: Option<Vec<String>>,
+    /// Origins allowed to call this site's API from a browser (`https://shop.example.com`).
+    #[serde(default, deserialize_with = "super::patch::present")]
+    pub cors_origins: Option<Vec<String>>,
     /// Theme design tokens (CSS custom properties to string values).
     #[serde(default, deserialize_with = "super::patch::present")]
     #[schema(value_type = Option<Object>)]
@@ -162,6 +165,16 @@ pub async fn update(db: impl PgExecutor<'_> + Copy, site_id: &str, p: SitePatch)
             );
         }
     }
+    if let Some(origins) = &p.cors_origins {
+        v.check(origins.len() <= 50, "corsOrigins", "at most 50 origins");
+        for (i, origin) in origins.iter().enumerate() {
+            v.check(
+                is_origin(origin),
+                format!("corsOrigins[{i}]"),
+                "must be an origin such as https://shop.example.com",
+            );
+        }
+    }
     if let Some(theme) = &p.theme {
         v.check(theme.len() <= 200, "theme", "at most 200 tokens");
         for (k, value) in theme {
@@ -183,6 +196,9 @@ pub async fn update(db: impl PgExecutor<'_> + Copy, site_id: &str, p: SitePatch)
     if let Some(theme) = p.theme {
         settings.insert("theme".into(), theme.into());
     }
+    if let Some(origins) = p.cors_origins {
+        settings.insert("corsOrigins".into(), origins.into());
+    }
     let clear_rate_limit = matches!(p.rate_limit_per_minute, Some(None));
     if let Some(Some(rpm)) = p.rate_limit_per_minute {
         settings.insert("rateLimitPerMinute".into(), rpm.into());
@@ -199,4 +215,30 @@ pub async fn update(db: impl PgExecutor<'_> + Copy, site_id: &str, p: SitePatch)
     .execute(db)
     .await?;
     get(db, site_id).await
+}
+
+/// `scheme://host[:port]` with nothing after it, as browsers send in `Origin`.
+fn is_origin(origin: &str) -> bool {
+    let Some(rest) = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"))
+    else {
+        return false;
+    };
+    !rest.is_empty()
+        && origin.len() <= 255
+        && rest
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b':')
+}
+
+/// The origins a site allows for browser calls.
+pub async fn cors_origins(db: impl PgExecutor<'_>, site_id: &str) -> Result<Vec<String>> {
+    let origins: Option<Vec<String>> = sqlx::query_scalar(
+        "select coalesce(array(select jsonb_array_elements_text(settings -> 'corsOrigins')), '{}') from sites where id = $1",
+    )
+    .bind(site_id)
+    .fetch_optional(db)
+    .await?;
+    Ok(origins.unwrap_or_default())
 }

@@ -35,6 +35,11 @@ impl AuthContext {
     pub fn is_test(&self) -> bool {
         self.key.mode == KeyMode::Test
     }
+
+    /// A browser key: sees only the active catalog and its own customers' carts.
+    pub fn is_publishable(&self) -> bool {
+        self.key.publishable
+    }
 }
 
 /// A permission scope, as a type.
@@ -168,6 +173,12 @@ impl AuthCache {
             }
         }
         entries.insert(digest, (Instant::now(), key));
+    }
+
+    /// Forgets every key of a site (after the site's settings, such as its rate limit, changed).
+    pub fn forget_site(&self, site_id: &str) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries.retain(|_, (_, key)| key.site_id != site_id);
     }
 
     /// Forgets a key (after it was revoked).

@@ -105,3 +105,9 @@ impl CustomerToken {
         }
     }
 }
+
+/// Whether a request may reach a cart or checkout that belongs to `owner`: secret keys always; a
+/// publishable key only for guest carts or with the owning customer's token.
+pub fn may_access(auth: &AuthContext, token: Option<&CustomerToken>, owner: Option<&str>) -> bool {
+    !auth.is_publishable() || owner.is_none_or(|o| token.is_some_and(|t| t.customer_id == o))
+}

@@ -2,6 +2,7 @@
 //! signing, rate limits, idempotency.
 
 pub mod auth;
+pub mod cors;
 pub mod customer;
 pub mod envelope;
 pub mod error;

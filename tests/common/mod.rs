@@ -227,6 +227,7 @@ impl TestApp {
     ) -> (String, Option<String>) {
         let new = keys::NewKey {
             scopes: scopes.iter().map(|s| s.to_string()).collect(),
+            publishable: false,
             test: false,
             signing,
             name: None,

@@ -12,8 +12,14 @@ use crate::http::{ApiError, CommonErrors, Created, Data, Json, Path, Scoped};
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateKey {
-    /// Scopes of the new key, e.g. `["read:catalog", "write:catalog"]` or `["admin:*"]`.
+    /// Scopes of the new key, e.g. `["read:catalog", "write:catalog"]` or `["admin:*"]`. May be omitted for a
+    /// publishable key (it then gets every scope a publishable key may have).
+    #[serde(default)]
     scopes: Vec<String>,
+    /// A publishable key (`pk_live_…`/`pk_test_…`) for browsers: it reads only the active catalog and drives
+    /// carts and checkouts.
+    #[serde(default)]
+    publishable: bool,
     /// A `sk_test_` key (test mode) instead of `sk_live_`.
     #[serde(default)]
     test: bool,
@@ -73,6 +79,7 @@ pub async fn create(
 ) -> Result<Created<CreatedKeyBody>, ApiError> {
     let new = NewKey {
         scopes: body.scopes,
+        publishable: body.publishable,
         test: body.test,
         signing: body.signing,
         name: body.name,

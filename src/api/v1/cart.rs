@@ -4,9 +4,11 @@ use axum::extract::State;
 use serde::Deserialize;
 
 use crate::app::AppState;
+use crate::domain;
 use crate::domain::carts::{self, Cart, CartAction, NewCart};
+use crate::http::AuthContext;
 use crate::http::auth::{ReadCart, WriteCart};
-use crate::http::customer::CustomerToken;
+use crate::http::customer::{self, CustomerToken};
 use crate::http::{ApiError, CommonErrors, Created, Data, Deleted, ErrorBody, Json, Query, Scoped};
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -31,12 +33,32 @@ pub struct CartQuery {
 pub async fn get(
     key: Scoped<ReadCart>,
     State(state): State<AppState>,
+    token: Option<CustomerToken>,
     Query(q): Query<CartQuery>,
 ) -> Result<Data<Cart>, ApiError> {
     let mut conn = state.pool.acquire().await?;
-    Ok(Data::new(
-        carts::get(&mut conn, key.site_id(), &q.cart_id).await?,
-    ))
+    let cart = carts::get(&mut conn, key.site_id(), &q.cart_id).await?;
+    if !customer::may_access(&key.auth, token.as_ref(), cart.customer_id.as_deref()) {
+        return Err(domain::Error::NotFound("cart").into());
+    }
+    Ok(Data::new(cart))
+}
+
+/// Refuses a publishable key another customer's cart (as if it did not exist).
+async fn check_access(
+    conn: &mut domain::Conn,
+    auth: &AuthContext,
+    token: Option<&CustomerToken>,
+    site_id: &str,
+    cart_id: &str,
+) -> Result<(), ApiError> {
+    if auth.is_publishable() {
+        let owner = carts::owner(conn, site_id, cart_id).await?;
+        if !customer::may_access(auth, token, owner.as_deref()) {
+            return Err(domain::Error::NotFound("cart").into());
+        }
+    }
+    Ok(())
 }
 
 /// Create a cart
@@ -84,10 +106,19 @@ pub async fn create(
 pub async fn update(
     key: Scoped<WriteCart>,
     State(state): State<AppState>,
+    token: Option<CustomerToken>,
     Query(q): Query<CartQuery>,
     Json(action): Json<CartAction>,
 ) -> Result<Data<Cart>, ApiError> {
     let mut tx = state.pool.begin().await?;
+    check_access(
+        &mut tx,
+        &key.auth,
+        token.as_ref(),
+        key.site_id(),
+        &q.cart_id,
+    )
+    .await?;
     let cart = carts::apply(&mut tx, key.site_id(), &q.cart_id, action).await?;
     tx.commit().await?;
     Ok(Data::new(cart))
@@ -108,10 +139,11 @@ pub async fn update(
 pub async fn replace(
     key: Scoped<WriteCart>,
     state: State<AppState>,
+    token: Option<CustomerToken>,
     q: Query<CartQuery>,
     action: Json<CartAction>,
 ) -> Result<Data<Cart>, ApiError> {
-    update(key, state, q, action).await
+    update(key, state, token, q, action).await
 }
 
 /// Delete a cart
@@ -126,9 +158,18 @@ pub async fn replace(
 pub async fn delete(
     key: Scoped<WriteCart>,
     State(state): State<AppState>,
+    token: Option<CustomerToken>,
     Query(q): Query<CartQuery>,
 ) -> Result<Deleted, ApiError> {
     let mut conn = state.pool.acquire().await?;
+    check_access(
+        &mut conn,
+        &key.auth,
+        token.as_ref(),
+        key.site_id(),
+        &q.cart_id,
+    )
+    .await?;
     carts::delete(&mut conn, key.site_id(), &q.cart_id).await?;
     Ok(Deleted::new())
 }

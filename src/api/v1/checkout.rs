@@ -4,9 +4,10 @@ use axum::extract::State;
 use serde::Deserialize;
 
 use crate::app::AppState;
+use crate::domain;
 use crate::domain::checkout::{self, Advance, Session};
 use crate::http::auth::{ReadCheckout, WriteCheckout};
-use crate::http::customer::CustomerToken;
+use crate::http::customer::{self, CustomerToken};
 use crate::http::{ApiError, CommonErrors, Created, Data, ErrorBody, Json, Query, Scoped};
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -34,12 +35,15 @@ pub struct StartCheckout {
 pub async fn get(
     key: Scoped<ReadCheckout>,
     State(state): State<AppState>,
+    token: Option<CustomerToken>,
     Query(q): Query<SessionQuery>,
 ) -> Result<Data<Session>, ApiError> {
     let mut conn = state.pool.acquire().await?;
-    Ok(Data::new(
-        checkout::get(&mut conn, key.site_id(), &q.session_id).await?,
-    ))
+    let session = checkout::get(&mut conn, key.site_id(), &q.session_id).await?;
+    if !customer::may_access(&key.auth, token.as_ref(), session.customer_id.as_deref()) {
+        return Err(domain::Error::NotFound("checkout session").into());
+    }
+    Ok(Data::new(session))
 }
 
 /// Start a checkout
@@ -61,10 +65,20 @@ pub async fn get(
 pub async fn start(
     key: Scoped<WriteCheckout>,
     State(state): State<AppState>,
+    token: Option<CustomerToken>,
     Json(body): Json<StartCheckout>,
 ) -> Result<Created<Session>, ApiError> {
     let ttl = chrono::Duration::minutes(i64::from(state.config.checkout_ttl_minutes));
     let mut conn = state.pool.acquire().await?;
+    if key.auth.is_publishable() {
+        let owner = domain::carts::owner(&mut conn, key.site_id(), &body.cart_id)
+            .await
+            .ok()
+            .flatten();
+        if !customer::may_access(&key.auth, token.as_ref(), owner.as_deref()) {
+            return Err(ApiError::field("cartId", "no such cart"));
+        }
+    }
     let session = checkout::start(
         &mut conn,
         key.site_id(),
@@ -105,6 +119,12 @@ pub async fn advance(
         body.customer_id = CustomerToken::customer_for(token.as_ref(), body.customer_id)?;
     }
     let mut tx = state.pool.begin().await?;
+    if key.auth.is_publishable() {
+        let owner = checkout::owner(&mut tx, key.site_id(), &body.session_id).await?;
+        if !customer::may_access(&key.auth, token.as_ref(), owner.as_deref()) {
+            return Err(domain::Error::NotFound("checkout session").into());
+        }
+    }
     let session = checkout::advance(&mut tx, key.site_id(), body, key.auth.is_test()).await?;
     tx.commit().await?;
     Ok(Data::new(session))

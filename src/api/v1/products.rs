@@ -179,6 +179,13 @@ pub async fn list(
     if q.search.as_ref().is_some_and(|s| s.chars().count() > 200) {
         return Err(ApiError::field("search", "must be at most 200 characters"));
     }
+    if key.auth.is_publishable() && q.status.is_some_and(|s| s != ProductStatus::Active) {
+        return Err(ApiError::new(
+            axum::http::StatusCode::FORBIDDEN,
+            "FORBIDDEN",
+            "Publishable keys can only read active products",
+        ));
+    }
     let filter = ProductFilter {
         status: q.status,
         search: q.search,
@@ -220,6 +227,9 @@ pub async fn get(
     let fields = parse_fields(q.fields.as_deref())?;
     let mut conn = state.pool.acquire().await?;
     let product = products::get(&mut conn, key.site_id(), &id, expand).await?;
+    if key.auth.is_publishable() && product.status != ProductStatus::Active {
+        return Err(crate::domain::Error::NotFound("product").into());
+    }
     let expand = Expand {
         variants: true,
         ..expand

@@ -45,7 +45,8 @@ pub async fn update(
     State(state): State<AppState>,
     Json(patch): Json<SitePatch>,
 ) -> Result<Data<Site>, ApiError> {
-    Ok(Data::new(
-        sites::update(&state.pool, key.site_id(), patch).await?,
-    ))
+    let site = sites::update(&state.pool, key.site_id(), patch).await?;
+    state.site_origins.forget(&site.id);
+    state.auth_cache.forget_site(&site.id);
+    Ok(Data::new(site))
 }

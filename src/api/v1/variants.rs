@@ -24,7 +24,8 @@ pub async fn list(
     State(state): State<AppState>,
     Path((_site, product_id)): Path<(String, String)>,
 ) -> Result<Data<Vec<Variant>>, ApiError> {
-    let variants = variants::list(&state.pool, key.site_id(), &product_id).await?;
+    let active_only = key.auth.is_publishable();
+    let variants = variants::list(&state.pool, key.site_id(), &product_id, active_only).await?;
     if variants.is_empty() {
         // Every product has a variant, so none means no such product.
         return Err(crate::domain::Error::NotFound("product").into());

@@ -285,18 +285,21 @@ pub(crate) async fn lock_product(
     .ok_or(Error::NotFound("product"))
 }
 
+/// A product's variants, the default first. With `active_only`, a product that is not ACTIVE has none.
 pub async fn list(
     db: impl PgExecutor<'_>,
     site_id: &str,
     product_id_or_slug: &str,
+    active_only: bool,
 ) -> Result<Vec<Variant>> {
     let rows = sqlx::query_as::<_, VariantRow>(sqlx::AssertSqlSafe(format!(
         "select {COLUMNS} from variants v where site_id = $1 and product_id = \
-         (select id from products where site_id = $1 and (id = $2 or slug = $2)) \
+         (select id from products where site_id = $1 and (id = $2 or slug = $2) and (not $3 or status = 'ACTIVE')) \
          order by is_default desc, position, created_at, id"
     )))
     .bind(site_id)
     .bind(product_id_or_slug)
+    .bind(active_only)
     .fetch_all(db)
     .await?;
     Ok(rows.into_iter().map(Variant::from).collect())
