@@ -747,20 +747,6 @@ async fn place_order(conn: &mut PgConnection, site_id: &str, row: &Row) -> Resul
     Ok(order)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::is_email;
-
-    #[test]
-    fn emails() {
-        assert!(is_email("jane@example.com"));
-        assert!(!is_email("jane@example"));
-        assert!(!is_email("jane example@x.com"));
-        assert!(!is_email("@x.com"));
-        assert!(!is_email("a@b@c.com"));
-    }
-}
-
 /// The customer a checkout session belongs to; `NotFound` when there is no such session.
 pub async fn owner(
     conn: &mut PgConnection,
@@ -775,4 +761,18 @@ pub async fn owner(
     .fetch_optional(conn)
     .await?;
     owner.ok_or(Error::NotFound("checkout session"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_email;
+
+    #[test]
+    fn emails() {
+        assert!(is_email("jane@example.com"));
+        assert!(!is_email("jane@example"));
+        assert!(!is_email("jane example@x.com"));
+        assert!(!is_email("@x.com"));
+        assert!(!is_email("a@b@c.com"));
+    }
 }

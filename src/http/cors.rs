@@ -12,10 +12,13 @@ use tower_http::cors::AllowOrigin;
 
 use crate::domain::sites;
 
+/// When a site's list was read, and the list.
+type CachedOrigins = (Instant, Arc<Vec<String>>);
+
 /// Each site's allowed origins, remembered briefly (preflight requests carry no key to look anything up).
 #[derive(Default)]
 pub struct SiteOrigins {
-    entries: Mutex<HashMap<String, (Instant, Arc<Vec<String>>)>>,
+    entries: Mutex<HashMap<String, CachedOrigins>>,
 }
 
 impl SiteOrigins {
