@@ -32,6 +32,7 @@ pub struct AppState {
     pub limiter: Arc<RateLimiter>,
     pub login_limiter: Arc<LoginLimiter>,
     pub site_origins: Arc<crate::http::cors::SiteOrigins>,
+    pub read_cache: Arc<crate::http::read_cache::ReadCache>,
 }
 
 impl AppState {
@@ -44,6 +45,7 @@ impl AppState {
             limiter: Arc::default(),
             login_limiter: Arc::default(),
             site_origins: Arc::default(),
+            read_cache: Arc::default(),
         }
     }
 }
@@ -56,6 +58,11 @@ pub fn router(state: AppState) -> Router {
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             plumbing::idempotency::idempotent,
+        ))
+        // Inside rate limiting (cached reads still count) and outside idempotency (replays are writes too).
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            plumbing::read_cache::cache,
         ))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

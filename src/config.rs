@@ -106,6 +106,16 @@ pub struct ServeArgs {
     /// Requests per minute per key on routes without a stricter group limit (sites may override).
     #[arg(long, env = "SHOPVO_RATE_LIMIT_DEFAULT", default_value_t = 120)]
     pub rate_limit_default: u32,
+    /// `on` or `off`: answer catalog reads from a one-second in-process cache (writes through this process
+    /// clear it for their site at once).
+    #[arg(
+        long,
+        env = "SHOPVO_READ_CACHE",
+        default_value = "on",
+        value_parser = parse_on_off,
+        action = clap::ArgAction::Set
+    )]
+    pub read_cache: bool,
     /// Minutes a checkout session stays open.
     #[arg(long, env = "SHOPVO_CHECKOUT_TTL_MINUTES", default_value_t = 60)]
     pub checkout_ttl_minutes: u32,
@@ -133,6 +143,7 @@ pub struct Config {
     pub rate_limit: bool,
     pub rate_limit_default: u32,
     pub checkout_ttl_minutes: u32,
+    pub read_cache: bool,
 }
 
 impl Config {
@@ -148,6 +159,7 @@ impl Config {
             rate_limit: args.rate_limit,
             rate_limit_default: args.rate_limit_default.max(1),
             checkout_ttl_minutes: args.checkout_ttl_minutes.max(1),
+            read_cache: args.read_cache,
         }
     }
 }
@@ -160,6 +172,8 @@ impl Default for Config {
             rate_limit: true,
             rate_limit_default: 120,
             checkout_ttl_minutes: 60,
+            // Off by default in code (tests change rows with SQL behind the server's back); `serve` turns it on.
+            read_cache: false,
         }
     }
 }

@@ -353,3 +353,62 @@ async fn site_config_is_readable() {
     assert_eq!(body["data"]["locale"], "en");
     assert_eq!(body["data"]["theme"], json!({}));
 }
+
+#[tokio::test]
+async fn catalog_reads_are_microcached_and_writes_clear_them() {
+    let app = TestApp::spawn_with(Config {
+        read_cache: true,
+        ..Config::default()
+    })
+    .await;
+    let created = app
+        .post("/products", json!({"name": "Cached", "price": 100}))
+        .await;
+    let id = created["data"]["id"].as_str().unwrap().to_string();
+    let path = format!("/products/{id}");
+    assert_eq!(app.get(&path).await["data"]["price"], 100);
+
+    // A change behind the server's back is not seen while the entry is fresh...
+    sqlx::query("update products set price = 200")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(app.get(&path).await["data"]["price"], 100);
+    // ...but any write through the API clears the site's cached reads at once.
+    let (status, _) = app
+        .admin(Method::PATCH, &path, Some(json!({"featured": true})))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let fresh = app.get(&path).await;
+    assert_eq!(
+        (
+            fresh["data"]["price"].as_i64(),
+            fresh["data"]["featured"].as_bool()
+        ),
+        (Some(200), Some(true))
+    );
+
+    // Entries expire within a second.
+    sqlx::query("update products set price = 300")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(app.get(&path).await["data"]["price"], 300);
+
+    // Publishable keys have entries of their own: a draft cached for the admin stays hidden from them.
+    sqlx::query("update products set status = 'DRAFT'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(app.get(&path).await["data"]["status"], "DRAFT");
+    let pk = app.post("/api-keys", json!({"publishable": true})).await["data"]["secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let res = app
+        .call(Method::GET, &app.api(&path), Some(&pk), None)
+        .await;
+    assert_eq!(res.0, StatusCode::NOT_FOUND);
+}

@@ -10,6 +10,7 @@ pub mod extract;
 pub mod idempotency;
 pub mod login_limit;
 pub mod rate_limit;
+pub mod read_cache;
 pub mod signature;
 
 pub use auth::{AuthContext, Scoped};
