@@ -1973,3 +1973,54 @@ async fn the_checkout_group_is_rate_limited() {
     );
     assert_eq!(statuses[10], StatusCode::TOO_MANY_REQUESTS);
 }
+
+#[tokio::test]
+async fn a_shipping_method_gone_since_the_shipping_step_stops_review() {
+    let app = spawn().await;
+    let key = app.admin_key.clone();
+    let method = standard_method(&app).await;
+    let (product, variant) = stocked(&app, "GONE-1", 1000, 5).await;
+    let cart = cart_with(&app, &key, &product, &variant, 1).await;
+    let session = checkout_to(&app, &key, &cart, &method, "payment").await;
+    let (status, _) = app
+        .admin(Method::DELETE, &format!("/shipping-methods/{method}"), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    // The session still reads (without a shipping line) ...
+    let body = get_session(&app, &key, &session).await;
+    assert_eq!(body["totals"]["shipping"], 0);
+    // ... but cannot be reviewed or completed until another method is chosen.
+    let res = advance(&app, &key, json!({"sessionId": session, "state": "review"})).await;
+    assert_error(&res, StatusCode::CONFLICT, "SHIPPING_UNAVAILABLE");
+    assert_eq!(state_in_db(&app, &session).await, "payment");
+    assert_eq!(app.count("select count(*) from orders").await, 0);
+}
+
+#[tokio::test]
+async fn cart_action_errors_name_their_field() {
+    let app = spawn().await;
+    let key = app.admin_key.clone();
+    let (product, variant) = stocked(&app, "FIELD-1", 1000, 5).await;
+    let cart = cart_with(&app, &key, &product, &variant, 1).await;
+    let res = cart_action(
+        &app,
+        &key,
+        &cart,
+        json!({"action": "update", "itemId": "ci_x", "quantity": "2"}),
+    )
+    .await;
+    assert_invalid(&res, "quantity");
+    let res = cart_action(
+        &app,
+        &key,
+        &cart,
+        json!({"action": "update", "quantity": 2}),
+    )
+    .await;
+    assert_invalid(&res, "itemId");
+    let res = cart_action(&app, &key, &cart, add_item(&product, &variant, json!(-1))).await;
+    assert_invalid(&res, "item.quantity");
+    let res = cart_action(&app, &key, &cart, json!({"action": "teleport"})).await;
+    assert_invalid(&res, "action");
+}

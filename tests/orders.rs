@@ -818,3 +818,13 @@ async fn the_orders_group_is_rate_limited() {
     );
     assert_eq!(statuses[30], StatusCode::TOO_MANY_REQUESTS);
 }
+
+#[tokio::test]
+async fn null_for_a_required_enum_is_a_field_error() {
+    let app = spawn().await;
+    let shop = shop(&app, 10).await;
+    let order = str_of(&place(&app, &shop, "n@example.com", 1).await["id"]);
+    let res = patch(&app, &order, json!({"status": null})).await;
+    assert_error(&res, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
+    assert_eq!(res.1["details"][0]["field"], "status");
+}

@@ -106,20 +106,18 @@ pub struct ItemInput {
     pub price: Option<serde_json::Value>,
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(tag = "action", rename_all = "camelCase", deny_unknown_fields)]
+/// One change to a cart.
+#[derive(Debug)]
 pub enum CartAction {
     /// Adds an item (or adds to its quantity when the variant is already in the cart).
     Add {
         item: ItemInput,
     },
     /// Sets an item's quantity.
-    #[serde(rename_all = "camelCase")]
     Update {
         item_id: String,
         quantity: i32,
     },
-    #[serde(rename_all = "camelCase")]
     Remove {
         item_id: String,
     },
@@ -127,6 +125,53 @@ pub enum CartAction {
         code: String,
     },
     RemovePromotion,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum ActionKind {
+    Add,
+    Update,
+    Remove,
+    ApplyPromotion,
+    RemovePromotion,
+}
+
+/// The request body of a cart change: `action` and the fields that action needs (`add`: `item`;
+/// `update`: `itemId`, `quantity`; `remove`: `itemId`; `applyPromotion`: `code`). A flat body (rather than
+/// a tagged enum) keeps the failing field's path in errors.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CartActionBody {
+    pub action: ActionKind,
+    pub item: Option<ItemInput>,
+    pub item_id: Option<String>,
+    pub quantity: Option<i32>,
+    pub code: Option<String>,
+}
+
+impl TryFrom<CartActionBody> for CartAction {
+    type Error = Error;
+
+    fn try_from(b: CartActionBody) -> Result<Self> {
+        let required = |field: &str| Error::invalid(field, "is required for this action");
+        Ok(match b.action {
+            ActionKind::Add => CartAction::Add {
+                item: b.item.ok_or_else(|| required("item"))?,
+            },
+            ActionKind::Update => CartAction::Update {
+                item_id: b.item_id.clone().ok_or_else(|| required("itemId"))?,
+                quantity: b.quantity.ok_or_else(|| required("quantity"))?,
+            },
+            ActionKind::Remove => CartAction::Remove {
+                item_id: b.item_id.clone().ok_or_else(|| required("itemId"))?,
+            },
+            ActionKind::ApplyPromotion => CartAction::ApplyPromotion {
+                code: b.code.clone().ok_or_else(|| required("code"))?,
+            },
+            ActionKind::RemovePromotion => CartAction::RemovePromotion,
+        })
+    }
 }
 
 const CART_COLUMNS: &str =

@@ -301,8 +301,9 @@ async fn quote(conn: &mut PgConnection, site_id: &str, row: &Row) -> Result<Quot
         row.email.as_deref(),
     )
     .await?;
+    // A method deleted since the shipping step simply drops out of the quote; review refuses it.
     let method = match &row.shipping_method_id {
-        Some(id) => Some(shipping::get_method(&mut *conn, site_id, id).await?),
+        Some(id) => shipping::find_method(&mut *conn, site_id, id).await?,
         None => None,
     };
     let country = row
@@ -599,6 +600,19 @@ async fn check_orderable(
     row: &Row,
     q: &Quote,
 ) -> Result<()> {
+    let country = row
+        .shipping_address
+        .as_ref()
+        .and_then(|a| a.country.as_deref())
+        .unwrap_or_default();
+    if row.shipping_method_id.is_some() && !q.method.as_ref().is_some_and(|m| m.serves(country)) {
+        return Err(Error::Conflict {
+            code: "SHIPPING_UNAVAILABLE",
+            message: format!(
+                "The chosen shipping method is no longer available for {country}: go back to `shipping` and choose another"
+            ),
+        });
+    }
     if q.items.is_empty() {
         return Err(Error::Conflict {
             code: "CART_EMPTY",

@@ -71,7 +71,7 @@ string_enum!(FulfillmentStatus {
 });
 
 impl OrderStatus {
-    /// The legal moves; REFUNDED additionally needs a paid order.
+    /// The legal moves; REFUNDED additionally needs a paid order (whatever its fulfilment stage).
     fn can_become(self, next: OrderStatus) -> bool {
         use OrderStatus::*;
         matches!(
@@ -81,7 +81,10 @@ impl OrderStatus {
                 | (Processing, Shipped)
                 | (Shipped, Delivered)
                 | (Pending | Confirmed | Processing, Cancelled)
-                | (Confirmed | Processing | Shipped | Delivered, Refunded)
+                | (
+                    Pending | Confirmed | Processing | Shipped | Delivered,
+                    Refunded
+                )
         )
     }
 }
@@ -485,7 +488,8 @@ pub async fn update(
                 return Err(Error::Conflict {
                     code: "INVALID_TRANSITION",
                     message: format!(
-                        "only a paid order can be refunded (payment status is {})",
+                        "order status cannot change from {} to REFUNDED: only a paid order can be refunded (payment status is {})",
+                        status_now.as_str(),
                         payment.as_str()
                     ),
                 });

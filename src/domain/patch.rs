@@ -19,7 +19,11 @@ where
     T: Deserialize<'de>,
     D: Deserializer<'de>,
 {
-    T::deserialize(deserializer).map(Some)
+    // Through Option so that `null` is reported as this field's error (not as malformed JSON).
+    match Option::<T>::deserialize(deserializer)? {
+        Some(value) => Ok(Some(value)),
+        None => Err(serde::de::Error::custom("must not be null")),
+    }
 }
 
 /// The value a nullable field ends up with after applying a patch to `current`.

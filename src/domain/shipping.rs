@@ -158,6 +158,19 @@ pub async fn get_method(
     .ok_or(Error::NotFound("shipping method"))
 }
 
+/// A method by id or code, if the site still has it.
+pub async fn find_method(
+    db: impl PgExecutor<'_>,
+    site_id: &str,
+    id: &str,
+) -> Result<Option<ShippingMethod>> {
+    match get_method(db, site_id, id).await {
+        Ok(method) => Ok(Some(method)),
+        Err(Error::NotFound(_)) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 pub async fn update_method(
     db: impl PgExecutor<'_> + Copy,
     site_id: &str,

@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use crate::app::AppState;
 use crate::domain;
-use crate::domain::carts::{self, Cart, CartAction, NewCart};
+use crate::domain::carts::{self, Cart, CartAction, CartActionBody, NewCart};
 use crate::http::AuthContext;
 use crate::http::auth::{ReadCart, WriteCart};
 use crate::http::customer::{self, CustomerToken};
@@ -95,7 +95,7 @@ pub async fn create(
     path = "/api/v1/{siteId}/cart",
     tag = "Cart",
     params(("siteId" = String, Path), CartQuery),
-    request_body(content = CartAction, example = json!({"action": "add", "item": {"productId": "prd_abc", "variantId": "var_s", "quantity": 2}})),
+    request_body(content = CartActionBody, example = json!({"action": "add", "item": {"productId": "prd_abc", "variantId": "var_s", "quantity": 2}})),
     security(("bearerAuth" = ["write:cart"])),
     responses(
         (status = 200, description = "The updated cart", body = Data<Cart>),
@@ -108,7 +108,7 @@ pub async fn update(
     State(state): State<AppState>,
     token: Option<CustomerToken>,
     Query(q): Query<CartQuery>,
-    Json(action): Json<CartAction>,
+    Json(body): Json<CartActionBody>,
 ) -> Result<Data<Cart>, ApiError> {
     let mut tx = state.pool.begin().await?;
     check_access(
@@ -119,6 +119,7 @@ pub async fn update(
         &q.cart_id,
     )
     .await?;
+    let action = CartAction::try_from(body)?;
     let cart = carts::apply(&mut tx, key.site_id(), &q.cart_id, action).await?;
     tx.commit().await?;
     Ok(Data::new(cart))
@@ -132,7 +133,7 @@ pub async fn update(
     path = "/api/v1/{siteId}/cart",
     tag = "Cart",
     params(("siteId" = String, Path), CartQuery),
-    request_body(content = CartAction),
+    request_body(content = CartActionBody),
     security(("bearerAuth" = ["write:cart"])),
     responses((status = 200, description = "The updated cart", body = Data<Cart>), CommonErrors)
 )]
@@ -141,7 +142,7 @@ pub async fn replace(
     state: State<AppState>,
     token: Option<CustomerToken>,
     q: Query<CartQuery>,
-    action: Json<CartAction>,
+    action: Json<CartActionBody>,
 ) -> Result<Data<Cart>, ApiError> {
     update(key, state, token, q, action).await
 }

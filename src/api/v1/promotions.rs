@@ -209,9 +209,13 @@ pub async fn validate(
         return Err(ApiError::field("code", "must be at most 64 characters"));
     }
     let mut conn = state.pool.acquire().await?;
+    // An unknown site answers exactly like an unknown path; other failures stay what they are.
     sites::get(&mut *conn, &site_id)
         .await
-        .map_err(|_| ApiError::not_found())?;
+        .map_err(|e| match e {
+            crate::domain::Error::NotFound(_) => ApiError::not_found(),
+            other => other.into(),
+        })?;
     let check = promotions::check(
         &mut conn,
         &site_id,
