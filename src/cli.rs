@@ -271,6 +271,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 async fn serve(args: ServeArgs, pool: PgPool, server_key: ServerKey) -> anyhow::Result<()> {
     let config = Config::from_serve_args(&args);
     let state = AppState::new(pool.clone(), config, server_key);
+    let jobs = if args.jobs {
+        crate::jobs::spawn_all(pool.clone(), state.server_key.clone(), &state.config)?
+    } else {
+        Vec::new()
+    };
     let listener = tokio::net::TcpListener::bind(args.bind).await?;
     let public = args.public_url.clone().unwrap_or_else(|| {
         format!(
@@ -300,6 +305,9 @@ async fn serve(args: ServeArgs, pool: PgPool, server_key: ServerKey) -> anyhow::
     .with_graceful_shutdown(shutdown_signal())
     .await?;
     pruner.abort();
+    for job in jobs {
+        job.abort();
+    }
     tracing::info!("stopped");
     Ok(())
 }

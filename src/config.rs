@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use clap::Args;
 
@@ -125,6 +126,101 @@ pub struct ServeArgs {
     /// The URL clients use to reach this server (for printed links).
     #[arg(long, env = "SHOPVO_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// `on` or `off`: run the background jobs (webhook delivery, abandoned carts) in this process. Any number
+    /// of processes may run them; they coordinate through the database.
+    #[arg(
+        long,
+        env = "SHOPVO_JOBS",
+        default_value = "on",
+        value_parser = parse_on_off,
+        action = clap::ArgAction::Set
+    )]
+    pub jobs: bool,
+    /// Delays between webhook delivery attempts, comma-separated (units `ms`, `s`, `m`, `h`, `d`); after
+    /// the last one a delivery is marked failed. The default spans about 48 hours.
+    #[arg(
+        long,
+        env = "SHOPVO_WEBHOOK_RETRY_SCHEDULE",
+        default_value = DEFAULT_RETRY_SCHEDULE,
+        value_parser = parse_schedule
+    )]
+    pub webhook_retry_schedule: Schedule,
+    /// `on` or `off`: allow webhook targets on loopback and private networks (and plain http). For
+    /// development and tests only.
+    #[arg(
+        long,
+        env = "SHOPVO_WEBHOOK_ALLOW_PRIVATE",
+        default_value = "off",
+        value_parser = parse_on_off,
+        action = clap::ArgAction::Set
+    )]
+    pub webhook_allow_private: bool,
+    /// `on` or `off`: allow plain `http://` webhook targets (https is required otherwise).
+    #[arg(
+        long,
+        env = "SHOPVO_WEBHOOK_ALLOW_HTTP",
+        default_value = "off",
+        value_parser = parse_on_off,
+        action = clap::ArgAction::Set
+    )]
+    pub webhook_allow_http: bool,
+    /// How long one delivery attempt may take (connect, send, answer).
+    #[arg(long, env = "SHOPVO_WEBHOOK_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub webhook_timeout: Duration,
+    /// A subscription whose deliveries all failed for this long is disabled.
+    #[arg(long, env = "SHOPVO_WEBHOOK_DISABLE_AFTER", default_value = "48h", value_parser = parse_duration)]
+    pub webhook_disable_after: Duration,
+    /// Delivery attempts one process runs at once.
+    #[arg(long, env = "SHOPVO_WEBHOOK_CONCURRENCY", default_value_t = 16)]
+    pub webhook_concurrency: usize,
+    /// A cart with items and no activity for this long produces one `cart.abandoned` event.
+    #[arg(long, env = "SHOPVO_ABANDONED_CART_AFTER", default_value = "1h", value_parser = parse_duration)]
+    pub abandoned_cart_after: Duration,
+}
+
+/// The default retry schedule: about 48 hours in all.
+pub const DEFAULT_RETRY_SCHEDULE: &str = "1m,5m,30m,2h,5h,10h,10h,10h,10h";
+
+/// A list of delays (a newtype so clap takes the whole comma-separated value as one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Schedule(pub Vec<Duration>);
+
+/// `1s,2s,5s` → a schedule (at most 50 steps, each at most 7 days).
+pub fn parse_schedule(s: &str) -> Result<Schedule, String> {
+    let steps = s
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(parse_duration)
+        .collect::<Result<Vec<_>, _>>()?;
+    if steps.len() > 50 {
+        return Err("at most 50 retries".into());
+    }
+    if steps.iter().any(|d| *d > Duration::from_secs(7 * 86_400)) {
+        return Err("each delay must be at most 7d".into());
+    }
+    Ok(Schedule(steps))
+}
+
+/// `250ms`, `10s`, `5m`, `2h`, `1d`, or a number of seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let split = s
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(s.len());
+    let (number, unit) = s.split_at(split);
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration such as 500ms, 10s, 5m, 2h or 1d"))?;
+    let ms = match unit.trim() {
+        "ms" => n,
+        "" | "s" => n.saturating_mul(1000),
+        "m" => n.saturating_mul(60_000),
+        "h" => n.saturating_mul(3_600_000),
+        "d" => n.saturating_mul(86_400_000),
+        _ => return Err(format!("`{s}` is not a duration such as 500ms, 10s, 5m, 2h or 1d")),
+    };
+    Ok(Duration::from_millis(ms))
 }
 
 fn parse_on_off(s: &str) -> Result<bool, String> {
@@ -144,6 +240,55 @@ pub struct Config {
     pub rate_limit_default: u32,
     pub checkout_ttl_minutes: u32,
     pub read_cache: bool,
+    pub webhooks: WebhookSettings,
+    /// Inactivity after which a cart with items is abandoned (`cart.abandoned`).
+    pub abandoned_cart_after: Duration,
+}
+
+/// Webhook delivery settings.
+#[derive(Debug, Clone)]
+pub struct WebhookSettings {
+    /// Delays after the 1st, 2nd, … failed attempt.
+    pub retry_schedule: Vec<Duration>,
+    pub allow_private: bool,
+    pub allow_http: bool,
+    pub timeout: Duration,
+    pub disable_after: Duration,
+    pub concurrency: usize,
+    /// How often a worker looks for due work when nothing woke it.
+    pub poll_interval: Duration,
+}
+
+impl WebhookSettings {
+    pub fn target_policy(&self) -> crate::domain::webhooks::TargetPolicy {
+        crate::domain::webhooks::TargetPolicy {
+            allow_private: self.allow_private,
+            allow_http: self.allow_http,
+        }
+    }
+
+    pub fn retry_policy(&self) -> crate::domain::webhooks::deliveries::RetryPolicy {
+        crate::domain::webhooks::deliveries::RetryPolicy {
+            schedule: self.retry_schedule.clone(),
+            disable_after: self.disable_after,
+        }
+    }
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        WebhookSettings {
+            retry_schedule: parse_schedule(DEFAULT_RETRY_SCHEDULE)
+                .expect("valid default")
+                .0,
+            allow_private: false,
+            allow_http: false,
+            timeout: Duration::from_secs(10),
+            disable_after: Duration::from_secs(48 * 3600),
+            concurrency: 16,
+            poll_interval: Duration::from_secs(5),
+        }
+    }
 }
 
 impl Config {
@@ -160,6 +305,16 @@ impl Config {
             rate_limit_default: args.rate_limit_default.max(1),
             checkout_ttl_minutes: args.checkout_ttl_minutes.max(1),
             read_cache: args.read_cache,
+            webhooks: WebhookSettings {
+                retry_schedule: args.webhook_retry_schedule.0.clone(),
+                allow_private: args.webhook_allow_private,
+                allow_http: args.webhook_allow_http,
+                timeout: args.webhook_timeout.max(Duration::from_millis(100)),
+                disable_after: args.webhook_disable_after,
+                concurrency: args.webhook_concurrency.clamp(1, 256),
+                ..WebhookSettings::default()
+            },
+            abandoned_cart_after: args.abandoned_cart_after,
         }
     }
 }
@@ -174,6 +329,30 @@ impl Default for Config {
             checkout_ttl_minutes: 60,
             // Off by default in code (tests change rows with SQL behind the server's back); `serve` turns it on.
             read_cache: false,
+            webhooks: WebhookSettings::default(),
+            abandoned_cart_after: Duration::from_secs(3600),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_and_schedules_parse() {
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("10"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_duration("2h"), Ok(Duration::from_secs(7200)));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("5 weeks").is_err());
+        let default = parse_schedule(DEFAULT_RETRY_SCHEDULE).unwrap().0;
+        let total: Duration = default.iter().sum();
+        assert!(total > Duration::from_secs(47 * 3600) && total <= Duration::from_secs(48 * 3600));
+        assert_eq!(
+            parse_schedule("1s, 2s,5s").unwrap().0,
+            vec![Duration::from_secs(1), Duration::from_secs(2), Duration::from_secs(5)]
+        );
+        assert_eq!(parse_schedule("").unwrap().0, Vec::<Duration>::new());
     }
 }

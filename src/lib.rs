@@ -10,3 +10,4 @@ pub mod demo;
 pub mod domain;
 pub mod http;
 pub mod ids;
+pub mod jobs;

@@ -552,3 +552,51 @@ pub async fn owner(
             .await?;
     owner.ok_or(Error::NotFound("cart"))
 }
+
+/// Abandoned carts: each ACTIVE cart with items and no activity for `idle` produces one `cart.abandoned`
+/// event, once ever (a marker row, kept apart from the cart so that marking is not activity). Claims at
+/// most `limit` carts, skipping carts another scanner or a shopper holds; returns how many it marked.
+/// The caller runs this in a transaction.
+pub async fn mark_abandoned(
+    conn: &mut PgConnection,
+    idle: std::time::Duration,
+    limit: i64,
+) -> Result<usize> {
+    // The one query over every site: it feeds per-site work below.
+    let due: Vec<(String, String, Option<String>)> = sqlx::query_as(
+        "select c.site_id, c.id, c.customer_id from carts c \
+         where c.status = 'ACTIVE' and c.updated_at <= now() - $1 * interval '1 millisecond' \
+           and exists (select 1 from cart_items i where i.site_id = c.site_id and i.cart_id = c.id) \
+           and not exists (select 1 from cart_abandonments a where a.site_id = c.site_id and a.cart_id = c.id) \
+         order by c.updated_at limit $2 for update of c skip locked",
+    )
+    .bind(i64::try_from(idle.as_millis()).unwrap_or(i64::MAX))
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    for (site_id, cart_id, customer_id) in &due {
+        let cart = get(conn, site_id, cart_id).await?;
+        let email: Option<String> = sqlx::query_scalar(
+            "select coalesce( \
+               (select email from checkout_sessions where site_id = $1 and cart_id = $2 and email is not null \
+                order by created_at desc limit 1), \
+               (select email from customers where site_id = $1 and id = $3))",
+        )
+        .bind(site_id)
+        .bind(cart_id)
+        .bind(customer_id)
+        .fetch_one(&mut *conn)
+        .await?;
+        let mut data = serde_json::to_value(&cart)
+            .map_err(|e| Error::Internal(format!("cart payload: {e}")))?;
+        data["email"] = email.into();
+        let event_id = super::events::record(conn, site_id, "cart.abandoned", &data).await?;
+        sqlx::query("insert into cart_abandonments (site_id, cart_id, event_id) values ($1, $2, $3)")
+            .bind(site_id)
+            .bind(cart_id)
+            .bind(&event_id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(due.len())
+}

@@ -16,6 +16,7 @@ pub mod pricing;
 pub mod promotions;
 pub mod shipping;
 pub mod sites;
+pub mod webhooks;
 
 pub use error::{Error, FieldError, Result};
 

@@ -115,9 +115,10 @@ pub async fn create(
     State(state): State<AppState>,
     Json(input): Json<CustomerInput>,
 ) -> Result<Created<Customer>, ApiError> {
-    Ok(Created(
-        profiles::create(&state.pool, key.site_id(), input).await?,
-    ))
+    let mut tx = state.pool.begin().await?;
+    let customer = profiles::create(&mut tx, key.site_id(), input).await?;
+    tx.commit().await?;
+    Ok(Created(customer))
 }
 
 /// Update a customer

@@ -17,6 +17,7 @@ mod promotions;
 mod shipping;
 mod site;
 mod variants;
+mod webhooks;
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -39,7 +40,7 @@ use customer_auth::CustomerTokenAuth;
             `{\"success\": false, \"error\": \"…\", \"code\": \"…\"}`.",
         license(name = "MIT", identifier = "MIT"),
     ),
-    modifiers(&BearerAuth, &CustomerTokenAuth),
+    modifiers(&BearerAuth, &CustomerTokenAuth, &WebhooksDoc),
     tags(
         (name = "Products", description = "Products, with variants, brands and categories"),
         (name = "Variants", description = "Product variants: exactly one default per product"),
@@ -56,6 +57,8 @@ use customer_auth::CustomerTokenAuth;
         (name = "Shipping and tax", description = "Shipping methods and tax rates per country"),
         (name = "Site", description = "Site configuration"),
         (name = "API keys", description = "Key management for admin keys"),
+        (name = "Webhooks", description = "Event subscriptions, signed deliveries retried for about 48 hours, \
+            the delivery log, redelivery and test pings (events and payloads: see the API description)"),
     )
 )]
 struct ApiDoc;
@@ -77,6 +80,32 @@ impl Modify for BearerAuth {
                     .build(),
             ),
         );
+    }
+}
+
+/// Appends the webhook section to the API description, with the event catalogue from the domain (one list
+/// for validation and documentation).
+struct WebhooksDoc;
+
+impl Modify for WebhooksDoc {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let section = format!(
+            "\n\n## Webhooks\n\n\
+            Subscriptions (`/webhooks`, scopes `webhooks:read` / `webhooks:write`) receive a `POST` with a JSON body \
+            `{{\"event\": \"order.created\", \"timestamp\": \"<RFC 3339>\", \"siteId\": \"…\", \"data\": {{…}}}}` and the headers \
+            `X-Shopvo-Event` (the event name), `X-Shopvo-Delivery` (`whd_…`, the same on every retry: de-duplicate on it) \
+            and `X-Shopvo-Signature: t=<unix>,sha256=<hex HMAC-SHA256(secret, \"<t>.<raw body>\")>`, signed with the \
+            subscription's `whsec_…` secret exactly like requests (check `t` is within 300 s; it is fresh on every \
+            attempt). Any 2xx answer within 10 s is a success; anything else (redirects included) is retried with \
+            jitter for about 48 hours (1 m, 5 m, 30 m, 2 h, 5 h, 10 h, 10 h, 10 h, 10 h by default), honouring \
+            `Retry-After`, and then marked failed. Delivery is at least once and not ordered. A subscription whose \
+            deliveries have all failed for 48 hours is disabled, with the reason in `disabledReason`.\n\n\
+            Subscriptions list event names, `*`, or `<group>.*` (e.g. `order.*`). Events:\n\n{}\
+            - `ping`: sent only by `POST /webhooks/{{webhookId}}/test`.\n",
+            crate::domain::events::catalog_markdown()
+        );
+        let description = openapi.info.description.get_or_insert_with(String::new);
+        description.push_str(&section);
     }
 }
 
@@ -169,6 +198,18 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(site::get, site::update))
         .routes(routes!(api_keys::list, api_keys::create))
         .routes(routes!(api_keys::revoke))
+        .routes(routes!(webhooks::list, webhooks::create))
+        .routes(routes!(
+            webhooks::get,
+            webhooks::update,
+            webhooks::replace,
+            webhooks::delete
+        ))
+        .routes(routes!(webhooks::rotate_secret))
+        .routes(routes!(webhooks::deliveries))
+        .routes(routes!(webhooks::delivery))
+        .routes(routes!(webhooks::redeliver))
+        .routes(routes!(webhooks::test))
 }
 
 /// The OpenAPI document of the native API, as committed in `openapi/openapi.json`.

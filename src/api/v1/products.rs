@@ -338,6 +338,8 @@ pub async fn delete(
     State(state): State<AppState>,
     Path((_site, id)): Path<(String, String)>,
 ) -> Result<Deleted, ApiError> {
-    products::delete(&state.pool, key.site_id(), &id).await?;
+    let mut tx = state.pool.begin().await?;
+    products::delete(&mut tx, key.site_id(), &id).await?;
+    tx.commit().await?;
     Ok(Deleted::new())
 }

@@ -4,11 +4,12 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sqlx::{FromRow, PgConnection, PgExecutor, Postgres, QueryBuilder};
+use sqlx::{FromRow, PgConnection, Postgres, QueryBuilder};
 
 use super::variants::{self, VariantInput, VariantRow};
 use super::{Brand, Category, Variant, brands, categories, slug};
 use crate::domain::error::{Error, Result, Validator, on_unique};
+use crate::domain::events;
 use crate::domain::pagination::{Page, PageRequest};
 use crate::domain::patch;
 use crate::ids;
@@ -646,7 +647,9 @@ pub async fn create(
         variant_inputs
     };
     variants::insert_many(conn, site_id, &id, variant_inputs, "variants").await?;
-    get(conn, site_id, &id, Expand::default()).await
+    let product = get(conn, site_id, &id, Expand::default()).await?;
+    events::record(conn, site_id, "product.created", &product).await?;
+    Ok(product)
 }
 
 /// Applies a partial update. The caller runs this in a transaction.
@@ -703,7 +706,19 @@ pub async fn update(
     .await
     .map_err(|e| write_error(e, &f, &slug_))?;
     set_categories(conn, site_id, &id, &f.category_ids).await?;
-    get(conn, site_id, &id, Expand::default()).await
+    record_updated(conn, site_id, &id).await
+}
+
+/// Records `product.updated` with the product as it is now (after a change to it or one of its variants);
+/// returns the product.
+pub(crate) async fn record_updated(
+    conn: &mut PgConnection,
+    site_id: &str,
+    id: &str,
+) -> Result<Product> {
+    let product = get(conn, site_id, id, Expand::default()).await?;
+    events::record(conn, site_id, "product.updated", &product).await?;
+    Ok(product)
 }
 
 /// Replaces every field of a product (PUT). Variants are managed through their own routes.
@@ -743,18 +758,25 @@ pub async fn replace(
     update(conn, site_id, &id, patch).await
 }
 
-pub async fn delete(db: impl PgExecutor<'_>, site_id: &str, id_or_slug: &str) -> Result<()> {
-    let deleted = sqlx::query("delete from products where site_id = $1 and (id = $2 or slug = $2)")
-        .bind(site_id)
-        .bind(id_or_slug)
-        .execute(db)
-        .await?
-        .rows_affected();
-    if deleted == 0 {
-        Err(Error::NotFound("product"))
-    } else {
-        Ok(())
-    }
+/// Deletes a product (with its variants and stock) and records `product.deleted`. The caller runs this in
+/// a transaction.
+pub async fn delete(conn: &mut PgConnection, site_id: &str, id_or_slug: &str) -> Result<()> {
+    let deleted: Option<(String, String, Option<String>)> = sqlx::query_as(
+        "delete from products where site_id = $1 and (id = $2 or slug = $2) returning id, slug, handle",
+    )
+    .bind(site_id)
+    .bind(id_or_slug)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let (id, slug, handle) = deleted.ok_or(Error::NotFound("product"))?;
+    events::record(
+        conn,
+        site_id,
+        "product.deleted",
+        &serde_json::json!({"id": id, "slug": slug, "handle": handle}),
+    )
+    .await?;
+    Ok(())
 }
 
 #[cfg(test)]

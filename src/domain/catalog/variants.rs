@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sqlx::{FromRow, PgConnection, PgExecutor};
 
-use super::InventoryStatus;
+use super::{InventoryStatus, products};
 use crate::domain::error::{Error, Result, Validator, on_unique};
 use crate::domain::inventory::stock;
 use crate::domain::patch;
@@ -415,6 +415,7 @@ pub async fn create(
 ) -> Result<Variant> {
     let product_id = lock_product(conn, site_id, product_id).await?;
     let mut created = insert_many(conn, site_id, &product_id, vec![input], "").await?;
+    products::record_updated(conn, site_id, &product_id).await?;
     Ok(created.remove(0))
 }
 
@@ -497,10 +498,12 @@ pub async fn update(
             key_id: None,
         };
         stock::adjust(conn, site_id, adjustment).await?;
+        products::record_updated(conn, site_id, &product_id).await?;
         return Ok(Variant::from(
             get_row(conn, site_id, &product_id, &row.id).await?,
         ));
     }
+    products::record_updated(conn, site_id, &product_id).await?;
     Ok(Variant::from(row))
 }
 
@@ -563,8 +566,9 @@ pub async fn delete(
         )
         .bind(site_id)
         .bind(&product_id)
-        .execute(conn)
+        .execute(&mut *conn)
         .await?;
     }
+    products::record_updated(conn, site_id, &product_id).await?;
     Ok(())
 }

@@ -263,13 +263,14 @@ pub async fn get(conn: &mut PgConnection, site_id: &str, id: &str) -> Result<Cus
     Ok(customer)
 }
 
+/// Creates a customer and records `customer.created`. The caller runs this in a transaction.
 pub async fn create(
-    db: impl PgExecutor<'_>,
+    conn: &mut PgConnection,
     site_id: &str,
     input: CustomerInput,
 ) -> Result<Customer> {
     let f = Fields::from_input(input).validate()?;
-    sqlx::query_as::<_, Customer>(sqlx::AssertSqlSafe(format!(
+    let customer = sqlx::query_as::<_, Customer>(sqlx::AssertSqlSafe(format!(
         "with c as (insert into customers (site_id, id, email, first_name, last_name, phone, group_id, \
          accepts_marketing, preferences, note) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) returning *) \
          select {COLUMNS} from c {TOTALS}"
@@ -284,9 +285,11 @@ pub async fn create(
     .bind(f.accepts_marketing)
     .bind(sqlx::types::Json(&f.preferences))
     .bind(&f.note)
-    .fetch_one(db)
+    .fetch_one(&mut *conn)
     .await
-    .map_err(|e| write_error(e, &f.email))
+    .map_err(|e| write_error(e, &f.email))?;
+    crate::domain::events::record(conn, site_id, "customer.created", &customer).await?;
+    Ok(customer)
 }
 
 /// Creates a customer who can log in (registration); `password_hash` is an argon2 PHC string.

@@ -13,6 +13,7 @@ use sqlx::{FromRow, PgConnection};
 
 use crate::domain::catalog::InventoryStatus;
 use crate::domain::error::{Error, Result};
+use crate::domain::events;
 use crate::domain::pagination::{Page, PageRequest};
 use crate::ids;
 
@@ -200,6 +201,8 @@ pub async fn adjust(
     .await?;
 
     // Only enabled stock at an active location counts towards the variant's total.
+    let counts = !disabled && location_is_active(conn, site_id, &location_id).await?;
+    let counted_delta = if counts { delta } else { 0 };
     let (inventory_count, threshold, backorders, status_override): (
         i32,
         i32,
@@ -212,7 +215,7 @@ pub async fn adjust(
     )
     .bind(site_id)
     .bind(adj.variant_id)
-    .bind(!disabled && location_is_active(conn, site_id, &location_id).await?)
+    .bind(counts)
     .bind(delta)
     .fetch_one(&mut *conn)
     .await?;
@@ -220,7 +223,7 @@ pub async fn adjust(
         .as_deref()
         .and_then(InventoryStatus::parse)
         .unwrap_or_else(|| InventoryStatus::derive(inventory_count, threshold, backorders));
-    Ok(StockChange {
+    let change = StockChange {
         id: adj.variant_id.to_string(),
         variant_id: adj.variant_id.to_string(),
         product_id,
@@ -230,7 +233,35 @@ pub async fn adjust(
         delta,
         inventory_count,
         inventory_status,
-    })
+    };
+    if delta != 0 {
+        let payload = serde_json::json!({
+            "variantId": change.variant_id,
+            "productId": change.product_id,
+            "sku": change.sku,
+            "locationId": change.location_id,
+            "onHand": change.on_hand,
+            "delta": change.delta,
+            "inventoryCount": change.inventory_count,
+            "inventoryStatus": change.inventory_status,
+            "lowStockThreshold": threshold,
+            "reason": adj.reason,
+            "source": adj.source,
+        });
+        events::record(conn, site_id, "inventory.updated", &payload).await?;
+        // The total before this change: the update above moved it by `counted_delta` atomically, so of
+        // concurrent changes exactly one sees the crossing.
+        if crosses_low(inventory_count - counted_delta, inventory_count, threshold) {
+            events::record(conn, site_id, "inventory.low", &payload).await?;
+        }
+    }
+    Ok(change)
+}
+
+/// Whether a total moving from `before` to `after` crosses from above the low-stock threshold to at or
+/// below it.
+fn crosses_low(before: i32, after: i32, threshold: i32) -> bool {
+    before > threshold && after <= threshold
 }
 
 async fn location_is_active(
