@@ -205,9 +205,7 @@ pub fn parse_schedule(s: &str) -> Result<Schedule, String> {
 /// `250ms`, `10s`, `5m`, `2h`, `1d`, or a number of seconds.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
-    let split = s
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(s.len());
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
     let (number, unit) = s.split_at(split);
     let n: u64 = number
         .parse()
@@ -218,7 +216,11 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         "m" => n.saturating_mul(60_000),
         "h" => n.saturating_mul(3_600_000),
         "d" => n.saturating_mul(86_400_000),
-        _ => return Err(format!("`{s}` is not a duration such as 500ms, 10s, 5m, 2h or 1d")),
+        _ => {
+            return Err(format!(
+                "`{s}` is not a duration such as 500ms, 10s, 5m, 2h or 1d"
+            ));
+        }
     };
     Ok(Duration::from_millis(ms))
 }
@@ -351,7 +353,11 @@ mod tests {
         assert!(total > Duration::from_secs(47 * 3600) && total <= Duration::from_secs(48 * 3600));
         assert_eq!(
             parse_schedule("1s, 2s,5s").unwrap().0,
-            vec![Duration::from_secs(1), Duration::from_secs(2), Duration::from_secs(5)]
+            vec![
+                Duration::from_secs(1),
+                Duration::from_secs(2),
+                Duration::from_secs(5)
+            ]
         );
         assert_eq!(parse_schedule("").unwrap().0, Vec::<Duration>::new());
     }

@@ -591,12 +591,14 @@ pub async fn mark_abandoned(
             .map_err(|e| Error::Internal(format!("cart payload: {e}")))?;
         data["email"] = email.into();
         let event_id = super::events::record(conn, site_id, "cart.abandoned", &data).await?;
-        sqlx::query("insert into cart_abandonments (site_id, cart_id, event_id) values ($1, $2, $3)")
-            .bind(site_id)
-            .bind(cart_id)
-            .bind(&event_id)
-            .execute(&mut *conn)
-            .await?;
+        sqlx::query(
+            "insert into cart_abandonments (site_id, cart_id, event_id) values ($1, $2, $3)",
+        )
+        .bind(site_id)
+        .bind(cart_id)
+        .bind(&event_id)
+        .execute(&mut *conn)
+        .await?;
     }
     Ok(due.len())
 }

@@ -33,10 +33,10 @@ use tokio::task::JoinSet;
 
 use crate::config::WebhookSettings;
 use crate::crypto::{self, ServerKey};
+use crate::domain::Result;
 use crate::domain::events::{self, Event};
 use crate::domain::webhooks::deliveries::{self, Claimed, Outcome, RetryPolicy, Signing};
 use crate::domain::webhooks::{self, NewDelivery, target};
-use crate::domain::Result;
 
 /// Most bytes of a response read before the connection is dropped.
 const MAX_RESPONSE_READ: usize = 64 * 1024;
@@ -235,11 +235,12 @@ impl Worker {
         };
         let timeout = self.inner.settings.timeout;
         let deadline = tokio::time::Instant::now() + timeout;
-        let response = match tokio::time::timeout_at(deadline, self.inner.client.request(request)).await {
-            Err(_) => return failed(format!("timed out after {}", human(timeout))),
-            Ok(Err(e)) => return failed(describe(&e)),
-            Ok(Ok(response)) => response,
-        };
+        let response =
+            match tokio::time::timeout_at(deadline, self.inner.client.request(request)).await {
+                Err(_) => return failed(format!("timed out after {}", human(timeout))),
+                Ok(Err(e)) => return failed(describe(&e)),
+                Ok(Ok(response)) => response,
+            };
         let status = response.status();
         let retry_after = (!status.is_success())
             .then(|| retry_after(response.headers()))
@@ -269,10 +270,7 @@ impl Worker {
                     break;
                 }
                 Err(_) => {
-                    body_error = Some(format!(
-                        "response body timed out after {}",
-                        human(timeout)
-                    ));
+                    body_error = Some(format!("response body timed out after {}", human(timeout)));
                     break;
                 }
             }
@@ -474,11 +472,7 @@ impl tower::Service<Name> for GuardedResolver {
 
 /// A `Retry-After` in seconds or as an HTTP date.
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let value = headers
-        .get(header::RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim();
+    let value = headers.get(header::RETRY_AFTER)?.to_str().ok()?.trim();
     if let Ok(seconds) = value.parse::<u64>() {
         return Some(Duration::from_secs(seconds));
     }
@@ -517,4 +511,52 @@ fn elapsed_ms(started: Instant) -> i32 {
 
 fn human(d: Duration) -> String {
     deliveries::human_duration(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_guarded_resolver_drops_non_public_addresses() {
+        let name = || "localhost".parse::<Name>().unwrap();
+        let mut strict = GuardedResolver {
+            allow_private: false,
+        };
+        let err = tower::Service::call(&mut strict, name()).await.unwrap_err();
+        assert!(err.to_string().contains("no public address"), "{err}");
+        let mut open = GuardedResolver {
+            allow_private: true,
+        };
+        let addrs: Vec<SocketAddr> = tower::Service::call(&mut open, name())
+            .await
+            .unwrap()
+            .collect();
+        assert!(addrs.iter().any(|a| a.ip().is_loopback()));
+    }
+
+    #[test]
+    fn retry_after_takes_seconds_or_a_date() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::RETRY_AFTER, HeaderValue::from_static("120"));
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(120)));
+        let later = (chrono::Utc::now() + chrono::Duration::seconds(90)).to_rfc2822();
+        headers.insert(header::RETRY_AFTER, HeaderValue::from_str(&later).unwrap());
+        let d = retry_after(&headers).unwrap();
+        assert!(
+            d > Duration::from_secs(80) && d <= Duration::from_secs(90),
+            "{d:?}"
+        );
+        headers.insert(header::RETRY_AFTER, HeaderValue::from_static("soon"));
+        assert_eq!(retry_after(&headers), None);
+    }
+
+    #[test]
+    fn kept_bodies_are_valid_utf8_within_the_limit() {
+        let text = "é".repeat(3000);
+        let kept = truncate_utf8(&text.as_bytes()[..deliveries::KEPT_RESPONSE_BYTES]);
+        assert!(kept.len() <= deliveries::KEPT_RESPONSE_BYTES);
+        assert!(kept.chars().all(|c| c == 'é'));
+        assert_eq!(truncate_utf8(&[0xff, b'a']), "\u{fffd}a");
+    }
 }

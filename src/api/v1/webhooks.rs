@@ -10,8 +10,8 @@ use crate::domain::webhooks::{
 };
 use crate::http::auth::{WebhooksRead, WebhooksWrite};
 use crate::http::{
-    ApiError, CommonErrors, Created, Data, Deleted, ErrorBody, Json, List, Pagination, Path,
-    Query, Scoped,
+    ApiError, CommonErrors, Created, Data, Deleted, ErrorBody, Json, List, Pagination, Path, Query,
+    Scoped,
 };
 
 /// A subscription with its signing secret, shown only in this response.

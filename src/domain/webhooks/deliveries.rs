@@ -244,7 +244,11 @@ impl RetryPolicy {
     /// The delay before the next attempt after `cycle_attempt` failed attempts, or `None` to give up.
     /// Jitter of ±20 % spreads retries out; a `Retry-After` is honoured (never retried sooner), up to the
     /// longest step of the schedule or an hour, whichever is longer.
-    pub fn next_delay(&self, cycle_attempt: usize, retry_after: Option<Duration>) -> Option<Duration> {
+    pub fn next_delay(
+        &self,
+        cycle_attempt: usize,
+        retry_after: Option<Duration>,
+    ) -> Option<Duration> {
         let base = *self.schedule.get(cycle_attempt.checked_sub(1)?)?;
         let jitter = 0.8 + 0.4 * rand::random::<f64>();
         let delay = base.mul_f64(jitter);
@@ -464,7 +468,10 @@ async fn with_attempts(
     .await?;
     let mut by_delivery: std::collections::HashMap<String, Vec<Attempt>> = Default::default();
     for a in attempts {
-        by_delivery.entry(a.delivery_id.clone()).or_default().push(a);
+        by_delivery
+            .entry(a.delivery_id.clone())
+            .or_default()
+            .push(a);
     }
     Ok(rows
         .into_iter()
@@ -488,13 +495,12 @@ async fn with_attempts(
 }
 
 async fn subscription_exists(conn: &mut PgConnection, site_id: &str, id: &str) -> Result<()> {
-    let found: Option<bool> = sqlx::query_scalar(
-        "select true from webhook_subscriptions where site_id = $1 and id = $2",
-    )
-    .bind(site_id)
-    .bind(id)
-    .fetch_optional(conn)
-    .await?;
+    let found: Option<bool> =
+        sqlx::query_scalar("select true from webhook_subscriptions where site_id = $1 and id = $2")
+            .bind(site_id)
+            .bind(id)
+            .fetch_optional(conn)
+            .await?;
     found.map(|_| ()).ok_or(Error::NotFound("webhook"))
 }
 
@@ -579,8 +585,9 @@ pub async fn redeliver(
         Some(true) => {
             return Err(Error::Conflict {
                 code: "DELIVERY_IN_FLIGHT",
-                message: "an attempt of this delivery is in progress; try again when it has finished"
-                    .into(),
+                message:
+                    "an attempt of this delivery is in progress; try again when it has finished"
+                        .into(),
             });
         }
         Some(false) => {}
@@ -610,7 +617,10 @@ mod tests {
         };
         for _ in 0..100 {
             let d = policy.next_delay(1, None).unwrap();
-            assert!(d >= Duration::from_secs(8) && d <= Duration::from_secs(12), "{d:?}");
+            assert!(
+                d >= Duration::from_secs(8) && d <= Duration::from_secs(12),
+                "{d:?}"
+            );
         }
         assert!(policy.next_delay(2, None).unwrap() >= Duration::from_secs(80));
         assert_eq!(policy.next_delay(3, None), None);
@@ -618,7 +628,9 @@ mod tests {
         // Retry-After is honoured, up to the longest step.
         let d = policy.next_delay(1, Some(Duration::from_secs(50))).unwrap();
         assert!(d >= Duration::from_secs(50), "{d:?}");
-        let d = policy.next_delay(1, Some(Duration::from_secs(100_000))).unwrap();
+        let d = policy
+            .next_delay(1, Some(Duration::from_secs(100_000)))
+            .unwrap();
         assert_eq!(d, Duration::from_secs(3600));
     }
 

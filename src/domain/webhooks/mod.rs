@@ -209,10 +209,12 @@ pub async fn create(
     );
     v.finish()?;
     let url = check_target(&input.url, policy).await?;
-    sqlx::query("select pg_advisory_xact_lock(hashtextextended($1 || '/webhook-subscriptions', 0))")
-        .bind(site_id)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "select pg_advisory_xact_lock(hashtextextended($1 || '/webhook-subscriptions', 0))",
+    )
+    .bind(site_id)
+    .execute(&mut *conn)
+    .await?;
     let count: i64 =
         sqlx::query_scalar("select count(*) from webhook_subscriptions where site_id = $1")
             .bind(site_id)
@@ -491,7 +493,12 @@ pub async fn deliveries_for(conn: &mut PgConnection, batch: &[Event]) -> Result<
             }
             let body = body
                 .get_or_insert_with(|| {
-                    render_body(&event.kind, event.created_at, &event.site_id, &event.payload)
+                    render_body(
+                        &event.kind,
+                        event.created_at,
+                        &event.site_id,
+                        &event.payload,
+                    )
                 })
                 .clone();
             out.push(native_delivery(

@@ -26,15 +26,17 @@ pub fn parse(input: &str, policy: TargetPolicy) -> Result<Url, String> {
     if input.len() > MAX_URL_LEN {
         return Err(format!("must be at most {MAX_URL_LEN} characters"));
     }
-    let url = Url::parse(input.trim())
-        .map_err(|e| format!("must be an absolute http(s) URL ({e})"))?;
+    let url =
+        Url::parse(input.trim()).map_err(|e| format!("must be an absolute http(s) URL ({e})"))?;
     match url.scheme() {
         "https" => {}
         "http" if policy.allow_http || policy.allow_private => {}
         "http" => {
-            return Err("must use https (plain http is allowed only when the server is configured \
+            return Err(
+                "must use https (plain http is allowed only when the server is configured \
                         for it)"
-                .into());
+                    .into(),
+            );
         }
         other => return Err(format!("must be an http(s) URL, not `{other}:`")),
     }
@@ -43,9 +45,7 @@ pub fn parse(input: &str, policy: TargetPolicy) -> Result<Url, String> {
             "must not carry credentials: verify the X-Shopvo-Signature header instead".into(),
         );
     }
-    let host = url
-        .host()
-        .ok_or_else(|| "must have a host".to_string())?;
+    let host = url.host().ok_or_else(|| "must have a host".to_string())?;
     if !policy.allow_private {
         match host {
             Host::Ipv4(ip) => check_ip(IpAddr::V4(ip))?,
