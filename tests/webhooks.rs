@@ -1341,7 +1341,7 @@ async fn cart_abandoned_fires_once_per_cart() {
     assert_eq!(events.len(), 1);
     assert_eq!(events[0]["id"], cart.as_str());
     assert_eq!(events[0]["items"][0]["quantity"], 2);
-    assert_eq!(events[0]["total"].as_i64().unwrap() > 0, true);
+    assert!(events[0]["total"].as_i64().unwrap() > 0);
     assert_eq!(events[0]["email"], Value::Null);
     // Marking is not activity, and the cart still works.
     let (status, body) = app
