@@ -1382,3 +1382,59 @@ async fn the_event_catalogue_is_in_the_api_description() {
     }
     assert!(description.contains("X-Shopvo-Delivery"));
 }
+
+#[tokio::test]
+async fn idempotent_replays_keep_secrets_sealed_at_rest() {
+    let app = spawn().await;
+    let send = || {
+        app.client
+            .post(app.api("/webhooks"))
+            .bearer_auth(&app.admin_key)
+            .header("idempotency-key", "create-hook-1")
+            .json(&json!({"url": "http://127.0.0.1:9/", "events": "*"}))
+            .send()
+    };
+    let first: Value = send().await.unwrap().json().await.unwrap();
+    let replay = send().await.unwrap();
+    assert_eq!(replay.status(), StatusCode::CREATED);
+    assert_eq!(replay.headers()["idempotent-replayed"], "true");
+    let replay: Value = replay.json().await.unwrap();
+    assert_eq!(first, replay);
+    assert_eq!(
+        app.count("select count(*) from webhook_subscriptions")
+            .await,
+        1
+    );
+    let secret = first["data"]["secret"].as_str().unwrap();
+    let stored: Vec<u8> = sqlx::query_scalar("select response_body from idempotency_keys")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert!(!stored.windows(secret.len()).any(|w| w == secret.as_bytes()));
+}
+
+#[tokio::test]
+async fn a_delivery_whose_subscription_was_deleted_mid_attempt_is_dropped_quietly() {
+    let app = spawn().await;
+    let receiver = Receiver::start().await;
+    let (hook, _) = subscribe(&app, &receiver.url("/slow"), json!("*")).await;
+    product(&app, "Widget").await;
+    let w = worker(&app);
+    let drain = tokio::spawn(async move { w.drain().await });
+    assert!(
+        wait_for(Duration::from_secs(5), || async {
+            !receiver.requests().is_empty()
+        })
+        .await
+    );
+    let (status, _) = app
+        .admin(Method::DELETE, &format!("/webhooks/{hook}"), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    drain.await.unwrap().unwrap();
+    assert_eq!(
+        app.count("select count(*) from webhook_deliveries").await,
+        0
+    );
+    assert_eq!(app.count("select count(*) from webhook_attempts").await, 0);
+}

@@ -14,6 +14,14 @@ use crate::crypto;
 use crate::domain::idempotency::{self, Begin, IdempotencyKey};
 
 pub const HEADER: &str = "idempotency-key";
+
+/// A response extension for answers that reveal a secret (a new API key, a webhook signing secret): the
+/// stored copy for replays is sealed with the server key, so no secret sits in the clear at rest.
+#[derive(Debug, Clone, Copy)]
+pub struct Sensitive;
+
+/// Marks a stored content type whose body is sealed.
+const SEALED: &str = "sealed;";
 /// Stored responses larger than this are not kept (the request still runs once).
 const MAX_STORED_BODY: usize = 4 * 1024 * 1024;
 
@@ -81,6 +89,19 @@ pub async fn idempotent(
             content_type,
             body,
         } => {
+            let (content_type, body) = match content_type
+                .as_deref()
+                .and_then(|ct| ct.strip_prefix(SEALED))
+            {
+                Some(ct) => {
+                    let Some(body) = state.server_key.open(&body) else {
+                        tracing::error!("a sealed idempotent response cannot be opened");
+                        return Err(ApiError::internal());
+                    };
+                    (Some(ct.to_string()), body)
+                }
+                None => (content_type, body),
+            };
             let mut response = Response::new(Body::from(body));
             *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
             if let Some(ct) = content_type.and_then(|ct| HeaderValue::from_str(&ct).ok()) {
@@ -126,14 +147,26 @@ pub async fn idempotent(
             .headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok());
-        idempotency::finish(
-            &state.pool,
-            &record,
-            parts.status.as_u16(),
-            content_type,
-            &body,
-        )
-        .await?;
+        if parts.extensions.get::<Sensitive>().is_some() {
+            let content_type = format!("{SEALED}{}", content_type.unwrap_or_default());
+            idempotency::finish(
+                &state.pool,
+                &record,
+                parts.status.as_u16(),
+                Some(&content_type),
+                &state.server_key.seal(&body),
+            )
+            .await?;
+        } else {
+            idempotency::finish(
+                &state.pool,
+                &record,
+                parts.status.as_u16(),
+                content_type,
+                &body,
+            )
+            .await?;
+        }
     }
     Ok(Response::from_parts(parts, Body::from(body)))
 }

@@ -1,5 +1,6 @@
 //! `/api-keys`: key management over HTTP, for `admin:*` keys.
 
+use axum::Extension;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -7,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::app::AppState;
 use crate::domain::keys::{self, ApiKey, NewKey};
 use crate::http::auth::Admin;
+use crate::http::idempotency::Sensitive;
 use crate::http::{ApiError, CommonErrors, Created, Data, Json, Path, Scoped};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -76,7 +78,7 @@ pub async fn create(
     key: Scoped<Admin>,
     State(state): State<AppState>,
     Json(body): Json<CreateKey>,
-) -> Result<Created<CreatedKeyBody>, ApiError> {
+) -> Result<(Extension<Sensitive>, Created<CreatedKeyBody>), ApiError> {
     let new = NewKey {
         scopes: body.scopes,
         publishable: body.publishable,
@@ -86,11 +88,14 @@ pub async fn create(
         expires_at: body.expires_at,
     };
     let created = keys::create(&state.pool, &state.server_key, key.site_id(), new).await?;
-    Ok(Created(CreatedKeyBody {
-        key: created.key,
-        secret: created.plaintext,
-        signing_secret: created.signing_secret,
-    }))
+    Ok((
+        Extension(Sensitive),
+        Created(CreatedKeyBody {
+            key: created.key,
+            secret: created.plaintext,
+            signing_secret: created.signing_secret,
+        }),
+    ))
 }
 
 /// Revoke an API key

@@ -1,5 +1,6 @@
 //! `/webhooks`: subscriptions, their deliveries, redelivery and test pings.
 
+use axum::Extension;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -9,6 +10,7 @@ use crate::domain::webhooks::{
     self, Delivery, Subscription, SubscriptionInput, SubscriptionPatch, deliveries,
 };
 use crate::http::auth::{WebhooksRead, WebhooksWrite};
+use crate::http::idempotency::Sensitive;
 use crate::http::{
     ApiError, CommonErrors, Created, Data, Deleted, ErrorBody, Json, List, Pagination, Path, Query,
     Scoped,
@@ -103,16 +105,19 @@ pub async fn create(
     key: Scoped<WebhooksWrite>,
     State(state): State<AppState>,
     Json(input): Json<SubscriptionInput>,
-) -> Result<Created<SubscriptionWithSecret>, ApiError> {
+) -> Result<(Extension<Sensitive>, Created<SubscriptionWithSecret>), ApiError> {
     let policy = state.config.webhooks.target_policy();
     let mut tx = state.pool.begin().await?;
     let (subscription, secret) =
         webhooks::create(&mut tx, &state.server_key, key.site_id(), input, policy).await?;
     tx.commit().await?;
-    Ok(Created(SubscriptionWithSecret {
-        subscription,
-        secret,
-    }))
+    Ok((
+        Extension(Sensitive),
+        Created(SubscriptionWithSecret {
+            subscription,
+            secret,
+        }),
+    ))
 }
 
 /// Get a webhook subscription
@@ -223,14 +228,17 @@ pub async fn rotate_secret(
     key: Scoped<WebhooksWrite>,
     State(state): State<AppState>,
     Path((_site, id)): Path<(String, String)>,
-) -> Result<Data<SubscriptionWithSecret>, ApiError> {
+) -> Result<(Extension<Sensitive>, Data<SubscriptionWithSecret>), ApiError> {
     let mut conn = state.pool.acquire().await?;
     let (subscription, secret) =
         webhooks::rotate_secret(&mut conn, &state.server_key, key.site_id(), &id).await?;
-    Ok(Data::new(SubscriptionWithSecret {
-        subscription,
-        secret,
-    }))
+    Ok((
+        Extension(Sensitive),
+        Data::new(SubscriptionWithSecret {
+            subscription,
+            secret,
+        }),
+    ))
 }
 
 /// List a subscription's deliveries

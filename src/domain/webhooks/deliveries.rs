@@ -288,9 +288,11 @@ pub async fn record(
     policy: &RetryPolicy,
 ) -> Result<()> {
     let error = outcome.error.as_deref().map(truncate_error);
-    sqlx::query(
+    // The delivery may have gone meanwhile (its subscription was deleted): then there is nothing to record.
+    let recorded = sqlx::query(
         "insert into webhook_attempts (site_id, delivery_id, attempt, status_code, latency_ms, error, response_body) \
-         values ($1, $2, $3, $4, $5, $6, $7)",
+         select $1, $2, $3, $4, $5, $6, $7 \
+         where exists (select 1 from webhook_deliveries where site_id = $1 and id = $2 for key share)",
     )
     .bind(&claimed.site_id)
     .bind(&claimed.id)
@@ -300,7 +302,11 @@ pub async fn record(
     .bind(&error)
     .bind(&outcome.response_body)
     .execute(&mut *conn)
-    .await?;
+    .await?
+    .rows_affected();
+    if recorded == 0 {
+        return Ok(());
+    }
 
     let cycle_attempt = usize::try_from(claimed.attempt - claimed.cycle_start).unwrap_or(0);
     let (status, delay) = if outcome.delivered {
