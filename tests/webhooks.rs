@@ -1438,3 +1438,19 @@ async fn a_delivery_whose_subscription_was_deleted_mid_attempt_is_dropped_quietl
     );
     assert_eq!(app.count("select count(*) from webhook_attempts").await, 0);
 }
+
+#[tokio::test]
+async fn https_targets_go_through_tls() {
+    // The receiver speaks plain HTTP: the TLS handshake fails, cleanly, as a failed attempt.
+    let app = spawn().await;
+    let receiver = Receiver::start().await;
+    let url = receiver.url("/ok").replace("http://", "https://");
+    let (hook, _) = subscribe(&app, &url, json!("*")).await;
+    product(&app, "Widget").await;
+    worker(&app).drain().await.unwrap();
+    assert!(receiver.requests().is_empty());
+    let d = &deliveries(&app, &hook, "").await[0];
+    assert_eq!(d["status"], "pending");
+    assert_eq!(d["lastStatusCode"], Value::Null);
+    assert!(!d["lastError"].as_str().unwrap().is_empty(), "{d}");
+}
