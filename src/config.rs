@@ -173,6 +173,9 @@ pub struct ServeArgs {
     /// Delivery attempts one process runs at once.
     #[arg(long, env = "SHOPVO_WEBHOOK_CONCURRENCY", default_value_t = 16)]
     pub webhook_concurrency: usize,
+    /// Finished deliveries (and their attempts) are kept this long.
+    #[arg(long, env = "SHOPVO_WEBHOOK_RETENTION", default_value = "30d", value_parser = parse_duration)]
+    pub webhook_retention: Duration,
     /// A cart with items and no activity for this long produces one `cart.abandoned` event.
     #[arg(long, env = "SHOPVO_ABANDONED_CART_AFTER", default_value = "1h", value_parser = parse_duration)]
     pub abandoned_cart_after: Duration,
@@ -259,6 +262,8 @@ pub struct WebhookSettings {
     pub concurrency: usize,
     /// How often a worker looks for due work when nothing woke it.
     pub poll_interval: Duration,
+    /// How long finished deliveries are kept.
+    pub retention: Duration,
 }
 
 impl WebhookSettings {
@@ -289,6 +294,7 @@ impl Default for WebhookSettings {
             disable_after: Duration::from_secs(48 * 3600),
             concurrency: 16,
             poll_interval: Duration::from_secs(5),
+            retention: Duration::from_secs(30 * 86_400),
         }
     }
 }
@@ -314,6 +320,7 @@ impl Config {
                 timeout: args.webhook_timeout.max(Duration::from_millis(100)),
                 disable_after: args.webhook_disable_after,
                 concurrency: args.webhook_concurrency.clamp(1, 256),
+                retention: args.webhook_retention,
                 ..WebhookSettings::default()
             },
             abandoned_cart_after: args.abandoned_cart_after,

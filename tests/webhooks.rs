@@ -159,6 +159,7 @@ fn settings() -> WebhookSettings {
         disable_after: Duration::from_secs(3600),
         concurrency: 8,
         poll_interval: Duration::from_millis(200),
+        retention: Duration::from_secs(86_400),
     }
 }
 
@@ -1453,4 +1454,27 @@ async fn https_targets_go_through_tls() {
     assert_eq!(d["status"], "pending");
     assert_eq!(d["lastStatusCode"], Value::Null);
     assert!(!d["lastError"].as_str().unwrap().is_empty(), "{d}");
+}
+
+#[tokio::test]
+async fn finished_deliveries_are_pruned_after_the_retention_period() {
+    let mut s = settings();
+    s.retention = Duration::from_millis(200);
+    let app = spawn_with(s.clone()).await;
+    let receiver = Receiver::start().await;
+    subscribe(&app, &receiver.url("/ok"), json!(["order.created"])).await;
+    subscribe(&app, &receiver.url("/fail"), json!(["order.created"])).await;
+    record_events(&app, "order.created", 3).await;
+    let w = worker_on(&app, app.pool.clone(), s);
+    w.drain().await.unwrap();
+    assert_eq!(w.prune().await.unwrap(), 0, "too recent");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(w.prune().await.unwrap(), 3, "the delivered ones");
+    // Pending deliveries stay, whatever their age.
+    assert_eq!(
+        app.count("select count(*) from webhook_deliveries where status = 'pending'")
+            .await,
+        3
+    );
+    assert_eq!(app.count("select count(*) from webhook_attempts").await, 3);
 }

@@ -301,8 +301,21 @@ impl Worker {
         }
     }
 
+    /// Deletes finished deliveries older than the retention period; returns how many.
+    pub async fn prune(&self) -> Result<u64> {
+        let mut total = 0;
+        loop {
+            let mut conn = self.inner.pool.acquire().await?;
+            let n = deliveries::prune(&mut conn, self.inner.settings.retention, 1000).await?;
+            total += n;
+            if n < 1000 {
+                return Ok(total);
+            }
+        }
+    }
+
     /// Runs until `shutdown` completes: dispatches events and sends deliveries as they become due, at most
-    /// `concurrency` at once.
+    /// `concurrency` at once; prunes old deliveries every ten minutes.
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
         let wake = Arc::new(Notify::new());
         let listener = tokio::spawn(listen(self.inner.pool.clone(), wake.clone()));
@@ -311,7 +324,14 @@ impl Worker {
         let concurrency = self.inner.settings.concurrency.max(1);
         let poll = self.inner.settings.poll_interval;
         let mut backoff = Duration::from_millis(100);
+        let mut pruned_at: Option<Instant> = None;
         loop {
+            if pruned_at.is_none_or(|at| at.elapsed() > Duration::from_secs(600)) {
+                pruned_at = Some(Instant::now());
+                if let Err(e) = self.prune().await {
+                    tracing::warn!(error = %e, "webhook worker: pruning old deliveries failed");
+                }
+            }
             let result = self.tick(&mut in_flight, concurrency).await;
             let sleep = match result {
                 Ok(next) => {

@@ -374,6 +374,21 @@ pub async fn record(
     Ok(())
 }
 
+/// Deletes finished (delivered or failed) deliveries last touched longer than `older_than` ago, with their
+/// attempts, at most `limit` at a time; returns how many. Pending deliveries are never pruned.
+pub async fn prune(conn: &mut PgConnection, older_than: Duration, limit: i64) -> Result<u64> {
+    Ok(sqlx::query(
+        "delete from webhook_deliveries where (site_id, id) in ( \
+           select site_id, id from webhook_deliveries \
+           where status <> 'pending' and updated_at < now() - $1 * interval '1 millisecond' limit $2)",
+    )
+    .bind(i64::try_from(older_than.as_millis()).unwrap_or(i64::MAX))
+    .bind(limit)
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
+
 /// `48h`, `90m`, `5s`, `250ms`.
 pub fn human_duration(d: Duration) -> String {
     let ms = d.as_millis();
