@@ -4,14 +4,11 @@
 mod common;
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use axum::body::{Body, Bytes};
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode as AxumStatus, Uri};
-use axum::response::{IntoResponse, Response};
+use common::receiver::{Received, Receiver};
 use common::{TestApp, assert_error};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -20,132 +17,6 @@ use sqlx::postgres::PgPoolOptions;
 
 use shopvo::config::{Config, WebhookSettings};
 use shopvo::jobs::webhooks::Worker;
-
-// ---------------------------------------------------------------------------------------------------------
-// A receiver: an HTTP server on 127.0.0.1 that records every request and behaves by path.
-
-#[derive(Debug, Clone)]
-struct Received {
-    path: String,
-    headers: HeaderMap,
-    body: String,
-}
-
-impl Received {
-    fn header(&self, name: &str) -> &str {
-        self.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap()
-    }
-}
-
-#[derive(Default)]
-struct ReceiverState {
-    requests: Mutex<Vec<Received>>,
-    /// `/flaky` answers 500 while this is above zero (counting down).
-    flaky_failures: AtomicUsize,
-}
-
-struct Receiver {
-    base: String,
-    state: Arc<ReceiverState>,
-}
-
-impl Receiver {
-    async fn start() -> Receiver {
-        let state = Arc::new(ReceiverState::default());
-        let app = axum::Router::new()
-            .fallback(receive)
-            .with_state(state.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move {
-            axum::serve(listener, app).await.unwrap();
-        });
-        Receiver {
-            base: format!("http://{addr}"),
-            state,
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    fn requests(&self) -> Vec<Received> {
-        self.state.requests.lock().unwrap().clone()
-    }
-
-    fn at(&self, path: &str) -> Vec<Received> {
-        self.requests()
-            .into_iter()
-            .filter(|r| r.path == path)
-            .collect()
-    }
-}
-
-async fn receive(
-    State(state): State<Arc<ReceiverState>>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let path = uri.path().to_string();
-    state.requests.lock().unwrap().push(Received {
-        path: path.clone(),
-        headers,
-        body: String::from_utf8_lossy(&body).into_owned(),
-    });
-    match path.as_str() {
-        "/ok" => (AxumStatus::OK, "thanks").into_response(),
-        "/slow" => {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            (AxumStatus::OK, "slow thanks").into_response()
-        }
-        "/flaky" => {
-            let failing = state
-                .flaky_failures
-                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-                .is_ok();
-            if failing {
-                (AxumStatus::INTERNAL_SERVER_ERROR, "not yet").into_response()
-            } else {
-                (AxumStatus::OK, "finally").into_response()
-            }
-        }
-        "/fail" => (AxumStatus::INTERNAL_SERVER_ERROR, "always failing").into_response(),
-        "/hang" => {
-            tokio::time::sleep(Duration::from_secs(60)).await;
-            (AxumStatus::OK, "too late").into_response()
-        }
-        "/redirect" => (
-            AxumStatus::TEMPORARY_REDIRECT,
-            [("location", "/ok")],
-            "elsewhere",
-        )
-            .into_response(),
-        "/retry-after" => (
-            AxumStatus::SERVICE_UNAVAILABLE,
-            [("retry-after", "3")],
-            "busy",
-        )
-            .into_response(),
-        "/huge" => {
-            // 100 MiB, streamed: the worker must read a little and hang up.
-            let chunk = Bytes::from(vec![b'x'; 64 * 1024]);
-            let stream = futures::stream::iter(
-                (0..1600).map(move |_| Ok::<_, std::convert::Infallible>(chunk.clone())),
-            );
-            (AxumStatus::OK, Body::from_stream(stream)).into_response()
-        }
-        _ => (AxumStatus::NOT_FOUND, "no such hook").into_response(),
-    }
-}
 
 // ---------------------------------------------------------------------------------------------------------
 // Helpers.

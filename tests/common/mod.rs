@@ -2,6 +2,8 @@
 //! a fresh database per test cloned from a migrated template, and the server on a real TCP port.
 #![allow(dead_code)]
 
+pub mod receiver;
+
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::OnceLock;
