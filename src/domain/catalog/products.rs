@@ -208,13 +208,18 @@ fn push_filters(qb: &mut QueryBuilder<Postgres>, site_id: &str, f: &ProductFilte
             .replace('%', "\\%")
             .replace('_', "\\_");
         // Either branch can use its own index (full text; SKU prefix); an OR across them could not.
+        // Uncorrelated subqueries (the site bound again), so each runs once rather than per product.
         qb.push(" and p.id in (");
         if let Some(tsquery) = search_query(text) {
-            qb.push("select s.id from products s where s.site_id = p.site_id and s.search @@ to_tsquery('simple', ")
+            qb.push("select s.id from products s where s.site_id = ")
+                .push_bind(site_id.to_string())
+                .push(" and s.search @@ to_tsquery('simple', ")
                 .push_bind(tsquery)
                 .push(") union all ");
         }
-        qb.push("select v.product_id from variants v where v.site_id = p.site_id and lower(v.sku) like ")
+        qb.push("select v.product_id from variants v where v.site_id = ")
+            .push_bind(site_id.to_string())
+            .push(" and lower(v.sku) like ")
             .push_bind(format!("{}%", escaped.to_lowercase()))
             .push(")");
     }
