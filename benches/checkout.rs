@@ -13,7 +13,11 @@
 //!   BUYERS=16              concurrent buyers, in both phases
 //!   SESSIONS=4000          checkout sessions to prepare and complete
 //!   SHIPPING_METHOD=bench  code of the shipping method to use (created, serving LV, when missing)
+//!   PROMO_CODE             apply this promotion code to every cart (one more request per session), to
+//!                          measure buyers sharing one promotion row
 //!   SEED                   random seed for the cart contents (default: from the clock)
+//!   BEFORE_COMPLETE, AFTER_COMPLETE   shell commands run right before / after phase 2 (for profiling, e.g.
+//!                          `psql … -c "select pg_stat_statements_reset()"`); not timed
 //!
 //! Phase 1 (setup) prepares SESSIONS sessions with BUYERS workers: create a cart, add 1–3 distinct random
 //! products (quantity 1), start checkout, then contact → shipping (LV) → payment (`test`) → review. Its rate
@@ -40,6 +44,7 @@ struct Config {
     buyers: usize,
     sessions: usize,
     shipping_method: String,
+    promo_code: Option<String>,
     seed: u64,
 }
 
@@ -104,6 +109,7 @@ fn config() -> Option<Config> {
         buyers: env_usize("BUYERS", 16).max(1),
         sessions: env_usize("SESSIONS", 4000).max(1),
         shipping_method: var("SHIPPING_METHOD").unwrap_or_else(|| "bench".into()),
+        promo_code: var("PROMO_CODE"),
         seed,
     })
 }
@@ -230,6 +236,15 @@ impl Api {
                 )
                 .await?;
             }
+            if let Some(code) = &self.cfg.promo_code {
+                requests += 1;
+                self.call(
+                    Method::PATCH,
+                    &format!("/cart?cartId={cart_id}"),
+                    Some(&json!({"action": "applyPromotion", "code": code})),
+                )
+                .await?;
+            }
             requests += 1;
             let session = self
                 .call(Method::POST, "/checkout", Some(&json!({"cartId": cart_id})))
@@ -291,6 +306,18 @@ impl Api {
             }
         }
         Ok(())
+    }
+}
+
+/// Runs the shell command in the environment variable `name`, if set (profiling: reset or sample statistics
+/// right around phase 2).
+fn run_hook(name: &str) {
+    let Some(cmd) = std::env::var(name).ok().filter(|c| !c.trim().is_empty()) else {
+        return;
+    };
+    match std::process::Command::new("sh").arg("-c").arg(&cmd).status() {
+        Ok(s) if s.success() => {}
+        other => eprintln!("checkout bench: {name} hook `{cmd}` failed: {other:?}"),
     }
 }
 
@@ -371,7 +398,7 @@ async fn main() {
         .call(Method::GET, "/site", None)
         .await
         .unwrap_or_else(|e| {
-            eprintln!("checkout bench: GET {}/site failed: {e:?}", cfg.base);
+            eprintln!("checkout bench: GET {}/site failed: {e}", cfg.base);
             std::process::exit(1)
         });
     let currency = site["data"]["currency"]
@@ -380,11 +407,15 @@ async fn main() {
         .to_string();
 
     println!(
-        "checkout bench: {} buyers, {} sessions, {} products, seed {}",
+        "checkout bench: {} buyers, {} sessions, {} products, seed {}{}",
         cfg.buyers,
         cfg.sessions,
         cfg.products.len(),
-        cfg.seed
+        cfg.seed,
+        cfg.promo_code
+            .as_deref()
+            .map(|c| format!(", promotion {c} on every cart"))
+            .unwrap_or_default()
     );
 
     // Phase 1: prepare sessions up to `review`.
@@ -451,6 +482,7 @@ async fn main() {
     }
 
     // Phase 2: complete them all, BUYERS at a time.
+    run_hook("BEFORE_COMPLETE");
     let prepared = Arc::new(std::mem::take(&mut setup.prepared));
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
@@ -484,6 +516,7 @@ async fn main() {
         done.merge(t.await.expect("a complete worker"));
     }
     let secs = started.elapsed().as_secs_f64();
+    run_hook("AFTER_COMPLETE");
     done.latencies_us.sort_unstable();
     let orders_per_s = done.ok as f64 / secs;
     let (p50, p99) = (

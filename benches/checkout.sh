@@ -23,6 +23,8 @@
 #   DATABASE_URL   use this database instead of a private cluster (a new site is created in it each run,
 #                  and pgbench uses a database named shopvo_pgbench next to it, dropped at the end)
 #   SEED           the bench's random seed (cart contents)
+#   PROMO=1        also create a 10 % promotion (code BENCH10) and apply it to every cart: all buyers then
+#                  share one promotions row, whose used_count each order increments
 #   KEEP=1         keep the temporary folder (server and postgres logs) after the run
 set -euo pipefail
 
@@ -188,6 +190,12 @@ post() {
 log "shipping method '$SHIPPING_CODE' (LV) and a 21 % LV tax rate"
 post /shipping-methods "{\"name\":\"Bench standard\",\"code\":\"$SHIPPING_CODE\",\"price\":499,\"freeAbove\":10000,\"countries\":[\"LV\"]}"
 post /tax-rates '{"country":"LV","percentage":21}'
+PROMO_CODE=""
+if [[ "${PROMO:-0}" == 1 ]]; then
+    PROMO_CODE=BENCH10
+    log "promotion $PROMO_CODE (10 %) on every cart"
+    post /promotions "{\"code\":\"$PROMO_CODE\",\"type\":\"PERCENTAGE\",\"value\":10}"
+fi
 
 # stock totals before: stock_levels.on_hand | variants.inventory_count
 STOCK_SQL="select (select coalesce(sum(on_hand), 0) from stock_levels where site_id = '$SITE') || '|' ||
@@ -200,7 +208,7 @@ heavy=$(pgrep -f "cargo test|rustc" || true)
 
 log "cargo bench --bench checkout: $BUYERS buyers, $SESSIONS sessions"
 BASE_URL="$BASE" SITE_ID="$SITE" API_KEY="$KEY" PRODUCT_IDS_FILE="$WORK/product_ids.txt" \
-    BUYERS="$BUYERS" SESSIONS="$SESSIONS" SHIPPING_METHOD="$SHIPPING_CODE" \
+    BUYERS="$BUYERS" SESSIONS="$SESSIONS" SHIPPING_METHOD="$SHIPPING_CODE" PROMO_CODE="$PROMO_CODE" \
     cargo bench --locked --bench checkout 2>"$WORK/cargo-bench.log" | tee "$WORK/checkout.log" \
     || { cat "$WORK/cargo-bench.log" >&2; die "the checkout bench failed"; }
 RESULT=$(grep '^RESULT ' "$WORK/checkout.log" | tail -1) || die "no RESULT line from the bench"
@@ -237,10 +245,22 @@ checks=(
     "inventory_ledger order deltas = units sold|$ledger_db|$sold"
     "stock rows below zero|$negative|0"
 )
+if [[ -n "$PROMO_CODE" ]]; then
+    promo=$(psql "$APP_CONN" -qAt -v ON_ERROR_STOP=1 -c "select
+      (select used_count from promotions where site_id = '$SITE' and code = '$PROMO_CODE') || '|' ||
+      (select count(*) from promotion_redemptions where site_id = '$SITE') || '|' ||
+      (select count(*) from orders where site_id = '$SITE' and promotion_code = '$PROMO_CODE')")
+    IFS='|' read -r promo_used promo_redemptions promo_orders <<<"$promo"
+    checks+=(
+        "promotion used_count = successful completes|$promo_used|${R[orders]}"
+        "promotion redemptions = successful completes|$promo_redemptions|${R[orders]}"
+        "orders with the promotion = successful completes|$promo_orders|${R[orders]}"
+    )
+fi
 mismatches=0
 
 echo
-echo "shopvo $("$BIN" --version | awk '{print $2}'), $(nproc) cores; $BUYERS buyers, $SESSIONS sessions, $PRODUCTS products x 3 variants;" \
+echo "shopvo $("$BIN" --version | awk '{print $2}'), $(nproc) cores; $BUYERS buyers, $SESSIONS sessions, $PRODUCTS products x 3 variants${PROMO_CODE:+, promotion $PROMO_CODE on every cart};" \
     "the bench, the server and PostgreSQL share the machine"
 echo
 printf '| %-58s | %12s | %9s | %9s | %s |\n' "workload" "rate" "p50 ms" "p99 ms" "errors"
