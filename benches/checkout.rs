@@ -315,7 +315,11 @@ fn run_hook(name: &str) {
     let Some(cmd) = std::env::var(name).ok().filter(|c| !c.trim().is_empty()) else {
         return;
     };
-    match std::process::Command::new("sh").arg("-c").arg(&cmd).status() {
+    match std::process::Command::new("sh")
+        .arg("-c")
+        .arg(&cmd)
+        .status()
+    {
         Ok(s) if s.success() => {}
         other => eprintln!("checkout bench: {name} hook `{cmd}` failed: {other:?}"),
     }
