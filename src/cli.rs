@@ -77,10 +77,10 @@ enum KeyCommand {
         /// Comma-separated scopes, e.g. `read:catalog,write:catalog` or `admin:*` (optional with --publishable).
         #[arg(long, value_delimiter = ',')]
         scopes: Vec<String>,
-        /// A test-mode key (`sk_test_…`).
         /// A publishable key (`pk_…`) for browsers: active catalog, carts and checkouts only.
         #[arg(long)]
         publishable: bool,
+        /// A test-mode key (`sk_test_…` / `pk_test_…`).
         #[arg(long)]
         test: bool,
         /// Also create a signing secret (`sks_…`); requests must then be signed.
