@@ -450,3 +450,50 @@ async fn inventory_list_paginates_both_ways() {
         .await;
     assert_error(&res, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
 }
+
+#[tokio::test]
+async fn locations_can_carry_their_own_prices() {
+    let app = TestApp::spawn().await;
+    let (product, _) = stocked(&app, 2).await;
+    let (status, body) = adjust(
+        &app,
+        &product,
+        json!({"operation": "increment", "quantity": 1, "regularPrice": 1200, "salePrice": 999}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let listed = app.get("/inventory?sku=SKU-1&expand[]=locations").await;
+    let level = &listed["items"][0]["locations"][0];
+    assert_eq!(
+        (level["regularPrice"].as_i64(), level["salePrice"].as_i64()),
+        (Some(1200), Some(999))
+    );
+
+    // `null` clears one price and leaves the other; a negative price is refused and changes nothing.
+    adjust(
+        &app,
+        &product,
+        json!({"operation": "increment", "quantity": 1, "salePrice": null}),
+    )
+    .await;
+    let res = adjust(
+        &app,
+        &product,
+        json!({"operation": "increment", "quantity": 1, "regularPrice": -1}),
+    )
+    .await;
+    assert_error(&res, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
+    assert_eq!(res.1["details"][0]["field"], "regularPrice");
+    let listed = app.get("/inventory?sku=SKU-1&expand[]=locations").await;
+    let level = &listed["items"][0]["locations"][0];
+    assert_eq!(
+        (level["regularPrice"].as_i64(), level["salePrice"].as_i64()),
+        (Some(1200), None)
+    );
+    assert_eq!(level["onHand"], 4);
+    // The catalog price is still what carts charge.
+    assert_eq!(
+        app.get(&format!("/products/{product}")).await["data"]["price"],
+        1000
+    );
+}

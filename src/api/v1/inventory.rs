@@ -4,8 +4,9 @@ use axum::extract::State;
 use serde::Deserialize;
 
 use crate::app::AppState;
-use crate::domain::inventory::stock::{self, Backorder, InventoryItem, LedgerEntry};
+use crate::domain::inventory::stock::{self, Backorder, InventoryItem, LedgerEntry, StockPolicy};
 use crate::domain::inventory::{Adjustment, Operation, StockChange};
+use crate::domain::patch;
 use crate::http::auth::{ReadInventory, WriteInventory};
 use crate::http::{
     ApiError, CommonErrors, Data, ErrorBody, Json, List, Pagination, Path, Query, Scoped,
@@ -100,6 +101,15 @@ pub struct AdjustInventory {
     backorder: Option<Backorder>,
     /// Enable or disable this stock level first (disabled stock does not count).
     disabled: Option<bool>,
+    /// This location's own regular price in minor units (`null` clears it); shown per location, carts
+    /// keep using the catalog price.
+    #[serde(default, deserialize_with = "patch::nullable")]
+    #[schema(value_type = Option<i64>)]
+    regular_price: Option<Option<i64>>,
+    /// This location's own sale price in minor units (`null` clears it).
+    #[serde(default, deserialize_with = "patch::nullable")]
+    #[schema(value_type = Option<i64>)]
+    sale_price: Option<Option<i64>>,
 }
 
 /// Adjust stock
@@ -138,13 +148,18 @@ pub async fn adjust(
     let mut tx = state.pool.begin().await?;
     let variant_id =
         stock::target_variant(&mut tx, site_id, &product_id, body.variant_id.as_deref()).await?;
+    let policy = StockPolicy {
+        backorder: body.backorder,
+        disabled: body.disabled,
+        regular_price: body.regular_price,
+        sale_price: body.sale_price,
+    };
     stock::set_policy(
         &mut tx,
         site_id,
         &variant_id,
         body.location_id.as_deref(),
-        body.backorder,
-        body.disabled,
+        &policy,
     )
     .await?;
     let adjustment = Adjustment {

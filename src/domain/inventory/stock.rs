@@ -278,30 +278,64 @@ async fn location_is_active(
     )
 }
 
-/// Sets a stock level's backorder policy and/or disabled flag, then recounts the variant.
+/// Settings of one stock level; `None` leaves a setting as it is (`Some(None)` clears a price).
+#[derive(Debug, Clone, Default)]
+pub struct StockPolicy {
+    pub backorder: Option<Backorder>,
+    pub disabled: Option<bool>,
+    /// The location's own regular price in minor units (for dialects that show per-location prices).
+    pub regular_price: Option<Option<i64>>,
+    pub sale_price: Option<Option<i64>>,
+}
+
+impl StockPolicy {
+    fn is_empty(&self) -> bool {
+        self.backorder.is_none()
+            && self.disabled.is_none()
+            && self.regular_price.is_none()
+            && self.sale_price.is_none()
+    }
+}
+
+/// Sets a stock level's backorder policy, disabled flag and location prices, then recounts the variant.
 pub async fn set_policy(
     conn: &mut PgConnection,
     site_id: &str,
     variant_id: &str,
     location: Option<&str>,
-    backorder: Option<Backorder>,
-    disabled: Option<bool>,
+    policy: &StockPolicy,
 ) -> Result<()> {
-    if backorder.is_none() && disabled.is_none() {
+    if policy.is_empty() {
         return Ok(());
     }
+    let mut v = crate::domain::error::Validator::new();
+    for (field, price) in [
+        ("regularPrice", policy.regular_price),
+        ("salePrice", policy.sale_price),
+    ] {
+        if let Some(Some(cents)) = price {
+            v.money(field, cents);
+        }
+    }
+    v.finish()?;
     let location_id = resolve_location(conn, site_id, location).await?;
     sqlx::query(
-        "insert into stock_levels (site_id, variant_id, location_id, backorder, disabled) \
-         values ($1, $2, $3, coalesce($4, 'no'), coalesce($5, false)) \
+        "insert into stock_levels (site_id, variant_id, location_id, backorder, disabled, regular_price, sale_price) \
+         values ($1, $2, $3, coalesce($4, 'no'), coalesce($5, false), $7, $9) \
          on conflict (site_id, variant_id, location_id) do update \
-         set backorder = coalesce($4, stock_levels.backorder), disabled = coalesce($5, stock_levels.disabled)",
+         set backorder = coalesce($4, stock_levels.backorder), disabled = coalesce($5, stock_levels.disabled), \
+             regular_price = case when $6 then $7 else stock_levels.regular_price end, \
+             sale_price = case when $8 then $9 else stock_levels.sale_price end",
     )
     .bind(site_id)
     .bind(variant_id)
     .bind(&location_id)
-    .bind(backorder.map(Backorder::as_str))
-    .bind(disabled)
+    .bind(policy.backorder.map(Backorder::as_str))
+    .bind(policy.disabled)
+    .bind(policy.regular_price.is_some())
+    .bind(policy.regular_price.flatten())
+    .bind(policy.sale_price.is_some())
+    .bind(policy.sale_price.flatten())
     .execute(&mut *conn)
     .await
     .map_err(|e| match &e {
@@ -399,6 +433,8 @@ pub struct LocationStock {
     pub backorder: String,
     pub disabled: bool,
     pub active: bool,
+    pub regular_price: Option<i64>,
+    pub sale_price: Option<i64>,
 }
 
 #[derive(FromRow)]
@@ -467,7 +503,8 @@ pub async fn list(
     if with_locations {
         let ids: Vec<String> = page.items.iter().map(|i| i.id.clone()).collect();
         let stock: Vec<LocationStock> = sqlx::query_as(
-            "select s.variant_id, s.location_id, l.name as location_name, s.on_hand, s.backorder, s.disabled, l.active \
+            "select s.variant_id, s.location_id, l.name as location_name, s.on_hand, s.backorder, s.disabled, l.active, \
+                    s.regular_price, s.sale_price \
              from stock_levels s join locations l on l.site_id = s.site_id and l.id = s.location_id \
              where s.site_id = $1 and s.variant_id = any($2) order by s.variant_id, l.is_default desc, l.id",
         )
