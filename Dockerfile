@@ -13,14 +13,17 @@ WORKDIR /src
 # 1. Dependencies only: build the dependency graph against placeholder sources, so this layer is reused
 #    until Cargo.toml or Cargo.lock change.
 COPY Cargo.toml Cargo.lock ./
-RUN mkdir src \
+# Every target the manifest declares must exist, so the bench gets a stub too.
+RUN mkdir src benches \
     && echo 'fn main() {}' > src/main.rs \
     && touch src/lib.rs \
+    && echo 'fn main() {}' > benches/checkout.rs \
     && cargo build --release --locked \
-    && rm -rf src
+    && rm -rf src benches
 
 # 2. The application itself (migrations are embedded at compile time by sqlx::migrate!).
 COPY migrations ./migrations
+COPY benches ./benches
 COPY src ./src
 # COPY keeps the files' original mtimes, which may be older than the placeholder build: touch so Cargo
 # rebuilds the crate rather than reusing the placeholder binary.
