@@ -44,6 +44,11 @@ impl Backorder {
     }
 }
 
+/// The `returning` expression telling whether an updated stock level counts towards its variant's total.
+/// ($1 is the site and $3 the location in each of those statements.)
+const COUNTS: &str =
+    "not disabled and (select l.active from locations l where l.site_id = $1 and l.id = $3)";
+
 /// Largest quantity one adjustment may move or set.
 pub const MAX_QUANTITY: i32 = 1_000_000;
 
@@ -138,22 +143,24 @@ pub async fn adjust(
     .execute(&mut *conn)
     .await?;
 
+    // Each update also says whether the level counts towards the variant's total (enabled stock at an
+    // active location), so no separate lookup is needed afterwards.
     let changed: Option<(i32, i32, bool)> = match adj.operation {
-        Operation::Set => sqlx::query_as(
+        Operation::Set => sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "update stock_levels s set on_hand = $4 from \
                (select on_hand from stock_levels where site_id = $1 and variant_id = $2 and location_id = $3 for update) old \
              where s.site_id = $1 and s.variant_id = $2 and s.location_id = $3 \
-             returning s.on_hand, s.on_hand - old.on_hand, s.disabled",
-        ),
-        Operation::Increment => sqlx::query_as(
+             returning s.on_hand, s.on_hand - old.on_hand, {COUNTS}",
+        ))),
+        Operation::Increment => sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "update stock_levels set on_hand = on_hand + $4 \
-             where site_id = $1 and variant_id = $2 and location_id = $3 returning on_hand, $4, disabled",
-        ),
-        Operation::Decrement => sqlx::query_as(
+             where site_id = $1 and variant_id = $2 and location_id = $3 returning on_hand, $4, {COUNTS}",
+        ))),
+        Operation::Decrement => sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "update stock_levels set on_hand = on_hand - $4 \
              where site_id = $1 and variant_id = $2 and location_id = $3 and (on_hand >= $4 or backorder <> 'no') \
-             returning on_hand, -$4, disabled",
-        ),
+             returning on_hand, -$4, {COUNTS}",
+        ))),
     }
     .bind(site_id)
     .bind(adj.variant_id)
@@ -161,7 +168,7 @@ pub async fn adjust(
     .bind(adj.quantity)
     .fetch_optional(&mut *conn)
     .await?;
-    let Some((on_hand, delta, disabled)) = changed else {
+    let Some((on_hand, delta, counts)) = changed else {
         let available: i32 = sqlx::query_scalar(
             "select on_hand from stock_levels where site_id = $1 and variant_id = $2 and location_id = $3",
         )
@@ -201,7 +208,6 @@ pub async fn adjust(
     .await?;
 
     // Only enabled stock at an active location counts towards the variant's total.
-    let counts = !disabled && location_is_active(conn, site_id, &location_id).await?;
     let counted_delta = if counts { delta } else { 0 };
     let (inventory_count, threshold, backorders, status_override): (
         i32,
@@ -262,20 +268,6 @@ pub async fn adjust(
 /// below it.
 fn crosses_low(before: i32, after: i32, threshold: i32) -> bool {
     before > threshold && after <= threshold
-}
-
-async fn location_is_active(
-    conn: &mut PgConnection,
-    site_id: &str,
-    location_id: &str,
-) -> Result<bool> {
-    Ok(
-        sqlx::query_scalar("select active from locations where site_id = $1 and id = $2")
-            .bind(site_id)
-            .bind(location_id)
-            .fetch_one(conn)
-            .await?,
-    )
 }
 
 /// Settings of one stock level; `None` leaves a setting as it is (`Some(None)` clears a price).
