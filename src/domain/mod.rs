@@ -22,3 +22,10 @@ pub use error::{Error, FieldError, Result};
 
 /// A database connection (or transaction) that domain functions run on; handlers only pass it along.
 pub type Conn = sqlx::PgConnection;
+
+/// Escapes `\`, `%` and `_` so client text matches literally inside a `LIKE`/`ILIKE` pattern.
+pub fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}

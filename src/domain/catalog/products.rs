@@ -203,10 +203,7 @@ fn push_filters(qb: &mut QueryBuilder<Postgres>, site_id: &str, f: &ProductFilte
             .push(")");
     }
     if let Some(text) = f.search.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        let escaped = text
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
+        let escaped = crate::domain::escape_like(text);
         // Either branch can use its own index (full text; SKU prefix); an OR across them could not.
         // Uncorrelated subqueries (the site bound again), so each runs once rather than per product.
         qb.push(" and p.id in (");
@@ -534,7 +531,7 @@ async fn free_slug(
     )
     .bind(site_id)
     .bind(base)
-    .bind(format!("{}-%", base.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")))
+    .bind(format!("{}-%", crate::domain::escape_like(base)))
     .bind(except_id)
     .fetch_all(conn)
     .await?;

@@ -207,13 +207,7 @@ pub async fn list(
         .as_deref()
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .map(|s| {
-            let escaped = s
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_");
-            format!("%{escaped}%")
-        });
+        .map(|s| format!("%{}%", crate::domain::escape_like(s)));
     const WHERE: &str = "where c.site_id = $1 and ($2::text is null or c.group_id = $2) \
         and ($3::text is null or c.email ilike $3 or c.first_name ilike $3 or c.last_name ilike $3 \
              or concat_ws(' ', c.first_name, c.last_name) ilike $3)";
