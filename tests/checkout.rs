@@ -5,11 +5,10 @@ mod common;
 
 use std::collections::HashSet;
 
-use common::{TestApp, assert_error};
+use common::{TestApp, assert_error, spawn_unlimited as spawn, start_of_a_window, str_of};
 use futures::StreamExt;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use shopvo::config::Config;
 use shopvo::domain::keys;
 
 // ---------------------------------------------------------------------------------------------------------
@@ -20,15 +19,6 @@ use shopvo::domain::keys;
 const STATES: [&str; 6] = [
     "init", "contact", "shipping", "payment", "review", "complete",
 ];
-
-/// An app without rate limits: one checkout takes more requests than the `/checkout` group's 10 a minute.
-async fn spawn() -> TestApp {
-    TestApp::spawn_with(Config {
-        rate_limit: false,
-        ..Config::default()
-    })
-    .await
-}
 
 /// A `sk_test_` admin key of the test site.
 async fn test_key(app: &TestApp) -> String {
@@ -87,24 +77,6 @@ fn fields(body: &Value) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
-}
-
-fn str_of(v: &Value) -> String {
-    v.as_str()
-        .unwrap_or_else(|| panic!("not a string: {v}"))
-        .to_string()
-}
-
-/// Waits, when needed, so that the next few seconds fall in one rate-limit window (fixed one-minute windows).
-async fn start_of_a_window() {
-    let second = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-        % 60;
-    if second >= 50 {
-        tokio::time::sleep(std::time::Duration::from_secs(61 - second)).await;
-    }
 }
 
 /// A product with one variant holding `stock` units; returns (product id, variant id).

@@ -3,41 +3,13 @@
 
 mod common;
 
-use common::{TestApp, assert_error};
+use common::{TestApp, assert_error, spawn_unlimited as spawn, start_of_a_window, str_of};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use shopvo::config::Config;
 
 // ---------------------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------------------
-
-/// An app without rate limits: placing an order takes more than the `/checkout` group's 10 requests a minute.
-async fn spawn() -> TestApp {
-    TestApp::spawn_with(Config {
-        rate_limit: false,
-        ..Config::default()
-    })
-    .await
-}
-
-fn str_of(v: &Value) -> String {
-    v.as_str()
-        .unwrap_or_else(|| panic!("not a string: {v}"))
-        .to_string()
-}
-
-/// Waits, when needed, so that the next few seconds fall in one rate-limit window (fixed one-minute windows).
-async fn start_of_a_window() {
-    let second = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-        % 60;
-    if second >= 50 {
-        tokio::time::sleep(std::time::Duration::from_secs(61 - second)).await;
-    }
-}
 
 /// `data` of a 200 response.
 #[track_caller]

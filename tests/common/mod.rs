@@ -315,3 +315,31 @@ pub fn assert_error(result: &(StatusCode, Value), status: StatusCode, code: &str
         "body: {body}"
     );
 }
+
+/// An app without rate limits, for tests that make more calls than a group allows in a minute.
+pub async fn spawn_unlimited() -> TestApp {
+    TestApp::spawn_with(Config {
+        rate_limit: false,
+        ..Config::default()
+    })
+    .await
+}
+
+/// A JSON string value as an owned `String` (panics, naming the value, when it is not a string).
+pub fn str_of(v: &Value) -> String {
+    v.as_str()
+        .unwrap_or_else(|| panic!("not a string: {v}"))
+        .to_string()
+}
+
+/// Waits, when needed, so that the next few seconds fall in one rate-limit window (fixed one-minute windows).
+pub async fn start_of_a_window() {
+    let second = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        % 60;
+    if second >= 50 {
+        tokio::time::sleep(std::time::Duration::from_secs(61 - second)).await;
+    }
+}
