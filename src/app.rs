@@ -1,77 +1,25 @@
 //! Router assembly: native API, docs, health, and the layers every request passes.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderName, Method, StatusCode, header};
-use axum::middleware;
 use axum::response::IntoResponse;
 use axum::routing::get;
-use sqlx::PgPool;
 use tower_http::cors::CorsLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::config::Config;
-use crate::crypto::ServerKey;
-use crate::http::auth::AuthCache;
-use crate::http::login_limit::LoginLimiter;
-use crate::http::rate_limit::RateLimiter;
 use crate::http::{self as plumbing, ApiError};
-
-/// Everything a handler may need: one context, passed with `State`.
-#[derive(Clone)]
-pub struct AppState {
-    pub pool: PgPool,
-    pub config: Arc<Config>,
-    pub server_key: Arc<ServerKey>,
-    pub auth_cache: Arc<AuthCache>,
-    pub limiter: Arc<RateLimiter>,
-    pub login_limiter: Arc<LoginLimiter>,
-    pub site_origins: Arc<crate::http::cors::SiteOrigins>,
-    pub read_cache: Arc<crate::http::read_cache::ReadCache>,
-}
-
-impl AppState {
-    pub fn new(pool: PgPool, config: Config, server_key: ServerKey) -> Self {
-        AppState {
-            pool,
-            config: Arc::new(config),
-            server_key: Arc::new(server_key),
-            auth_cache: Arc::default(),
-            limiter: Arc::default(),
-            login_limiter: Arc::default(),
-            site_origins: Arc::default(),
-            read_cache: Arc::default(),
-        }
-    }
-}
+pub use crate::state::AppState;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 pub fn router(state: AppState) -> Router {
-    let (api, openapi) = crate::api::v1::routes_and_document();
-    let api = api
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            plumbing::idempotency::idempotent,
-        ))
-        // Inside rate limiting (cached reads still count) and outside idempotency (replays are writes too).
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            plumbing::read_cache::cache,
-        ))
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            plumbing::rate_limit::limit,
-        ))
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            plumbing::auth::authenticate,
-        ));
+    // Each route group carries its own plumbing (auth, limits, cache, idempotency), declared with it.
+    let (api, openapi) = crate::api::v1::routes(&state);
 
     let body_limit = state.config.body_limit;
     let cors = cors_layer(&state);
@@ -86,7 +34,6 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
         .layer(DefaultBodyLimit::max(body_limit))
-        .layer(middleware::from_fn(move |req, next| reject_large_bodies(body_limit, req, next)))
         .layer(cors)
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(
@@ -100,23 +47,6 @@ pub fn router(state: AppState) -> Router {
                 .on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-}
-
-/// Refuses a body whose declared length is over the limit before reading any of it.
-async fn reject_large_bodies(
-    limit: usize,
-    req: Request,
-    next: middleware::Next,
-) -> axum::response::Response {
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > limit as u64) {
-        return ApiError::payload_too_large(limit).into_response();
-    }
-    next.run(req).await
 }
 
 async fn method_not_allowed() -> ApiError {

@@ -117,6 +117,9 @@ pub struct ServeArgs {
         action = clap::ArgAction::Set
     )]
     pub read_cache: bool,
+    /// Memory the read cache may use, in bytes (the bodies it keeps); least recently used answers go first.
+    #[arg(long, env = "SHOPVO_READ_CACHE_BYTES", default_value_t = 32 * 1024 * 1024)]
+    pub read_cache_bytes: u64,
     /// Minutes a checkout session stays open.
     #[arg(long, env = "SHOPVO_CHECKOUT_TTL_MINUTES", default_value_t = 60)]
     pub checkout_ttl_minutes: u32,
@@ -245,6 +248,8 @@ pub struct Config {
     pub rate_limit_default: u32,
     pub checkout_ttl_minutes: u32,
     pub read_cache: bool,
+    /// Memory the read cache may use for the bodies it keeps, in bytes.
+    pub read_cache_bytes: u64,
     pub webhooks: WebhookSettings,
     /// Inactivity after which a cart with items is abandoned (`cart.abandoned`).
     pub abandoned_cart_after: Duration,
@@ -313,6 +318,7 @@ impl Config {
             rate_limit_default: args.rate_limit_default.max(1),
             checkout_ttl_minutes: args.checkout_ttl_minutes.max(1),
             read_cache: args.read_cache,
+            read_cache_bytes: args.read_cache_bytes,
             webhooks: WebhookSettings {
                 retry_schedule: args.webhook_retry_schedule.0.clone(),
                 allow_private: args.webhook_allow_private,
@@ -338,6 +344,7 @@ impl Default for Config {
             checkout_ttl_minutes: 60,
             // Off by default in code (tests change rows with SQL behind the server's back); `serve` turns it on.
             read_cache: false,
+            read_cache_bytes: 32 * 1024 * 1024,
             webhooks: WebhookSettings::default(),
             abandoned_cart_after: Duration::from_secs(3600),
         }

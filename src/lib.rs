@@ -11,3 +11,4 @@ pub mod domain;
 pub mod http;
 pub mod ids;
 pub mod jobs;
+pub mod state;

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::{FromRow, PgConnection};
 
+use super::caller::Caller;
 use super::error::{Error, Result, Validator};
 use super::pricing::{self, Line, PriceInput, Totals};
 use super::promotions::{self, Promotion};
@@ -177,7 +178,11 @@ impl TryFrom<CartActionBody> for CartAction {
 const CART_COLUMNS: &str =
     "id, session_id, customer_id, currency, status, promotion_code, created_at, updated_at";
 
-pub async fn create(conn: &mut PgConnection, site_id: &str, new: NewCart) -> Result<Cart> {
+/// Creates a cart for the caller: a guest's, or the signed-in customer's (only secret callers may name
+/// another customer).
+pub async fn create(conn: &mut PgConnection, caller: &Caller, mut new: NewCart) -> Result<Cart> {
+    let site_id = caller.site_id();
+    new.customer_id = caller.acting_for(new.customer_id)?;
     let site = sites::get(&mut *conn, site_id).await?;
     let mut v = Validator::new();
     if let Some(session) = &new.session_id {
@@ -275,10 +280,9 @@ pub async fn applicable_promotion(
 async fn view(conn: &mut PgConnection, site_id: &str, row: CartRow) -> Result<Cart> {
     let items = priced_items(conn, site_id, &row.id).await?;
     let lines = lines(&items);
-    let subtotal: i64 = lines
-        .iter()
-        .map(|l| l.unit_price * i64::from(l.quantity))
-        .sum();
+    let subtotal = pricing::subtotal(&lines)
+        .map_err(|_| Error::out_of_range("items"))?
+        .minor();
     let promotion =
         applicable_promotion(conn, site_id, row.promotion_code.as_deref(), subtotal, None).await?;
     let site = sites::get(&mut *conn, site_id).await?;
@@ -288,7 +292,8 @@ async fn view(conn: &mut PgConnection, site_id: &str, row: CartRow) -> Result<Ca
         shipping_method: None,
         tax_basis_points: None,
         prices_include_tax: site.prices_include_tax,
-    });
+    })
+    .map_err(|_| Error::out_of_range("items"))?;
     Ok(Cart {
         id: row.id,
         session_id: row.session_id,
@@ -299,7 +304,8 @@ async fn view(conn: &mut PgConnection, site_id: &str, row: CartRow) -> Result<Ca
         items: items
             .into_iter()
             .map(|i| CartItem {
-                total: i.unit_price * i64::from(i.quantity),
+                // In range: the subtotal above, which includes this line, is.
+                total: i.unit_price.saturating_mul(i64::from(i.quantity)),
                 id: i.id,
                 product_id: i.product_id,
                 variant_id: i.variant_id,
@@ -315,7 +321,21 @@ async fn view(conn: &mut PgConnection, site_id: &str, row: CartRow) -> Result<Ca
     })
 }
 
-pub async fn get(conn: &mut PgConnection, site_id: &str, cart_id: &str) -> Result<Cart> {
+/// A cart the caller may reach (another customer's is "not found").
+pub async fn get(conn: &mut PgConnection, caller: &Caller, cart_id: &str) -> Result<Cart> {
+    let row = row(conn, caller.site_id(), cart_id, false).await?;
+    if !caller.may_reach(row.customer_id.as_deref()) {
+        return Err(Error::NotFound("cart"));
+    }
+    view(conn, caller.site_id(), row).await
+}
+
+/// Any cart of the site, for the domain's own use (checkout, jobs).
+pub(in crate::domain) async fn load(
+    conn: &mut PgConnection,
+    site_id: &str,
+    cart_id: &str,
+) -> Result<Cart> {
     let row = row(conn, site_id, cart_id, false).await?;
     view(conn, site_id, row).await
 }
@@ -355,17 +375,27 @@ fn check_available(
 /// Applies one cart action and returns the updated cart.
 pub async fn apply(
     conn: &mut PgConnection,
-    site_id: &str,
+    caller: &Caller,
     cart_id: &str,
     action: CartAction,
 ) -> Result<Cart> {
+    let site_id = caller.site_id();
     let cart = row(conn, site_id, cart_id, true).await?;
+    if !caller.may_reach(cart.customer_id.as_deref()) {
+        return Err(Error::NotFound("cart"));
+    }
     if cart.status != "ACTIVE" {
         return Err(Error::Conflict {
             code: "CART_CLOSED",
             message: format!("This cart is {} and cannot change", cart.status),
         });
     }
+    // The field to blame should the change take the cart's total past the bounds of money.
+    let changed_quantity = match &action {
+        CartAction::Add { .. } => Some("item.quantity"),
+        CartAction::Update { .. } => Some("quantity"),
+        _ => None,
+    };
     match action {
         CartAction::Add { item } => add(conn, site_id, &cart.id, item).await?,
         CartAction::Update { item_id, quantity } => {
@@ -407,10 +437,9 @@ pub async fn apply(
         }
         CartAction::ApplyPromotion { code } => {
             let items = priced_items(conn, site_id, &cart.id).await?;
-            let subtotal: i64 = items
-                .iter()
-                .map(|i| i.unit_price * i64::from(i.quantity))
-                .sum();
+            let subtotal = pricing::subtotal(&lines(&items))
+                .map_err(|_| Error::out_of_range("items"))?
+                .minor();
             let check = promotions::check(conn, site_id, &code, subtotal, None).await?;
             if let Some(reason) = check.invalid {
                 return Err(Error::Conflict {
@@ -434,13 +463,17 @@ pub async fn apply(
                 .await?;
         }
     }
+    if let Some(field) = changed_quantity {
+        let items = priced_items(conn, site_id, &cart.id).await?;
+        pricing::subtotal(&lines(&items)).map_err(|_| Error::out_of_range(field))?;
+    }
     // Any change counts as activity (for abandoned-cart detection).
     sqlx::query("update carts set updated_at = now() where site_id = $1 and id = $2")
         .bind(site_id)
         .bind(&cart.id)
         .execute(&mut *conn)
         .await?;
-    get(conn, site_id, &cart.id).await
+    load(conn, site_id, &cart.id).await
 }
 
 async fn add(conn: &mut PgConnection, site_id: &str, cart_id: &str, item: ItemInput) -> Result<()> {
@@ -503,7 +536,11 @@ async fn add(conn: &mut PgConnection, site_id: &str, cart_id: &str, item: ItemIn
     Ok(())
 }
 
-pub async fn delete(conn: &mut PgConnection, site_id: &str, cart_id: &str) -> Result<()> {
+pub async fn delete(conn: &mut PgConnection, caller: &Caller, cart_id: &str) -> Result<()> {
+    let site_id = caller.site_id();
+    if !caller.may_reach(owner(conn, site_id, cart_id).await?.as_deref()) {
+        return Err(Error::NotFound("cart"));
+    }
     let n = sqlx::query("delete from carts where site_id = $1 and id = $2")
         .bind(site_id)
         .bind(cart_id)
@@ -539,7 +576,7 @@ pub async fn check_customer(
 }
 
 /// The customer a cart belongs to (`None` for a guest cart); `NotFound` when there is no such cart.
-pub async fn owner(
+pub(in crate::domain) async fn owner(
     conn: &mut PgConnection,
     site_id: &str,
     cart_id: &str,
@@ -575,7 +612,7 @@ pub async fn mark_abandoned(
     .fetch_all(&mut *conn)
     .await?;
     for (site_id, cart_id, customer_id) in &due {
-        let cart = get(conn, site_id, cart_id).await?;
+        let cart = load(conn, site_id, cart_id).await?;
         let email: Option<String> = sqlx::query_scalar(
             "select coalesce( \
                (select email from checkout_sessions where site_id = $1 and cart_id = $2 and email is not null \

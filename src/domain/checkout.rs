@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::{FromRow, PgConnection};
 
+use super::caller::Caller;
 use super::carts;
 use super::error::{Error, Result, Validator};
 use super::inventory::stock;
@@ -70,6 +71,7 @@ pub const DECLINED_TEST_TOKEN: &str = "tok_chargeDeclined";
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = PostalAddress)]
 pub struct Address {
     pub first_name: Option<String>,
     pub last_name: Option<String>,
@@ -133,6 +135,7 @@ pub struct Payment {
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = CheckoutSession)]
 pub struct Session {
     #[schema(example = "cs_01JD2W3M4N5P6Q7R8S9T0V1W2X")]
     pub id: String,
@@ -225,15 +228,16 @@ async fn row(conn: &mut PgConnection, site_id: &str, id: &str, lock: bool) -> Re
     .ok_or(Error::NotFound("checkout session"))
 }
 
-/// Starts a checkout for an active cart with items.
+/// Starts a checkout for an active cart with items that the caller may reach; test-mode callers start
+/// test checkouts.
 pub async fn start(
     conn: &mut PgConnection,
-    site_id: &str,
+    caller: &Caller,
     cart_id: &str,
-    is_test: bool,
     ttl: Duration,
 ) -> Result<Session> {
-    let cart = carts::get(conn, site_id, cart_id)
+    let site_id = caller.site_id();
+    let cart = carts::get(conn, caller, cart_id)
         .await
         .map_err(|e| match e {
             Error::NotFound(_) => Error::invalid("cartId", "no such cart"),
@@ -259,16 +263,20 @@ pub async fn start(
     .bind(ids::new_unguessable_id("cs"))
     .bind(&cart.id)
     .bind(&cart.customer_id)
-    .bind(is_test)
+    .bind(caller.is_test())
     .bind(Utc::now() + ttl)
     .fetch_one(&mut *conn)
     .await?;
     view(conn, site_id, row).await
 }
 
-pub async fn get(conn: &mut PgConnection, site_id: &str, id: &str) -> Result<Session> {
-    let row = row(conn, site_id, id, false).await?;
-    view(conn, site_id, row).await
+/// A session the caller may reach (another customer's is "not found").
+pub async fn get(conn: &mut PgConnection, caller: &Caller, id: &str) -> Result<Session> {
+    let row = row(conn, caller.site_id(), id, false).await?;
+    if !caller.may_reach(row.customer_id.as_deref()) {
+        return Err(Error::NotFound("checkout session"));
+    }
+    view(conn, caller.site_id(), row).await
 }
 
 /// What pricing needs from a session: its cart lines, the promotion, shipping and tax.
@@ -283,10 +291,9 @@ struct Quote {
 async fn quote(conn: &mut PgConnection, site_id: &str, row: &Row) -> Result<Quote> {
     let items = carts::priced_items(conn, site_id, &row.cart_id).await?;
     let lines = carts::lines(&items);
-    let subtotal: i64 = lines
-        .iter()
-        .map(|l| l.unit_price * i64::from(l.quantity))
-        .sum();
+    let subtotal = pricing::subtotal(&lines)
+        .map_err(|_| Error::out_of_range("items"))?
+        .minor();
     let promotion_code: Option<String> =
         sqlx::query_scalar("select promotion_code from carts where site_id = $1 and id = $2")
             .bind(site_id)
@@ -321,7 +328,8 @@ async fn quote(conn: &mut PgConnection, site_id: &str, row: &Row) -> Result<Quot
         shipping_method: method.as_ref(),
         tax_basis_points,
         prices_include_tax: site.prices_include_tax,
-    });
+    })
+    .map_err(|_| Error::out_of_range("items"))?;
     Ok(Quote {
         items,
         promotion,
@@ -367,13 +375,14 @@ async fn view(conn: &mut PgConnection, site_id: &str, row: Row) -> Result<Sessio
 }
 
 /// Moves a session to another state. The caller runs this in a transaction (and commits on success).
-pub async fn advance(
-    conn: &mut PgConnection,
-    site_id: &str,
-    a: Advance,
-    key_is_test: bool,
-) -> Result<Session> {
+pub async fn advance(conn: &mut PgConnection, caller: &Caller, mut a: Advance) -> Result<Session> {
+    let site_id = caller.site_id();
+    let key_is_test = caller.is_test();
     let row = row(conn, site_id, &a.session_id, true).await?;
+    if !caller.may_reach(row.customer_id.as_deref()) {
+        return Err(Error::NotFound("checkout session"));
+    }
+    a.customer_id = caller.acting_for(a.customer_id)?;
     let current = State::parse(&row.state);
     if current == State::Complete {
         return if a.state == State::Complete {
@@ -480,6 +489,12 @@ pub async fn advance(
             .bind(&method.id)
             .execute(&mut *conn)
             .await?;
+            // Shipping (and the destination's tax) must not take the total past the bounds of money.
+            let updated = self::row(conn, site_id, &row.id, false).await?;
+            quote(conn, site_id, &updated).await.map_err(|e| match e {
+                Error::OutOfRange(_) => Error::out_of_range("shippingMethodId"),
+                other => other,
+            })?;
         }
         State::Payment => {
             let mut v = Validator::new();
@@ -538,7 +553,8 @@ pub async fn advance(
             place_order(conn, site_id, &row).await?;
         }
     }
-    get(conn, site_id, &row.id).await
+    let row = self::row(conn, site_id, &row.id, false).await?;
+    view(conn, site_id, row).await
 }
 
 /// The stored form of [`Payment`] (the token is kept for the provider, never shown).
@@ -711,7 +727,8 @@ async fn place_order(conn: &mut PgConnection, site_id: &str, row: &Row) -> Resul
             sku: i.sku.clone(),
             quantity: i.quantity,
             unit_price: i.unit_price,
-            total: i.unit_price * i64::from(i.quantity),
+            // In range: the quote's subtotal, which includes this line, is.
+            total: i.unit_price.saturating_mul(i64::from(i.quantity)),
         })
         .collect();
     let currency: String =
@@ -759,22 +776,6 @@ async fn place_order(conn: &mut PgConnection, site_id: &str, row: &Row) -> Resul
         .execute(&mut *conn)
         .await?;
     Ok(order)
-}
-
-/// The customer a checkout session belongs to; `NotFound` when there is no such session.
-pub async fn owner(
-    conn: &mut PgConnection,
-    site_id: &str,
-    session_id: &str,
-) -> Result<Option<String>> {
-    let owner: Option<Option<String>> = sqlx::query_scalar(
-        "select customer_id from checkout_sessions where site_id = $1 and id = $2",
-    )
-    .bind(site_id)
-    .bind(session_id)
-    .fetch_optional(conn)
-    .await?;
-    owner.ok_or(Error::NotFound("checkout session"))
 }
 
 #[cfg(test)]

@@ -18,6 +18,9 @@ pub enum Error {
     Conflict { code: &'static str, message: String },
     #[error("{}", validation_summary(.0))]
     Validation(Vec<FieldError>),
+    /// Well-formed amounts whose value, or whose arithmetic, leaves the bounds of [`super::money`].
+    #[error("{}", validation_summary(.0))]
+    OutOfRange(Vec<FieldError>),
     #[error("{0}")]
     Forbidden(String),
     #[error("internal error: {0}")]
@@ -36,12 +39,27 @@ impl Error {
         }
     }
 
+    /// An amount out of bounds, caused by `field`.
+    pub fn out_of_range(field: impl Into<String>) -> Self {
+        Error::OutOfRange(vec![FieldError {
+            field: field.into(),
+            message: out_of_range_message(),
+        }])
+    }
+
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
         Error::Validation(vec![FieldError {
             field: field.into(),
             message: message.into(),
         }])
     }
+}
+
+fn out_of_range_message() -> String {
+    format!(
+        "amounts (and the totals they make) must be from 0 to {} minor units",
+        super::money::MAX_AMOUNT
+    )
 }
 
 fn validation_summary(errors: &[FieldError]) -> String {
@@ -61,6 +79,7 @@ fn validation_summary(errors: &[FieldError]) -> String {
 #[derive(Default)]
 pub struct Validator {
     errors: Vec<FieldError>,
+    out_of_range: Vec<FieldError>,
 }
 
 impl Validator {
@@ -98,19 +117,30 @@ impl Validator {
         }
     }
 
+    /// A non-negative amount in minor units, at most [`super::money::MAX_AMOUNT`].
     pub fn money(&mut self, field: impl fmt::Display, cents: i64) {
-        self.check(
-            cents >= 0,
-            field,
-            "must be a non-negative integer amount in minor units (cents)",
-        );
+        if cents < 0 {
+            self.error(
+                field,
+                "must be a non-negative integer amount in minor units (cents)",
+            );
+        } else if cents > super::money::MAX_AMOUNT {
+            self.out_of_range.push(FieldError {
+                field: field.to_string(),
+                message: out_of_range_message(),
+            });
+        }
     }
 
-    pub fn finish(self) -> Result<()> {
-        if self.errors.is_empty() {
-            Ok(())
-        } else {
+    /// Malformed fields first (400); when all are well-formed, amounts out of bounds (422).
+    pub fn finish(mut self) -> Result<()> {
+        if !self.errors.is_empty() {
+            self.errors.append(&mut self.out_of_range);
             Err(Error::Validation(self.errors))
+        } else if !self.out_of_range.is_empty() {
+            Err(Error::OutOfRange(self.out_of_range))
+        } else {
+            Ok(())
         }
     }
 }

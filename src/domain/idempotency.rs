@@ -22,6 +22,8 @@ pub enum Begin {
 pub struct IdempotencyKey<'a> {
     pub site_id: &'a str,
     pub key_id: &'a str,
+    /// Who behind the key: the customer of the request's token, or empty.
+    pub owner: &'a str,
     pub key: &'a str,
 }
 
@@ -32,21 +34,23 @@ pub async fn begin(pool: &PgPool, k: &IdempotencyKey<'_>, request_hash: &[u8]) -
     // An expired record does not count: drop it so the insert below can claim the key again.
     sqlx::query(
         "delete from idempotency_keys where site_id = $1 and key_id = $2 and idempotency_key = $3 \
-         and created_at < now() - interval '24 hours'",
+         and owner = $4 and created_at < now() - interval '24 hours'",
     )
     .bind(k.site_id)
     .bind(k.key_id)
     .bind(k.key)
+    .bind(k.owner)
     .execute(pool)
     .await?;
     let claimed = sqlx::query(
-        "insert into idempotency_keys (site_id, key_id, idempotency_key, request_hash) values ($1, $2, $3, $4) \
-         on conflict do nothing",
+        "insert into idempotency_keys (site_id, key_id, idempotency_key, request_hash, owner) \
+         values ($1, $2, $3, $4, $5) on conflict do nothing",
     )
     .bind(k.site_id)
     .bind(k.key_id)
     .bind(k.key)
     .bind(request_hash)
+    .bind(k.owner)
     .execute(pool)
     .await?
     .rows_affected()
@@ -56,11 +60,12 @@ pub async fn begin(pool: &PgPool, k: &IdempotencyKey<'_>, request_hash: &[u8]) -
     }
     let row: Option<StoredRow> = sqlx::query_as(
         "select request_hash, status, content_type, response_body from idempotency_keys \
-         where site_id = $1 and key_id = $2 and idempotency_key = $3",
+         where site_id = $1 and key_id = $2 and idempotency_key = $3 and owner = $4",
     )
     .bind(k.site_id)
     .bind(k.key_id)
     .bind(k.key)
+    .bind(k.owner)
     .fetch_optional(pool)
     .await?;
     Ok(match row {
@@ -85,7 +90,7 @@ pub async fn finish(
 ) -> Result<()> {
     sqlx::query(
         "update idempotency_keys set status = $4, content_type = $5, response_body = $6 \
-         where site_id = $1 and key_id = $2 and idempotency_key = $3",
+         where site_id = $1 and key_id = $2 and idempotency_key = $3 and owner = $7",
     )
     .bind(k.site_id)
     .bind(k.key_id)
@@ -93,6 +98,7 @@ pub async fn finish(
     .bind(status as i32)
     .bind(content_type)
     .bind(body)
+    .bind(k.owner)
     .execute(pool)
     .await?;
     Ok(())
@@ -101,11 +107,12 @@ pub async fn finish(
 /// Forgets a key whose request failed on our side, so that a retry runs again.
 pub async fn abandon(pool: &PgPool, k: &IdempotencyKey<'_>) -> Result<()> {
     sqlx::query(
-        "delete from idempotency_keys where site_id = $1 and key_id = $2 and idempotency_key = $3",
+        "delete from idempotency_keys where site_id = $1 and key_id = $2 and idempotency_key = $3 and owner = $4",
     )
     .bind(k.site_id)
     .bind(k.key_id)
     .bind(k.key)
+    .bind(k.owner)
     .execute(pool)
     .await?;
     Ok(())

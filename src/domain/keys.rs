@@ -121,9 +121,16 @@ pub struct AuthenticatedKey {
     pub signing_secret: Option<Vec<u8>>,
     /// The site's own default limit (requests per minute), when it sets one.
     pub rate_limit_rpm: Option<u32>,
+    /// When the key stops working; a cached authentication must not outlive it.
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 impl AuthenticatedKey {
+    /// Whether the key has expired by `now`.
+    pub fn is_expired(&self, now: DateTime<Utc>) -> bool {
+        self.expires_at.is_some_and(|t| t <= now)
+    }
+
     pub fn has_scope(&self, scope: &str) -> bool {
         self.scopes.iter().any(|s| s == scope || s == ADMIN_SCOPE)
     }
@@ -319,6 +326,7 @@ pub async fn authenticate(
             .rate_limit_rpm
             .and_then(|n| u32::try_from(n).ok())
             .filter(|n| *n > 0),
+        expires_at: row.expires_at,
     }))
 }
 

@@ -1,5 +1,6 @@
 //! The domain layer: types, rules and SQL, one module per resource family. No HTTP in here.
 
+pub mod caller;
 pub mod carts;
 pub mod catalog;
 pub mod checkout;
@@ -9,6 +10,7 @@ pub mod events;
 pub mod idempotency;
 pub mod inventory;
 pub mod keys;
+pub mod money;
 pub mod orders;
 pub mod pagination;
 pub mod patch;
@@ -18,6 +20,7 @@ pub mod shipping;
 pub mod sites;
 pub mod webhooks;
 
+pub use caller::Caller;
 pub use error::{Error, FieldError, Result};
 
 /// A database connection (or transaction) that domain functions run on; handlers only pass it along.

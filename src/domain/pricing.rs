@@ -1,6 +1,6 @@
 //! The one pricing function: carts, checkout and orders all total with it.
 //!
-//! All amounts are integer minor units. Percentages round half up to the nearest minor unit:
+//! All amounts are [`Money`]: integer minor units with checked arithmetic. Percentages round half up to the nearest minor unit:
 //! - discount: PERCENTAGE = round(subtotal × percent / 100); FIXED_AMOUNT = min(value, subtotal);
 //!   FREE_SHIPPING = 0 but the shipping line becomes 0;
 //! - shipping: the method's price, or 0 when the discounted subtotal reaches its `freeAbove`;
@@ -9,6 +9,7 @@
 
 use serde::Serialize;
 
+use super::money::{Money, MoneyResult, OutOfRange};
 use super::promotions::{Promotion, PromotionType};
 use super::shipping::ShippingMethod;
 
@@ -40,52 +41,58 @@ pub struct Totals {
     pub total: i64,
 }
 
-/// `numerator / denominator` rounded half up, for non-negative values.
-fn round_div(numerator: i128, denominator: i128) -> i64 {
-    ((numerator + denominator / 2) / denominator) as i64
+impl Line {
+    /// `unit_price × quantity`, within the bounds of money.
+    pub fn total(&self) -> MoneyResult {
+        Money::new(self.unit_price)?.times(self.quantity)
+    }
 }
 
-pub fn price(input: &PriceInput<'_>) -> Totals {
-    let subtotal: i64 = input
-        .lines
+/// The sum of the lines' totals.
+pub fn subtotal(lines: &[Line]) -> MoneyResult {
+    lines
         .iter()
-        .map(|l| l.unit_price * i64::from(l.quantity))
-        .sum();
+        .try_fold(Money::ZERO, |sum, line| sum.checked_add(line.total()?))
+}
+
+/// Totals the lines. Every step is checked: an amount past the bounds of money is `OutOfRange`, never a
+/// wrapped number.
+pub fn price(input: &PriceInput<'_>) -> Result<Totals, OutOfRange> {
+    let subtotal = subtotal(input.lines)?;
     let (discount, free_shipping) = match input.promotion {
         Some(p) => match p.kind {
-            PromotionType::Percentage => (
-                round_div(i128::from(subtotal) * i128::from(p.value), 100).min(subtotal),
-                false,
-            ),
-            PromotionType::FixedAmount => (p.value.min(subtotal), false),
-            PromotionType::FreeShipping => (0, true),
+            PromotionType::Percentage => (subtotal.share(p.value, 100)?.min(subtotal), false),
+            PromotionType::FixedAmount => (Money::new(p.value)?.min(subtotal), false),
+            PromotionType::FreeShipping => (Money::ZERO, true),
         },
-        None => (0, false),
+        None => (Money::ZERO, false),
     };
-    let discounted = subtotal - discount;
+    let discounted = subtotal.checked_sub(discount)?;
     let shipping = match input.shipping_method {
         Some(m)
-            if !free_shipping && m.free_above.is_none_or(|threshold| discounted < threshold) =>
+            if !free_shipping
+                && m.free_above
+                    .is_none_or(|threshold| discounted.minor() < threshold) =>
         {
-            m.price
+            Money::new(m.price)?
         }
-        _ => 0,
+        _ => Money::ZERO,
     };
-    let base = discounted + shipping;
-    let rate = i128::from(input.tax_basis_points.unwrap_or(0));
+    let base = discounted.checked_add(shipping)?;
+    let rate = i64::from(input.tax_basis_points.unwrap_or(0));
     let (tax, total) = if input.prices_include_tax {
-        (round_div(i128::from(base) * rate, 10_000 + rate), base)
+        (base.share(rate, 10_000 + rate)?, base)
     } else {
-        let tax = round_div(i128::from(base) * rate, 10_000);
-        (tax, base + tax)
+        let tax = base.share(rate, 10_000)?;
+        (tax, base.checked_add(tax)?)
     };
-    Totals {
-        subtotal,
-        discount,
-        shipping,
-        tax,
-        total,
-    }
+    Ok(Totals {
+        subtotal: subtotal.minor(),
+        discount: discount.minor(),
+        shipping: shipping.minor(),
+        tax: tax.minor(),
+        total: total.minor(),
+    })
 }
 
 #[cfg(test)]
@@ -112,6 +119,48 @@ mod tests {
         }
     }
 
+    fn priced(input: &PriceInput<'_>) -> Totals {
+        price(input).expect("in range")
+    }
+
+    #[test]
+    fn amounts_past_the_bounds_are_refused_not_wrapped() {
+        let huge = [Line {
+            unit_price: i64::MAX,
+            quantity: 2,
+        }];
+        let input = |lines| PriceInput {
+            lines,
+            promotion: None,
+            shipping_method: None,
+            tax_basis_points: None,
+            prices_include_tax: false,
+        };
+        assert_eq!(price(&input(&huge)), Err(OutOfRange));
+        let big = [Line {
+            unit_price: 1_000_000_000_000_000,
+            quantity: 10_000,
+        }];
+        assert_eq!(price(&input(&big)), Err(OutOfRange));
+        let at_bound = [Line {
+            unit_price: crate::domain::money::MAX_AMOUNT,
+            quantity: 1,
+        }];
+        assert!(price(&input(&at_bound)).is_ok());
+        // In range alone, but shipping or tax on top passes the bound.
+        let m = method(1, None);
+        let with_shipping = PriceInput {
+            shipping_method: Some(&m),
+            ..input(&at_bound)
+        };
+        assert_eq!(price(&with_shipping), Err(OutOfRange));
+        let with_tax = PriceInput {
+            tax_basis_points: Some(2100),
+            ..input(&at_bound)
+        };
+        assert_eq!(price(&with_tax), Err(OutOfRange));
+    }
+
     fn method(price: i64, free_above: Option<i64>) -> ShippingMethod {
         let now = chrono::Utc::now();
         ShippingMethod {
@@ -135,7 +184,7 @@ mod tests {
         }];
         let p = promo(PromotionType::Percentage, 15);
         let m = method(500, None);
-        let t = price(&PriceInput {
+        let t = priced(&PriceInput {
             lines: &lines,
             promotion: Some(&p),
             shipping_method: Some(&m),
@@ -161,7 +210,7 @@ mod tests {
             unit_price: 12100,
             quantity: 1,
         }];
-        let t = price(&PriceInput {
+        let t = priced(&PriceInput {
             lines: &lines,
             promotion: None,
             shipping_method: None,
@@ -188,7 +237,7 @@ mod tests {
         }];
         let m = method(500, None);
         let fixed = promo(PromotionType::FixedAmount, 1000);
-        let t = price(&PriceInput {
+        let t = priced(&PriceInput {
             lines: &lines,
             promotion: Some(&fixed),
             shipping_method: Some(&m),
@@ -197,7 +246,7 @@ mod tests {
         });
         assert_eq!((t.discount, t.shipping, t.total), (300, 500, 500));
         let free = promo(PromotionType::FreeShipping, 0);
-        let t = price(&PriceInput {
+        let t = priced(&PriceInput {
             lines: &lines,
             promotion: Some(&free),
             shipping_method: Some(&m),
@@ -214,7 +263,7 @@ mod tests {
             quantity: 1,
         }];
         let m = method(500, Some(5000));
-        let t = price(&PriceInput {
+        let t = priced(&PriceInput {
             lines: &lines,
             promotion: None,
             shipping_method: Some(&m),
@@ -223,7 +272,7 @@ mod tests {
         });
         assert_eq!(t.shipping, 0);
         let p = promo(PromotionType::FixedAmount, 1);
-        let t = price(&PriceInput {
+        let t = priced(&PriceInput {
             lines: &lines,
             promotion: Some(&p),
             shipping_method: Some(&m),

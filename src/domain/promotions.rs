@@ -220,11 +220,16 @@ pub async fn create(
             "value",
             "a percentage from 1 to 100",
         ),
-        PromotionType::FixedAmount => v.check(
-            input.value > 0,
-            "value",
-            "a positive amount in minor units (cents)",
-        ),
+        PromotionType::FixedAmount => {
+            v.check(
+                input.value > 0,
+                "value",
+                "a positive amount in minor units (cents)",
+            );
+            if input.value > 0 {
+                v.money("value", input.value);
+            }
+        }
         PromotionType::FreeShipping => v.check(
             input.value == 0,
             "value",

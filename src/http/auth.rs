@@ -6,16 +6,19 @@ use std::marker::PhantomData;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::extract::{FromRequestParts, MatchedPath, RawPathParams, Request, State};
+use axum::extract::{FromRequestParts, RawPathParams, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
 
+use super::customer::CustomerToken;
 use super::error::ApiError;
+use super::policy::{Access, RoutePolicy};
 use super::signature;
-use crate::app::AppState;
+use crate::domain::caller::{Audience, Caller, Mode};
 use crate::domain::keys::{self, AuthenticatedKey, KeyMode, KeyRejection};
+use crate::state::AppState;
 
 /// The key a request authenticated with; its site is the `{siteId}` of the path.
 #[derive(Debug, Clone)]
@@ -39,6 +42,24 @@ impl AuthContext {
     /// A browser key: sees only the active catalog and its own customers' carts.
     pub fn is_publishable(&self) -> bool {
         self.key.publishable
+    }
+
+    /// Who is asking, for the domain: this key's site, mode and audience, and the customer signed in with
+    /// the request's verified token, if any.
+    pub fn caller(&self, customer_id: Option<&str>) -> Caller {
+        Caller {
+            site_id: self.key.site_id.clone(),
+            mode: match self.key.mode {
+                KeyMode::Test => Mode::Test,
+                KeyMode::Live => Mode::Live,
+            },
+            audience: if self.key.publishable {
+                Audience::Publishable
+            } else {
+                Audience::Secret
+            },
+            customer_id: customer_id.map(str::to_string),
+        }
     }
 }
 
@@ -109,6 +130,16 @@ impl<S: Scope> Scoped<S> {
     pub fn site_id(&self) -> &str {
         self.auth.site_id()
     }
+
+    /// The caller without a signed-in customer.
+    pub fn caller(&self) -> Caller {
+        self.auth.caller(None)
+    }
+
+    /// The caller, signed in as the customer of `token` when there is one.
+    pub fn caller_with(&self, token: Option<&CustomerToken>) -> Caller {
+        self.auth.caller(token.map(|t| t.customer_id.as_str()))
+    }
 }
 
 impl<S: Scope, St: Send + Sync> FromRequestParts<St> for Scoped<S> {
@@ -158,9 +189,11 @@ impl AuthCache {
 
     fn get(&self, digest: &[u8; 32]) -> Option<Arc<AuthenticatedKey>> {
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        // An expiry that passes while the key is cached takes effect at once: the caller then goes to the
+        // database, which answers `Expired`.
         entries
             .get(digest)
-            .filter(|(at, _)| at.elapsed() < Self::TTL)
+            .filter(|(at, key)| at.elapsed() < Self::TTL && !key.is_expired(chrono::Utc::now()))
             .map(|(_, key)| key.clone())
     }
 
@@ -244,42 +277,41 @@ async fn load_key(state: &AppState, presented: &str) -> Result<Arc<Authenticated
     }
 }
 
-/// Routes under `/api/v1/{siteId}` that need no key (rate limited per client IP instead).
-pub const PUBLIC_ROUTES: &[&str] = &["/api/v1/{siteId}/promotions/validate"];
+/// Authenticates requests to keyed routes: the key, its site (the path's `{siteId}`), and its signature
+/// when it signs. Public routes pass without a key; rejections are rendered by the route's dialect.
+pub async fn authenticate(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let policy = RoutePolicy::of(&request);
+    if policy.access == Access::Public {
+        return next.run(request).await;
+    }
+    match authenticated(&state, request).await {
+        Ok(request) => next.run(request).await,
+        Err(error) => policy.dialect.render(error),
+    }
+}
 
-/// Authenticates requests to `/api/v1/{siteId}/…`: the key, its site, and its signature when it signs.
-pub async fn authenticate(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Result<Response, ApiError> {
+async fn authenticated(state: &AppState, request: Request) -> Result<Request, ApiError> {
     let (mut parts, body) = request.into_parts();
-    let params = RawPathParams::from_request_parts(&mut parts, &state)
+    let params = RawPathParams::from_request_parts(&mut parts, state)
         .await
         .map_err(|rejection| ApiError::bad_request("INVALID_PATH", rejection.body_text()))?;
-    let public = parts
-        .extensions
-        .get::<MatchedPath>()
-        .is_some_and(|m| PUBLIC_ROUTES.contains(&m.as_str()));
-    let mut request = Request::from_parts(parts, body);
-    if public {
-        return Ok(next.run(request).await);
-    }
-    let Some(site_id) = params
+    let site_id = params
         .iter()
         .find(|(name, _)| *name == "siteId")
         .map(|(_, v)| v.to_string())
-    else {
-        return Ok(next.run(request).await);
-    };
-    let key = load_key(&state, bearer(request.headers())?).await?;
+        .ok_or_else(|| {
+            tracing::error!("a keyed route without a {{siteId}} path parameter");
+            ApiError::internal()
+        })?;
+    let mut request = Request::from_parts(parts, body);
+    let key = load_key(state, bearer(request.headers())?).await?;
     if key.site_id != site_id {
         // Same answer as for a site that does not exist: no hint either way.
         return Err(ApiError::not_found());
     }
     if let Some(secret) = &key.signing_secret {
-        request = signature::verify(&state, &key.id, secret, request).await?;
+        request = signature::verify(state, &key.id, secret, request).await?;
     }
     request.extensions_mut().insert(AuthContext { key });
-    Ok(next.run(request).await)
+    Ok(request)
 }

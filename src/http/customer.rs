@@ -5,8 +5,8 @@ use axum::http::request::Parts;
 
 use super::auth::AuthContext;
 use super::error::ApiError;
-use crate::app::AppState;
 use crate::domain::customers::tokens::{self, TokenRejection};
+use crate::state::AppState;
 
 pub const HEADER: &str = "x-customer-token";
 
@@ -24,6 +24,12 @@ impl CustomerToken {
     pub fn site_id(&self) -> &str {
         self.auth.site_id()
     }
+}
+
+/// The token in an `X-Customer-Token` value (a `Bearer ` prefix is allowed).
+pub fn bare_token(value: &str) -> &str {
+    let value = value.trim();
+    value.strip_prefix("Bearer ").unwrap_or(value).trim()
 }
 
 impl FromRequestParts<AppState> for CustomerToken {
@@ -49,11 +55,7 @@ impl FromRequestParts<AppState> for CustomerToken {
                 "Missing customer token: send `X-Customer-Token: <accessToken>` from /auth/login",
             )
         })?;
-        let token = value
-            .to_str()
-            .map(|v| v.trim())
-            .map(|v| v.strip_prefix("Bearer ").unwrap_or(v).trim())
-            .unwrap_or_default();
+        let token = value.to_str().map(bare_token).unwrap_or_default();
         match tokens::verify_access(&state.server_key, token, auth.site_id()) {
             Ok(claims) => Ok(CustomerToken {
                 customer_id: claims.sub,
@@ -86,28 +88,4 @@ impl axum::extract::OptionalFromRequestParts<AppState> for CustomerToken {
             .await
             .map(Some)
     }
-}
-
-impl CustomerToken {
-    /// The customer a request acts for: the token's, and a `customerId` in the body must agree with it.
-    pub fn customer_for(
-        token: Option<&CustomerToken>,
-        requested: Option<String>,
-    ) -> Result<Option<String>, ApiError> {
-        match (token, requested) {
-            (Some(t), Some(id)) if id != t.customer_id => Err(ApiError::new(
-                axum::http::StatusCode::FORBIDDEN,
-                "FORBIDDEN",
-                "customerId does not match the customer of X-Customer-Token",
-            )),
-            (Some(t), _) => Ok(Some(t.customer_id.clone())),
-            (None, requested) => Ok(requested),
-        }
-    }
-}
-
-/// Whether a request may reach a cart or checkout that belongs to `owner`: secret keys always; a
-/// publishable key only for guest carts or with the owning customer's token.
-pub fn may_access(auth: &AuthContext, token: Option<&CustomerToken>, owner: Option<&str>) -> bool {
-    !auth.is_publishable() || owner.is_none_or(|o| token.is_some_and(|t| t.customer_id == o))
 }

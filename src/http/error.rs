@@ -104,6 +104,17 @@ impl From<domain::Error> for ApiError {
                 ApiError::new(StatusCode::CONFLICT, code, message)
             }
             domain::Error::Validation(details) => ApiError::validation(details),
+            domain::Error::OutOfRange(details) => {
+                let message = domain::Error::OutOfRange(details.clone()).to_string();
+                ApiError {
+                    details,
+                    ..ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "AMOUNT_OUT_OF_RANGE",
+                        message,
+                    )
+                }
+            }
             domain::Error::Forbidden(message) => {
                 ApiError::new(StatusCode::FORBIDDEN, "FORBIDDEN", message)
             }
@@ -163,7 +174,8 @@ pub enum CommonErrors {
     /// Request body over the configured limit.
     #[response(status = 413)]
     PayloadTooLarge(ErrorBody),
-    /// Idempotency-Key reused with a different request.
+    /// Idempotency-Key reused with a different request; or an amount (or the total it makes) out of bounds
+    /// (`AMOUNT_OUT_OF_RANGE`, `details` naming the field).
     #[response(status = 422)]
     Unprocessable(ErrorBody),
     /// Rate limit exceeded; see `Retry-After`.

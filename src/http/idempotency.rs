@@ -2,16 +2,19 @@
 //! different body is a 422, a duplicate while the first is still running is a 409. Kept 24 hours.
 
 use axum::body::Body;
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::auth::AuthContext;
+use super::customer;
 use super::error::ApiError;
-use crate::app::AppState;
+use super::policy::RoutePolicy;
 use crate::crypto;
+use crate::domain::customers::tokens;
 use crate::domain::idempotency::{self, Begin, IdempotencyKey};
+use crate::state::AppState;
 
 pub const HEADER: &str = "idempotency-key";
 
@@ -25,18 +28,35 @@ const SEALED: &str = "sealed;";
 /// Stored responses larger than this are not kept (the request still runs once).
 const MAX_STORED_BODY: usize = 4 * 1024 * 1024;
 
-pub async fn idempotent(
-    State(state): State<AppState>,
+pub async fn idempotent(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let policy = RoutePolicy::of(&request);
+    match run(&state, policy, request, next).await {
+        Ok(response) => response,
+        Err(error) => policy.dialect.render(error),
+    }
+}
+
+/// Whose record a request uses: its key and, when it carries one, its customer token. Shoppers share
+/// a publishable key, so one shopper's stored answer must never replay to another. A token that verifies
+/// counts as its customer; one that does not (the handler refuses it) as that exact header value.
+fn owner(state: &AppState, auth: &AuthContext, request: &Request) -> String {
+    let Some(value) = request.headers().get(customer::HEADER) else {
+        return String::new();
+    };
+    let token = value.to_str().map(customer::bare_token).unwrap_or_default();
+    match tokens::verify_access(&state.server_key, token, auth.site_id()) {
+        Ok(claims) => claims.sub,
+        Err(_) => format!("token:{}", hex::encode(crypto::sha256(value.as_bytes()))),
+    }
+}
+
+async fn run(
+    state: &AppState,
+    policy: RoutePolicy,
     request: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
-    // Customer session routes (`/auth/…`) answer with fresh tokens, which must never be stored; a replayed
-    // refresh would also defeat rotation.
-    let is_session_route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .is_some_and(|p| p.as_str().contains("/auth/"));
-    let is_write = !is_session_route
+    let is_write = policy.idempotency
         && matches!(
             *request.method(),
             Method::POST | Method::PUT | Method::PATCH | Method::DELETE
@@ -48,6 +68,7 @@ pub async fn idempotent(
     ) else {
         return Ok(next.run(request).await);
     };
+    let owner = owner(state, &auth, &request);
     let key = value
         .to_str()
         .ok()
@@ -80,6 +101,7 @@ pub async fn idempotent(
     let record = IdempotencyKey {
         site_id: auth.site_id(),
         key_id: auth.key_id(),
+        owner: &owner,
         key: &key,
     };
     match idempotency::begin(&state.pool, &record, &hash).await? {

@@ -2,6 +2,7 @@
 //! signing, rate limits, idempotency.
 
 pub mod auth;
+pub mod body_limit;
 pub mod cors;
 pub mod customer;
 pub mod envelope;
@@ -9,6 +10,7 @@ pub mod error;
 pub mod extract;
 pub mod idempotency;
 pub mod login_limit;
+pub mod policy;
 pub mod rate_limit;
 pub mod read_cache;
 pub mod signature;
@@ -17,3 +19,4 @@ pub use auth::{AuthContext, Scoped};
 pub use envelope::{Created, Data, Deleted, List, Pagination};
 pub use error::{ApiError, CommonErrors, ErrorBody};
 pub use extract::{Json, Path, Query};
+pub use policy::{RoutePolicy, mount};

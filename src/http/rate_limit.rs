@@ -8,14 +8,15 @@ use std::sync::Mutex;
 
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, MatchedPath, Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
-use super::auth::{AuthContext, PUBLIC_ROUTES};
+use super::auth::AuthContext;
 use super::error::ApiError;
-use crate::app::AppState;
+use super::policy::{Access, RoutePolicy};
+use crate::state::AppState;
 
 /// Route groups with their own limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -29,25 +30,6 @@ pub enum Group {
 }
 
 impl Group {
-    /// The group of a request, from its route template and query.
-    pub fn of(route: &str, method: &Method, query: Option<&str>) -> Group {
-        let has_search = || {
-            query.is_some_and(|q| {
-                form_urlencoded::parse(q.as_bytes())
-                    .any(|(k, v)| k == "search" && !v.trim().is_empty())
-            })
-        };
-        if route.contains("/checkout") {
-            Group::Checkout
-        } else if route.contains("/orders") {
-            Group::Orders
-        } else if route.ends_with("/products") && method == Method::GET && has_search() {
-            Group::ProductSearch
-        } else {
-            Group::All
-        }
-    }
-
     fn fixed_limit(self) -> Option<u32> {
         match self {
             Group::All => None,
@@ -109,14 +91,10 @@ pub async fn limit(State(state): State<AppState>, request: Request, next: Next) 
     if !state.config.rate_limit {
         return next.run(request).await;
     }
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|m| m.as_str())
-        .unwrap_or_default();
+    let policy = RoutePolicy::of(&request);
     let (who, group, limit) = match request.extensions().get::<AuthContext>() {
         Some(auth) => {
-            let group = Group::of(route, request.method(), request.uri().query());
+            let group = policy.rate.of(request.method(), request.uri().query());
             let limit = group.fixed_limit().unwrap_or_else(|| {
                 auth.key
                     .rate_limit_rpm
@@ -124,7 +102,7 @@ pub async fn limit(State(state): State<AppState>, request: Request, next: Next) 
             });
             (auth.key_id().to_string(), group, limit)
         }
-        None if PUBLIC_ROUTES.contains(&route) => {
+        None if policy.access == Access::Public => {
             let ip = request
                 .extensions()
                 .get::<ConnectInfo<SocketAddr>>()
@@ -144,7 +122,7 @@ pub async fn limit(State(state): State<AppState>, request: Request, next: Next) 
         next.run(request).await
     } else {
         let retry_after = (decision.reset_at - now).max(1) as u64;
-        ApiError {
+        policy.dialect.render(ApiError {
             retry_after: Some(retry_after),
             ..ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
@@ -153,8 +131,7 @@ pub async fn limit(State(state): State<AppState>, request: Request, next: Next) 
                     "Rate limit of {limit} requests per minute exceeded; retry in {retry_after} s"
                 ),
             )
-        }
-        .into_response()
+        })
     };
     set_headers(response.headers_mut(), &decision);
     response
@@ -163,30 +140,21 @@ pub async fn limit(State(state): State<AppState>, request: Request, next: Next) 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::policy::RateGroup;
+    use axum::http::Method;
 
     #[test]
     fn groups() {
         let get = Method::GET;
+        let search = RateGroup::SearchBy("search");
         assert_eq!(
-            Group::of("/api/v1/{siteId}/checkout", &Method::POST, None),
+            RateGroup::Fixed(Group::Checkout).of(&Method::POST, None),
             Group::Checkout
         );
-        assert_eq!(
-            Group::of("/api/v1/{siteId}/orders/{orderId}", &get, None),
-            Group::Orders
-        );
-        assert_eq!(
-            Group::of("/api/v1/{siteId}/products", &get, Some("search=shirt")),
-            Group::ProductSearch
-        );
-        assert_eq!(
-            Group::of("/api/v1/{siteId}/products", &get, Some("search=")),
-            Group::All
-        );
-        assert_eq!(
-            Group::of("/api/v1/{siteId}/products", &get, None),
-            Group::All
-        );
+        assert_eq!(search.of(&get, Some("search=shirt")), Group::ProductSearch);
+        assert_eq!(search.of(&get, Some("search=")), Group::All);
+        assert_eq!(search.of(&get, None), Group::All);
+        assert_eq!(search.of(&Method::POST, Some("search=shirt")), Group::All);
     }
 
     #[test]

@@ -1,39 +1,32 @@
 //! A short-lived, in-process cache of catalog reads (microcaching).
 //!
-//! Product, variant, category and brand GETs are answered from memory for up to one second. Any successful
-//! write through this process to a site (a product edit, a stock change, an order) drops that site's cached
-//! reads at once, so a client never reads its own write stale here; other server processes may serve a
-//! read up to one second old. Entries are keyed by site, key kind (publishable keys see less) and the full
-//! path and query.
+//! GET answers of routes whose policy names a scope (`RoutePolicy::cached_for`) are kept for up to one
+//! second and served only to keys that hold that scope, so a cached answer never reaches a caller who could
+//! not get it uncached. Any successful write through this process to a site (a product edit, a stock
+//! change, an order) drops that site's cached reads at once, so a client never reads its own write stale
+//! here; other server processes may serve a read up to one second old. Entries are keyed by site, key kind
+//! (publishable keys see less) and the full path and query. The cache is bounded by the bytes it holds
+//! (`SHOPVO_READ_CACHE_BYTES`), evicting the least useful entries first.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 use super::auth::AuthContext;
-use crate::app::AppState;
+use super::error::ApiError;
+use super::policy::RoutePolicy;
+use crate::config::Config;
+use crate::state::AppState;
 
 const TTL: Duration = Duration::from_secs(1);
-const MAX_ENTRIES: usize = 20_000;
 /// Responses larger than this are not kept.
 const MAX_BODY: usize = 512 * 1024;
-
-/// Routes whose GET responses depend only on the site's catalog.
-const CACHED_ROUTES: &[&str] = &[
-    "/api/v1/{siteId}/products",
-    "/api/v1/{siteId}/products/{productId}",
-    "/api/v1/{siteId}/products/{productId}/variants",
-    "/api/v1/{siteId}/categories",
-    "/api/v1/{siteId}/categories/{categoryId}",
-    "/api/v1/{siteId}/brands",
-    "/api/v1/{siteId}/brands/{brandId}",
-];
 
 #[derive(Hash, PartialEq, Eq)]
 struct Key {
@@ -42,21 +35,35 @@ struct Key {
     path_and_query: String,
 }
 
+#[derive(Clone)]
 struct Entry {
-    stored_at: Instant,
     version: u64,
     content_type: Option<HeaderValue>,
     body: Bytes,
 }
 
-#[derive(Default)]
 pub struct ReadCache {
-    entries: Mutex<HashMap<Key, Entry>>,
+    entries: moka::sync::Cache<Key, Entry>,
     /// Bumped by every successful write to a site; entries from an older version are stale.
     versions: Mutex<HashMap<String, u64>>,
 }
 
 impl ReadCache {
+    pub fn new(config: &Config) -> Self {
+        let entries = moka::sync::Cache::builder()
+            .max_capacity(config.read_cache_bytes)
+            .weigher(|key: &Key, entry: &Entry| {
+                let bytes = entry.body.len() + key.path_and_query.len() + key.site_id.len() + 64;
+                u32::try_from(bytes).unwrap_or(u32::MAX)
+            })
+            .time_to_live(TTL)
+            .build();
+        ReadCache {
+            entries,
+            versions: Mutex::default(),
+        }
+    }
+
     fn version(&self, site_id: &str) -> u64 {
         self.versions
             .lock()
@@ -72,30 +79,21 @@ impl ReadCache {
         *versions.entry(site_id.to_string()).or_default() += 1;
     }
 
-    fn get(&self, key: &Key) -> Option<(Option<HeaderValue>, Bytes)> {
+    fn get(&self, key: &Key) -> Option<Entry> {
         let version = self.version(&key.site_id);
-        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries
-            .get(key)
-            .filter(|e| e.version == version && e.stored_at.elapsed() < TTL)
-            .map(|e| (e.content_type.clone(), e.body.clone()))
+        self.entries.get(key).filter(|e| e.version == version)
     }
 
-    fn put(&self, key: Key, entry: Entry) {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if entries.len() >= MAX_ENTRIES {
-            entries.retain(|_, e| e.stored_at.elapsed() < TTL);
-            if entries.len() >= MAX_ENTRIES {
-                entries.clear();
-            }
-        }
-        entries.insert(key, entry);
+    /// The bytes the cache holds now (after pending evictions have run).
+    pub fn weighted_size(&self) -> u64 {
+        self.entries.run_pending_tasks();
+        self.entries.weighted_size()
     }
 }
 
-fn respond(content_type: Option<HeaderValue>, body: Bytes) -> Response {
-    let mut response = Response::new(Body::from(body));
-    if let Some(ct) = content_type {
+fn respond(entry: Entry) -> Response {
+    let mut response = Response::new(Body::from(entry.body));
+    if let Some(ct) = entry.content_type {
         response.headers_mut().insert(header::CONTENT_TYPE, ct);
     }
     response
@@ -112,12 +110,12 @@ pub async fn cache(State(state): State<AppState>, request: Request, next: Next) 
         }
         return response;
     }
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|m| m.as_str())
-        .unwrap_or_default();
-    if !state.config.read_cache || !CACHED_ROUTES.contains(&route) {
+    let policy = RoutePolicy::of(&request);
+    let cacheable = state.config.read_cache
+        && policy
+            .cached_for_scope
+            .is_some_and(|scope| auth.key.has_scope(scope));
+    if !cacheable {
         return next.run(request).await;
     }
     let key = Key {
@@ -129,8 +127,8 @@ pub async fn cache(State(state): State<AppState>, request: Request, next: Next) 
             .map(|p| p.as_str().to_string())
             .unwrap_or_default(),
     };
-    if let Some((content_type, body)) = state.read_cache.get(&key) {
-        return respond(content_type, body);
+    if let Some(entry) = state.read_cache.get(&key) {
+        return respond(entry);
     }
     // Taken before the read: a write that lands meanwhile makes this entry stale at once.
     let version = state.read_cache.version(&key.site_id);
@@ -144,15 +142,14 @@ pub async fn cache(State(state): State<AppState>, request: Request, next: Next) 
         Ok(body) => body,
         Err(e) => {
             tracing::error!(error = %e, "could not buffer a catalog response");
-            return crate::http::ApiError::internal().into_response();
+            return policy.dialect.render(ApiError::internal());
         }
     };
     if body.len() <= MAX_BODY {
         let content_type = parts.headers.get(header::CONTENT_TYPE).cloned();
-        state.read_cache.put(
+        state.read_cache.entries.insert(
             key,
             Entry {
-                stored_at: Instant::now(),
                 version,
                 content_type,
                 body: body.clone(),

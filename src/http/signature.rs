@@ -4,9 +4,9 @@ use axum::body::Body;
 use axum::extract::Request;
 
 use super::error::ApiError;
-use crate::app::AppState;
 use crate::crypto;
 use crate::domain::keys;
+use crate::state::AppState;
 
 pub const HEADER: &str = "x-shopvo-signature";
 /// How far a signature's timestamp may be from the server's clock, either way.

@@ -159,6 +159,8 @@ pub struct TestApp {
     pub db_name: String,
     pub client: reqwest::Client,
     pub server_key: ServerKey,
+    /// The server's state (its caches), for tests that look inside.
+    pub state: AppState,
     /// A site with an `admin:*` key, for tests that need one.
     pub site_id: String,
     pub admin_key: String,
@@ -178,6 +180,7 @@ impl TestApp {
             .unwrap();
         let server_key = ServerKey::from_secret(SERVER_SECRET);
         let state = AppState::new(pool.clone(), config, server_key.clone());
+        let app_state = state.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move {
@@ -194,6 +197,7 @@ impl TestApp {
             db_name,
             client: reqwest::Client::new(),
             server_key,
+            state: app_state,
             site_id: String::new(),
             admin_key: String::new(),
         };

@@ -5,11 +5,11 @@ use axum::extract::State;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::app::AppState;
 use crate::domain::keys::{self, ApiKey, NewKey};
 use crate::http::auth::Admin;
 use crate::http::idempotency::Sensitive;
 use crate::http::{ApiError, CommonErrors, Created, Data, Json, Path, Scoped};
+use crate::state::AppState;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

@@ -3,13 +3,13 @@
 use axum::extract::State;
 use serde::Deserialize;
 
-use crate::app::AppState;
 use crate::domain::catalog::Brand;
 use crate::domain::catalog::brands::{self, BrandInput, BrandPatch};
 use crate::http::auth::{ReadCatalog, WriteCatalog};
 use crate::http::{
     ApiError, CommonErrors, Created, Data, Deleted, ErrorBody, Json, Path, Query, Scoped,
 };
+use crate::state::AppState;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]

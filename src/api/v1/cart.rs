@@ -3,13 +3,11 @@
 use axum::extract::State;
 use serde::Deserialize;
 
-use crate::app::AppState;
-use crate::domain;
 use crate::domain::carts::{self, Cart, CartAction, CartActionBody, NewCart};
-use crate::http::AuthContext;
 use crate::http::auth::{ReadCart, WriteCart};
-use crate::http::customer::{self, CustomerToken};
+use crate::http::customer::CustomerToken;
 use crate::http::{ApiError, CommonErrors, Created, Data, Deleted, ErrorBody, Json, Query, Scoped};
+use crate::state::AppState;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -37,28 +35,8 @@ pub async fn get(
     Query(q): Query<CartQuery>,
 ) -> Result<Data<Cart>, ApiError> {
     let mut conn = state.pool.acquire().await?;
-    let cart = carts::get(&mut conn, key.site_id(), &q.cart_id).await?;
-    if !customer::may_access(&key.auth, token.as_ref(), cart.customer_id.as_deref()) {
-        return Err(domain::Error::NotFound("cart").into());
-    }
-    Ok(Data::new(cart))
-}
-
-/// Refuses a publishable key another customer's cart (as if it did not exist).
-async fn check_access(
-    conn: &mut domain::Conn,
-    auth: &AuthContext,
-    token: Option<&CustomerToken>,
-    site_id: &str,
-    cart_id: &str,
-) -> Result<(), ApiError> {
-    if auth.is_publishable() {
-        let owner = carts::owner(conn, site_id, cart_id).await?;
-        if !customer::may_access(auth, token, owner.as_deref()) {
-            return Err(domain::Error::NotFound("cart").into());
-        }
-    }
-    Ok(())
+    let caller = key.caller_with(token.as_ref());
+    Ok(Data::new(carts::get(&mut conn, &caller, &q.cart_id).await?))
 }
 
 /// Create a cart
@@ -78,11 +56,11 @@ pub async fn create(
     key: Scoped<WriteCart>,
     State(state): State<AppState>,
     token: Option<CustomerToken>,
-    Json(mut new): Json<NewCart>,
+    Json(new): Json<NewCart>,
 ) -> Result<Created<Cart>, ApiError> {
-    new.customer_id = CustomerToken::customer_for(token.as_ref(), new.customer_id)?;
     let mut conn = state.pool.acquire().await?;
-    Ok(Created(carts::create(&mut conn, key.site_id(), new).await?))
+    let caller = key.caller_with(token.as_ref());
+    Ok(Created(carts::create(&mut conn, &caller, new).await?))
 }
 
 /// Change a cart
@@ -110,17 +88,10 @@ pub async fn update(
     Query(q): Query<CartQuery>,
     Json(body): Json<CartActionBody>,
 ) -> Result<Data<Cart>, ApiError> {
-    let mut tx = state.pool.begin().await?;
-    check_access(
-        &mut tx,
-        &key.auth,
-        token.as_ref(),
-        key.site_id(),
-        &q.cart_id,
-    )
-    .await?;
     let action = CartAction::try_from(body)?;
-    let cart = carts::apply(&mut tx, key.site_id(), &q.cart_id, action).await?;
+    let caller = key.caller_with(token.as_ref());
+    let mut tx = state.pool.begin().await?;
+    let cart = carts::apply(&mut tx, &caller, &q.cart_id, action).await?;
     tx.commit().await?;
     Ok(Data::new(cart))
 }
@@ -163,14 +134,6 @@ pub async fn delete(
     Query(q): Query<CartQuery>,
 ) -> Result<Deleted, ApiError> {
     let mut conn = state.pool.acquire().await?;
-    check_access(
-        &mut conn,
-        &key.auth,
-        token.as_ref(),
-        key.site_id(),
-        &q.cart_id,
-    )
-    .await?;
-    carts::delete(&mut conn, key.site_id(), &q.cart_id).await?;
+    carts::delete(&mut conn, &key.caller_with(token.as_ref()), &q.cart_id).await?;
     Ok(Deleted::new())
 }

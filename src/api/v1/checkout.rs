@@ -3,12 +3,11 @@
 use axum::extract::State;
 use serde::Deserialize;
 
-use crate::app::AppState;
-use crate::domain;
 use crate::domain::checkout::{self, Advance, Session};
 use crate::http::auth::{ReadCheckout, WriteCheckout};
-use crate::http::customer::{self, CustomerToken};
+use crate::http::customer::CustomerToken;
 use crate::http::{ApiError, CommonErrors, Created, Data, ErrorBody, Json, Query, Scoped};
+use crate::state::AppState;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -39,11 +38,10 @@ pub async fn get(
     Query(q): Query<SessionQuery>,
 ) -> Result<Data<Session>, ApiError> {
     let mut conn = state.pool.acquire().await?;
-    let session = checkout::get(&mut conn, key.site_id(), &q.session_id).await?;
-    if !customer::may_access(&key.auth, token.as_ref(), session.customer_id.as_deref()) {
-        return Err(domain::Error::NotFound("checkout session").into());
-    }
-    Ok(Data::new(session))
+    let caller = key.caller_with(token.as_ref());
+    Ok(Data::new(
+        checkout::get(&mut conn, &caller, &q.session_id).await?,
+    ))
 }
 
 /// Start a checkout
@@ -70,23 +68,8 @@ pub async fn start(
 ) -> Result<Created<Session>, ApiError> {
     let ttl = chrono::Duration::minutes(i64::from(state.config.checkout_ttl_minutes));
     let mut conn = state.pool.acquire().await?;
-    if key.auth.is_publishable() {
-        let owner = domain::carts::owner(&mut conn, key.site_id(), &body.cart_id)
-            .await
-            .ok()
-            .flatten();
-        if !customer::may_access(&key.auth, token.as_ref(), owner.as_deref()) {
-            return Err(ApiError::field("cartId", "no such cart"));
-        }
-    }
-    let session = checkout::start(
-        &mut conn,
-        key.site_id(),
-        &body.cart_id,
-        key.auth.is_test(),
-        ttl,
-    )
-    .await?;
+    let caller = key.caller_with(token.as_ref());
+    let session = checkout::start(&mut conn, &caller, &body.cart_id, ttl).await?;
     Ok(Created(session))
 }
 
@@ -113,19 +96,11 @@ pub async fn advance(
     key: Scoped<WriteCheckout>,
     State(state): State<AppState>,
     token: Option<CustomerToken>,
-    Json(mut body): Json<Advance>,
+    Json(body): Json<Advance>,
 ) -> Result<Data<Session>, ApiError> {
-    if body.customer_id.is_some() || token.is_some() {
-        body.customer_id = CustomerToken::customer_for(token.as_ref(), body.customer_id)?;
-    }
+    let caller = key.caller_with(token.as_ref());
     let mut tx = state.pool.begin().await?;
-    if key.auth.is_publishable() {
-        let owner = checkout::owner(&mut tx, key.site_id(), &body.session_id).await?;
-        if !customer::may_access(&key.auth, token.as_ref(), owner.as_deref()) {
-            return Err(domain::Error::NotFound("checkout session").into());
-        }
-    }
-    let session = checkout::advance(&mut tx, key.site_id(), body, key.auth.is_test()).await?;
+    let session = checkout::advance(&mut tx, &caller, body).await?;
     tx.commit().await?;
     Ok(Data::new(session))
 }

@@ -2,11 +2,11 @@
 
 use axum::extract::State;
 
-use crate::app::AppState;
 use crate::domain::customers::Address;
 use crate::domain::customers::addresses::{self, AddressInput, AddressPatch};
 use crate::http::auth::{ReadCustomers, WriteCustomers};
 use crate::http::{ApiError, CommonErrors, Created, Data, Deleted, ErrorBody, Json, Path, Scoped};
+use crate::state::AppState;
 
 /// List a customer's addresses
 ///

@@ -5,13 +5,13 @@ use axum::extract::State;
 use utoipa::Modify;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 
-use crate::app::AppState;
 use crate::domain::customers::Customer;
 use crate::domain::customers::accounts::{self, LoginInput, RefreshInput, RegisterInput, Session};
 use crate::http::auth::AnyKey;
 use crate::http::customer::CustomerToken;
 use crate::http::login_limit::{ClientIp, too_many_attempts};
 use crate::http::{ApiError, CommonErrors, Created, Data, ErrorBody, Json, Scoped};
+use crate::state::AppState;
 
 /// Adds the `customerToken` security scheme (the `X-Customer-Token` header) to the document.
 pub struct CustomerTokenAuth;

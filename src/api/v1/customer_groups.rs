@@ -2,13 +2,13 @@
 
 use axum::extract::State;
 
-use crate::app::AppState;
 use crate::domain::customers::CustomerGroup;
 use crate::domain::customers::groups::{self, CustomerGroupInput};
 use crate::http::auth::{ReadCustomers, WriteCustomers};
 use crate::http::{
     ApiError, CommonErrors, Created, Data, ErrorBody, Json, List, Pagination, Query, Scoped,
 };
+use crate::state::AppState;
 
 /// List customer groups
 ///

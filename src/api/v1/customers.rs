@@ -3,7 +3,6 @@
 use axum::extract::State;
 use serde::Deserialize;
 
-use crate::app::AppState;
 use crate::domain::customers::Customer;
 use crate::domain::customers::profiles::{self, CustomerFilter, CustomerInput, CustomerPatch};
 use crate::http::auth::{ReadCustomers, WriteCustomers};
@@ -11,6 +10,7 @@ use crate::http::{
     ApiError, CommonErrors, Created, Data, Deleted, ErrorBody, Json, List, Pagination, Path, Query,
     Scoped,
 };
+use crate::state::AppState;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -3,7 +3,6 @@
 use axum::extract::State;
 use serde::Deserialize;
 
-use crate::app::AppState;
 use crate::domain::inventory::stock::{self, Backorder, InventoryItem, LedgerEntry, StockPolicy};
 use crate::domain::inventory::{Adjustment, Operation, StockChange};
 use crate::domain::patch;
@@ -11,6 +10,7 @@ use crate::http::auth::{ReadInventory, WriteInventory};
 use crate::http::{
     ApiError, CommonErrors, Data, ErrorBody, Json, List, Pagination, Path, Query, Scoped,
 };
+use crate::state::AppState;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -2,11 +2,11 @@
 
 use axum::extract::State;
 
-use crate::app::AppState;
 use crate::domain::inventory::Location;
 use crate::domain::inventory::locations::{self, LocationInput, LocationPatch};
 use crate::http::auth::{ReadInventory, WriteInventory};
 use crate::http::{ApiError, CommonErrors, Created, Data, Deleted, ErrorBody, Json, Path, Scoped};
+use crate::state::AppState;
 
 /// List locations
 ///

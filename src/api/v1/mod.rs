@@ -24,7 +24,11 @@ use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::app::AppState;
+use crate::http::RoutePolicy;
+use crate::http::auth::{ReadCatalog, Scope};
+use crate::http::policy::{Access, RateGroup};
+use crate::http::rate_limit::Group;
+use crate::state::AppState;
 use customer_auth::CustomerTokenAuth;
 
 #[derive(OpenApi)]
@@ -109,117 +113,169 @@ impl Modify for WebhooksDoc {
     }
 }
 
-pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .routes(routes!(products::list, products::create))
-        .routes(routes!(
-            products::get,
-            products::update,
-            products::replace,
-            products::delete
-        ))
-        .routes(routes!(variants::list, variants::create))
-        .routes(routes!(
-            variants::update,
-            variants::replace,
-            variants::delete
-        ))
-        .routes(routes!(categories::list, categories::create))
-        .routes(routes!(
-            categories::get,
-            categories::update,
-            categories::replace,
-            categories::delete
-        ))
-        .routes(routes!(brands::list, brands::create))
-        .routes(routes!(
-            brands::get,
-            brands::update,
-            brands::replace,
-            brands::delete
-        ))
-        .routes(routes!(inventory::list))
-        .routes(routes!(inventory::adjust))
-        .routes(routes!(inventory::history))
-        .routes(routes!(locations::list, locations::create))
-        .routes(routes!(
-            locations::get,
-            locations::update,
-            locations::replace,
-            locations::delete
-        ))
-        .routes(routes!(customers::list, customers::create))
-        .routes(routes!(
-            customers::get,
-            customers::update,
-            customers::replace,
-            customers::delete
-        ))
-        .routes(routes!(
-            customer_addresses::list,
-            customer_addresses::create
-        ))
-        .routes(routes!(
-            customer_addresses::update,
-            customer_addresses::delete
-        ))
-        .routes(routes!(customer_groups::list, customer_groups::create))
-        .routes(routes!(customer_auth::register))
-        .routes(routes!(customer_auth::login))
-        .routes(routes!(customer_auth::refresh))
-        .routes(routes!(customer_auth::logout))
-        .routes(routes!(customer_auth::me))
-        .routes(routes!(promotions::list, promotions::create))
-        .routes(routes!(promotions::validate))
-        .routes(routes!(
-            promotions::get,
-            promotions::update,
-            promotions::delete
-        ))
-        .routes(routes!(shipping::list_methods, shipping::create_method))
-        .routes(routes!(shipping::update_method, shipping::delete_method))
-        .routes(routes!(shipping::list_tax_rates, shipping::create_tax_rate))
-        .routes(routes!(shipping::delete_tax_rate))
-        .routes(routes!(
-            cart::get,
-            cart::create,
-            cart::update,
-            cart::replace,
-            cart::delete
-        ))
-        .routes(routes!(
-            checkout::get,
-            checkout::start,
-            checkout::advance,
-            checkout::advance_put
-        ))
-        .routes(routes!(orders::list))
-        .routes(routes!(orders::get, orders::update))
-        .routes(routes!(site::get, site::update))
-        .routes(routes!(api_keys::list, api_keys::create))
-        .routes(routes!(api_keys::revoke))
-        .routes(routes!(webhooks::list, webhooks::create))
-        .routes(routes!(
-            webhooks::get,
-            webhooks::update,
-            webhooks::replace,
-            webhooks::delete
-        ))
-        .routes(routes!(webhooks::rotate_secret))
-        .routes(routes!(webhooks::deliveries))
-        .routes(routes!(webhooks::delivery))
-        .routes(routes!(webhooks::redeliver))
-        .routes(routes!(webhooks::test))
+/// The native routes in groups, each declared with the plumbing policy its routes need.
+fn groups() -> Vec<(RoutePolicy, OpenApiRouter<AppState>)> {
+    let native = RoutePolicy::native();
+    // Answers that depend only on the catalog, served from the read cache to keys that may read it.
+    let catalog_reads = native.cached_for(ReadCatalog::NAME);
+    vec![
+        (
+            catalog_reads.rate(RateGroup::SearchBy("search")),
+            OpenApiRouter::new().routes(routes!(products::list, products::create)),
+        ),
+        (
+            catalog_reads,
+            OpenApiRouter::new()
+                .routes(routes!(
+                    products::get,
+                    products::update,
+                    products::replace,
+                    products::delete
+                ))
+                .routes(routes!(variants::list, variants::create))
+                .routes(routes!(categories::list, categories::create))
+                .routes(routes!(
+                    categories::get,
+                    categories::update,
+                    categories::replace,
+                    categories::delete
+                ))
+                .routes(routes!(brands::list, brands::create))
+                .routes(routes!(
+                    brands::get,
+                    brands::update,
+                    brands::replace,
+                    brands::delete
+                )),
+        ),
+        (
+            native,
+            OpenApiRouter::new()
+                .routes(routes!(
+                    variants::update,
+                    variants::replace,
+                    variants::delete
+                ))
+                .routes(routes!(inventory::list))
+                .routes(routes!(inventory::adjust))
+                .routes(routes!(inventory::history))
+                .routes(routes!(locations::list, locations::create))
+                .routes(routes!(
+                    locations::get,
+                    locations::update,
+                    locations::replace,
+                    locations::delete
+                ))
+                .routes(routes!(customers::list, customers::create))
+                .routes(routes!(
+                    customers::get,
+                    customers::update,
+                    customers::replace,
+                    customers::delete
+                ))
+                .routes(routes!(
+                    customer_addresses::list,
+                    customer_addresses::create
+                ))
+                .routes(routes!(
+                    customer_addresses::update,
+                    customer_addresses::delete
+                ))
+                .routes(routes!(customer_groups::list, customer_groups::create))
+                .routes(routes!(customer_auth::me))
+                .routes(routes!(promotions::list, promotions::create))
+                .routes(routes!(
+                    promotions::get,
+                    promotions::update,
+                    promotions::delete
+                ))
+                .routes(routes!(shipping::list_methods, shipping::create_method))
+                .routes(routes!(shipping::update_method, shipping::delete_method))
+                .routes(routes!(shipping::list_tax_rates, shipping::create_tax_rate))
+                .routes(routes!(shipping::delete_tax_rate))
+                .routes(routes!(
+                    cart::get,
+                    cart::create,
+                    cart::update,
+                    cart::replace,
+                    cart::delete
+                ))
+                .routes(routes!(site::get, site::update))
+                .routes(routes!(api_keys::list, api_keys::create))
+                .routes(routes!(api_keys::revoke))
+                .routes(routes!(webhooks::list, webhooks::create))
+                .routes(routes!(
+                    webhooks::get,
+                    webhooks::update,
+                    webhooks::replace,
+                    webhooks::delete
+                ))
+                .routes(routes!(webhooks::rotate_secret))
+                .routes(routes!(webhooks::deliveries))
+                .routes(routes!(webhooks::delivery))
+                .routes(routes!(webhooks::redeliver))
+                .routes(routes!(webhooks::test)),
+        ),
+        (
+            // Session routes answer with fresh tokens, which must never be stored; a replayed refresh would
+            // also defeat rotation.
+            native.without_idempotency(),
+            OpenApiRouter::new()
+                .routes(routes!(customer_auth::register))
+                .routes(routes!(customer_auth::login))
+                .routes(routes!(customer_auth::refresh))
+                .routes(routes!(customer_auth::logout)),
+        ),
+        (
+            native.rate(RateGroup::Fixed(Group::Checkout)),
+            OpenApiRouter::new().routes(routes!(
+                checkout::get,
+                checkout::start,
+                checkout::advance,
+                checkout::advance_put
+            )),
+        ),
+        (
+            native.rate(RateGroup::Fixed(Group::Orders)),
+            OpenApiRouter::new()
+                .routes(routes!(orders::list))
+                .routes(routes!(orders::get, orders::update)),
+        ),
+        (
+            native.public(),
+            OpenApiRouter::new().routes(routes!(promotions::validate)),
+        ),
+    ]
+}
+
+/// The paths of native routes that need no key.
+pub fn public_paths() -> Vec<String> {
+    groups()
+        .into_iter()
+        .filter(|(policy, _)| policy.access == Access::Public)
+        .flat_map(|(_, routes)| routes.into_openapi().paths.paths.into_keys())
+        .collect()
 }
 
 /// The OpenAPI document of the native API, as committed in `openapi/openapi.json`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    routes_and_document().1
+    assemble(|_, routes| routes).1
 }
 
-/// The native routes and their OpenAPI document, with unique operation ids.
-pub fn routes_and_document() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
-    let (routes, mut doc) = router().split_for_parts();
+/// The native routes, each group behind the plumbing its policy declares, and their OpenAPI document.
+pub fn routes(state: &AppState) -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
+    assemble(|policy, routes| crate::http::mount(routes, state, policy))
+}
+
+/// Merges the groups (each passed through `mount`) into one router with unique operation ids.
+fn assemble(
+    mount: impl Fn(RoutePolicy, OpenApiRouter<AppState>) -> OpenApiRouter<AppState>,
+) -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
+    let router = groups().into_iter().fold(
+        OpenApiRouter::with_openapi(ApiDoc::openapi()),
+        |all, (policy, group)| all.merge(mount(policy, group)),
+    );
+    let (routes, mut doc) = router.split_for_parts();
     name_operations(&mut doc);
     (routes, doc)
 }

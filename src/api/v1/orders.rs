@@ -4,12 +4,12 @@ use axum::extract::State;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use crate::app::AppState;
 use crate::domain::orders::{self, Order, OrderFilter, OrderPatch, OrderStatus, PaymentStatus};
 use crate::http::auth::{ReadOrders, WriteOrders};
 use crate::http::{
     ApiError, CommonErrors, Data, ErrorBody, Json, List, Pagination, Path, Query, Scoped,
 };
+use crate::state::AppState;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -5,7 +5,6 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::app::AppState;
 use crate::domain::catalog::Product;
 use crate::domain::catalog::products::{
     self, Expand, ProductFilter, ProductInput, ProductPatch, ProductStatus,
@@ -14,6 +13,7 @@ use crate::http::auth::{ReadCatalog, WriteCatalog};
 use crate::http::{
     ApiError, CommonErrors, Created, Data, Deleted, Json, List, Pagination, Path, Query, Scoped,
 };
+use crate::state::AppState;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]

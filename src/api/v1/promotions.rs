@@ -3,7 +3,6 @@
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 
-use crate::app::AppState;
 use crate::domain::pricing::{self, Line, PriceInput};
 use crate::domain::promotions::{
     self, InvalidReason, Promotion, PromotionInput, PromotionPatch, PromotionStatus,
@@ -14,6 +13,7 @@ use crate::http::{
     ApiError, CommonErrors, Created, Data, Deleted, ErrorBody, Json, List, Pagination, Path, Query,
     Scoped,
 };
+use crate::state::AppState;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -208,6 +208,9 @@ pub async fn validate(
     if body.code.chars().count() > 64 {
         return Err(ApiError::field("code", "must be at most 64 characters"));
     }
+    if body.cart_total > crate::domain::money::MAX_AMOUNT {
+        return Err(crate::domain::Error::out_of_range("cartTotal").into());
+    }
     let mut conn = state.pool.acquire().await?;
     // An unknown site answers exactly like an unknown path; other failures stay what they are.
     sites::get(&mut *conn, &site_id)
@@ -238,7 +241,9 @@ pub async fn validate(
                 tax_basis_points: None,
                 prices_include_tax: false,
             };
-            pricing::price(&input).discount
+            pricing::price(&input)
+                .map_err(|_| crate::domain::Error::out_of_range("cartTotal"))?
+                .discount
         }
         _ => 0,
     };

@@ -2,12 +2,12 @@
 
 use axum::extract::State;
 
-use crate::app::AppState;
 use crate::domain::shipping::{
     self, ShippingMethod, ShippingMethodInput, ShippingMethodPatch, TaxRate, TaxRateInput,
 };
 use crate::http::auth::{Admin, ReadCheckout};
 use crate::http::{ApiError, CommonErrors, Created, Data, Deleted, ErrorBody, Json, Path, Scoped};
+use crate::state::AppState;
 
 /// List shipping methods
 #[utoipa::path(

@@ -2,10 +2,10 @@
 
 use axum::extract::State;
 
-use crate::app::AppState;
 use crate::domain::sites::{self, Site, SitePatch};
 use crate::http::auth::{Admin, ReadContent};
 use crate::http::{ApiError, CommonErrors, Data, Json, Scoped};
+use crate::state::AppState;
 
 /// Get the site
 ///

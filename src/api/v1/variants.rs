@@ -2,11 +2,11 @@
 
 use axum::extract::State;
 
-use crate::app::AppState;
 use crate::domain::catalog::Variant;
 use crate::domain::catalog::variants::{self, VariantInput, VariantPatch};
 use crate::http::auth::{ReadCatalog, WriteCatalog};
 use crate::http::{ApiError, CommonErrors, Created, Data, Deleted, ErrorBody, Json, Path, Scoped};
+use crate::state::AppState;
 
 /// List a product's variants
 ///

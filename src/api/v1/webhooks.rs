@@ -5,7 +5,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 
-use crate::app::AppState;
 use crate::domain::webhooks::{
     self, Delivery, Subscription, SubscriptionInput, SubscriptionPatch, deliveries,
 };
@@ -15,6 +14,7 @@ use crate::http::{
     ApiError, CommonErrors, Created, Data, Deleted, ErrorBody, Json, List, Pagination, Path, Query,
     Scoped,
 };
+use crate::state::AppState;
 
 /// A subscription with its signing secret, shown only in this response.
 #[derive(Serialize, utoipa::ToSchema)]

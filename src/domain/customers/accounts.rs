@@ -57,6 +57,7 @@ pub struct RefreshInput {
 /// at `/auth/refresh` before the access token expires.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = CustomerSession)]
 pub struct Session {
     /// A JWT (HS256) valid for `expiresIn` seconds.
     pub access_token: String,

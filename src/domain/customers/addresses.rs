@@ -16,6 +16,7 @@ pub const MAX_PER_CUSTOMER: i64 = 50;
 
 #[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = CustomerAddress)]
 pub struct Address {
     #[schema(example = "addr_01JD2W3M4N5P6Q7R8S9T0V1W2X")]
     pub id: String,

@@ -1,0 +1,31 @@
+//! Refuses a request body whose declared length is over the configured limit before reading any of it.
+//! (Bodies without a declared length are cut off at the limit when they are read: `DefaultBodyLimit`
+//! for extractors, and the idempotency layer's own read.)
+
+use axum::extract::{Request, State};
+use axum::http::header;
+use axum::middleware::Next;
+use axum::response::Response;
+
+use super::error::ApiError;
+use super::policy::RoutePolicy;
+use crate::state::AppState;
+
+pub async fn reject_large_bodies(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let limit = state.config.body_limit;
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > limit as u64) {
+        return RoutePolicy::of(&req)
+            .dialect
+            .render(ApiError::payload_too_large(limit));
+    }
+    next.run(req).await
+}

@@ -1,0 +1,166 @@
+//! Route policies: what the shared plumbing does for a group of routes, declared where the routes are
+//! mounted (`api::v1::groups`, and each dialect's router) instead of matched from path substrings.
+//!
+//! [`mount`] wraps a group in the plumbing stack and tags every request with the group's policy, so
+//! authentication, rate limiting, the read cache and idempotency read the declaration, and their
+//! rejections are rendered by the group's [`Dialect`].
+
+use axum::Extension;
+use axum::extract::Request;
+use axum::http::Method;
+use axum::middleware;
+use axum::response::{IntoResponse, Response};
+use utoipa_axum::router::OpenApiRouter;
+
+use super::error::ApiError;
+use super::rate_limit::Group;
+use crate::state::AppState;
+
+/// Who renders the plumbing's rejections (401, 403, 413, 422, 429) for a route group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// The Shopvo v1 envelope: `{"success":false,"error":"…","code":"…"}`.
+    Native,
+}
+
+impl Dialect {
+    /// Renders a rejection of the shared plumbing in this dialect's error format.
+    pub fn render(self, error: ApiError) -> Response {
+        match self {
+            Dialect::Native => error.into_response(),
+        }
+    }
+}
+
+/// How requests to a group of routes authenticate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// An API key of the path's site (`Authorization: Bearer …`, and a signature when the key signs).
+    Key,
+    /// No key; counted per client IP in [`Group::Public`].
+    Public,
+}
+
+/// The rate-limit group of a route group's requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RateGroup {
+    /// A fixed group.
+    Fixed(Group),
+    /// `Group::ProductSearch` for a GET with a non-empty query parameter of this name, else `Group::All`.
+    SearchBy(&'static str),
+}
+
+impl RateGroup {
+    /// The group a request falls in.
+    pub fn of(self, method: &Method, query: Option<&str>) -> Group {
+        match self {
+            RateGroup::Fixed(group) => group,
+            RateGroup::SearchBy(param) => {
+                let searches = method == Method::GET
+                    && query.is_some_and(|q| {
+                        form_urlencoded::parse(q.as_bytes())
+                            .any(|(k, v)| k == param && !v.trim().is_empty())
+                    });
+                if searches {
+                    Group::ProductSearch
+                } else {
+                    Group::All
+                }
+            }
+        }
+    }
+}
+
+/// The plumbing's settings for one group of routes.
+#[derive(Debug, Clone, Copy)]
+pub struct RoutePolicy {
+    pub dialect: Dialect,
+    pub access: Access,
+    pub rate: RateGroup,
+    /// GET answers may be kept briefly in the read cache and served to keys holding this scope (answers
+    /// that depend only on the site's catalog; never per-customer data).
+    pub cached_for_scope: Option<&'static str>,
+    /// `Idempotency-Key` is honoured on writes (off for routes whose answers must never be replayed, such
+    /// as fresh session tokens).
+    pub idempotency: bool,
+}
+
+impl RoutePolicy {
+    /// Keyed, counted in `Group::All`, not cached, idempotent writes.
+    pub const fn native() -> Self {
+        RoutePolicy {
+            dialect: Dialect::Native,
+            access: Access::Key,
+            rate: RateGroup::Fixed(Group::All),
+            cached_for_scope: None,
+            idempotency: true,
+        }
+    }
+
+    pub const fn public(self) -> Self {
+        RoutePolicy {
+            access: Access::Public,
+            rate: RateGroup::Fixed(Group::Public),
+            ..self
+        }
+    }
+
+    pub const fn rate(self, rate: RateGroup) -> Self {
+        RoutePolicy { rate, ..self }
+    }
+
+    pub const fn cached_for(self, scope: &'static str) -> Self {
+        RoutePolicy {
+            cached_for_scope: Some(scope),
+            ..self
+        }
+    }
+
+    pub const fn without_idempotency(self) -> Self {
+        RoutePolicy {
+            idempotency: false,
+            ..self
+        }
+    }
+
+    /// The policy of a request (every mounted route has one; anything else is treated as native).
+    pub fn of(request: &Request) -> RoutePolicy {
+        request
+            .extensions()
+            .get::<RoutePolicy>()
+            .copied()
+            .unwrap_or_else(RoutePolicy::native)
+    }
+}
+
+/// Wraps a route group in the plumbing stack. Requests pass, in order: the policy tag, the body limit,
+/// authentication, rate limiting, the read cache, idempotency, then the handler.
+pub fn mount(
+    routes: OpenApiRouter<AppState>,
+    state: &AppState,
+    policy: RoutePolicy,
+) -> OpenApiRouter<AppState> {
+    routes
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            super::idempotency::idempotent,
+        ))
+        // Inside rate limiting (cached reads still count) and outside idempotency (replays are writes too).
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            super::read_cache::cache,
+        ))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            super::rate_limit::limit,
+        ))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            super::auth::authenticate,
+        ))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            super::body_limit::reject_large_bodies,
+        ))
+        .route_layer(Extension(policy))
+}

@@ -1,0 +1,42 @@
+//! The one context every handler and layer receives with `State`.
+
+use std::sync::Arc;
+
+use sqlx::PgPool;
+
+use crate::config::Config;
+use crate::crypto::ServerKey;
+use crate::http::auth::AuthCache;
+use crate::http::cors::SiteOrigins;
+use crate::http::login_limit::LoginLimiter;
+use crate::http::rate_limit::RateLimiter;
+use crate::http::read_cache::ReadCache;
+
+/// Everything a handler may need: one context, passed with `State`.
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: PgPool,
+    pub config: Arc<Config>,
+    pub server_key: Arc<ServerKey>,
+    pub auth_cache: Arc<AuthCache>,
+    pub limiter: Arc<RateLimiter>,
+    pub login_limiter: Arc<LoginLimiter>,
+    pub site_origins: Arc<SiteOrigins>,
+    pub read_cache: Arc<ReadCache>,
+}
+
+impl AppState {
+    pub fn new(pool: PgPool, config: Config, server_key: ServerKey) -> Self {
+        let read_cache = Arc::new(ReadCache::new(&config));
+        AppState {
+            pool,
+            config: Arc::new(config),
+            server_key: Arc::new(server_key),
+            auth_cache: Arc::default(),
+            limiter: Arc::default(),
+            login_limiter: Arc::default(),
+            site_origins: Arc::default(),
+            read_cache,
+        }
+    }
+}
