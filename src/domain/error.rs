@@ -1,11 +1,12 @@
 //! The one error type of the domain layer. Each dialect maps it to HTTP once, in its own envelope.
 
-use std::fmt;
+use super::field::FieldKey;
 
-/// A failing field: its JSON path in the request (`variants[0].price`) and what is wrong with it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+/// A failing field: its domain key (`variants[0].price`, which each dialect renders with its own field
+/// names) and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {
-    pub field: String,
+    pub field: FieldKey,
     pub message: String,
 }
 
@@ -40,14 +41,14 @@ impl Error {
     }
 
     /// An amount out of bounds, caused by `field`.
-    pub fn out_of_range(field: impl Into<String>) -> Self {
+    pub fn out_of_range(field: impl Into<FieldKey>) -> Self {
         Error::OutOfRange(vec![FieldError {
             field: field.into(),
             message: out_of_range_message(),
         }])
     }
 
-    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn invalid(field: impl Into<FieldKey>, message: impl Into<String>) -> Self {
         Error::Validation(vec![FieldError {
             field: field.into(),
             message: message.into(),
@@ -87,21 +88,21 @@ impl Validator {
         Self::default()
     }
 
-    pub fn check(&mut self, ok: bool, field: impl fmt::Display, message: impl Into<String>) {
+    pub fn check(&mut self, ok: bool, field: impl Into<FieldKey>, message: impl Into<String>) {
         if !ok {
             self.errors.push(FieldError {
-                field: field.to_string(),
+                field: field.into(),
                 message: message.into(),
             });
         }
     }
 
-    pub fn error(&mut self, field: impl fmt::Display, message: impl Into<String>) {
+    pub fn error(&mut self, field: impl Into<FieldKey>, message: impl Into<String>) {
         self.check(false, field, message);
     }
 
     /// Checks a string's length in characters (after the caller trimmed it if it should be).
-    pub fn text(&mut self, field: impl fmt::Display, value: &str, min: usize, max: usize) {
+    pub fn text(&mut self, field: impl Into<FieldKey>, value: &str, min: usize, max: usize) {
         let len = value.chars().count();
         if len < min {
             self.error(
@@ -118,7 +119,7 @@ impl Validator {
     }
 
     /// A non-negative amount in minor units, at most [`super::money::MAX_AMOUNT`].
-    pub fn money(&mut self, field: impl fmt::Display, cents: i64) {
+    pub fn money(&mut self, field: impl Into<FieldKey>, cents: i64) {
         if cents < 0 {
             self.error(
                 field,
@@ -126,7 +127,7 @@ impl Validator {
             );
         } else if cents > super::money::MAX_AMOUNT {
             self.out_of_range.push(FieldError {
-                field: field.to_string(),
+                field: field.into(),
                 message: out_of_range_message(),
             });
         }

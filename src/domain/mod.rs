@@ -7,6 +7,7 @@ pub mod checkout;
 pub mod customers;
 pub mod error;
 pub mod events;
+pub mod field;
 pub mod idempotency;
 pub mod inventory;
 pub mod keys;

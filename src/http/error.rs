@@ -11,8 +11,57 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
-    pub details: Vec<FieldError>,
+    pub details: Vec<FieldErrorBody>,
     pub retry_after: Option<u64>,
+}
+
+/// A failing field: its JSON path in the request (`variants[0].price`) and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = FieldError)]
+pub struct FieldErrorBody {
+    pub field: String,
+    pub message: String,
+}
+
+impl From<FieldError> for FieldErrorBody {
+    /// Domain keys are snake_case; native field names are their camelCase.
+    fn from(e: FieldError) -> Self {
+        FieldErrorBody {
+            field: e.field.render(camel_case),
+            message: e.message,
+        }
+    }
+}
+
+/// `postal_code` → `postalCode`.
+pub fn camel_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut upper = false;
+    for c in name.chars() {
+        if c == '_' && !out.is_empty() {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// `field: message`, and how many more.
+fn summary(details: &[FieldErrorBody]) -> String {
+    match details {
+        [] => "validation failed".to_string(),
+        [one] => format!("{}: {}", one.field, one.message),
+        [first, rest @ ..] => format!(
+            "{}: {} (and {} more)",
+            first.field,
+            first.message,
+            rest.len()
+        ),
+    }
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -28,7 +77,7 @@ pub struct ErrorBody {
     pub code: String,
     /// For validation errors: each failing field by its JSON path.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub details: Vec<FieldError>,
+    pub details: Vec<FieldErrorBody>,
 }
 
 impl ApiError {
@@ -54,8 +103,8 @@ impl ApiError {
         Self::new(StatusCode::NOT_FOUND, "NOT_FOUND", "Not found")
     }
 
-    pub fn validation(details: Vec<FieldError>) -> Self {
-        let message = domain::Error::Validation(details.clone()).to_string();
+    pub fn validation(details: Vec<FieldErrorBody>) -> Self {
+        let message = summary(&details);
         Self {
             details,
             ..Self::new(StatusCode::BAD_REQUEST, "VALIDATION_ERROR", message)
@@ -63,7 +112,7 @@ impl ApiError {
     }
 
     pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::validation(vec![FieldError {
+        Self::validation(vec![FieldErrorBody {
             field: field.into(),
             message: message.into(),
         }])
@@ -103,9 +152,12 @@ impl From<domain::Error> for ApiError {
             domain::Error::Conflict { code, message } => {
                 ApiError::new(StatusCode::CONFLICT, code, message)
             }
-            domain::Error::Validation(details) => ApiError::validation(details),
+            domain::Error::Validation(details) => {
+                ApiError::validation(details.into_iter().map(Into::into).collect())
+            }
             domain::Error::OutOfRange(details) => {
-                let message = domain::Error::OutOfRange(details.clone()).to_string();
+                let details: Vec<FieldErrorBody> = details.into_iter().map(Into::into).collect();
+                let message = summary(&details);
                 ApiError {
                     details,
                     ..ApiError::new(

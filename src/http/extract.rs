@@ -7,7 +7,7 @@ use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
-use crate::domain::FieldError;
+use super::error::FieldErrorBody;
 
 /// A JSON request body. Malformed JSON → 400 `INVALID_JSON`; a wrong type, unknown field or unknown enum
 /// value → 400 `VALIDATION_ERROR` naming the field; too large → 413.
@@ -51,7 +51,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             serde_json::error::Category::Data => {
                 let message = strip_position(&inner.to_string());
                 let path = if path == "." { String::new() } else { path };
-                ApiError::validation(vec![FieldError {
+                ApiError::validation(vec![FieldErrorBody {
                     field: missing_field_path(&path, &message).unwrap_or(path),
                     message,
                 }])
@@ -111,7 +111,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
             .map_err(|err| {
                 let path = err.path().to_string();
                 let message = err.into_inner().to_string();
-                ApiError::validation(vec![FieldError {
+                ApiError::validation(vec![FieldErrorBody {
                     field: if path == "." { String::new() } else { path },
                     message,
                 }])
