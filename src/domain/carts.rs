@@ -30,6 +30,34 @@ pub struct CartItem {
     pub total: i64,
 }
 
+/// Where a cart is in its life: only ACTIVE carts change or check out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum CartStatus {
+    Active,
+    CheckedOut,
+    Abandoned,
+}
+
+impl CartStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CartStatus::Active => "ACTIVE",
+            CartStatus::CheckedOut => "CHECKED_OUT",
+            CartStatus::Abandoned => "ABANDONED",
+        }
+    }
+
+    fn parse(s: &str) -> Result<CartStatus> {
+        match s {
+            "ACTIVE" => Ok(CartStatus::Active),
+            "CHECKED_OUT" => Ok(CartStatus::CheckedOut),
+            "ABANDONED" => Ok(CartStatus::Abandoned),
+            other => Err(Error::Internal(format!("unknown cart status {other}"))),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Cart {
@@ -39,7 +67,8 @@ pub struct Cart {
     pub customer_id: Option<String>,
     pub currency: String,
     /// ACTIVE, CHECKED_OUT or ABANDONED.
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: CartStatus,
     pub promotion_code: Option<String>,
     pub items: Vec<CartItem>,
     #[serde(flatten)]
@@ -299,7 +328,7 @@ async fn view(conn: &mut PgConnection, site_id: &str, row: CartRow) -> Result<Ca
         session_id: row.session_id,
         customer_id: row.customer_id,
         currency: row.currency,
-        status: row.status,
+        status: CartStatus::parse(&row.status)?,
         promotion_code: row.promotion_code,
         items: items
             .into_iter()
@@ -384,7 +413,7 @@ pub async fn apply(
     if !caller.may_reach(cart.customer_id.as_deref()) {
         return Err(Error::NotFound("cart"));
     }
-    if cart.status != "ACTIVE" {
+    if CartStatus::parse(&cart.status)? != CartStatus::Active {
         return Err(Error::Conflict {
             code: "CART_CLOSED",
             message: format!("This cart is {} and cannot change", cart.status),
@@ -552,6 +581,64 @@ pub async fn delete(conn: &mut PgConnection, caller: &Caller, cart_id: &str) -> 
     } else {
         Ok(())
     }
+}
+
+/// What checkout needs of a cart it is about to place: locked until the transaction ends.
+pub(in crate::domain) struct LockedCart {
+    pub currency: String,
+}
+
+/// Locks an ACTIVE cart until the transaction ends; a cart checked out (by another session of it) or
+/// abandoned is a 409 `CART_CLOSED`.
+pub(in crate::domain) async fn lock_active(
+    conn: &mut PgConnection,
+    site_id: &str,
+    cart_id: &str,
+) -> Result<LockedCart> {
+    let (status, currency): (String, String) = sqlx::query_as(
+        "select status, currency from carts where site_id = $1 and id = $2 for update",
+    )
+    .bind(site_id)
+    .bind(cart_id)
+    .fetch_one(conn)
+    .await?;
+    if CartStatus::parse(&status)? != CartStatus::Active {
+        return Err(Error::Conflict {
+            code: "CART_CLOSED",
+            message: format!("This cart is {status}; start a new cart"),
+        });
+    }
+    Ok(LockedCart { currency })
+}
+
+/// The promotion code a cart carries, if any.
+pub(in crate::domain) async fn promotion_code(
+    conn: &mut PgConnection,
+    site_id: &str,
+    cart_id: &str,
+) -> Result<Option<String>> {
+    Ok(
+        sqlx::query_scalar("select promotion_code from carts where site_id = $1 and id = $2")
+            .bind(site_id)
+            .bind(cart_id)
+            .fetch_one(conn)
+            .await?,
+    )
+}
+
+/// Marks a cart as checked out: it no longer changes and cannot be placed again.
+pub(in crate::domain) async fn close(
+    conn: &mut PgConnection,
+    site_id: &str,
+    cart_id: &str,
+) -> Result<()> {
+    sqlx::query("update carts set status = $3 where site_id = $1 and id = $2")
+        .bind(site_id)
+        .bind(cart_id)
+        .bind(CartStatus::CheckedOut.as_str())
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// Refuses a customer id that is not a customer of this site.

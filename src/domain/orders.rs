@@ -318,7 +318,7 @@ pub async fn list(
 }
 
 /// Everything a new order holds; written by [`insert`] inside the checkout transaction.
-pub struct NewOrder<'a> {
+pub(in crate::domain) struct NewOrder<'a> {
     pub id: &'a str,
     pub checkout_session_id: &'a str,
     pub customer_id: Option<&'a str>,
@@ -337,7 +337,11 @@ pub struct NewOrder<'a> {
 
 /// Writes an order and its items with the next order number of the site (from the site's sequence: never
 /// repeated, never waited for; a placement that fails later leaves a gap).
-pub async fn insert(conn: &mut PgConnection, site_id: &str, o: NewOrder<'_>) -> Result<Order> {
+pub(in crate::domain) async fn insert(
+    conn: &mut PgConnection,
+    site_id: &str,
+    o: NewOrder<'_>,
+) -> Result<Order> {
     let number: i64 = sqlx::query_scalar("select nextval(order_number_sequence($1)::regclass)")
         .bind(site_id)
         .fetch_one(&mut *conn)

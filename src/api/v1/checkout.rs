@@ -3,7 +3,9 @@
 use axum::extract::State;
 use serde::Deserialize;
 
-use crate::domain::checkout::{self, Advance, Session};
+use crate::domain::checkout::{
+    self, Address, Contact, PaymentChoice, PaymentMethod, Session, ShippingChoice, Step,
+};
 use crate::http::auth::{ReadCheckout, WriteCheckout};
 use crate::http::customer::CustomerToken;
 use crate::http::{ApiError, CommonErrors, Created, Data, ErrorBody, Json, Query, Scoped};
@@ -20,6 +22,56 @@ pub struct SessionQuery {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct StartCheckout {
     cart_id: String,
+}
+
+/// A request to move the session to `state`, with that state's data.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = Advance)]
+pub struct AdvanceIn {
+    pub session_id: String,
+    pub state: checkout::State,
+    /// contact
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub customer_id: Option<String>,
+    /// shipping
+    pub shipping_address: Option<Address>,
+    pub shipping_method_id: Option<String>,
+    /// payment
+    pub payment_method: Option<PaymentMethod>,
+    /// For `test` payments: `tok_chargeDeclined` is declined, anything else succeeds.
+    pub payment_token: Option<String>,
+    pub gift_card_codes: Option<Vec<String>>,
+    pub store_credit_amount: Option<i64>,
+    pub loyalty_points: Option<i64>,
+}
+
+impl From<AdvanceIn> for Step {
+    /// The fields of the target state; others are ignored, as the flat body always allowed.
+    fn from(a: AdvanceIn) -> Step {
+        match a.state {
+            checkout::State::Init => Step::Init,
+            checkout::State::Contact => Step::Contact(Contact {
+                email: a.email,
+                phone: a.phone,
+                customer_id: a.customer_id,
+            }),
+            checkout::State::Shipping => Step::Shipping(ShippingChoice {
+                address: a.shipping_address,
+                method_id: a.shipping_method_id,
+            }),
+            checkout::State::Payment => Step::Payment(PaymentChoice {
+                method: a.payment_method,
+                token: a.payment_token,
+                gift_card_codes: a.gift_card_codes.unwrap_or_default(),
+                store_credit_amount: a.store_credit_amount,
+                loyalty_points: a.loyalty_points,
+            }),
+            checkout::State::Review => Step::Review,
+            checkout::State::Complete => Step::Complete,
+        }
+    }
 }
 
 /// Get a checkout session
@@ -84,7 +136,7 @@ pub async fn start(
     path = "/api/v1/{siteId}/checkout",
     tag = "Checkout",
     params(("siteId" = String, Path)),
-    request_body(content = Advance, example = json!({"sessionId": "cs_abc", "state": "contact", "email": "jane@example.com"})),
+    request_body(content = AdvanceIn, example = json!({"sessionId": "cs_abc", "state": "contact", "email": "jane@example.com"})),
     security(("bearerAuth" = ["write:checkout"])),
     responses(
         (status = 200, description = "The session in its new state", body = Data<Session>),
@@ -96,11 +148,12 @@ pub async fn advance(
     key: Scoped<WriteCheckout>,
     State(state): State<AppState>,
     token: Option<CustomerToken>,
-    Json(body): Json<Advance>,
+    Json(body): Json<AdvanceIn>,
 ) -> Result<Data<Session>, ApiError> {
     let caller = key.caller_with(token.as_ref());
     let mut tx = state.pool.begin().await?;
-    let session = checkout::advance(&mut tx, &caller, body).await?;
+    let session_id = body.session_id.clone();
+    let session = checkout::advance(&mut tx, &caller, &session_id, body.into()).await?;
     tx.commit().await?;
     Ok(Data::new(session))
 }
@@ -113,7 +166,7 @@ pub async fn advance(
     path = "/api/v1/{siteId}/checkout",
     tag = "Checkout",
     params(("siteId" = String, Path)),
-    request_body(content = Advance),
+    request_body(content = AdvanceIn),
     security(("bearerAuth" = ["write:checkout"])),
     responses((status = 200, description = "The session in its new state", body = Data<Session>), CommonErrors)
 )]
@@ -121,7 +174,7 @@ pub async fn advance_put(
     key: Scoped<WriteCheckout>,
     state: State<AppState>,
     token: Option<CustomerToken>,
-    body: Json<Advance>,
+    body: Json<AdvanceIn>,
 ) -> Result<Data<Session>, ApiError> {
     advance(key, state, token, body).await
 }
