@@ -1,7 +1,7 @@
 //! Carts: items priced from the catalog (never from the request), totals from [`pricing`].
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sqlx::{FromRow, PgConnection};
 
 use super::caller::Caller;
@@ -14,10 +14,10 @@ use crate::ids;
 pub const MAX_QUANTITY: i32 = 10_000;
 const MAX_ITEMS: i64 = 250;
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+/// A cart line as shown: the cart's JSON is also the `cart.abandoned` event payload.
+#[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CartItem {
-    #[schema(example = "ci_01JD2W3M4N5P6Q7R8S9T0V1W2X")]
     pub id: String,
     pub product_id: String,
     pub variant_id: String,
@@ -58,16 +58,15 @@ impl CartStatus {
     }
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+/// A cart with its lines at current catalog prices and its totals. Serialises to the `cart.abandoned`
+/// event payload (the native API shows the same shape).
+#[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Cart {
-    #[schema(example = "cart_01JD2W3M4N5P6Q7R8S9T0V1W2X")]
     pub id: String,
     pub session_id: Option<String>,
     pub customer_id: Option<String>,
     pub currency: String,
-    /// ACTIVE, CHECKED_OUT or ABANDONED.
-    #[schema(value_type = String)]
     pub status: CartStatus,
     pub promotion_code: Option<String>,
     pub items: Vec<CartItem>,
@@ -103,37 +102,21 @@ pub struct PricedItem {
     pub backorders: bool,
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+/// A new cart: a guest's (with the storefront's session id) or a customer's.
+#[derive(Debug)]
 pub struct NewCart {
-    /// The storefront's session id for a guest.
-    #[schema(example = "sess_abc123")]
     pub session_id: Option<String>,
     /// Must be the site's currency.
-    #[schema(example = "EUR")]
     pub currency: String,
     pub customer_id: Option<String>,
 }
 
-/// An item to add. `name` and `price` are accepted for compatibility and ignored: prices come from the
-/// catalog.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ItemInput {
-    /// Product id (or slug).
+/// An item to add: a product (id or slug) and optionally one of its variants (else the default one).
+#[derive(Debug)]
+pub struct NewItem {
     pub product_id: String,
-    /// The product's default variant when omitted.
     pub variant_id: Option<String>,
-    #[schema(example = 2)]
     pub quantity: i32,
-    /// Ignored.
-    #[serde(default)]
-    #[schema(value_type = Option<String>)]
-    pub name: Option<serde_json::Value>,
-    /// Ignored: prices come from the catalog.
-    #[serde(default)]
-    #[schema(value_type = Option<i64>)]
-    pub price: Option<serde_json::Value>,
 }
 
 /// One change to a cart.
@@ -141,7 +124,7 @@ pub struct ItemInput {
 pub enum CartAction {
     /// Adds an item (or adds to its quantity when the variant is already in the cart).
     Add {
-        item: ItemInput,
+        item: NewItem,
     },
     /// Sets an item's quantity.
     Update {
@@ -157,53 +140,6 @@ pub enum CartAction {
     RemovePromotion,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub enum ActionKind {
-    Add,
-    Update,
-    Remove,
-    ApplyPromotion,
-    RemovePromotion,
-}
-
-/// The request body of a cart change: `action` and the fields that action needs (`add`: `item`;
-/// `update`: `itemId`, `quantity`; `remove`: `itemId`; `applyPromotion`: `code`). A flat body (rather than
-/// a tagged enum) keeps the failing field's path in errors.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct CartActionBody {
-    pub action: ActionKind,
-    pub item: Option<ItemInput>,
-    pub item_id: Option<String>,
-    pub quantity: Option<i32>,
-    pub code: Option<String>,
-}
-
-impl TryFrom<CartActionBody> for CartAction {
-    type Error = Error;
-
-    fn try_from(b: CartActionBody) -> Result<Self> {
-        let required = |field: &str| Error::invalid(field, "is required for this action");
-        Ok(match b.action {
-            ActionKind::Add => CartAction::Add {
-                item: b.item.ok_or_else(|| required("item"))?,
-            },
-            ActionKind::Update => CartAction::Update {
-                item_id: b.item_id.clone().ok_or_else(|| required("itemId"))?,
-                quantity: b.quantity.ok_or_else(|| required("quantity"))?,
-            },
-            ActionKind::Remove => CartAction::Remove {
-                item_id: b.item_id.clone().ok_or_else(|| required("itemId"))?,
-            },
-            ActionKind::ApplyPromotion => CartAction::ApplyPromotion {
-                code: b.code.clone().ok_or_else(|| required("code"))?,
-            },
-            ActionKind::RemovePromotion => CartAction::RemovePromotion,
-        })
-    }
-}
-
 const CART_COLUMNS: &str =
     "id, session_id, customer_id, currency, status, promotion_code, created_at, updated_at";
 
@@ -215,7 +151,7 @@ pub async fn create(conn: &mut PgConnection, caller: &Caller, mut new: NewCart) 
     let site = sites::get(&mut *conn, site_id).await?;
     let mut v = Validator::new();
     if let Some(session) = &new.session_id {
-        v.text("sessionId", session, 1, 255);
+        v.text("session_id", session, 1, 255);
     }
     v.check(
         new.currency == site.currency,
@@ -225,13 +161,13 @@ pub async fn create(conn: &mut PgConnection, caller: &Caller, mut new: NewCart) 
     if let Some(customer_id) = &new.customer_id {
         v.check(
             crate::ids::is_valid("cust", customer_id),
-            "customerId",
+            "customer_id",
             "must be a customer id (cust_…)",
         );
     }
     v.finish()?;
     if let Some(customer_id) = &new.customer_id {
-        check_customer(conn, site_id, customer_id, "customerId").await?;
+        check_customer(conn, site_id, customer_id, "customer_id").await?;
     }
     let row: CartRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "insert into carts (site_id, id, session_id, customer_id, currency) values ($1, $2, $3, $4, $5) returning {CART_COLUMNS}"
@@ -505,7 +441,7 @@ pub async fn apply(
     load(conn, site_id, &cart.id).await
 }
 
-async fn add(conn: &mut PgConnection, site_id: &str, cart_id: &str, item: ItemInput) -> Result<()> {
+async fn add(conn: &mut PgConnection, site_id: &str, cart_id: &str, item: NewItem) -> Result<()> {
     check_quantity(item.quantity, "item.quantity")?;
     let found: Option<(String, String, Option<String>, i32, bool)> = sqlx::query_as(
         "select p.id, v.id, v.sku, v.inventory_count, v.backorders \
@@ -520,8 +456,8 @@ async fn add(conn: &mut PgConnection, site_id: &str, cart_id: &str, item: ItemIn
     .await?;
     let Some((product_id, variant_id, sku, available, backorders)) = found else {
         return Err(match item.variant_id {
-            Some(_) => Error::invalid("item.variantId", "no such variant of an active product"),
-            None => Error::invalid("item.productId", "no such active product"),
+            Some(_) => Error::invalid("item.variant_id", "no such variant of an active product"),
+            None => Error::invalid("item.product_id", "no such active product"),
         });
     };
     let in_cart: i32 = sqlx::query_scalar(

@@ -10,7 +10,8 @@ use super::inventory::stock::{self, Adjustment, Operation};
 use super::pagination::{Page, PageRequest};
 use super::patch;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+// Statuses serialise as the order event payloads show them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum OrderStatus {
     Pending,
@@ -22,7 +23,7 @@ pub enum OrderStatus {
     Refunded,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum PaymentStatus {
     Pending,
@@ -33,7 +34,7 @@ pub enum PaymentStatus {
 }
 
 /// Fulfilment as Mofavo names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub enum FulfillmentStatus {
     Draft,
@@ -102,7 +103,8 @@ impl PaymentStatus {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, FromRow, utoipa::ToSchema)]
+/// A placed line. Read back from the `items` JSON aggregate of the order query.
+#[derive(Debug, Clone, Serialize, Deserialize, FromRow)]
 #[serde(rename_all = "camelCase")]
 pub struct OrderItem {
     pub id: String,
@@ -115,12 +117,11 @@ pub struct OrderItem {
     pub total: i64,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+/// An order. Serialises to the `order.*` event payloads (the native API shows the same shape).
+#[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Order {
-    #[schema(example = "order_01JD2W3M4N5P6Q7R8S9T0V1W2X")]
     pub id: String,
-    #[schema(example = "ORD-1042")]
     pub number: String,
     pub status: OrderStatus,
     pub payment_status: PaymentStatus,
@@ -133,12 +134,9 @@ pub struct Order {
     pub discount: i64,
     pub shipping: i64,
     pub tax: i64,
-    #[schema(example = 7137)]
     pub total: i64,
     pub promotion_code: Option<String>,
-    #[schema(value_type = Option<Object>)]
     pub shipping_address: Option<serde_json::Value>,
-    #[schema(value_type = Option<Object>)]
     pub shipping_method: Option<serde_json::Value>,
     pub payment_method: String,
     /// An external (e.g. WooCommerce) order reference, unique per site.
@@ -402,28 +400,16 @@ pub(in crate::domain) async fn insert(
     Ok(order)
 }
 
-#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+/// An operator's change: `None` leaves a field alone; for clearable fields `Some(None)` clears it.
+#[derive(Debug, Default)]
 pub struct OrderPatch {
-    #[serde(default, deserialize_with = "patch::present")]
     pub status: Option<OrderStatus>,
-    #[serde(default, deserialize_with = "patch::present")]
     pub payment_status: Option<PaymentStatus>,
-    #[serde(default, deserialize_with = "patch::present")]
     pub fulfillment_status: Option<FulfillmentStatus>,
-    #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<String>)]
     pub external_ref: Option<Option<String>>,
-    #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<String>)]
     pub tracking_number: Option<Option<String>>,
-    #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<String>)]
     pub tracking_url: Option<Option<String>>,
-    #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<String>)]
     pub notes: Option<Option<String>>,
-    #[serde(default, deserialize_with = "patch::present")]
     pub archived: Option<bool>,
 }
 
@@ -501,9 +487,9 @@ pub async fn update(
     }
     let mut v = Validator::new();
     for (field, value, max) in [
-        ("externalRef", &p.external_ref, 255),
-        ("trackingNumber", &p.tracking_number, 255),
-        ("trackingUrl", &p.tracking_url, 2048),
+        ("external_ref", &p.external_ref, 255),
+        ("tracking_number", &p.tracking_number, 255),
+        ("tracking_url", &p.tracking_url, 2048),
         ("notes", &p.notes, 10_000),
     ] {
         if let Some(Some(text)) = value {

@@ -29,9 +29,8 @@ pub struct PriceInput<'a> {
     pub prices_include_tax: bool,
 }
 
-#[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema,
-)]
+/// Totals in minor units. Serialised inside carts (the `cart.abandoned` event payload).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Totals {
     pub subtotal: i64,

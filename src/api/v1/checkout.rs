@@ -1,10 +1,15 @@
 //! `/checkout`: the checkout state machine.
 
 use axum::extract::State;
-use serde::Deserialize;
 
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::cart::TotalsOut;
+use super::orders::OrderOut;
+use super::wire::wire_enum;
 use crate::domain::checkout::{
-    self, Address, Contact, PaymentChoice, PaymentMethod, Session, ShippingChoice, Step,
+    self, Address, Contact, PaymentChoice, Session, ShippingChoice, Step,
 };
 use crate::http::auth::{ReadCheckout, WriteCheckout};
 use crate::http::customer::CustomerToken;
@@ -24,22 +29,138 @@ pub struct StartCheckout {
     cart_id: String,
 }
 
+wire_enum! {
+    #[serde(rename_all = "lowercase")]
+    pub enum StateWire as State <=> checkout::State {
+        Init, Contact, Shipping, Payment, Review, Complete,
+    }
+}
+
+wire_enum! {
+    /// How the buyer pays: `manual` (bank transfer, cash on delivery: paid later), `test` (test keys only;
+    /// succeeds unless `paymentToken` is `tok_chargeDeclined`), `invoice` (B2B terms, not yet available).
+    #[serde(rename_all = "lowercase")]
+    pub enum PaymentMethodWire as PaymentMethod <=> checkout::PaymentMethod {
+        Manual, Test, Invoice,
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = PostalAddress)]
+pub struct PostalAddress {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub company: Option<String>,
+    pub line1: Option<String>,
+    pub line2: Option<String>,
+    pub city: Option<String>,
+    pub province: Option<String>,
+    pub postal_code: Option<String>,
+    /// ISO 3166-1 alpha-2, e.g. `LV`.
+    pub country: Option<String>,
+    pub phone: Option<String>,
+}
+
+impl From<PostalAddress> for Address {
+    fn from(a: PostalAddress) -> Self {
+        Address {
+            first_name: a.first_name,
+            last_name: a.last_name,
+            company: a.company,
+            line1: a.line1,
+            line2: a.line2,
+            city: a.city,
+            province: a.province,
+            postal_code: a.postal_code,
+            country: a.country,
+            phone: a.phone,
+        }
+    }
+}
+
+impl From<Address> for PostalAddress {
+    fn from(a: Address) -> Self {
+        PostalAddress {
+            first_name: a.first_name,
+            last_name: a.last_name,
+            company: a.company,
+            line1: a.line1,
+            line2: a.line2,
+            city: a.city,
+            province: a.province,
+            postal_code: a.postal_code,
+            country: a.country,
+            phone: a.phone,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = CheckoutSession)]
+pub struct SessionOut {
+    #[schema(example = "cs_01JD2W3M4N5P6Q7R8S9T0V1W2X")]
+    pub id: String,
+    pub cart_id: String,
+    pub state: StateWire,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub customer_id: Option<String>,
+    pub shipping_address: Option<PostalAddress>,
+    pub shipping_method_id: Option<String>,
+    pub payment_method: Option<PaymentMethodWire>,
+    pub is_test: bool,
+    /// Totals from the current cart and the data given so far.
+    pub totals: TotalsOut,
+    pub order_id: Option<String>,
+    /// The placed order, once complete.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order: Option<OrderOut>,
+    pub expires_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Session> for SessionOut {
+    fn from(s: Session) -> Self {
+        SessionOut {
+            id: s.id,
+            cart_id: s.cart_id,
+            state: s.state.into(),
+            email: s.email,
+            phone: s.phone,
+            customer_id: s.customer_id,
+            shipping_address: s.shipping_address.map(Into::into),
+            shipping_method_id: s.shipping_method_id,
+            payment_method: s.payment_method.map(Into::into),
+            is_test: s.is_test,
+            totals: s.totals.into(),
+            order_id: s.order_id,
+            order: s.order.map(Into::into),
+            expires_at: s.expires_at,
+            created_at: s.created_at,
+            updated_at: s.updated_at,
+        }
+    }
+}
+
 /// A request to move the session to `state`, with that state's data.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schema(as = Advance)]
 pub struct AdvanceIn {
     pub session_id: String,
-    pub state: checkout::State,
+    pub state: StateWire,
     /// contact
     pub email: Option<String>,
     pub phone: Option<String>,
     pub customer_id: Option<String>,
     /// shipping
-    pub shipping_address: Option<Address>,
+    pub shipping_address: Option<PostalAddress>,
     pub shipping_method_id: Option<String>,
     /// payment
-    pub payment_method: Option<PaymentMethod>,
+    pub payment_method: Option<PaymentMethodWire>,
     /// For `test` payments: `tok_chargeDeclined` is declined, anything else succeeds.
     pub payment_token: Option<String>,
     pub gift_card_codes: Option<Vec<String>>,
@@ -51,25 +172,25 @@ impl From<AdvanceIn> for Step {
     /// The fields of the target state; others are ignored, as the flat body always allowed.
     fn from(a: AdvanceIn) -> Step {
         match a.state {
-            checkout::State::Init => Step::Init,
-            checkout::State::Contact => Step::Contact(Contact {
+            StateWire::Init => Step::Init,
+            StateWire::Contact => Step::Contact(Contact {
                 email: a.email,
                 phone: a.phone,
                 customer_id: a.customer_id,
             }),
-            checkout::State::Shipping => Step::Shipping(ShippingChoice {
-                address: a.shipping_address,
+            StateWire::Shipping => Step::Shipping(ShippingChoice {
+                address: a.shipping_address.map(Into::into),
                 method_id: a.shipping_method_id,
             }),
-            checkout::State::Payment => Step::Payment(PaymentChoice {
-                method: a.payment_method,
+            StateWire::Payment => Step::Payment(PaymentChoice {
+                method: a.payment_method.map(Into::into),
                 token: a.payment_token,
                 gift_card_codes: a.gift_card_codes.unwrap_or_default(),
                 store_credit_amount: a.store_credit_amount,
                 loyalty_points: a.loyalty_points,
             }),
-            checkout::State::Review => Step::Review,
-            checkout::State::Complete => Step::Complete,
+            StateWire::Review => Step::Review,
+            StateWire::Complete => Step::Complete,
         }
     }
 }
@@ -81,18 +202,20 @@ impl From<AdvanceIn> for Step {
     tag = "Checkout",
     params(("siteId" = String, Path), SessionQuery),
     security(("bearerAuth" = ["read:checkout"])),
-    responses((status = 200, description = "The session", body = Data<Session>), CommonErrors)
+    responses((status = 200, description = "The session", body = Data<SessionOut>), CommonErrors)
 )]
 pub async fn get(
     key: Scoped<ReadCheckout>,
     State(state): State<AppState>,
     token: Option<CustomerToken>,
     Query(q): Query<SessionQuery>,
-) -> Result<Data<Session>, ApiError> {
+) -> Result<Data<SessionOut>, ApiError> {
     let mut conn = state.pool.acquire().await?;
     let caller = key.caller_with(token.as_ref());
     Ok(Data::new(
-        checkout::get(&mut conn, &caller, &q.session_id).await?,
+        checkout::get(&mut conn, &caller, &q.session_id)
+            .await?
+            .into(),
     ))
 }
 
@@ -107,7 +230,7 @@ pub async fn get(
     request_body(content = StartCheckout, example = json!({"cartId": "cart_xyz"})),
     security(("bearerAuth" = ["write:checkout"])),
     responses(
-        (status = 201, description = "The new session", body = Data<Session>),
+        (status = 201, description = "The new session", body = Data<SessionOut>),
         (status = 409, description = "CART_EMPTY or CART_CLOSED", body = ErrorBody),
         CommonErrors,
     )
@@ -117,12 +240,12 @@ pub async fn start(
     State(state): State<AppState>,
     token: Option<CustomerToken>,
     Json(body): Json<StartCheckout>,
-) -> Result<Created<Session>, ApiError> {
+) -> Result<Created<SessionOut>, ApiError> {
     let ttl = chrono::Duration::minutes(i64::from(state.config.checkout_ttl_minutes));
     let mut conn = state.pool.acquire().await?;
     let caller = key.caller_with(token.as_ref());
     let session = checkout::start(&mut conn, &caller, &body.cart_id, ttl).await?;
-    Ok(Created(session))
+    Ok(Created(session.into()))
 }
 
 /// Advance a checkout
@@ -139,7 +262,7 @@ pub async fn start(
     request_body(content = AdvanceIn, example = json!({"sessionId": "cs_abc", "state": "contact", "email": "jane@example.com"})),
     security(("bearerAuth" = ["write:checkout"])),
     responses(
-        (status = 200, description = "The session in its new state", body = Data<Session>),
+        (status = 200, description = "The session in its new state", body = Data<SessionOut>),
         (status = 409, description = "INVALID_TRANSITION, CHECKOUT_EXPIRED, OUT_OF_STOCK, PROMOTION_INVALID, PAYMENT_DECLINED", body = ErrorBody),
         CommonErrors,
     )
@@ -149,13 +272,13 @@ pub async fn advance(
     State(state): State<AppState>,
     token: Option<CustomerToken>,
     Json(body): Json<AdvanceIn>,
-) -> Result<Data<Session>, ApiError> {
+) -> Result<Data<SessionOut>, ApiError> {
     let caller = key.caller_with(token.as_ref());
     let mut tx = state.pool.begin().await?;
     let session_id = body.session_id.clone();
     let session = checkout::advance(&mut tx, &caller, &session_id, body.into()).await?;
     tx.commit().await?;
-    Ok(Data::new(session))
+    Ok(Data::new(session.into()))
 }
 
 /// Advance a checkout (PUT)
@@ -168,13 +291,13 @@ pub async fn advance(
     params(("siteId" = String, Path)),
     request_body(content = AdvanceIn),
     security(("bearerAuth" = ["write:checkout"])),
-    responses((status = 200, description = "The session in its new state", body = Data<Session>), CommonErrors)
+    responses((status = 200, description = "The session in its new state", body = Data<SessionOut>), CommonErrors)
 )]
 pub async fn advance_put(
     key: Scoped<WriteCheckout>,
     state: State<AppState>,
     token: Option<CustomerToken>,
     body: Json<AdvanceIn>,
-) -> Result<Data<Session>, ApiError> {
+) -> Result<Data<SessionOut>, ApiError> {
     advance(key, state, token, body).await
 }

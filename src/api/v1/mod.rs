@@ -18,6 +18,7 @@ mod shipping;
 mod site;
 mod variants;
 mod webhooks;
+mod wire;
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};

@@ -2,14 +2,184 @@
 
 use axum::extract::State;
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-use crate::domain::orders::{self, Order, OrderFilter, OrderPatch, OrderStatus, PaymentStatus};
+use super::wire::wire_enum;
+use crate::domain::orders::{self, OrderFilter, OrderPatch};
+use crate::domain::patch;
 use crate::http::auth::{ReadOrders, WriteOrders};
 use crate::http::{
     ApiError, CommonErrors, Data, ErrorBody, Json, List, Pagination, Path, Query, Scoped,
 };
 use crate::state::AppState;
+
+wire_enum! {
+    #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+    pub enum OrderStatusWire as OrderStatus <=> orders::OrderStatus {
+        Pending, Confirmed, Processing, Shipped, Delivered, Cancelled, Refunded,
+    }
+}
+
+wire_enum! {
+    #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+    pub enum PaymentStatusWire as PaymentStatus <=> orders::PaymentStatus {
+        Pending, Paid, Failed, Refunded, PartiallyRefunded,
+    }
+}
+
+wire_enum! {
+    /// Fulfilment as Mofavo names it.
+    #[serde(rename_all = "camelCase")]
+    pub enum FulfillmentStatusWire as FulfillmentStatus <=> orders::FulfillmentStatus {
+        Draft, ReadyForPackaging, ReadyForPickUp, InTransit, Delivered, Returned,
+    }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = OrderItem)]
+pub struct OrderItemOut {
+    pub id: String,
+    pub product_id: String,
+    pub variant_id: String,
+    pub name: String,
+    pub sku: Option<String>,
+    pub quantity: i32,
+    pub unit_price: i64,
+    pub total: i64,
+}
+
+impl From<orders::OrderItem> for OrderItemOut {
+    fn from(i: orders::OrderItem) -> Self {
+        OrderItemOut {
+            id: i.id,
+            product_id: i.product_id,
+            variant_id: i.variant_id,
+            name: i.name,
+            sku: i.sku,
+            quantity: i.quantity,
+            unit_price: i.unit_price,
+            total: i.total,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = Order)]
+pub struct OrderOut {
+    #[schema(example = "order_01JD2W3M4N5P6Q7R8S9T0V1W2X")]
+    pub id: String,
+    #[schema(example = "ORD-1042")]
+    pub number: String,
+    pub status: OrderStatusWire,
+    pub payment_status: PaymentStatusWire,
+    pub fulfillment_status: FulfillmentStatusWire,
+    pub customer_id: Option<String>,
+    pub email: String,
+    pub phone: Option<String>,
+    pub currency: String,
+    pub subtotal: i64,
+    pub discount: i64,
+    pub shipping: i64,
+    pub tax: i64,
+    #[schema(example = 7137)]
+    pub total: i64,
+    pub promotion_code: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub shipping_address: Option<serde_json::Value>,
+    #[schema(value_type = Option<Object>)]
+    pub shipping_method: Option<serde_json::Value>,
+    pub payment_method: String,
+    /// An external (e.g. WooCommerce) order reference, unique per site.
+    pub external_ref: Option<String>,
+    pub tracking_number: Option<String>,
+    pub tracking_url: Option<String>,
+    pub notes: Option<String>,
+    pub archived: bool,
+    /// Placed with a test-mode key.
+    pub is_test: bool,
+    pub checkout_session_id: Option<String>,
+    pub items: Vec<OrderItemOut>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<orders::Order> for OrderOut {
+    fn from(o: orders::Order) -> Self {
+        OrderOut {
+            id: o.id,
+            number: o.number,
+            status: o.status.into(),
+            payment_status: o.payment_status.into(),
+            fulfillment_status: o.fulfillment_status.into(),
+            customer_id: o.customer_id,
+            email: o.email,
+            phone: o.phone,
+            currency: o.currency,
+            subtotal: o.subtotal,
+            discount: o.discount,
+            shipping: o.shipping,
+            tax: o.tax,
+            total: o.total,
+            promotion_code: o.promotion_code,
+            shipping_address: o.shipping_address,
+            shipping_method: o.shipping_method,
+            payment_method: o.payment_method,
+            external_ref: o.external_ref,
+            tracking_number: o.tracking_number,
+            tracking_url: o.tracking_url,
+            notes: o.notes,
+            archived: o.archived,
+            is_test: o.is_test,
+            checkout_session_id: o.checkout_session_id,
+            items: o.items.into_iter().map(Into::into).collect(),
+            created_at: o.created_at,
+            updated_at: o.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = OrderPatch)]
+pub struct OrderPatchIn {
+    #[serde(default, deserialize_with = "patch::present")]
+    pub status: Option<OrderStatusWire>,
+    #[serde(default, deserialize_with = "patch::present")]
+    pub payment_status: Option<PaymentStatusWire>,
+    #[serde(default, deserialize_with = "patch::present")]
+    pub fulfillment_status: Option<FulfillmentStatusWire>,
+    #[serde(default, deserialize_with = "patch::nullable")]
+    #[schema(value_type = Option<String>)]
+    pub external_ref: Option<Option<String>>,
+    #[serde(default, deserialize_with = "patch::nullable")]
+    #[schema(value_type = Option<String>)]
+    pub tracking_number: Option<Option<String>>,
+    #[serde(default, deserialize_with = "patch::nullable")]
+    #[schema(value_type = Option<String>)]
+    pub tracking_url: Option<Option<String>>,
+    #[serde(default, deserialize_with = "patch::nullable")]
+    #[schema(value_type = Option<String>)]
+    pub notes: Option<Option<String>>,
+    #[serde(default, deserialize_with = "patch::present")]
+    pub archived: Option<bool>,
+}
+
+impl From<OrderPatchIn> for OrderPatch {
+    fn from(p: OrderPatchIn) -> Self {
+        OrderPatch {
+            status: p.status.map(Into::into),
+            payment_status: p.payment_status.map(Into::into),
+            fulfillment_status: p.fulfillment_status.map(Into::into),
+            external_ref: p.external_ref,
+            tracking_number: p.tracking_number,
+            tracking_url: p.tracking_url,
+            notes: p.notes,
+            archived: p.archived,
+        }
+    }
+}
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -19,9 +189,9 @@ pub struct ListQuery {
     limit: Option<i64>,
     cursor: Option<String>,
     #[param(inline)]
-    status: Option<OrderStatus>,
+    status: Option<OrderStatusWire>,
     #[param(inline)]
-    payment_status: Option<PaymentStatus>,
+    payment_status: Option<PaymentStatusWire>,
     customer_id: Option<String>,
     /// Created at or after (RFC 3339).
     from: Option<DateTime<Utc>>,
@@ -36,13 +206,13 @@ pub struct ListQuery {
     tag = "Orders",
     params(("siteId" = String, Path), ListQuery),
     security(("bearerAuth" = ["read:orders"])),
-    responses((status = 200, description = "A page of orders", body = List<Order>), CommonErrors)
+    responses((status = 200, description = "A page of orders", body = List<OrderOut>), CommonErrors)
 )]
 pub async fn list(
     key: Scoped<ReadOrders>,
     State(state): State<AppState>,
     Query(q): Query<ListQuery>,
-) -> Result<List<Order>, ApiError> {
+) -> Result<List<OrderOut>, ApiError> {
     let page = Pagination {
         page: q.page,
         limit: q.limit,
@@ -50,16 +220,15 @@ pub async fn list(
     }
     .request("order")?;
     let filter = OrderFilter {
-        status: q.status,
-        payment_status: q.payment_status,
+        status: q.status.map(Into::into),
+        payment_status: q.payment_status.map(Into::into),
         customer_id: q.customer_id,
         from: q.from,
         to: q.to,
     };
     let mut conn = state.pool.acquire().await?;
-    Ok(List::from(
-        orders::list(&mut conn, key.site_id(), &filter, &page).await?,
-    ))
+    let page = orders::list(&mut conn, key.site_id(), &filter, &page).await?;
+    Ok(List::from(page.map(OrderOut::from)))
 }
 
 /// Get an order
@@ -71,15 +240,17 @@ pub async fn list(
     tag = "Orders",
     params(("siteId" = String, Path), ("orderId" = String, Path, description = "Order id or number like ORD-1042")),
     security(("bearerAuth" = ["read:orders"])),
-    responses((status = 200, description = "The order", body = Data<Order>), CommonErrors)
+    responses((status = 200, description = "The order", body = Data<OrderOut>), CommonErrors)
 )]
 pub async fn get(
     key: Scoped<ReadOrders>,
     State(state): State<AppState>,
     Path((_site, id)): Path<(String, String)>,
-) -> Result<Data<Order>, ApiError> {
+) -> Result<Data<OrderOut>, ApiError> {
     let mut conn = state.pool.acquire().await?;
-    Ok(Data::new(orders::get(&mut conn, key.site_id(), &id).await?))
+    Ok(Data::new(
+        orders::get(&mut conn, key.site_id(), &id).await?.into(),
+    ))
 }
 
 /// Update an order
@@ -92,10 +263,10 @@ pub async fn get(
     path = "/api/v1/{siteId}/orders/{orderId}",
     tag = "Orders",
     params(("siteId" = String, Path), ("orderId" = String, Path)),
-    request_body(content = OrderPatch, example = json!({"status": "SHIPPED", "fulfillmentStatus": "inTransit", "trackingNumber": "LV123"})),
+    request_body(content = OrderPatchIn, example = json!({"status": "SHIPPED", "fulfillmentStatus": "inTransit", "trackingNumber": "LV123"})),
     security(("bearerAuth" = ["write:orders"])),
     responses(
-        (status = 200, description = "The updated order", body = Data<Order>),
+        (status = 200, description = "The updated order", body = Data<OrderOut>),
         (status = 409, description = "INVALID_TRANSITION, or externalRef in use", body = ErrorBody),
         CommonErrors,
     )
@@ -104,10 +275,17 @@ pub async fn update(
     key: Scoped<WriteOrders>,
     State(state): State<AppState>,
     Path((_site, id)): Path<(String, String)>,
-    Json(patch): Json<OrderPatch>,
-) -> Result<Data<Order>, ApiError> {
+    Json(patch): Json<OrderPatchIn>,
+) -> Result<Data<OrderOut>, ApiError> {
     let mut tx = state.pool.begin().await?;
-    let order = orders::update(&mut tx, key.site_id(), &id, patch, Some(key.auth.key_id())).await?;
+    let order = orders::update(
+        &mut tx,
+        key.site_id(),
+        &id,
+        patch.into(),
+        Some(key.auth.key_id()),
+    )
+    .await?;
     tx.commit().await?;
-    Ok(Data::new(order))
+    Ok(Data::new(order.into()))
 }

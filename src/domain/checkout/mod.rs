@@ -25,10 +25,7 @@ use crate::ids;
 
 pub use place::{OneCallOrder, place_from_cart};
 
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
-)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum State {
     Init,
     Contact,
@@ -62,9 +59,10 @@ impl State {
     }
 }
 
-/// How the buyer pays: `manual` (bank transfer, cash on delivery: paid later), `test` (test keys only;
-/// succeeds unless `paymentToken` is `tok_chargeDeclined`), `invoice` (B2B terms, not yet available).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+/// How the buyer pays: manual (bank transfer, cash on delivery: paid later), test (test mode only;
+/// succeeds unless the token is [`DECLINED_TEST_TOKEN`]), invoice (B2B terms, not yet available).
+/// Serialised in the session's stored payment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PaymentMethod {
     Manual,
@@ -85,9 +83,10 @@ impl PaymentMethod {
 /// The test provider declines payments made with this token.
 pub const DECLINED_TEST_TOKEN: &str = "tok_chargeDeclined";
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[schema(as = PostalAddress)]
+/// A postal address. Stored as JSON with the session and, once placed, with the order (the order's
+/// `shippingAddress`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Address {
     pub first_name: Option<String>,
     pub last_name: Option<String>,
@@ -140,20 +139,17 @@ impl Address {
     }
 }
 
-/// Payment data of the session (what the `payment` state received).
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+/// Payment data of the session (what the `payment` state received), stored as JSON.
+#[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Payment {
     pub method: PaymentMethod,
-    #[serde(skip_serializing)]
     pub token: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[schema(as = CheckoutSession)]
+/// A checkout session with totals from the current cart and the data given so far.
+#[derive(Debug, Clone)]
 pub struct Session {
-    #[schema(example = "cs_01JD2W3M4N5P6Q7R8S9T0V1W2X")]
     pub id: String,
     pub cart_id: String,
     pub state: State,
@@ -164,11 +160,9 @@ pub struct Session {
     pub shipping_method_id: Option<String>,
     pub payment_method: Option<PaymentMethod>,
     pub is_test: bool,
-    /// Totals from the current cart and the data given so far.
     pub totals: Totals,
     pub order_id: Option<String>,
     /// The placed order, once complete.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub order: Option<Order>,
     pub expires_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
