@@ -164,6 +164,52 @@ async fn create_get_update_replace_and_delete_a_customer() {
     assert_eq!(app.count("select count(*) from customers").await, 0);
 }
 
+/// The `customer.created` payload recorded for `customer_id`.
+async fn created_payload(app: &TestApp, customer_id: &str) -> Value {
+    sqlx::query_scalar(
+        "select payload from events where site_id = $1 and type = 'customer.created' \
+         and payload ->> 'id' = $2",
+    )
+    .bind(&app.site_id)
+    .bind(customer_id)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap()
+}
+
+/// The webhook payload is the domain's `Customer`, the API answer its wire type: they must not drift.
+#[tokio::test]
+async fn the_customer_created_payload_is_the_api_customer() {
+    let app = TestApp::spawn().await;
+    let created = customer(
+        &app,
+        json!({"email": "jane@example.com", "firstName": "Jane", "phone": "+30 210 1234567",
+               "acceptsMarketing": true, "preferences": {"newsletter": "weekly"}, "note": "VIP"}),
+    )
+    .await;
+    assert_eq!(created_payload(&app, &id(&created)).await, created);
+
+    // a registration's payload is its session's customer, without the addresses of a single read
+    let (status, body) = auth(
+        &app,
+        &app.admin_key,
+        "register",
+        json!({"email": "john@example.com", "password": "correct horse", "lastName": "Doe"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let mut session_customer = body["data"]["customer"].clone();
+    assert_eq!(session_customer["addresses"], json!([]));
+    session_customer
+        .as_object_mut()
+        .unwrap()
+        .remove("addresses");
+    assert_eq!(
+        created_payload(&app, &id(&session_customer)).await,
+        session_customer
+    );
+}
+
 #[tokio::test]
 async fn duplicate_email_in_any_case_is_409_and_writes_nothing() {
     let app = TestApp::spawn().await;

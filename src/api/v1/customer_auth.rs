@@ -2,11 +2,12 @@
 //! scope, publishable keys included); the logged-in customer then sends `X-Customer-Token`.
 
 use axum::extract::State;
+use serde::{Deserialize, Serialize};
 use utoipa::Modify;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 
-use crate::domain::customers::Customer;
-use crate::domain::customers::accounts::{self, LoginInput, RefreshInput, RegisterInput, Session};
+use super::customers::CustomerOut;
+use crate::domain::customers::accounts::{self, LoginInput, RegisterInput, Session};
 use crate::http::auth::AnyKey;
 use crate::http::customer::CustomerToken;
 use crate::http::login_limit::{ClientIp, too_many_attempts};
@@ -30,6 +31,93 @@ impl Modify for CustomerTokenAuth {
     }
 }
 
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = RegisterInput)]
+pub struct RegisterIn {
+    #[schema(example = "jane@example.com")]
+    pub email: String,
+    /// 8 to 128 characters.
+    #[schema(example = "correct horse battery staple")]
+    pub password: String,
+    #[schema(example = "Jane")]
+    pub first_name: Option<String>,
+    #[schema(example = "Smith")]
+    pub last_name: Option<String>,
+}
+
+impl From<RegisterIn> for RegisterInput {
+    fn from(r: RegisterIn) -> Self {
+        RegisterInput {
+            email: r.email,
+            password: r.password,
+            first_name: r.first_name,
+            last_name: r.last_name,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = LoginInput)]
+pub struct LoginIn {
+    #[schema(example = "jane@example.com")]
+    pub email: String,
+    #[schema(example = "correct horse battery staple")]
+    pub password: String,
+}
+
+impl From<LoginIn> for LoginInput {
+    fn from(l: LoginIn) -> Self {
+        LoginInput {
+            email: l.email,
+            password: l.password,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = RefreshInput)]
+pub struct RefreshIn {
+    /// The refresh token of a previous login or refresh.
+    pub refresh_token: String,
+}
+
+/// A logged-in customer's tokens. Send the access token as `X-Customer-Token`; exchange the refresh token
+/// at `/auth/refresh` before the access token expires.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = CustomerSession)]
+pub struct SessionOut {
+    /// A JWT (HS256) valid for `expiresIn` seconds.
+    pub access_token: String,
+    /// Single-use, valid for 30 days; each refresh returns a new one.
+    pub refresh_token: String,
+    #[schema(example = "Bearer")]
+    pub token_type: &'static str,
+    /// Lifetime of the access token in seconds.
+    #[schema(example = 900)]
+    pub expires_in: i64,
+    /// Lifetime of the refresh token in seconds.
+    #[schema(example = 2592000)]
+    pub refresh_expires_in: i64,
+    pub customer: CustomerOut,
+}
+
+impl From<Session> for SessionOut {
+    fn from(s: Session) -> Self {
+        SessionOut {
+            access_token: s.access_token,
+            refresh_token: s.refresh_token,
+            token_type: s.token_type,
+            expires_in: s.expires_in,
+            refresh_expires_in: s.refresh_expires_in,
+            customer: s.customer.into(),
+        }
+    }
+}
+
 /// The answer of logout.
 #[derive(serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -48,11 +136,11 @@ pub struct LoggedOut {
     path = "/api/v1/{siteId}/auth/register",
     tag = "Customer accounts",
     params(("siteId" = String, Path)),
-    request_body(content = RegisterInput, example = json!({"email": "jane@example.com",
+    request_body(content = RegisterIn, example = json!({"email": "jane@example.com",
         "password": "correct horse battery staple", "firstName": "Jane", "lastName": "Smith"})),
     security(("bearerAuth" = ["any"])),
     responses(
-        (status = 201, description = "The new customer and their tokens", body = Data<Session>),
+        (status = 201, description = "The new customer and their tokens", body = Data<SessionOut>),
         (status = 409, description = "A customer with this email exists", body = ErrorBody),
         CommonErrors,
     )
@@ -60,11 +148,11 @@ pub struct LoggedOut {
 pub async fn register(
     key: Scoped<AnyKey>,
     State(state): State<AppState>,
-    Json(input): Json<RegisterInput>,
-) -> Result<Created<Session>, ApiError> {
-    Ok(Created(
-        accounts::register(&state.pool, &state.server_key, key.site_id(), input).await?,
-    ))
+    Json(input): Json<RegisterIn>,
+) -> Result<Created<SessionOut>, ApiError> {
+    let session =
+        accounts::register(&state.pool, &state.server_key, key.site_id(), input.into()).await?;
+    Ok(Created(session.into()))
 }
 
 /// Log a customer in
@@ -77,10 +165,10 @@ pub async fn register(
     path = "/api/v1/{siteId}/auth/login",
     tag = "Customer accounts",
     params(("siteId" = String, Path)),
-    request_body(content = LoginInput, example = json!({"email": "jane@example.com", "password": "correct horse battery staple"})),
+    request_body(content = LoginIn, example = json!({"email": "jane@example.com", "password": "correct horse battery staple"})),
     security(("bearerAuth" = ["any"])),
     responses(
-        (status = 200, description = "The customer and their tokens", body = Data<Session>,
+        (status = 200, description = "The customer and their tokens", body = Data<SessionOut>,
          example = json!({"success": true, "data": {"accessToken": "eyJhbGciOiJIUzI1NiIs…",
             "refreshToken": "q3Xv…64 characters…", "tokenType": "Bearer", "expiresIn": 900,
             "refreshExpiresIn": 2592000, "customer": {"id": "cust_xyz", "email": "jane@example.com"}}})),
@@ -91,16 +179,16 @@ pub async fn login(
     key: Scoped<AnyKey>,
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
-    Json(input): Json<LoginInput>,
-) -> Result<Data<Session>, ApiError> {
+    Json(input): Json<LoginIn>,
+) -> Result<Data<SessionOut>, ApiError> {
     let attempt = state
         .login_limiter
         .attempt(key.site_id(), &input.email, ip, std::time::Instant::now())
         .map_err(too_many_attempts)?;
-    match accounts::login(&state.pool, &state.server_key, key.site_id(), input).await? {
+    match accounts::login(&state.pool, &state.server_key, key.site_id(), input.into()).await? {
         Ok(session) => {
             state.login_limiter.succeeded(attempt);
-            Ok(Data::new(session))
+            Ok(Data::new(session.into()))
         }
         Err(failure) => Err(ApiError::unauthorized(
             "INVALID_CREDENTIALS",
@@ -118,15 +206,15 @@ pub async fn login(
     path = "/api/v1/{siteId}/auth/refresh",
     tag = "Customer accounts",
     params(("siteId" = String, Path)),
-    request_body(content = RefreshInput),
+    request_body(content = RefreshIn),
     security(("bearerAuth" = ["any"])),
-    responses((status = 200, description = "A new pair of tokens", body = Data<Session>), CommonErrors)
+    responses((status = 200, description = "A new pair of tokens", body = Data<SessionOut>), CommonErrors)
 )]
 pub async fn refresh(
     key: Scoped<AnyKey>,
     State(state): State<AppState>,
-    Json(input): Json<RefreshInput>,
-) -> Result<Data<Session>, ApiError> {
+    Json(input): Json<RefreshIn>,
+) -> Result<Data<SessionOut>, ApiError> {
     match accounts::refresh(
         &state.pool,
         &state.server_key,
@@ -135,7 +223,7 @@ pub async fn refresh(
     )
     .await?
     {
-        Ok(session) => Ok(Data::new(session)),
+        Ok(session) => Ok(Data::new(session.into())),
         Err(failure) => Err(ApiError::unauthorized(
             "INVALID_REFRESH_TOKEN",
             failure.message(),
@@ -152,14 +240,14 @@ pub async fn refresh(
     path = "/api/v1/{siteId}/auth/logout",
     tag = "Customer accounts",
     params(("siteId" = String, Path)),
-    request_body(content = RefreshInput),
+    request_body(content = RefreshIn),
     security(("bearerAuth" = ["any"])),
     responses((status = 200, description = "Logged out", body = Data<LoggedOut>), CommonErrors)
 )]
 pub async fn logout(
     key: Scoped<AnyKey>,
     State(state): State<AppState>,
-    Json(input): Json<RefreshInput>,
+    Json(input): Json<RefreshIn>,
 ) -> Result<Data<LoggedOut>, ApiError> {
     let revoked = accounts::logout(
         &state.pool,
@@ -181,13 +269,13 @@ pub async fn logout(
     tag = "Customer accounts",
     params(("siteId" = String, Path)),
     security(("bearerAuth" = ["any"], "customerToken" = [])),
-    responses((status = 200, description = "The customer, with addresses", body = Data<Customer>), CommonErrors)
+    responses((status = 200, description = "The customer, with addresses", body = Data<CustomerOut>), CommonErrors)
 )]
 pub async fn me(
     _key: Scoped<AnyKey>,
     customer: CustomerToken,
     State(state): State<AppState>,
-) -> Result<Data<Customer>, ApiError> {
+) -> Result<Data<CustomerOut>, ApiError> {
     let mut conn = state.pool.acquire().await?;
     match crate::domain::customers::profiles::get(
         &mut conn,
@@ -196,7 +284,7 @@ pub async fn me(
     )
     .await
     {
-        Ok(customer) => Ok(Data::new(customer)),
+        Ok(customer) => Ok(Data::new(customer.into())),
         Err(crate::domain::Error::NotFound(_)) => Err(ApiError::unauthorized(
             "UNAUTHORIZED",
             "The customer of this token no longer exists",

@@ -1,16 +1,164 @@
 //! `/customers`: profiles with totals derived from orders.
 
 use axum::extract::State;
-use serde::Deserialize;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
+use super::customer_addresses::AddressOut;
 use crate::domain::customers::Customer;
 use crate::domain::customers::profiles::{self, CustomerFilter, CustomerInput, CustomerPatch};
+use crate::domain::patch;
 use crate::http::auth::{ReadCustomers, WriteCustomers};
 use crate::http::{
     ApiError, CommonErrors, Created, Data, Deleted, ErrorBody, Json, List, Pagination, Path, Query,
     Scoped,
 };
 use crate::state::AppState;
+
+// The fields of the `customer.created` payload (the domain's `Customer`), plus `addresses` on single
+// reads; a test holds the two shapes together. (Not a doc comment: that would become the schema's
+// description.)
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = Customer)]
+pub struct CustomerOut {
+    #[schema(example = "cust_01JD2W3M4N5P6Q7R8S9T0V1W2X")]
+    pub id: String,
+    #[schema(example = "jane@example.com")]
+    pub email: String,
+    #[schema(example = "Jane")]
+    pub first_name: Option<String>,
+    #[schema(example = "Smith")]
+    pub last_name: Option<String>,
+    #[schema(example = "+30 210 1234567")]
+    pub phone: Option<String>,
+    pub group_id: Option<String>,
+    pub accepts_marketing: bool,
+    /// Free-form preferences (a JSON object).
+    #[schema(value_type = Object, example = json!({"newsletter": "weekly"}))]
+    pub preferences: Map<String, Value>,
+    /// An internal note, for staff.
+    pub note: Option<String>,
+    /// Whether the customer can log in (has set a password). The password itself is never returned.
+    pub has_password: bool,
+    /// Orders of this customer that were not cancelled or refunded.
+    #[schema(example = 4)]
+    pub total_orders: i64,
+    /// The sum of those orders' totals, in minor units (cents).
+    #[schema(example = 28400)]
+    pub total_spent: i64,
+    /// The customer's addresses, the default first (on single reads only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub addresses: Option<Vec<AddressOut>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Customer> for CustomerOut {
+    fn from(c: Customer) -> Self {
+        CustomerOut {
+            id: c.id,
+            email: c.email,
+            first_name: c.first_name,
+            last_name: c.last_name,
+            phone: c.phone,
+            group_id: c.group_id,
+            accepts_marketing: c.accepts_marketing,
+            preferences: c.preferences,
+            note: c.note,
+            has_password: c.has_password,
+            total_orders: c.total_orders,
+            total_spent: c.total_spent,
+            addresses: c
+                .addresses
+                .map(|list| list.into_iter().map(AddressOut::from).collect()),
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
+    }
+}
+
+/// Creating a customer, or replacing one with PUT.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = CustomerInput)]
+pub struct CustomerIn {
+    #[schema(example = "jane@example.com")]
+    pub email: String,
+    #[schema(example = "Jane")]
+    pub first_name: Option<String>,
+    #[schema(example = "Smith")]
+    pub last_name: Option<String>,
+    pub phone: Option<String>,
+    /// A customer group id (`cgrp_…`).
+    pub group_id: Option<String>,
+    /// Defaults to `false`.
+    pub accepts_marketing: Option<bool>,
+    #[schema(value_type = Option<Object>)]
+    pub preferences: Option<Map<String, Value>>,
+    pub note: Option<String>,
+}
+
+impl From<CustomerIn> for CustomerInput {
+    fn from(c: CustomerIn) -> Self {
+        CustomerInput {
+            email: c.email,
+            first_name: c.first_name,
+            last_name: c.last_name,
+            phone: c.phone,
+            group_id: c.group_id,
+            accepts_marketing: c.accepts_marketing,
+            preferences: c.preferences,
+            note: c.note,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = CustomerPatch)]
+pub struct CustomerPatchIn {
+    #[serde(default, deserialize_with = "patch::present")]
+    pub email: Option<String>,
+    #[serde(default, deserialize_with = "patch::nullable")]
+    #[schema(value_type = Option<String>)]
+    pub first_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "patch::nullable")]
+    #[schema(value_type = Option<String>)]
+    pub last_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "patch::nullable")]
+    #[schema(value_type = Option<String>)]
+    pub phone: Option<Option<String>>,
+    /// `null` takes the customer out of its group.
+    #[serde(default, deserialize_with = "patch::nullable")]
+    #[schema(value_type = Option<String>)]
+    pub group_id: Option<Option<String>>,
+    #[serde(default, deserialize_with = "patch::present")]
+    pub accepts_marketing: Option<bool>,
+    /// Replaces the whole preferences object.
+    #[serde(default, deserialize_with = "patch::present")]
+    #[schema(value_type = Option<Object>)]
+    pub preferences: Option<Map<String, Value>>,
+    #[serde(default, deserialize_with = "patch::nullable")]
+    #[schema(value_type = Option<String>)]
+    pub note: Option<Option<String>>,
+}
+
+impl From<CustomerPatchIn> for CustomerPatch {
+    fn from(p: CustomerPatchIn) -> Self {
+        CustomerPatch {
+            email: p.email,
+            first_name: p.first_name,
+            last_name: p.last_name,
+            phone: p.phone,
+            group_id: p.group_id,
+            accepts_marketing: p.accepts_marketing,
+            preferences: p.preferences,
+            note: p.note,
+        }
+    }
+}
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -37,7 +185,7 @@ pub struct ListQuery {
     params(("siteId" = String, Path), ListQuery),
     security(("bearerAuth" = ["read:customers"])),
     responses(
-        (status = 200, description = "A page of customers", body = List<Customer>,
+        (status = 200, description = "A page of customers", body = List<CustomerOut>,
          example = json!({"success": true, "items": [{"id": "cust_01JD2W3M4N5P6Q7R8S9T0V1W2X",
             "email": "jane@example.com", "firstName": "Jane", "lastName": "Smith", "totalOrders": 4,
             "totalSpent": 28400}], "pagination": {"page": 1, "limit": 20, "total": 1, "totalPages": 1}})),
@@ -48,7 +196,7 @@ pub async fn list(
     key: Scoped<ReadCustomers>,
     State(state): State<AppState>,
     Query(q): Query<ListQuery>,
-) -> Result<List<Customer>, ApiError> {
+) -> Result<List<CustomerOut>, ApiError> {
     let page = Pagination {
         page: q.page,
         limit: q.limit,
@@ -64,6 +212,7 @@ pub async fn list(
     };
     Ok(profiles::list(&state.pool, key.site_id(), &filter, &page)
         .await?
+        .map(CustomerOut::from)
         .into())
 }
 
@@ -76,7 +225,7 @@ pub async fn list(
     tag = "Customers",
     params(("siteId" = String, Path), ("customerId" = String, Path)),
     security(("bearerAuth" = ["read:customers"])),
-    responses((status = 200, description = "The customer", body = Data<Customer>,
+    responses((status = 200, description = "The customer", body = Data<CustomerOut>,
         example = json!({"success": true, "data": {"id": "cust_xyz", "email": "jane@example.com",
             "firstName": "Jane", "lastName": "Smith", "hasPassword": true, "totalOrders": 4, "totalSpent": 28400,
             "addresses": []}})),
@@ -86,11 +235,10 @@ pub async fn get(
     key: Scoped<ReadCustomers>,
     State(state): State<AppState>,
     Path((_site, id)): Path<(String, String)>,
-) -> Result<Data<Customer>, ApiError> {
+) -> Result<Data<CustomerOut>, ApiError> {
     let mut conn = state.pool.acquire().await?;
-    Ok(Data::new(
-        profiles::get(&mut conn, key.site_id(), &id).await?,
-    ))
+    let customer = profiles::get(&mut conn, key.site_id(), &id).await?;
+    Ok(Data::new(customer.into()))
 }
 
 /// Create a customer
@@ -101,11 +249,11 @@ pub async fn get(
     path = "/api/v1/{siteId}/customers",
     tag = "Customers",
     params(("siteId" = String, Path)),
-    request_body(content = CustomerInput,
+    request_body(content = CustomerIn,
         example = json!({"email": "jane@example.com", "firstName": "Jane", "lastName": "Smith", "acceptsMarketing": true})),
     security(("bearerAuth" = ["write:customers"])),
     responses(
-        (status = 201, description = "The new customer", body = Data<Customer>),
+        (status = 201, description = "The new customer", body = Data<CustomerOut>),
         (status = 409, description = "A customer with this email (in any case) exists", body = ErrorBody),
         CommonErrors,
     )
@@ -113,12 +261,12 @@ pub async fn get(
 pub async fn create(
     key: Scoped<WriteCustomers>,
     State(state): State<AppState>,
-    Json(input): Json<CustomerInput>,
-) -> Result<Created<Customer>, ApiError> {
+    Json(input): Json<CustomerIn>,
+) -> Result<Created<CustomerOut>, ApiError> {
     let mut tx = state.pool.begin().await?;
-    let customer = profiles::create(&mut tx, key.site_id(), input).await?;
+    let customer = profiles::create(&mut tx, key.site_id(), input.into()).await?;
     tx.commit().await?;
-    Ok(Created(customer))
+    Ok(Created(customer.into()))
 }
 
 /// Update a customer
@@ -129,11 +277,11 @@ pub async fn create(
     path = "/api/v1/{siteId}/customers/{customerId}",
     tag = "Customers",
     params(("siteId" = String, Path), ("customerId" = String, Path)),
-    request_body(content = CustomerPatch,
+    request_body(content = CustomerPatchIn,
         example = json!({"firstName": "Jane", "lastName": "Smith", "phone": "+30 210 1234567"})),
     security(("bearerAuth" = ["write:customers"])),
     responses(
-        (status = 200, description = "The updated customer", body = Data<Customer>),
+        (status = 200, description = "The updated customer", body = Data<CustomerOut>),
         (status = 409, description = "Email taken by another customer", body = ErrorBody),
         CommonErrors,
     )
@@ -142,12 +290,12 @@ pub async fn update(
     key: Scoped<WriteCustomers>,
     State(state): State<AppState>,
     Path((_site, id)): Path<(String, String)>,
-    Json(patch): Json<CustomerPatch>,
-) -> Result<Data<Customer>, ApiError> {
+    Json(patch): Json<CustomerPatchIn>,
+) -> Result<Data<CustomerOut>, ApiError> {
     let mut tx = state.pool.begin().await?;
-    let customer = profiles::update(&mut tx, key.site_id(), &id, patch).await?;
+    let customer = profiles::update(&mut tx, key.site_id(), &id, patch.into()).await?;
     tx.commit().await?;
-    Ok(Data::new(customer))
+    Ok(Data::new(customer.into()))
 }
 
 /// Replace a customer
@@ -158,10 +306,10 @@ pub async fn update(
     path = "/api/v1/{siteId}/customers/{customerId}",
     tag = "Customers",
     params(("siteId" = String, Path), ("customerId" = String, Path)),
-    request_body(content = CustomerInput, example = json!({"email": "jane@example.com", "firstName": "Jane"})),
+    request_body(content = CustomerIn, example = json!({"email": "jane@example.com", "firstName": "Jane"})),
     security(("bearerAuth" = ["write:customers"])),
     responses(
-        (status = 200, description = "The replaced customer", body = Data<Customer>),
+        (status = 200, description = "The replaced customer", body = Data<CustomerOut>),
         (status = 409, description = "Email taken by another customer", body = ErrorBody),
         CommonErrors,
     )
@@ -170,12 +318,12 @@ pub async fn replace(
     key: Scoped<WriteCustomers>,
     State(state): State<AppState>,
     Path((_site, id)): Path<(String, String)>,
-    Json(input): Json<CustomerInput>,
-) -> Result<Data<Customer>, ApiError> {
+    Json(input): Json<CustomerIn>,
+) -> Result<Data<CustomerOut>, ApiError> {
     let mut tx = state.pool.begin().await?;
-    let customer = profiles::replace(&mut tx, key.site_id(), &id, input).await?;
+    let customer = profiles::replace(&mut tx, key.site_id(), &id, input.into()).await?;
     tx.commit().await?;
-    Ok(Data::new(customer))
+    Ok(Data::new(customer.into()))
 }
 
 /// Delete a customer

@@ -11,7 +11,6 @@ use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use chrono::Utc;
-use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, PgPool};
 
 use super::tokens::{self, ACCESS_TTL_SECONDS, REFRESH_TTL_SECONDS};
@@ -23,53 +22,33 @@ use crate::ids;
 pub const MIN_PASSWORD_LEN: usize = 8;
 pub const MAX_PASSWORD_LEN: usize = 128;
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+/// A registration, as sent: checked here.
+#[derive(Debug)]
 pub struct RegisterInput {
-    #[schema(example = "jane@example.com")]
     pub email: String,
-    /// 8 to 128 characters.
-    #[schema(example = "correct horse battery staple")]
     pub password: String,
-    #[schema(example = "Jane")]
     pub first_name: Option<String>,
-    #[schema(example = "Smith")]
     pub last_name: Option<String>,
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug)]
 pub struct LoginInput {
-    #[schema(example = "jane@example.com")]
     pub email: String,
-    #[schema(example = "correct horse battery staple")]
     pub password: String,
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct RefreshInput {
-    /// The refresh token of a previous login or refresh.
-    pub refresh_token: String,
-}
-
-/// A logged-in customer's tokens. Send the access token as `X-Customer-Token`; exchange the refresh token
-/// at `/auth/refresh` before the access token expires.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[schema(as = CustomerSession)]
+/// A logged-in customer's tokens: a short-lived access token and a single-use refresh token that
+/// exchanges for a new pair.
+#[derive(Debug)]
 pub struct Session {
-    /// A JWT (HS256) valid for `expiresIn` seconds.
+    /// A JWT (HS256) valid for `expires_in` seconds.
     pub access_token: String,
-    /// Single-use, valid for 30 days; each refresh returns a new one.
     pub refresh_token: String,
-    #[schema(example = "Bearer")]
+    /// Always `Bearer`.
     pub token_type: &'static str,
     /// Lifetime of the access token in seconds.
-    #[schema(example = 900)]
     pub expires_in: i64,
     /// Lifetime of the refresh token in seconds.
-    #[schema(example = 2592000)]
     pub refresh_expires_in: i64,
     pub customer: Customer,
 }

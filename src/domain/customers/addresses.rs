@@ -2,7 +2,6 @@
 //! default demotes the previous one, and deleting the default promotes the oldest remaining address.
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use sqlx::{FromRow, PgConnection};
 
 use super::profiles;
@@ -14,28 +13,20 @@ pub const ID_PREFIX: &str = "addr";
 /// Most addresses one customer may keep.
 pub const MAX_PER_CUSTOMER: i64 = 50;
 
-#[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[schema(as = CustomerAddress)]
+#[derive(Debug, Clone, FromRow)]
 pub struct Address {
-    #[schema(example = "addr_01JD2W3M4N5P6Q7R8S9T0V1W2X")]
     pub id: String,
-    #[schema(example = "cust_01JD2W3M4N5P6Q7R8S9T0V1W2X")]
     pub customer_id: String,
     pub first_name: Option<String>,
     pub last_name: Option<String>,
     pub company: Option<String>,
-    #[schema(example = "Brivibas iela 1")]
     pub line1: String,
     pub line2: Option<String>,
-    #[schema(example = "Riga")]
     pub city: String,
     /// State, province or region.
     pub province: Option<String>,
-    #[schema(example = "LV-1010")]
     pub postal_code: Option<String>,
     /// ISO 3166-1 alpha-2 country code.
-    #[schema(example = "LV")]
     pub country: String,
     pub phone: Option<String>,
     pub is_default: bool,
@@ -43,59 +34,38 @@ pub struct Address {
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+/// A new address, as sent: trimmed and checked here.
+#[derive(Debug)]
 pub struct AddressInput {
     pub first_name: Option<String>,
     pub last_name: Option<String>,
     pub company: Option<String>,
-    #[schema(example = "Brivibas iela 1")]
     pub line1: String,
     pub line2: Option<String>,
-    #[schema(example = "Riga")]
     pub city: String,
     pub province: Option<String>,
     pub postal_code: Option<String>,
-    /// ISO 3166-1 alpha-2 (`LV`, `US`); lower case is accepted.
-    #[schema(example = "LV")]
+    /// ISO 3166-1 alpha-2 in any case; stored upper-case.
     pub country: String,
     pub phone: Option<String>,
     /// Make this the customer's default address. A customer's first address is the default anyway.
     pub is_default: Option<bool>,
 }
 
-#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+/// A partial change: `None` leaves a field, `Some(None)` clears a clearable one.
+#[derive(Debug, Default)]
 pub struct AddressPatch {
-    #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<String>)]
     pub first_name: Option<Option<String>>,
-    #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<String>)]
     pub last_name: Option<Option<String>>,
-    #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<String>)]
     pub company: Option<Option<String>>,
-    #[serde(default, deserialize_with = "patch::present")]
     pub line1: Option<String>,
-    #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<String>)]
     pub line2: Option<Option<String>>,
-    #[serde(default, deserialize_with = "patch::present")]
     pub city: Option<String>,
-    #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<String>)]
     pub province: Option<Option<String>>,
-    #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<String>)]
     pub postal_code: Option<Option<String>>,
-    #[serde(default, deserialize_with = "patch::present")]
     pub country: Option<String>,
-    #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<String>)]
     pub phone: Option<Option<String>>,
     /// `true` makes it the default (demoting the previous one); `false` leaves the customer without one.
-    #[serde(default, deserialize_with = "patch::present")]
     pub is_default: Option<bool>,
 }
 
@@ -133,7 +103,7 @@ impl Fields {
         check_text(&mut v, "line2", self.line2.as_deref(), 255);
         v.text("city", &self.city, 1, 100);
         check_text(&mut v, "province", self.province.as_deref(), 100);
-        check_text(&mut v, "postalCode", self.postal_code.as_deref(), 20);
+        check_text(&mut v, "postal_code", self.postal_code.as_deref(), 20);
         v.check(
             super::is_country(&self.country),
             "country",

@@ -1,7 +1,6 @@
 //! Customer groups (wholesale, VIP, ...): a flat list with a slug unique per site.
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use sqlx::{FromRow, PgExecutor};
 
 use crate::domain::catalog::slug;
@@ -9,26 +8,21 @@ use crate::domain::error::{Result, Validator, on_unique};
 use crate::domain::pagination::{Page, PageRequest};
 use crate::ids;
 
-#[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, FromRow)]
 pub struct CustomerGroup {
-    #[schema(example = "cgrp_01JD2W3M4N5P6Q7R8S9T0V1W2X")]
     pub id: String,
-    #[schema(example = "Wholesale")]
     pub name: String,
-    #[schema(example = "wholesale")]
     pub slug: String,
     pub description: Option<String>,
-    /// How many customers are in the group.
+    /// How many customers are in the group (counted when read).
     pub customer_count: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+/// A new customer group.
+#[derive(Debug)]
 pub struct CustomerGroupInput {
-    #[schema(example = "Wholesale")]
     pub name: String,
     /// Derived from the name when omitted.
     pub slug: Option<String>,

@@ -1,8 +1,8 @@
 //! Customers: profiles (email unique per site, case-insensitively), addresses, groups, and customer
 //! accounts (password login with short-lived access JWTs and rotating refresh tokens).
 //!
-//! A customer's `totalOrders` and `totalSpent` are never stored: they are derived from `orders` in the
-//! same query that reads the customer.
+//! A customer's order count and total spent are never stored: they are derived from `orders` in the same
+//! query that reads the customer.
 
 pub mod accounts;
 pub mod addresses;

@@ -1,7 +1,7 @@
 //! Customer profiles: create, read (with totals derived from orders), list, update, delete.
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value};
 use sqlx::{FromRow, PgConnection, PgExecutor};
 
@@ -13,89 +13,64 @@ use crate::ids;
 
 pub const ID_PREFIX: &str = "cust";
 
-#[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
+/// A customer, with totals derived from orders. Its JSON is the `customer.created` webhook payload, so
+/// changing it changes what subscribers receive.
+#[derive(Debug, Clone, Serialize, FromRow)]
 #[serde(rename_all = "camelCase")]
 pub struct Customer {
-    #[schema(example = "cust_01JD2W3M4N5P6Q7R8S9T0V1W2X")]
     pub id: String,
-    #[schema(example = "jane@example.com")]
     pub email: String,
-    #[schema(example = "Jane")]
     pub first_name: Option<String>,
-    #[schema(example = "Smith")]
     pub last_name: Option<String>,
-    #[schema(example = "+30 210 1234567")]
     pub phone: Option<String>,
     pub group_id: Option<String>,
     pub accepts_marketing: bool,
     /// Free-form preferences (a JSON object).
-    #[schema(value_type = Object, example = json!({"newsletter": "weekly"}))]
     #[sqlx(json)]
     pub preferences: Map<String, Value>,
     /// An internal note, for staff.
     pub note: Option<String>,
-    /// Whether the customer can log in (has set a password). The password itself is never returned.
+    /// Whether the customer can log in (has set a password). The hash itself is never loaded.
     pub has_password: bool,
     /// Orders of this customer that were not cancelled or refunded.
-    #[schema(example = 4)]
     pub total_orders: i64,
     /// The sum of those orders' totals, in minor units (cents).
-    #[schema(example = 28400)]
     pub total_spent: i64,
-    /// The customer's addresses, the default first (on single reads only).
+    /// The customer's addresses, the default first (on single reads only). Never in event payloads.
     #[sqlx(skip)]
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip)]
     pub addresses: Option<Vec<Address>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
 /// Creating a customer, or replacing one with PUT.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug)]
 pub struct CustomerInput {
-    #[schema(example = "jane@example.com")]
     pub email: String,
-    #[schema(example = "Jane")]
     pub first_name: Option<String>,
-    #[schema(example = "Smith")]
     pub last_name: Option<String>,
     pub phone: Option<String>,
     /// A customer group id (`cgrp_…`).
     pub group_id: Option<String>,
     /// Defaults to `false`.
     pub accepts_marketing: Option<bool>,
-    #[schema(value_type = Option<Object>)]
     pub preferences: Option<Map<String, Value>>,
     pub note: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+/// A partial change: `None` leaves a field, `Some(None)` clears a clearable one.
+#[derive(Debug, Default)]
 pub struct CustomerPatch {
-    #[serde(default, deserialize_with = "patch::present")]
     pub email: Option<String>,
-    #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<String>)]
     pub first_name: Option<Option<String>>,
-    #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<String>)]
     pub last_name: Option<Option<String>>,
-    #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<String>)]
     pub phone: Option<Option<String>>,
-    /// `null` takes the customer out of its group.
-    #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<String>)]
+    /// `Some(None)` takes the customer out of its group.
     pub group_id: Option<Option<String>>,
-    #[serde(default, deserialize_with = "patch::present")]
     pub accepts_marketing: Option<bool>,
     /// Replaces the whole preferences object.
-    #[serde(default, deserialize_with = "patch::present")]
-    #[schema(value_type = Option<Object>)]
     pub preferences: Option<Map<String, Value>>,
-    #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<String>)]
     pub note: Option<Option<String>>,
 }
 
@@ -162,7 +137,7 @@ impl Fields {
         if let Some(group_id) = &self.group_id {
             v.check(
                 ids::is_valid(super::groups::ID_PREFIX, group_id),
-                "groupId",
+                "group_id",
                 "must be a customer group id (`cgrp_…`)",
             );
         }
@@ -181,8 +156,8 @@ impl Fields {
 }
 
 pub(crate) fn check_names(v: &mut Validator, first_name: Option<&str>, last_name: Option<&str>) {
-    super::check_text(v, "firstName", first_name, 100);
-    super::check_text(v, "lastName", last_name, 100);
+    super::check_text(v, "first_name", first_name, 100);
+    super::check_text(v, "last_name", last_name, 100);
 }
 
 fn write_error(err: sqlx::Error, email: &str) -> Error {
@@ -190,7 +165,7 @@ fn write_error(err: sqlx::Error, email: &str) -> Error {
         format!("a customer with email `{email}` already exists")
     }) {
         Error::Database(err) => {
-            super::on_foreign_key(err, GROUP_FK, "groupId", "no customer group with this id")
+            super::on_foreign_key(err, GROUP_FK, "group_id", "no customer group with this id")
         }
         other => other,
     }
