@@ -15,6 +15,8 @@ use crate::http::{
 };
 use crate::state::AppState;
 
+// The native spellings of the domain's enums (`PromotionType`, `PromotionStatus`, `InvalidReason`), each
+// with its `From`: the domain keeps no serde. Plain comments, so the schemas keep their descriptions.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum PromotionType {
