@@ -1,5 +1,6 @@
 //! Promotions over HTTP: CRUD and validation, derived status, the public `/promotions/validate` with each
-//! reason and its per-IP rate limit, and codes on carts. Every test checks the database as well.
+//! reason and its per-IP rate limit, and codes on carts; and the wire shapes of shipping methods and tax
+//! rates. Every test checks the database as well.
 
 mod common;
 
@@ -794,5 +795,148 @@ async fn carts_apply_valid_codes_and_refuse_invalid_ones() {
         app.count("select sum(used_count)::bigint from promotions")
             .await,
         0
+    );
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Shipping methods and tax rates: the shapes a checkout prices with
+// ---------------------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn shipping_methods_keep_their_wire_shape_and_field_names() {
+    let app = spawn().await;
+    let res = app
+        .admin(
+            Method::POST,
+            "/shipping-methods",
+            Some(
+                json!({"name": "Standard", "code": "standard", "price": 499, "freeAbove": -1,
+                "countries": ["LV", "XX"]}),
+            ),
+        )
+        .await;
+    assert_error(&res, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
+    let fields: Vec<&str> = res.1["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|d| d["field"].as_str())
+        .collect();
+    assert_eq!(fields, ["freeAbove", "countries[1]"], "{}", res.1);
+    let res = app
+        .admin(
+            Method::POST,
+            "/shipping-methods",
+            Some(json!({"name": "Standard", "code": "standard", "price": 499, "carrier": "DPD"})),
+        )
+        .await;
+    assert_invalid(&res, "carrier");
+    assert_eq!(app.count("select count(*) from shipping_methods").await, 0);
+
+    let data = app
+        .post(
+            "/shipping-methods",
+            json!({"name": "Standard", "code": "standard", "price": 499, "freeAbove": 5000,
+                "countries": ["LV"]}),
+        )
+        .await["data"]
+        .clone();
+    assert!(str_of(&data["id"]).starts_with("shm_"), "{data}");
+    assert_eq!(data["name"], "Standard");
+    assert_eq!(data["code"], "standard");
+    assert_eq!(data["price"], 499);
+    assert_eq!(data["freeAbove"], 5000);
+    assert_eq!(data["countries"], json!(["LV"]));
+    assert_eq!(data["active"], true);
+    assert!(data["createdAt"].is_string() && data["updatedAt"].is_string());
+    assert_eq!(data.as_object().unwrap().len(), 9, "{data}");
+
+    // `freeAbove` can be cleared; fields that cannot be cleared refuse null.
+    let (status, res) = app
+        .admin(
+            Method::PATCH,
+            "/shipping-methods/standard",
+            Some(json!({"freeAbove": null})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{res}");
+    assert_eq!(res["data"]["freeAbove"], Value::Null);
+    assert_eq!(res["data"]["price"], 499);
+    let res = app
+        .admin(
+            Method::PATCH,
+            "/shipping-methods/standard",
+            Some(json!({"name": null})),
+        )
+        .await;
+    assert_invalid(&res, "name");
+    let res = app
+        .admin(
+            Method::PATCH,
+            "/shipping-methods/standard",
+            Some(json!({"freeAbove": -5})),
+        )
+        .await;
+    assert_invalid(&res, "freeAbove");
+    assert_eq!(
+        app.count(
+            "select count(*) from shipping_methods where code = 'standard' and free_above is null \
+             and name = 'Standard'"
+        )
+        .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn tax_rates_read_back_the_percentage_as_given() {
+    let app = spawn().await;
+    let data = app
+        .post(
+            "/tax-rates",
+            json!({"country": "LV", "percentage": 21.5, "name": "PVN"}),
+        )
+        .await["data"]
+        .clone();
+    assert!(str_of(&data["id"]).starts_with("tax_"), "{data}");
+    assert_eq!(data["country"], "LV");
+    assert_eq!(data["percentage"], 21.5);
+    assert_eq!(data["name"], "PVN");
+    let data = app
+        .post("/tax-rates", json!({"country": "EE", "percentage": 22}))
+        .await["data"]
+        .clone();
+    // A whole percentage reads back as an integer, not `22.0`.
+    assert_eq!(data["percentage"], 22);
+    assert_eq!(data["name"], Value::Null);
+
+    for (body, field) in [
+        (json!({"country": "LT", "percentage": 21.255}), "percentage"),
+        (json!({"country": "LT", "percentage": 101}), "percentage"),
+        (json!({"country": "lt", "percentage": 21}), "country"),
+        (json!({"country": "LT", "percentage": "21"}), "percentage"),
+    ] {
+        let res = app.admin(Method::POST, "/tax-rates", Some(body)).await;
+        assert_invalid(&res, field);
+    }
+
+    let list = app.get("/tax-rates").await;
+    let rates: Vec<(String, Value)> = list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (str_of(&r["country"]), r["percentage"].clone()))
+        .collect();
+    assert_eq!(
+        rates,
+        [
+            ("EE".to_string(), json!(22)),
+            ("LV".to_string(), json!(21.5))
+        ]
+    );
+    assert_eq!(
+        app.count("select sum(basis_points)::bigint from tax_rates")
+            .await,
+        4350
     );
 }

@@ -2,7 +2,6 @@
 //! order is placed.
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use sqlx::{FromRow, PgConnection, PgExecutor, Postgres, QueryBuilder};
 
 use super::error::{Error, Result, Validator, on_unique};
@@ -10,8 +9,7 @@ use super::pagination::{Page, PageRequest};
 use super::patch;
 use crate::ids;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PromotionType {
     Percentage,
     FixedAmount,
@@ -36,8 +34,8 @@ impl PromotionType {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+/// Derived from the window and the uses, never stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PromotionStatus {
     Active,
     Scheduled,
@@ -45,17 +43,12 @@ pub enum PromotionStatus {
     Exhausted,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone)]
 pub struct Promotion {
-    #[schema(example = "promo_01JD2W3M4N5P6Q7R8S9T0V1W2X")]
     pub id: String,
-    #[schema(example = "WELCOME20")]
     pub code: String,
-    #[serde(rename = "type")]
     pub kind: PromotionType,
-    /// PERCENTAGE: whole percent; FIXED_AMOUNT: minor units; FREE_SHIPPING: 0.
-    #[schema(example = 20)]
+    /// Percentage: whole percent; fixed amount: minor units; free shipping: 0.
     pub value: i64,
     pub status: PromotionStatus,
     /// Minimum cart subtotal in minor units.
@@ -134,15 +127,11 @@ fn status_condition(status: PromotionStatus) -> &'static str {
     }
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct PromotionInput {
-    #[schema(example = "WELCOME20")]
+/// A promotion to create.
+#[derive(Debug)]
+pub struct NewPromotion {
     pub code: String,
-    #[serde(rename = "type")]
     pub kind: PromotionType,
-    #[serde(default)]
-    #[schema(example = 20)]
     pub value: i64,
     pub min_order_amount: Option<i64>,
     pub max_uses: Option<i32>,
@@ -151,24 +140,14 @@ pub struct PromotionInput {
     pub expires_at: Option<DateTime<Utc>>,
 }
 
-/// Changing a promotion's limits and window (its code, type and value stay fixed).
-#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+/// Changes to a promotion's limits and window (its code, type and value stay fixed): `None` leaves a
+/// field, `Some(None)` clears it.
+#[derive(Debug, Default)]
 pub struct PromotionPatch {
-    #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<i64>)]
     pub min_order_amount: Option<Option<i64>>,
-    #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<i32>)]
     pub max_uses: Option<Option<i32>>,
-    #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<i32>)]
     pub per_customer_limit: Option<Option<i32>>,
-    #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<DateTime<Utc>>)]
     pub starts_at: Option<Option<DateTime<Utc>>>,
-    #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<DateTime<Utc>>)]
     pub expires_at: Option<Option<DateTime<Utc>>>,
 }
 
@@ -181,27 +160,27 @@ fn validate_limits(
     expires_at: Option<DateTime<Utc>>,
 ) {
     if let Some(amount) = min_order_amount {
-        v.money("minOrderAmount", amount);
+        v.money("min_order_amount", amount);
     }
     v.check(
         max_uses.is_none_or(|n| n > 0),
-        "maxUses",
+        "max_uses",
         "must be a positive integer (or null for unlimited)",
     );
     v.check(
         per_customer_limit.is_none_or(|n| n > 0),
-        "perCustomerLimit",
+        "per_customer_limit",
         "must be a positive integer",
     );
     if let (Some(start), Some(end)) = (starts_at, expires_at) {
-        v.check(end > start, "expiresAt", "must be after startsAt");
+        v.check(end > start, "expires_at", "must be after the start");
     }
 }
 
 pub async fn create(
     db: impl PgExecutor<'_>,
     site_id: &str,
-    input: PromotionInput,
+    input: NewPromotion,
 ) -> Result<Promotion> {
     let code = input.code.trim().to_string();
     let mut v = Validator::new();
@@ -355,7 +334,7 @@ pub async fn update(
     );
     v.check(
         max_uses.is_none_or(|m| m >= current.used_count),
-        "maxUses",
+        "max_uses",
         format!("must be at least the {} uses so far", current.used_count),
     );
     v.finish()?;
@@ -374,7 +353,7 @@ pub async fn update(
     .await
     .map_err(|e| match &e {
         sqlx::Error::Database(d) if d.constraint() == Some("promotions_within_max_uses") => {
-            Error::conflict("maxUses is below the uses counted meanwhile")
+            Error::conflict("the use limit is below the uses counted meanwhile")
         }
         _ => Error::Database(e),
     })?;
@@ -396,8 +375,7 @@ pub async fn delete(db: impl PgExecutor<'_>, site_id: &str, id: &str) -> Result<
 }
 
 /// Why a code does not apply.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InvalidReason {
     NotFound,
     Expired,
@@ -425,7 +403,7 @@ impl InvalidReason {
 pub struct Check {
     pub promotion: Option<Promotion>,
     pub invalid: Option<InvalidReason>,
-    /// For MIN_ORDER_NOT_MET: how much more the subtotal needs.
+    /// For [`InvalidReason::MinOrderNotMet`]: how much more the subtotal needs.
     pub missing_amount: Option<i64>,
 }
 
@@ -490,7 +468,7 @@ async fn uses_by(
 }
 
 /// Counts one use for an order, atomically: the conditional update locks the promotion row, so concurrent
-/// orders cannot pass `maxUses` or a buyer's `perCustomerLimit`. Fails with the reason otherwise.
+/// orders cannot pass `max_uses` or a buyer's `per_customer_limit`. Fails with the reason otherwise.
 pub async fn redeem(
     conn: &mut PgConnection,
     site_id: &str,

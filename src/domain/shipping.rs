@@ -1,24 +1,18 @@
 //! Shipping methods and tax rates, managed per site.
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use sqlx::{FromRow, PgExecutor};
 
 use super::error::{Error, Result, Validator, on_unique};
 use super::patch;
 use crate::ids;
 
-#[derive(Debug, Clone, Serialize, Deserialize, FromRow, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, FromRow)]
 pub struct ShippingMethod {
-    #[schema(example = "shm_01JD2W3M4N5P6Q7R8S9T0V1W2X")]
     pub id: String,
-    #[schema(example = "Standard")]
     pub name: String,
-    #[schema(example = "standard")]
     pub code: String,
     /// Minor units.
-    #[schema(example = 499)]
     pub price: i64,
     /// Free when the discounted subtotal reaches this amount.
     pub free_above: Option<i64>,
@@ -35,31 +29,26 @@ impl ShippingMethod {
     }
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ShippingMethodInput {
+/// A shipping method to create.
+#[derive(Debug)]
+pub struct NewShippingMethod {
     pub name: String,
     pub code: String,
     pub price: i64,
     pub free_above: Option<i64>,
-    #[serde(default)]
+    /// Empty: every country.
     pub countries: Vec<String>,
+    /// Active unless said otherwise.
     pub active: Option<bool>,
 }
 
-#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+/// Changes to a shipping method: `None` leaves a field; only `free_above` can be cleared (`Some(None)`).
+#[derive(Debug, Default)]
 pub struct ShippingMethodPatch {
-    #[serde(default, deserialize_with = "patch::present")]
     pub name: Option<String>,
-    #[serde(default, deserialize_with = "patch::present")]
     pub price: Option<i64>,
-    #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<i64>)]
     pub free_above: Option<Option<i64>>,
-    #[serde(default, deserialize_with = "patch::present")]
     pub countries: Option<Vec<String>>,
-    #[serde(default, deserialize_with = "patch::present")]
     pub active: Option<bool>,
 }
 
@@ -81,7 +70,7 @@ fn validate_method(
     v.text("name", name, 1, 200);
     v.money("price", price);
     if let Some(f) = free_above {
-        v.money("freeAbove", f);
+        v.money("free_above", f);
     }
     v.check(countries.len() <= 250, "countries", "at most 250 countries");
     for (i, c) in countries.iter().enumerate() {
@@ -96,7 +85,7 @@ fn validate_method(
 pub async fn create_method(
     db: impl PgExecutor<'_>,
     site_id: &str,
-    input: ShippingMethodInput,
+    input: NewShippingMethod,
 ) -> Result<ShippingMethod> {
     let mut v = Validator::new();
     validate_method(
@@ -215,65 +204,28 @@ pub async fn delete_method(db: impl PgExecutor<'_>, site_id: &str, id: &str) -> 
     }
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, FromRow)]
 pub struct TaxRate {
-    #[schema(example = "tax_01JD2W3M4N5P6Q7R8S9T0V1W2X")]
     pub id: String,
-    #[schema(example = "LV")]
     pub country: String,
-    /// Percent with up to two decimals, as given (e.g. 21 or 21.5).
-    #[schema(value_type = f64, example = 21.5)]
-    pub percentage: serde_json::Number,
+    /// Hundredths of a percent: 2150 is 21.5 %.
+    pub basis_points: i32,
     pub name: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(FromRow)]
-struct TaxRow {
-    id: String,
-    country: String,
-    basis_points: i32,
-    name: Option<String>,
-    created_at: DateTime<Utc>,
-}
-
-impl From<TaxRow> for TaxRate {
-    fn from(r: TaxRow) -> Self {
-        let percentage = if r.basis_points % 100 == 0 {
-            serde_json::Number::from(r.basis_points / 100)
-        } else {
-            // Exact: two decimals at most, formatted from integers.
-            let text = format!("{}.{:02}", r.basis_points / 100, r.basis_points % 100);
-            text.trim_end_matches('0')
-                .parse::<serde_json::Number>()
-                .unwrap_or_else(|_| serde_json::Number::from(0))
-        };
-        TaxRate {
-            id: r.id,
-            country: r.country,
-            percentage,
-            name: r.name,
-            created_at: r.created_at,
-        }
-    }
-}
-
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct TaxRateInput {
-    #[schema(example = "LV")]
+/// A tax rate to create.
+#[derive(Debug)]
+pub struct NewTaxRate {
     pub country: String,
-    /// Percent, with at most two decimals (21 or 21.5).
-    #[schema(value_type = f64, example = 21)]
-    pub percentage: serde_json::Number,
+    /// Percent as decimal text, with at most two decimals (`21` or `21.5`).
+    pub percentage: String,
     pub name: Option<String>,
 }
 
-/// `21.5` → 2150 basis points, exactly (from the number's decimal text, never through a float).
-pub fn basis_points(n: &serde_json::Number) -> Option<i32> {
-    let text = n.to_string();
-    let (whole, frac) = text.split_once('.').unwrap_or((&text, ""));
+/// `21.5` → 2150 basis points, exactly (from the decimal text, never through a float).
+fn basis_points(text: &str) -> Option<i32> {
+    let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
     if frac.len() > 2
         || whole.starts_with('-')
         || !whole.bytes().all(|b| b.is_ascii_digit())
@@ -292,7 +244,7 @@ const TAX_COLUMNS: &str = "id, country, basis_points, name, created_at";
 pub async fn create_tax_rate(
     db: impl PgExecutor<'_>,
     site_id: &str,
-    input: TaxRateInput,
+    input: NewTaxRate,
 ) -> Result<TaxRate> {
     let mut v = Validator::new();
     v.check(
@@ -310,7 +262,7 @@ pub async fn create_tax_rate(
         v.text("name", name, 1, 100);
     }
     v.finish()?;
-    let row: TaxRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "insert into tax_rates (site_id, id, country, basis_points, name) values ($1, $2, $3, $4, $5) returning {TAX_COLUMNS}"
     )))
     .bind(site_id)
@@ -320,18 +272,16 @@ pub async fn create_tax_rate(
     .bind(&input.name)
     .fetch_one(db)
     .await
-    .map_err(|e| on_unique(e, "tax_rates_site_id_country_key", || format!("a tax rate for {} already exists", input.country)))?;
-    Ok(row.into())
+    .map_err(|e| on_unique(e, "tax_rates_site_id_country_key", || format!("a tax rate for {} already exists", input.country)))
 }
 
 pub async fn list_tax_rates(db: impl PgExecutor<'_>, site_id: &str) -> Result<Vec<TaxRate>> {
-    let rows: Vec<TaxRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "select {TAX_COLUMNS} from tax_rates where site_id = $1 order by country"
     )))
     .bind(site_id)
     .fetch_all(db)
-    .await?;
-    Ok(rows.into_iter().map(TaxRate::from).collect())
+    .await?)
 }
 
 pub async fn delete_tax_rate(db: impl PgExecutor<'_>, site_id: &str, id: &str) -> Result<()> {
@@ -371,7 +321,7 @@ mod tests {
 
     #[test]
     fn percentages_become_exact_basis_points() {
-        let bps = |s: &str| basis_points(&s.parse().unwrap());
+        let bps = basis_points;
         assert_eq!(bps("21"), Some(2100));
         assert_eq!(bps("21.5"), Some(2150));
         assert_eq!(bps("7.25"), Some(725));

@@ -1,12 +1,12 @@
 //! `/promotions`: discount codes, and the public `/promotions/validate`.
 
 use axum::extract::State;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::domain::patch;
 use crate::domain::pricing::{self, Line, PriceInput};
-use crate::domain::promotions::{
-    self, InvalidReason, Promotion, PromotionInput, PromotionPatch, PromotionStatus,
-};
+use crate::domain::promotions::{self, NewPromotion, Promotion, PromotionPatch};
 use crate::domain::sites;
 use crate::http::auth::{ReadPromotions, WritePromotions};
 use crate::http::{
@@ -14,6 +14,179 @@ use crate::http::{
     Scoped,
 };
 use crate::state::AppState;
+
+// The native spellings of the domain's enums (`PromotionType`, `PromotionStatus`, `InvalidReason`), each
+// with its `From`: the domain keeps no serde. Plain comments, so the schemas keep their descriptions.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PromotionType {
+    Percentage,
+    FixedAmount,
+    FreeShipping,
+}
+
+impl From<promotions::PromotionType> for PromotionType {
+    fn from(kind: promotions::PromotionType) -> Self {
+        match kind {
+            promotions::PromotionType::Percentage => PromotionType::Percentage,
+            promotions::PromotionType::FixedAmount => PromotionType::FixedAmount,
+            promotions::PromotionType::FreeShipping => PromotionType::FreeShipping,
+        }
+    }
+}
+
+impl From<PromotionType> for promotions::PromotionType {
+    fn from(kind: PromotionType) -> Self {
+        match kind {
+            PromotionType::Percentage => promotions::PromotionType::Percentage,
+            PromotionType::FixedAmount => promotions::PromotionType::FixedAmount,
+            PromotionType::FreeShipping => promotions::PromotionType::FreeShipping,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PromotionStatus {
+    Active,
+    Scheduled,
+    Expired,
+    Exhausted,
+}
+
+impl From<promotions::PromotionStatus> for PromotionStatus {
+    fn from(status: promotions::PromotionStatus) -> Self {
+        match status {
+            promotions::PromotionStatus::Active => PromotionStatus::Active,
+            promotions::PromotionStatus::Scheduled => PromotionStatus::Scheduled,
+            promotions::PromotionStatus::Expired => PromotionStatus::Expired,
+            promotions::PromotionStatus::Exhausted => PromotionStatus::Exhausted,
+        }
+    }
+}
+
+impl From<PromotionStatus> for promotions::PromotionStatus {
+    fn from(status: PromotionStatus) -> Self {
+        match status {
+            PromotionStatus::Active => promotions::PromotionStatus::Active,
+            PromotionStatus::Scheduled => promotions::PromotionStatus::Scheduled,
+            PromotionStatus::Expired => promotions::PromotionStatus::Expired,
+            PromotionStatus::Exhausted => promotions::PromotionStatus::Exhausted,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = Promotion)]
+pub struct PromotionOut {
+    #[schema(example = "promo_01JD2W3M4N5P6Q7R8S9T0V1W2X")]
+    id: String,
+    #[schema(example = "WELCOME20")]
+    code: String,
+    #[serde(rename = "type")]
+    kind: PromotionType,
+    /// PERCENTAGE: whole percent; FIXED_AMOUNT: minor units; FREE_SHIPPING: 0.
+    #[schema(example = 20)]
+    value: i64,
+    status: PromotionStatus,
+    /// Minimum cart subtotal in minor units.
+    min_order_amount: Option<i64>,
+    max_uses: Option<i32>,
+    per_customer_limit: Option<i32>,
+    used_count: i32,
+    starts_at: Option<DateTime<Utc>>,
+    expires_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<Promotion> for PromotionOut {
+    fn from(p: Promotion) -> Self {
+        PromotionOut {
+            id: p.id,
+            code: p.code,
+            kind: p.kind.into(),
+            value: p.value,
+            status: p.status.into(),
+            min_order_amount: p.min_order_amount,
+            max_uses: p.max_uses,
+            per_customer_limit: p.per_customer_limit,
+            used_count: p.used_count,
+            starts_at: p.starts_at,
+            expires_at: p.expires_at,
+            created_at: p.created_at,
+            updated_at: p.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = PromotionInput)]
+pub struct PromotionIn {
+    #[schema(example = "WELCOME20")]
+    code: String,
+    #[serde(rename = "type")]
+    kind: PromotionType,
+    #[serde(default)]
+    #[schema(example = 20)]
+    value: i64,
+    min_order_amount: Option<i64>,
+    max_uses: Option<i32>,
+    per_customer_limit: Option<i32>,
+    starts_at: Option<DateTime<Utc>>,
+    expires_at: Option<DateTime<Utc>>,
+}
+
+impl From<PromotionIn> for NewPromotion {
+    fn from(p: PromotionIn) -> Self {
+        NewPromotion {
+            code: p.code,
+            kind: p.kind.into(),
+            value: p.value,
+            min_order_amount: p.min_order_amount,
+            max_uses: p.max_uses,
+            per_customer_limit: p.per_customer_limit,
+            starts_at: p.starts_at,
+            expires_at: p.expires_at,
+        }
+    }
+}
+
+/// Changing a promotion's limits and window (its code, type and value stay fixed).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = PromotionPatch)]
+pub struct PromotionPatchIn {
+    #[serde(default, deserialize_with = "patch::nullable")]
+    #[schema(value_type = Option<i64>)]
+    min_order_amount: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "patch::nullable")]
+    #[schema(value_type = Option<i32>)]
+    max_uses: Option<Option<i32>>,
+    #[serde(default, deserialize_with = "patch::nullable")]
+    #[schema(value_type = Option<i32>)]
+    per_customer_limit: Option<Option<i32>>,
+    #[serde(default, deserialize_with = "patch::nullable")]
+    #[schema(value_type = Option<DateTime<Utc>>)]
+    starts_at: Option<Option<DateTime<Utc>>>,
+    #[serde(default, deserialize_with = "patch::nullable")]
+    #[schema(value_type = Option<DateTime<Utc>>)]
+    expires_at: Option<Option<DateTime<Utc>>>,
+}
+
+impl From<PromotionPatchIn> for PromotionPatch {
+    fn from(p: PromotionPatchIn) -> Self {
+        PromotionPatch {
+            min_order_amount: p.min_order_amount,
+            max_uses: p.max_uses,
+            per_customer_limit: p.per_customer_limit,
+            starts_at: p.starts_at,
+            expires_at: p.expires_at,
+        }
+    }
+}
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -32,13 +205,13 @@ pub struct ListQuery {
     tag = "Promotions",
     params(("siteId" = String, Path), ListQuery),
     security(("bearerAuth" = ["read:promotions"])),
-    responses((status = 200, description = "A page of promotions", body = List<Promotion>), CommonErrors)
+    responses((status = 200, description = "A page of promotions", body = List<PromotionOut>), CommonErrors)
 )]
 pub async fn list(
     key: Scoped<ReadPromotions>,
     State(state): State<AppState>,
     Query(q): Query<ListQuery>,
-) -> Result<List<Promotion>, ApiError> {
+) -> Result<List<PromotionOut>, ApiError> {
     let page = Pagination {
         page: q.page,
         limit: q.limit,
@@ -46,9 +219,9 @@ pub async fn list(
     }
     .request("promo")?;
     let mut conn = state.pool.acquire().await?;
-    Ok(List::from(
-        promotions::list(&mut conn, key.site_id(), q.status, &page).await?,
-    ))
+    let status = q.status.map(Into::into);
+    let promotions = promotions::list(&mut conn, key.site_id(), status, &page).await?;
+    Ok(List::from(promotions.map(PromotionOut::from)))
 }
 
 /// Create a promotion
@@ -59,11 +232,11 @@ pub async fn list(
     path = "/api/v1/{siteId}/promotions",
     tag = "Promotions",
     params(("siteId" = String, Path)),
-    request_body(content = PromotionInput, example = json!({"code": "WELCOME20", "type": "PERCENTAGE", "value": 20,
+    request_body(content = PromotionIn, example = json!({"code": "WELCOME20", "type": "PERCENTAGE", "value": 20,
         "minOrderAmount": 1000, "maxUses": 500, "expiresAt": "2026-12-31T23:59:59Z"})),
     security(("bearerAuth" = ["write:promotions"])),
     responses(
-        (status = 201, description = "The new promotion", body = Data<Promotion>),
+        (status = 201, description = "The new promotion", body = Data<PromotionOut>),
         (status = 409, description = "Code already in use", body = ErrorBody),
         CommonErrors,
     )
@@ -71,11 +244,10 @@ pub async fn list(
 pub async fn create(
     key: Scoped<WritePromotions>,
     State(state): State<AppState>,
-    Json(input): Json<PromotionInput>,
-) -> Result<Created<Promotion>, ApiError> {
-    Ok(Created(
-        promotions::create(&state.pool, key.site_id(), input).await?,
-    ))
+    Json(input): Json<PromotionIn>,
+) -> Result<Created<PromotionOut>, ApiError> {
+    let promotion = promotions::create(&state.pool, key.site_id(), input.into()).await?;
+    Ok(Created(promotion.into()))
 }
 
 /// Get a promotion
@@ -85,16 +257,15 @@ pub async fn create(
     tag = "Promotions",
     params(("siteId" = String, Path), ("promotionId" = String, Path)),
     security(("bearerAuth" = ["read:promotions"])),
-    responses((status = 200, description = "The promotion", body = Data<Promotion>), CommonErrors)
+    responses((status = 200, description = "The promotion", body = Data<PromotionOut>), CommonErrors)
 )]
 pub async fn get(
     key: Scoped<ReadPromotions>,
     State(state): State<AppState>,
     Path((_site, id)): Path<(String, String)>,
-) -> Result<Data<Promotion>, ApiError> {
-    Ok(Data::new(
-        promotions::get(&state.pool, key.site_id(), &id).await?,
-    ))
+) -> Result<Data<PromotionOut>, ApiError> {
+    let promotion = promotions::get(&state.pool, key.site_id(), &id).await?;
+    Ok(Data::new(promotion.into()))
 }
 
 /// Change a promotion's limits or window
@@ -103,19 +274,18 @@ pub async fn get(
     path = "/api/v1/{siteId}/promotions/{promotionId}",
     tag = "Promotions",
     params(("siteId" = String, Path), ("promotionId" = String, Path)),
-    request_body(content = PromotionPatch, example = json!({"maxUses": 1000, "expiresAt": null})),
+    request_body(content = PromotionPatchIn, example = json!({"maxUses": 1000, "expiresAt": null})),
     security(("bearerAuth" = ["write:promotions"])),
-    responses((status = 200, description = "The updated promotion", body = Data<Promotion>), CommonErrors)
+    responses((status = 200, description = "The updated promotion", body = Data<PromotionOut>), CommonErrors)
 )]
 pub async fn update(
     key: Scoped<WritePromotions>,
     State(state): State<AppState>,
     Path((_site, id)): Path<(String, String)>,
-    Json(patch): Json<PromotionPatch>,
-) -> Result<Data<Promotion>, ApiError> {
-    Ok(Data::new(
-        promotions::update(&state.pool, key.site_id(), &id, patch).await?,
-    ))
+    Json(patch): Json<PromotionPatchIn>,
+) -> Result<Data<PromotionOut>, ApiError> {
+    let promotion = promotions::update(&state.pool, key.site_id(), &id, patch.into()).await?;
+    Ok(Data::new(promotion.into()))
 }
 
 /// Delete a promotion
@@ -138,7 +308,8 @@ pub async fn delete(
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ValidateRequest {
+#[schema(as = ValidateRequest)]
+pub struct ValidateIn {
     #[schema(example = "WELCOME20")]
     code: String,
     /// Cart subtotal in minor units.
@@ -150,13 +321,14 @@ pub struct ValidateRequest {
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct ValidateResponse {
+#[schema(as = ValidateResponse)]
+pub struct ValidateOut {
     success: bool,
     valid: bool,
     /// The discount this code gives on `cartTotal`, in minor units (0 when invalid).
     discount: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
-    promotion: Option<PromotionSummary>,
+    promotion: Option<PromotionSummaryOut>,
     /// Why the code is not valid.
     #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<InvalidReason>,
@@ -167,12 +339,49 @@ pub struct ValidateResponse {
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct PromotionSummary {
+#[schema(as = PromotionSummary)]
+pub struct PromotionSummaryOut {
     id: String,
     code: String,
     #[serde(rename = "type")]
-    kind: promotions::PromotionType,
+    kind: PromotionType,
     value: i64,
+}
+
+impl From<Promotion> for PromotionSummaryOut {
+    fn from(p: Promotion) -> Self {
+        PromotionSummaryOut {
+            id: p.id,
+            code: p.code,
+            kind: p.kind.into(),
+            value: p.value,
+        }
+    }
+}
+
+/// Why a code does not apply.
+#[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum InvalidReason {
+    NotFound,
+    Expired,
+    NotStarted,
+    Exhausted,
+    MinOrderNotMet,
+    CustomerLimitReached,
+}
+
+impl From<promotions::InvalidReason> for InvalidReason {
+    fn from(reason: promotions::InvalidReason) -> Self {
+        match reason {
+            promotions::InvalidReason::NotFound => InvalidReason::NotFound,
+            promotions::InvalidReason::Expired => InvalidReason::Expired,
+            promotions::InvalidReason::NotStarted => InvalidReason::NotStarted,
+            promotions::InvalidReason::Exhausted => InvalidReason::Exhausted,
+            promotions::InvalidReason::MinOrderNotMet => InvalidReason::MinOrderNotMet,
+            promotions::InvalidReason::CustomerLimitReached => InvalidReason::CustomerLimitReached,
+        }
+    }
 }
 
 /// Validate a promotion code
@@ -183,10 +392,10 @@ pub struct PromotionSummary {
     path = "/api/v1/{siteId}/promotions/validate",
     tag = "Promotions",
     params(("siteId" = String, Path)),
-    request_body(content = ValidateRequest, example = json!({"code": "WELCOME20", "cartTotal": 5000, "email": "jane@example.com"})),
+    request_body(content = ValidateIn, example = json!({"code": "WELCOME20", "cartTotal": 5000, "email": "jane@example.com"})),
     security(()),
     responses(
-        (status = 200, description = "Whether the code applies, and the discount", body = ValidateResponse,
+        (status = 200, description = "Whether the code applies, and the discount", body = ValidateOut,
          example = json!({"success": true, "valid": true, "discount": 1000,
             "promotion": {"id": "promo_abc", "code": "WELCOME20", "type": "PERCENTAGE", "value": 20}})),
         (status = 400, description = "Bad input", body = ErrorBody),
@@ -197,8 +406,8 @@ pub struct PromotionSummary {
 pub async fn validate(
     State(state): State<AppState>,
     Path(site_id): Path<String>,
-    Json(body): Json<ValidateRequest>,
-) -> Result<ValidateResponse, ApiError> {
+    Json(body): Json<ValidateIn>,
+) -> Result<ValidateOut, ApiError> {
     if body.cart_total < 0 {
         return Err(ApiError::field(
             "cartTotal",
@@ -209,7 +418,7 @@ pub async fn validate(
         return Err(ApiError::field("code", "must be at most 64 characters"));
     }
     if body.cart_total > crate::domain::money::MAX_AMOUNT {
-        return Err(crate::domain::Error::out_of_range("cartTotal").into());
+        return Err(crate::domain::Error::out_of_range("cart_total").into());
     }
     let mut conn = state.pool.acquire().await?;
     // An unknown site answers exactly like an unknown path; other failures stay what they are.
@@ -242,30 +451,25 @@ pub async fn validate(
                 prices_include_tax: false,
             };
             pricing::price(&input)
-                .map_err(|_| crate::domain::Error::out_of_range("cartTotal"))?
+                .map_err(|_| crate::domain::Error::out_of_range("cart_total"))?
                 .discount
         }
         _ => 0,
     };
-    Ok(ValidateResponse {
+    Ok(ValidateOut {
         success: true,
         valid,
         discount,
         promotion: check
             .promotion
-            .filter(|_| check.invalid != Some(InvalidReason::NotFound))
-            .map(|p| PromotionSummary {
-                id: p.id,
-                code: p.code,
-                kind: p.kind,
-                value: p.value,
-            }),
-        reason: check.invalid,
+            .filter(|_| check.invalid != Some(promotions::InvalidReason::NotFound))
+            .map(PromotionSummaryOut::from),
+        reason: check.invalid.map(Into::into),
         missing_amount: check.missing_amount,
     })
 }
 
-impl axum::response::IntoResponse for ValidateResponse {
+impl axum::response::IntoResponse for ValidateOut {
     fn into_response(self) -> axum::response::Response {
         axum::Json(self).into_response()
     }

@@ -1,13 +1,168 @@
 //! `/shipping-methods` and `/tax-rates`: readable by checkout keys, managed by admin keys.
 
 use axum::extract::State;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
+use crate::domain::patch;
 use crate::domain::shipping::{
-    self, ShippingMethod, ShippingMethodInput, ShippingMethodPatch, TaxRate, TaxRateInput,
+    self, NewShippingMethod, NewTaxRate, ShippingMethod, ShippingMethodPatch, TaxRate,
 };
 use crate::http::auth::{Admin, ReadCheckout};
 use crate::http::{ApiError, CommonErrors, Created, Data, Deleted, ErrorBody, Json, Path, Scoped};
 use crate::state::AppState;
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = ShippingMethod)]
+pub struct ShippingMethodOut {
+    #[schema(example = "shm_01JD2W3M4N5P6Q7R8S9T0V1W2X")]
+    id: String,
+    #[schema(example = "Standard")]
+    name: String,
+    #[schema(example = "standard")]
+    code: String,
+    /// Minor units.
+    #[schema(example = 499)]
+    price: i64,
+    /// Free when the discounted subtotal reaches this amount.
+    free_above: Option<i64>,
+    /// ISO 3166-1 alpha-2 codes served; empty means every country.
+    countries: Vec<String>,
+    active: bool,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<ShippingMethod> for ShippingMethodOut {
+    fn from(m: ShippingMethod) -> Self {
+        ShippingMethodOut {
+            id: m.id,
+            name: m.name,
+            code: m.code,
+            price: m.price,
+            free_above: m.free_above,
+            countries: m.countries,
+            active: m.active,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = ShippingMethodInput)]
+pub struct ShippingMethodIn {
+    name: String,
+    code: String,
+    price: i64,
+    free_above: Option<i64>,
+    #[serde(default)]
+    countries: Vec<String>,
+    active: Option<bool>,
+}
+
+impl From<ShippingMethodIn> for NewShippingMethod {
+    fn from(m: ShippingMethodIn) -> Self {
+        NewShippingMethod {
+            name: m.name,
+            code: m.code,
+            price: m.price,
+            free_above: m.free_above,
+            countries: m.countries,
+            active: m.active,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = ShippingMethodPatch)]
+pub struct ShippingMethodPatchIn {
+    #[serde(default, deserialize_with = "patch::present")]
+    name: Option<String>,
+    #[serde(default, deserialize_with = "patch::present")]
+    price: Option<i64>,
+    #[serde(default, deserialize_with = "patch::nullable")]
+    #[schema(value_type = Option<i64>)]
+    free_above: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "patch::present")]
+    countries: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "patch::present")]
+    active: Option<bool>,
+}
+
+impl From<ShippingMethodPatchIn> for ShippingMethodPatch {
+    fn from(p: ShippingMethodPatchIn) -> Self {
+        ShippingMethodPatch {
+            name: p.name,
+            price: p.price,
+            free_above: p.free_above,
+            countries: p.countries,
+            active: p.active,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = TaxRate)]
+pub struct TaxRateOut {
+    #[schema(example = "tax_01JD2W3M4N5P6Q7R8S9T0V1W2X")]
+    id: String,
+    #[schema(example = "LV")]
+    country: String,
+    /// Percent with up to two decimals, as given (e.g. 21 or 21.5).
+    #[schema(value_type = f64, example = 21.5)]
+    percentage: serde_json::Number,
+    name: Option<String>,
+    created_at: DateTime<Utc>,
+}
+
+impl From<TaxRate> for TaxRateOut {
+    fn from(r: TaxRate) -> Self {
+        let percentage = if r.basis_points % 100 == 0 {
+            serde_json::Number::from(r.basis_points / 100)
+        } else {
+            // Exact: two decimals at most, formatted from integers.
+            let text = format!("{}.{:02}", r.basis_points / 100, r.basis_points % 100);
+            text.trim_end_matches('0')
+                .parse::<serde_json::Number>()
+                .unwrap_or_else(|_| serde_json::Number::from(0))
+        };
+        TaxRateOut {
+            id: r.id,
+            country: r.country,
+            percentage,
+            name: r.name,
+            created_at: r.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = TaxRateInput)]
+pub struct TaxRateIn {
+    #[schema(example = "LV")]
+    country: String,
+    /// Percent, with at most two decimals (21 or 21.5).
+    #[schema(value_type = f64, example = 21)]
+    percentage: serde_json::Number,
+    name: Option<String>,
+}
+
+impl From<TaxRateIn> for NewTaxRate {
+    /// The percentage travels as the number's decimal text, so no float rounds it.
+    fn from(r: TaxRateIn) -> Self {
+        NewTaxRate {
+            country: r.country,
+            percentage: r.percentage.to_string(),
+            name: r.name,
+        }
+    }
+}
 
 /// List shipping methods
 #[utoipa::path(
@@ -16,15 +171,14 @@ use crate::state::AppState;
     tag = "Shipping and tax",
     params(("siteId" = String, Path)),
     security(("bearerAuth" = ["read:checkout"])),
-    responses((status = 200, description = "The methods, cheapest first", body = Data<Vec<ShippingMethod>>), CommonErrors)
+    responses((status = 200, description = "The methods, cheapest first", body = Data<Vec<ShippingMethodOut>>), CommonErrors)
 )]
 pub async fn list_methods(
     key: Scoped<ReadCheckout>,
     State(state): State<AppState>,
-) -> Result<Data<Vec<ShippingMethod>>, ApiError> {
-    Ok(Data::new(
-        shipping::list_methods(&state.pool, key.site_id()).await?,
-    ))
+) -> Result<Data<Vec<ShippingMethodOut>>, ApiError> {
+    let methods = shipping::list_methods(&state.pool, key.site_id()).await?;
+    Ok(Data::new(methods.into_iter().map(Into::into).collect()))
 }
 
 /// Create a shipping method
@@ -33,11 +187,11 @@ pub async fn list_methods(
     path = "/api/v1/{siteId}/shipping-methods",
     tag = "Shipping and tax",
     params(("siteId" = String, Path)),
-    request_body(content = ShippingMethodInput, example = json!({"name": "Standard", "code": "standard", "price": 499,
+    request_body(content = ShippingMethodIn, example = json!({"name": "Standard", "code": "standard", "price": 499,
         "freeAbove": 5000, "countries": ["LV", "LT", "EE"]})),
     security(("bearerAuth" = ["admin:*"])),
     responses(
-        (status = 201, description = "The new method", body = Data<ShippingMethod>),
+        (status = 201, description = "The new method", body = Data<ShippingMethodOut>),
         (status = 409, description = "Code already in use", body = ErrorBody),
         CommonErrors,
     )
@@ -45,11 +199,10 @@ pub async fn list_methods(
 pub async fn create_method(
     key: Scoped<Admin>,
     State(state): State<AppState>,
-    Json(input): Json<ShippingMethodInput>,
-) -> Result<Created<ShippingMethod>, ApiError> {
-    Ok(Created(
-        shipping::create_method(&state.pool, key.site_id(), input).await?,
-    ))
+    Json(input): Json<ShippingMethodIn>,
+) -> Result<Created<ShippingMethodOut>, ApiError> {
+    let method = shipping::create_method(&state.pool, key.site_id(), input.into()).await?;
+    Ok(Created(method.into()))
 }
 
 /// Update a shipping method
@@ -58,19 +211,18 @@ pub async fn create_method(
     path = "/api/v1/{siteId}/shipping-methods/{methodId}",
     tag = "Shipping and tax",
     params(("siteId" = String, Path), ("methodId" = String, Path, description = "Method id or code")),
-    request_body(content = ShippingMethodPatch, example = json!({"price": 599})),
+    request_body(content = ShippingMethodPatchIn, example = json!({"price": 599})),
     security(("bearerAuth" = ["admin:*"])),
-    responses((status = 200, description = "The updated method", body = Data<ShippingMethod>), CommonErrors)
+    responses((status = 200, description = "The updated method", body = Data<ShippingMethodOut>), CommonErrors)
 )]
 pub async fn update_method(
     key: Scoped<Admin>,
     State(state): State<AppState>,
     Path((_site, id)): Path<(String, String)>,
-    Json(patch): Json<ShippingMethodPatch>,
-) -> Result<Data<ShippingMethod>, ApiError> {
-    Ok(Data::new(
-        shipping::update_method(&state.pool, key.site_id(), &id, patch).await?,
-    ))
+    Json(patch): Json<ShippingMethodPatchIn>,
+) -> Result<Data<ShippingMethodOut>, ApiError> {
+    let method = shipping::update_method(&state.pool, key.site_id(), &id, patch.into()).await?;
+    Ok(Data::new(method.into()))
 }
 
 /// Delete a shipping method
@@ -98,15 +250,14 @@ pub async fn delete_method(
     tag = "Shipping and tax",
     params(("siteId" = String, Path)),
     security(("bearerAuth" = ["read:checkout"])),
-    responses((status = 200, description = "Rates by country", body = Data<Vec<TaxRate>>), CommonErrors)
+    responses((status = 200, description = "Rates by country", body = Data<Vec<TaxRateOut>>), CommonErrors)
 )]
 pub async fn list_tax_rates(
     key: Scoped<ReadCheckout>,
     State(state): State<AppState>,
-) -> Result<Data<Vec<TaxRate>>, ApiError> {
-    Ok(Data::new(
-        shipping::list_tax_rates(&state.pool, key.site_id()).await?,
-    ))
+) -> Result<Data<Vec<TaxRateOut>>, ApiError> {
+    let rates = shipping::list_tax_rates(&state.pool, key.site_id()).await?;
+    Ok(Data::new(rates.into_iter().map(Into::into).collect()))
 }
 
 /// Create a tax rate
@@ -118,10 +269,10 @@ pub async fn list_tax_rates(
     path = "/api/v1/{siteId}/tax-rates",
     tag = "Shipping and tax",
     params(("siteId" = String, Path)),
-    request_body(content = TaxRateInput, example = json!({"country": "LV", "percentage": 21, "name": "PVN"})),
+    request_body(content = TaxRateIn, example = json!({"country": "LV", "percentage": 21, "name": "PVN"})),
     security(("bearerAuth" = ["admin:*"])),
     responses(
-        (status = 201, description = "The new rate", body = Data<TaxRate>),
+        (status = 201, description = "The new rate", body = Data<TaxRateOut>),
         (status = 409, description = "The country already has a rate", body = ErrorBody),
         CommonErrors,
     )
@@ -129,11 +280,10 @@ pub async fn list_tax_rates(
 pub async fn create_tax_rate(
     key: Scoped<Admin>,
     State(state): State<AppState>,
-    Json(input): Json<TaxRateInput>,
-) -> Result<Created<TaxRate>, ApiError> {
-    Ok(Created(
-        shipping::create_tax_rate(&state.pool, key.site_id(), input).await?,
-    ))
+    Json(input): Json<TaxRateIn>,
+) -> Result<Created<TaxRateOut>, ApiError> {
+    let rate = shipping::create_tax_rate(&state.pool, key.site_id(), input.into()).await?;
+    Ok(Created(rate.into()))
 }
 
 /// Delete a tax rate
