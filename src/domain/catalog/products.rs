@@ -6,15 +6,18 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::{FromRow, PgConnection, Postgres, QueryBuilder};
 
-use super::variants::{self, VariantInput, VariantRow};
+use super::variants::{self, NewVariant, VariantRow};
 use super::{Brand, Category, Variant, brands, categories, slug};
+use crate::domain::caller::Caller;
 use crate::domain::error::{Error, Result, Validator, on_unique};
 use crate::domain::events;
+use crate::domain::field::FieldKey;
 use crate::domain::pagination::{Page, PageRequest};
 use crate::domain::patch;
 use crate::ids;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+/// Serialised in event payloads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ProductStatus {
     Active,
@@ -32,55 +35,48 @@ impl ProductStatus {
     }
 }
 
-/// Name, description and slug in another locale.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+/// Name, description and slug in another locale. Stored as JSON in the product row.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Translation {
     pub name: Option<String>,
     pub description: Option<String>,
     pub slug: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+/// A product, with its variants when loaded. Serialised (in this shape) as the payload of product events.
+#[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Product {
-    #[schema(example = "prd_01JD2W3M4N5P6Q7R8S9T0V1W2X")]
     pub id: String,
     /// Numeric id for dialects that expect integers (shared number space with variants).
     pub number: i64,
-    #[schema(example = "Classic White T-Shirt")]
     pub name: String,
-    #[schema(example = "classic-white-t-shirt")]
     pub slug: String,
     /// An external handle (e.g. from an import), unique per site when set.
     pub handle: Option<String>,
     pub description: Option<String>,
     pub status: ProductStatus,
     /// Minor units (cents).
-    #[schema(example = 2999)]
     pub price: i64,
-    #[schema(example = 3999)]
     pub compare_at_price: Option<i64>,
     pub brand_id: Option<String>,
     pub category_ids: Vec<String>,
     pub featured: bool,
     pub vendor: Option<String>,
     pub model: Option<String>,
-    #[schema(example = json!(["https://cdn.example.com/img/ts-wht.jpg"]))]
     pub images: Vec<String>,
     /// Localized name/description/slug keyed by locale.
     pub translations: BTreeMap<String, Translation>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-    /// Present on single-product responses and with `expand[]=variants`; the default variant first.
+    /// Loaded by [`get`] always and by [`list`] with [`Expand::variants`]; the default variant first.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub variants: Option<Vec<Variant>>,
-    /// Present with `expand[]=brand` (`null` when the product has no brand).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Brand>)]
+    /// Loaded with [`Expand::brand`] (`Some(None)` when the product has no brand). Not part of events.
+    #[serde(skip)]
     pub brand: Option<Option<Brand>>,
-    /// Present with `expand[]=categories`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Loaded with [`Expand::categories`]. Not part of events.
+    #[serde(skip)]
     pub categories: Option<Vec<Category>>,
 }
 
@@ -222,13 +218,16 @@ fn push_filters(qb: &mut QueryBuilder<Postgres>, site_id: &str, f: &ProductFilte
     }
 }
 
+/// A page of products. Callers that see only the active catalog may not ask for another status.
 pub async fn list(
     conn: &mut PgConnection,
-    site_id: &str,
+    caller: &Caller,
     filter: &ProductFilter,
     page: &PageRequest,
     expand: Expand,
 ) -> Result<Page<Product>> {
+    caller.check_status_filter(filter.status.is_none_or(|s| s == ProductStatus::Active))?;
+    let site_id = caller.site_id();
     let mut qb = QueryBuilder::new(format!("select {COLUMNS}"));
     if expand.variants {
         qb.push(", ").push(VARIANTS_JSON);
@@ -294,8 +293,22 @@ async fn expand_related(
     Ok(())
 }
 
-/// One product by id or slug, with its variants (one query).
+/// One product by id or slug, with its variants. A product the caller may not see is not found.
 pub async fn get(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    id_or_slug: &str,
+    expand: Expand,
+) -> Result<Product> {
+    let product = load(conn, caller.site_id(), id_or_slug, expand).await?;
+    if product.status != ProductStatus::Active && !caller.sees_unpublished() {
+        return Err(Error::NotFound("product"));
+    }
+    Ok(product)
+}
+
+/// One product by id or slug, with its variants (one query), whatever its status.
+async fn load(
     conn: &mut PgConnection,
     site_id: &str,
     id_or_slug: &str,
@@ -330,74 +343,47 @@ pub async fn get(
     Ok(product)
 }
 
-/// Creating a product (with optional inline variants), or replacing one with PUT (without variants).
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ProductInput {
-    #[schema(example = "Classic White T-Shirt")]
+/// Creating a product (with optional inline variants), or replacing one (without variants).
+#[derive(Debug)]
+pub struct NewProduct {
     pub name: String,
-    /// Derived from the name when omitted (made unique with a numeric suffix).
+    /// Derived from the name when `None` (made unique with a numeric suffix).
     pub slug: Option<String>,
     pub handle: Option<String>,
     pub description: Option<String>,
     /// Defaults to ACTIVE.
     pub status: Option<ProductStatus>,
     /// Minor units (cents), a non-negative integer.
-    #[schema(example = 2999)]
     pub price: i64,
     pub compare_at_price: Option<i64>,
     pub brand_id: Option<String>,
-    #[serde(default)]
     pub category_ids: Vec<String>,
-    #[serde(default)]
     pub featured: bool,
     pub vendor: Option<String>,
     pub model: Option<String>,
-    #[serde(default)]
     pub images: Vec<String>,
-    #[serde(default)]
     pub translations: BTreeMap<String, Translation>,
     /// Variants to create with the product. Without any, one default variant is created.
-    pub variants: Option<Vec<VariantInput>>,
+    pub variants: Option<Vec<NewVariant>>,
 }
 
-#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+/// A partial update: `None` leaves a field; `Some(None)` clears a nullable one.
+#[derive(Debug, Default)]
 pub struct ProductPatch {
-    #[serde(default, deserialize_with = "patch::present")]
     pub name: Option<String>,
-    #[serde(default, deserialize_with = "patch::present")]
     pub slug: Option<String>,
-    #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<String>)]
     pub handle: Option<Option<String>>,
-    #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<String>)]
     pub description: Option<Option<String>>,
-    #[serde(default, deserialize_with = "patch::present")]
     pub status: Option<ProductStatus>,
-    #[serde(default, deserialize_with = "patch::present")]
     pub price: Option<i64>,
-    #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<i64>)]
     pub compare_at_price: Option<Option<i64>>,
-    #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<String>)]
     pub brand_id: Option<Option<String>>,
     /// Replaces the product's categories, in this order.
-    #[serde(default, deserialize_with = "patch::present")]
     pub category_ids: Option<Vec<String>>,
-    #[serde(default, deserialize_with = "patch::present")]
     pub featured: Option<bool>,
-    #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<String>)]
     pub vendor: Option<Option<String>>,
-    #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<String>)]
     pub model: Option<Option<String>>,
-    #[serde(default, deserialize_with = "patch::present")]
     pub images: Option<Vec<String>>,
-    #[serde(default, deserialize_with = "patch::present")]
     pub translations: Option<BTreeMap<String, Translation>>,
 }
 
@@ -436,16 +422,16 @@ fn validate(v: &mut Validator, f: &Fields) {
     }
     v.money("price", f.price);
     if let Some(p) = f.compare_at_price {
-        v.money("compareAtPrice", p);
+        v.money("compare_at_price", p);
     }
-    super::validate_id(v, "brandId", "br", f.brand_id.as_deref());
+    super::validate_id(v, "brand_id", "br", f.brand_id.as_deref());
     v.check(
         f.category_ids.len() <= 100,
-        "categoryIds",
+        "category_ids",
         "at most 100 categories",
     );
     for (i, id) in f.category_ids.iter().enumerate() {
-        super::validate_id(v, &format!("categoryIds[{i}]"), "cat", Some(id));
+        super::validate_id(v, FieldKey::from("category_ids").at(i), "cat", Some(id));
     }
     for (field, value) in [("vendor", &f.vendor), ("model", &f.model)] {
         if let Some(value) = value {
@@ -459,10 +445,11 @@ fn validate(v: &mut Validator, f: &Fields) {
         "at most 50 locales",
     );
     for (locale, t) in &f.translations {
-        let at = |field: &str| format!("translations.{locale}.{field}");
+        let entry = FieldKey::from("translations").data(locale);
+        let at = |field: &str| entry.clone().then(field);
         v.check(
             !locale.is_empty() && locale.len() <= 35,
-            format!("translations.{locale}"),
+            entry.clone(),
             "must be keyed by a locale tag",
         );
         if let Some(name) = &t.name {
@@ -492,7 +479,7 @@ async fn check_references(conn: &mut PgConnection, site_id: &str, f: &Fields) ->
         .bind(brand_id)
         .fetch_one(&mut *conn)
         .await?;
-        v.check(exists, "brandId", "no brand with this id");
+        v.check(exists, "brand_id", "no brand with this id");
     }
     if !f.category_ids.is_empty() {
         let found: Vec<String> =
@@ -504,7 +491,7 @@ async fn check_references(conn: &mut PgConnection, site_id: &str, f: &Fields) ->
         for (i, id) in f.category_ids.iter().enumerate() {
             v.check(
                 found.contains(id),
-                format!("categoryIds[{i}]"),
+                FieldKey::from("category_ids").at(i),
                 "no category with this id",
             );
         }
@@ -581,11 +568,7 @@ async fn set_categories(
 }
 
 /// Creates a product and its variants. The caller runs this in a transaction.
-pub async fn create(
-    conn: &mut PgConnection,
-    site_id: &str,
-    input: ProductInput,
-) -> Result<Product> {
+pub async fn create(conn: &mut PgConnection, site_id: &str, input: NewProduct) -> Result<Product> {
     let f = Fields {
         name: input.name.trim().to_string(),
         slug: input.slug,
@@ -644,12 +627,12 @@ pub async fn create(
     set_categories(conn, site_id, &id, &f.category_ids).await?;
 
     let variant_inputs = if variant_inputs.is_empty() {
-        vec![VariantInput::default()]
+        vec![NewVariant::default()]
     } else {
         variant_inputs
     };
     variants::insert_many(conn, site_id, &id, variant_inputs, "variants").await?;
-    let product = get(conn, site_id, &id, Expand::default()).await?;
+    let product = load(conn, site_id, &id, Expand::default()).await?;
     events::record(conn, site_id, "product.created", &product).await?;
     Ok(product)
 }
@@ -662,7 +645,7 @@ pub async fn update(
     p: ProductPatch,
 ) -> Result<Product> {
     let id = variants::lock_product(conn, site_id, id_or_slug).await?;
-    let current = get(conn, site_id, &id, Expand::default()).await?;
+    let current = load(conn, site_id, &id, Expand::default()).await?;
     let f = Fields {
         name: p.name.map(|n| n.trim().to_string()).unwrap_or(current.name),
         slug: Some(p.slug.unwrap_or(current.slug)),
@@ -718,7 +701,7 @@ pub(crate) async fn record_updated(
     site_id: &str,
     id: &str,
 ) -> Result<Product> {
-    let product = get(conn, site_id, id, Expand::default()).await?;
+    let product = load(conn, site_id, id, Expand::default()).await?;
     events::record(conn, site_id, "product.updated", &product).await?;
     Ok(product)
 }
@@ -728,12 +711,12 @@ pub async fn replace(
     conn: &mut PgConnection,
     site_id: &str,
     id_or_slug: &str,
-    input: ProductInput,
+    input: NewProduct,
 ) -> Result<Product> {
     if input.variants.is_some() {
         return Err(Error::invalid(
             "variants",
-            "replace variants through /products/{productId}/variants",
+            "variants are not part of a replace: change each variant on its own",
         ));
     }
     let id = variants::lock_product(conn, site_id, id_or_slug).await?;
