@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::domain::catalog::products;
 use crate::domain::catalog::variants::{self, NewVariant, VariantPatch};
 use crate::domain::catalog::{InventoryStatus, Variant};
 use crate::domain::patch;
@@ -233,7 +234,7 @@ pub async fn create(
     Json(input): Json<VariantIn>,
 ) -> Result<Created<VariantOut>, ApiError> {
     let mut tx = state.pool.begin().await?;
-    let variant = variants::create(&mut tx, key.site_id(), &product_id, input.into()).await?;
+    let variant = products::add_variant(&mut tx, key.site_id(), &product_id, input.into()).await?;
     tx.commit().await?;
     Ok(Created(variant.into()))
 }
@@ -262,7 +263,8 @@ pub async fn update(
     Json(patch): Json<VariantPatchIn>,
 ) -> Result<Data<VariantOut>, ApiError> {
     let mut tx = state.pool.begin().await?;
-    let variant = variants::update(&mut tx, key.site_id(), &product_id, &id, patch.into()).await?;
+    let variant =
+        products::update_variant(&mut tx, key.site_id(), &product_id, &id, patch.into()).await?;
     tx.commit().await?;
     Ok(Data::new(variant.into()))
 }
@@ -286,7 +288,8 @@ pub async fn replace(
     Json(input): Json<VariantIn>,
 ) -> Result<Data<VariantOut>, ApiError> {
     let mut tx = state.pool.begin().await?;
-    let variant = variants::replace(&mut tx, key.site_id(), &product_id, &id, input.into()).await?;
+    let variant =
+        products::replace_variant(&mut tx, key.site_id(), &product_id, &id, input.into()).await?;
     tx.commit().await?;
     Ok(Data::new(variant.into()))
 }
@@ -313,7 +316,7 @@ pub async fn delete(
     Path((_site, product_id, id)): Path<(String, String, String)>,
 ) -> Result<Deleted, ApiError> {
     let mut tx = state.pool.begin().await?;
-    variants::delete(&mut tx, key.site_id(), &product_id, &id).await?;
+    products::delete_variant(&mut tx, key.site_id(), &product_id, &id).await?;
     tx.commit().await?;
     Ok(Deleted::new())
 }

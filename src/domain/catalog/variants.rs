@@ -1,14 +1,17 @@
 //! Variants: every product has at least one and exactly one default.
 //!
-//! Every write locks the parent product row first (`for update`), so concurrent writes to one product's
-//! variants run one after another and the default-variant rules hold without retries.
+//! This module is the variant itself: its rows, rules and statements. Writes go through the product
+//! ([`products::add_variant`](super::products::add_variant) and its siblings), which locks the product row
+//! first (`for update`), so concurrent writes to one product's variants run one after another and the
+//! default-variant rules hold without retries, and records `product.updated`. So the functions here that
+//! write take the id of a product the caller has locked.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sqlx::{FromRow, PgConnection, PgExecutor};
 
-use super::{InventoryStatus, products};
+use super::InventoryStatus;
 use crate::domain::caller::Caller;
 use crate::domain::error::{Error, Result, Validator, on_unique};
 use crate::domain::field::FieldKey;
@@ -249,22 +252,6 @@ fn fields_from_input(v: &mut Validator, prefix: &FieldKey, input: NewVariant) ->
     f
 }
 
-/// Locks the product row for the rest of the transaction; `NotFound` when the site has no such product.
-pub(crate) async fn lock_product(
-    conn: &mut PgConnection,
-    site_id: &str,
-    product_id_or_slug: &str,
-) -> Result<String> {
-    sqlx::query_scalar(
-        "select id from products where site_id = $1 and (id = $2 or slug = $2) for update",
-    )
-    .bind(site_id)
-    .bind(product_id_or_slug)
-    .fetch_optional(conn)
-    .await?
-    .ok_or(Error::NotFound("product"))
-}
-
 /// A product's variants, the default first. A product the caller may not see is not found.
 pub async fn list(
     db: impl PgExecutor<'_>,
@@ -389,27 +376,15 @@ async fn demote_default(conn: &mut PgConnection, site_id: &str, product_id: &str
     Ok(())
 }
 
-pub async fn create(
-    conn: &mut PgConnection,
-    site_id: &str,
-    product_id: &str,
-    input: NewVariant,
-) -> Result<Variant> {
-    let product_id = lock_product(conn, site_id, product_id).await?;
-    let mut created = insert_many(conn, site_id, &product_id, vec![input], "").await?;
-    products::record_updated(conn, site_id, &product_id).await?;
-    Ok(created.remove(0))
-}
-
-pub async fn update(
+/// Applies a partial update to a variant of a product whose row the caller has locked.
+pub(crate) async fn update(
     conn: &mut PgConnection,
     site_id: &str,
     product_id: &str,
     id: &str,
     p: VariantPatch,
 ) -> Result<Variant> {
-    let product_id = lock_product(conn, site_id, product_id).await?;
-    let current = get_row(conn, site_id, &product_id, id).await?;
+    let current = get_row(conn, site_id, product_id, id).await?;
     let mut v = Validator::new();
     let options = match p.options {
         Some(map) => options_from_map(&mut v, &FieldKey::from("options"), map),
@@ -446,7 +421,7 @@ pub async fn update(
 
     let make_default = p.is_default == Some(true) && !current.is_default;
     if make_default {
-        demote_default(conn, site_id, &product_id).await?;
+        demote_default(conn, site_id, product_id).await?;
     }
     let row = sqlx::query_as::<_, VariantRow>(sqlx::AssertSqlSafe(format!(
         "update variants set name = $4, sku = $5, price = $6, compare_at_price = $7, options = $8, \
@@ -454,7 +429,7 @@ pub async fn update(
          where site_id = $1 and product_id = $2 and id = $3 returning {COLUMNS}"
     )))
     .bind(site_id)
-    .bind(&product_id)
+    .bind(product_id)
     .bind(&current.id)
     .bind(&f.name)
     .bind(&f.sku)
@@ -480,27 +455,20 @@ pub async fn update(
             key_id: None,
         };
         stock::adjust(conn, site_id, adjustment).await?;
-        products::record_updated(conn, site_id, &product_id).await?;
         return Ok(Variant::from(
-            get_row(conn, site_id, &product_id, &row.id).await?,
+            get_row(conn, site_id, product_id, &row.id).await?,
         ));
     }
-    products::record_updated(conn, site_id, &product_id).await?;
     Ok(Variant::from(row))
 }
 
-/// Replaces every field of a variant (PUT); omitted fields return to their defaults.
-pub async fn replace(
-    conn: &mut PgConnection,
-    site_id: &str,
-    product_id: &str,
-    id: &str,
-    input: NewVariant,
-) -> Result<Variant> {
+/// The patch that replaces every field of a variant with `input`'s (omitted fields return to their
+/// defaults), once `input` is valid.
+pub(crate) fn replacement(input: NewVariant) -> Result<VariantPatch> {
     let mut v = Validator::new();
     let f = fields_from_input(&mut v, &FieldKey::default(), input.clone());
     v.finish()?;
-    let patch = VariantPatch {
+    Ok(VariantPatch {
         name: Some(f.name),
         sku: Some(f.sku),
         price: Some(f.price),
@@ -511,24 +479,22 @@ pub async fn replace(
         is_default: input.is_default.filter(|d| *d),
         low_stock_threshold: Some(f.low_stock_threshold),
         position: Some(f.position),
-    };
-    update(conn, site_id, product_id, id, patch).await
+    })
 }
 
-/// Deletes a variant. The last variant of a product cannot go; when the default goes, the next oldest
-/// variant is promoted.
-pub async fn delete(
+/// Deletes a variant of a product whose row the caller has locked. The last variant of a product cannot
+/// go; when the default goes, the next oldest variant is promoted.
+pub(crate) async fn delete(
     conn: &mut PgConnection,
     site_id: &str,
     product_id: &str,
     id: &str,
 ) -> Result<()> {
-    let product_id = lock_product(conn, site_id, product_id).await?;
-    let current = get_row(conn, site_id, &product_id, id).await?;
+    let current = get_row(conn, site_id, product_id, id).await?;
     let count: i64 =
         sqlx::query_scalar("select count(*) from variants where site_id = $1 and product_id = $2")
             .bind(site_id)
-            .bind(&product_id)
+            .bind(product_id)
             .fetch_one(&mut *conn)
             .await?;
     if count <= 1 {
@@ -547,10 +513,9 @@ pub async fn delete(
              (select id from variants where site_id = $1 and product_id = $2 order by created_at, id limit 1)",
         )
         .bind(site_id)
-        .bind(&product_id)
+        .bind(product_id)
         .execute(&mut *conn)
         .await?;
     }
-    products::record_updated(conn, site_id, &product_id).await?;
     Ok(())
 }
