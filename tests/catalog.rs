@@ -1862,6 +1862,32 @@ async fn invalid_product_bodies_are_400_naming_the_field_and_write_nothing() {
     assert_eq!(count_where(&app, "variants", "").await, 0);
 }
 
+/// Keys the client chose (locales, option names) appear in error paths exactly as sent, while the fields
+/// around them are camelCase.
+#[tokio::test]
+async fn client_chosen_keys_are_named_verbatim_in_errors() {
+    let app = TestApp::spawn().await;
+    let cases = [
+        (
+            json!({"name": "x", "price": 1, "translations": {"pt_BR": {"name": ""}}}),
+            "translations.pt_BR.name",
+        ),
+        (
+            json!({"name": "x", "price": 1, "translations": {"en_GB": {"slug": "Not A Slug"}}}),
+            "translations.en_GB.slug",
+        ),
+        (
+            json!({"name": "x", "price": 1, "variants": [{"options": {"shoe_size": false}}]}),
+            "variants[0].options.shoe_size",
+        ),
+    ];
+    for (body, field) in cases {
+        let res = app.admin(Method::POST, "/products", Some(body)).await;
+        assert_invalid(&res, field);
+    }
+    assert_eq!(count_where(&app, "products", "").await, 0);
+}
+
 #[tokio::test]
 async fn unknown_fields_are_400_naming_the_field() {
     let app = TestApp::spawn().await;
