@@ -1862,6 +1862,32 @@ async fn invalid_product_bodies_are_400_naming_the_field_and_write_nothing() {
     assert_eq!(count_where(&app, "variants", "").await, 0);
 }
 
+/// Keys the client chose (locales, option names) appear in error paths exactly as sent, while the fields
+/// around them are camelCase.
+#[tokio::test]
+async fn client_chosen_keys_are_named_verbatim_in_errors() {
+    let app = TestApp::spawn().await;
+    let cases = [
+        (
+            json!({"name": "x", "price": 1, "translations": {"pt_BR": {"name": ""}}}),
+            "translations.pt_BR.name",
+        ),
+        (
+            json!({"name": "x", "price": 1, "translations": {"en_GB": {"slug": "Not A Slug"}}}),
+            "translations.en_GB.slug",
+        ),
+        (
+            json!({"name": "x", "price": 1, "variants": [{"options": {"shoe_size": false}}]}),
+            "variants[0].options.shoe_size",
+        ),
+    ];
+    for (body, field) in cases {
+        let res = app.admin(Method::POST, "/products", Some(body)).await;
+        assert_invalid(&res, field);
+    }
+    assert_eq!(count_where(&app, "products", "").await, 0);
+}
+
 #[tokio::test]
 async fn unknown_fields_are_400_naming_the_field() {
     let app = TestApp::spawn().await;
@@ -2124,4 +2150,59 @@ async fn nul_characters_are_400_not_500() {
     }
     assert_eq!(count_where(&app, "products", "").await, 1);
     assert_eq!(count_where(&app, "variants", "").await, 1);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Event payloads
+// ---------------------------------------------------------------------------------------------------------
+
+/// The payloads of the site's events of one type, oldest first.
+async fn event_payloads(app: &TestApp, kind: &str) -> Vec<Value> {
+    sqlx::query_scalar(
+        "select payload from events where site_id = $1 and type = $2 order by created_at, id",
+    )
+    .bind(&app.site_id)
+    .bind(kind)
+    .fetch_all(&app.pool)
+    .await
+    .unwrap()
+}
+
+/// A product event carries the product exactly as the API shows it, so webhook payloads and responses
+/// cannot drift apart.
+#[tokio::test]
+async fn product_events_carry_the_product_as_the_api_shows_it() {
+    let app = TestApp::spawn().await;
+    let brand = app.post("/brands", json!({"name": "Essentials"})).await["data"].clone();
+    let category = app.post("/categories", json!({"name": "Apparel"})).await["data"].clone();
+    let created = app
+        .product(json!({
+            "name": "Classic White T-Shirt", "handle": "ts-wht", "description": "Organic cotton.",
+            "status": "DRAFT", "price": 2999, "compareAtPrice": 3999, "brandId": id(&brand),
+            "categoryIds": [id(&category)], "featured": true, "vendor": "Acme", "model": "T1",
+            "images": ["https://cdn.example.com/ts-wht.jpg"],
+            "translations": {"pt_BR": {"name": "Camiseta", "slug": "camiseta"}},
+            "variants": [
+                {"sku": "TS-WHT-S", "inventoryCount": 42, "options": {"Size": "Small", "Color": "White"}},
+                {"sku": "TS-WHT-M", "price": 3199, "inventoryStatus": "BACKORDER", "options": {"Size": "Medium"}}
+            ]
+        }))
+        .await;
+    let pid = id(&created);
+    let shown = app.get(&format!("/products/{pid}")).await["data"].clone();
+    assert_eq!(shown, created);
+    assert_eq!(event_payloads(&app, "product.created").await, vec![shown]);
+
+    // A change to a variant records the whole product again.
+    let vid = id(&created["variants"][1]);
+    let (status, _) = app
+        .admin(
+            Method::PATCH,
+            &format!("/products/{pid}/variants/{vid}"),
+            Some(json!({"inventoryStatus": null, "compareAtPrice": 3500})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let shown = app.get(&format!("/products/{pid}")).await["data"].clone();
+    assert_eq!(event_payloads(&app, "product.updated").await, vec![shown]);
 }

@@ -1,15 +1,105 @@
 //! `/brands`.
 
 use axum::extract::State;
-use serde::Deserialize;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::domain::catalog::Brand;
-use crate::domain::catalog::brands::{self, BrandInput, BrandPatch};
+use crate::domain::catalog::brands::{self, BrandPatch, NewBrand};
+use crate::domain::patch;
 use crate::http::auth::{ReadCatalog, WriteCatalog};
 use crate::http::{
     ApiError, CommonErrors, Created, Data, Deleted, ErrorBody, Json, Path, Query, Scoped,
 };
 use crate::state::AppState;
+
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Brand)]
+#[serde(rename_all = "camelCase")]
+pub struct BrandOut {
+    #[schema(example = "br_01JD2W3M4N5P6Q7R8S9T0V1W2X")]
+    pub id: String,
+    #[schema(example = "Essentials")]
+    pub name: String,
+    #[schema(example = "essentials")]
+    pub slug: String,
+    pub description: Option<String>,
+    pub logo_url: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Brand> for BrandOut {
+    fn from(b: Brand) -> Self {
+        BrandOut {
+            id: b.id,
+            name: b.name,
+            slug: b.slug,
+            description: b.description,
+            logo_url: b.logo_url,
+            created_at: b.created_at,
+            updated_at: b.updated_at,
+        }
+    }
+}
+
+/// Creating a brand, or replacing one with PUT.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = BrandInput)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BrandIn {
+    #[schema(example = "Essentials")]
+    pub name: String,
+    /// Derived from the name when omitted.
+    pub slug: Option<String>,
+    pub description: Option<String>,
+    pub logo_url: Option<String>,
+}
+
+impl From<BrandIn> for NewBrand {
+    fn from(b: BrandIn) -> Self {
+        NewBrand {
+            name: b.name,
+            slug: b.slug,
+            description: b.description,
+            logo_url: b.logo_url,
+        }
+    }
+}
+
+/// A new brand read from its native JSON, so seeds (`shopvo demo`) can be written as request bodies.
+impl<'de> Deserialize<'de> for NewBrand {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        BrandIn::deserialize(d).map(NewBrand::from)
+    }
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = BrandPatch)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BrandPatchIn {
+    #[serde(default, deserialize_with = "patch::present")]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "patch::present")]
+    pub slug: Option<String>,
+    #[serde(default, deserialize_with = "patch::nullable")]
+    #[schema(value_type = Option<String>)]
+    pub description: Option<Option<String>>,
+    #[serde(default, deserialize_with = "patch::nullable")]
+    #[schema(value_type = Option<String>)]
+    pub logo_url: Option<Option<String>>,
+}
+
+impl From<BrandPatchIn> for BrandPatch {
+    fn from(p: BrandPatchIn) -> Self {
+        BrandPatch {
+            name: p.name,
+            slug: p.slug,
+            description: p.description,
+            logo_url: p.logo_url,
+        }
+    }
+}
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -27,7 +117,7 @@ pub struct ListQuery {
     tag = "Brands",
     params(("siteId" = String, Path), ListQuery),
     security(("bearerAuth" = ["read:catalog"])),
-    responses((status = 200, description = "The brands", body = Data<Vec<Brand>>,
+    responses((status = 200, description = "The brands", body = Data<Vec<BrandOut>>,
         example = json!({"success": true, "data": [{"id": "br_1", "name": "Essentials", "slug": "essentials"}]})),
         CommonErrors)
 )]
@@ -35,10 +125,9 @@ pub async fn list(
     key: Scoped<ReadCatalog>,
     State(state): State<AppState>,
     Query(q): Query<ListQuery>,
-) -> Result<Data<Vec<Brand>>, ApiError> {
-    Ok(Data::new(
-        brands::list(&state.pool, key.site_id(), q.slug.as_deref()).await?,
-    ))
+) -> Result<Data<Vec<BrandOut>>, ApiError> {
+    let items = brands::list(&state.pool, key.site_id(), q.slug.as_deref()).await?;
+    Ok(Data::new(items.into_iter().map(BrandOut::from).collect()))
 }
 
 /// Get a brand
@@ -48,15 +137,15 @@ pub async fn list(
     tag = "Brands",
     params(("siteId" = String, Path), ("brandId" = String, Path, description = "Brand id or slug")),
     security(("bearerAuth" = ["read:catalog"])),
-    responses((status = 200, description = "The brand", body = Data<Brand>), CommonErrors)
+    responses((status = 200, description = "The brand", body = Data<BrandOut>), CommonErrors)
 )]
 pub async fn get(
     key: Scoped<ReadCatalog>,
     State(state): State<AppState>,
     Path((_site, id)): Path<(String, String)>,
-) -> Result<Data<Brand>, ApiError> {
+) -> Result<Data<BrandOut>, ApiError> {
     Ok(Data::new(
-        brands::get(&state.pool, key.site_id(), &id).await?,
+        brands::get(&state.pool, key.site_id(), &id).await?.into(),
     ))
 }
 
@@ -66,10 +155,10 @@ pub async fn get(
     path = "/api/v1/{siteId}/brands",
     tag = "Brands",
     params(("siteId" = String, Path)),
-    request_body(content = BrandInput, example = json!({"name": "Essentials"})),
+    request_body(content = BrandIn, example = json!({"name": "Essentials"})),
     security(("bearerAuth" = ["write:catalog"])),
     responses(
-        (status = 201, description = "The new brand", body = Data<Brand>),
+        (status = 201, description = "The new brand", body = Data<BrandOut>),
         (status = 409, description = "Slug already in use", body = ErrorBody),
         CommonErrors,
     )
@@ -77,10 +166,12 @@ pub async fn get(
 pub async fn create(
     key: Scoped<WriteCatalog>,
     State(state): State<AppState>,
-    Json(input): Json<BrandInput>,
-) -> Result<Created<Brand>, ApiError> {
+    Json(input): Json<BrandIn>,
+) -> Result<Created<BrandOut>, ApiError> {
     Ok(Created(
-        brands::create(&state.pool, key.site_id(), input).await?,
+        brands::create(&state.pool, key.site_id(), input.into())
+            .await?
+            .into(),
     ))
 }
 
@@ -90,18 +181,20 @@ pub async fn create(
     path = "/api/v1/{siteId}/brands/{brandId}",
     tag = "Brands",
     params(("siteId" = String, Path), ("brandId" = String, Path)),
-    request_body(content = BrandPatch, example = json!({"description": "Everyday basics"})),
+    request_body(content = BrandPatchIn, example = json!({"description": "Everyday basics"})),
     security(("bearerAuth" = ["write:catalog"])),
-    responses((status = 200, description = "The updated brand", body = Data<Brand>), CommonErrors)
+    responses((status = 200, description = "The updated brand", body = Data<BrandOut>), CommonErrors)
 )]
 pub async fn update(
     key: Scoped<WriteCatalog>,
     State(state): State<AppState>,
     Path((_site, id)): Path<(String, String)>,
-    Json(patch): Json<BrandPatch>,
-) -> Result<Data<Brand>, ApiError> {
+    Json(patch): Json<BrandPatchIn>,
+) -> Result<Data<BrandOut>, ApiError> {
     Ok(Data::new(
-        brands::update(&state.pool, key.site_id(), &id, patch).await?,
+        brands::update(&state.pool, key.site_id(), &id, patch.into())
+            .await?
+            .into(),
     ))
 }
 
@@ -111,18 +204,20 @@ pub async fn update(
     path = "/api/v1/{siteId}/brands/{brandId}",
     tag = "Brands",
     params(("siteId" = String, Path), ("brandId" = String, Path)),
-    request_body(content = BrandInput, example = json!({"name": "Essentials"})),
+    request_body(content = BrandIn, example = json!({"name": "Essentials"})),
     security(("bearerAuth" = ["write:catalog"])),
-    responses((status = 200, description = "The replaced brand", body = Data<Brand>), CommonErrors)
+    responses((status = 200, description = "The replaced brand", body = Data<BrandOut>), CommonErrors)
 )]
 pub async fn replace(
     key: Scoped<WriteCatalog>,
     State(state): State<AppState>,
     Path((_site, id)): Path<(String, String)>,
-    Json(input): Json<BrandInput>,
-) -> Result<Data<Brand>, ApiError> {
+    Json(input): Json<BrandIn>,
+) -> Result<Data<BrandOut>, ApiError> {
     Ok(Data::new(
-        brands::replace(&state.pool, key.site_id(), &id, input).await?,
+        brands::replace(&state.pool, key.site_id(), &id, input.into())
+            .await?
+            .into(),
     ))
 }
 

@@ -1,15 +1,111 @@
 //! `/categories`: the category tree, listed flat.
 
 use axum::extract::State;
-use serde::Deserialize;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::domain::catalog::Category;
-use crate::domain::catalog::categories::{self, CategoryInput, CategoryPatch};
+use crate::domain::catalog::categories::{self, CategoryPatch, NewCategory};
+use crate::domain::patch;
 use crate::http::auth::{ReadCatalog, WriteCatalog};
 use crate::http::{
     ApiError, CommonErrors, Created, Data, Deleted, ErrorBody, Json, Path, Query, Scoped,
 };
 use crate::state::AppState;
+
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Category)]
+#[serde(rename_all = "camelCase")]
+pub struct CategoryOut {
+    #[schema(example = "cat_01JD2W3M4N5P6Q7R8S9T0V1W2X")]
+    pub id: String,
+    #[schema(example = "Apparel")]
+    pub name: String,
+    #[schema(example = "apparel")]
+    pub slug: String,
+    pub parent_id: Option<String>,
+    /// Order among siblings, ascending.
+    pub position: i32,
+    pub description: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Category> for CategoryOut {
+    fn from(c: Category) -> Self {
+        CategoryOut {
+            id: c.id,
+            name: c.name,
+            slug: c.slug,
+            parent_id: c.parent_id,
+            position: c.position,
+            description: c.description,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
+    }
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = CategoryInput)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CategoryIn {
+    #[schema(example = "Apparel")]
+    pub name: String,
+    pub slug: Option<String>,
+    pub parent_id: Option<String>,
+    pub position: Option<i32>,
+    pub description: Option<String>,
+}
+
+impl From<CategoryIn> for NewCategory {
+    fn from(c: CategoryIn) -> Self {
+        NewCategory {
+            name: c.name,
+            slug: c.slug,
+            parent_id: c.parent_id,
+            position: c.position,
+            description: c.description,
+        }
+    }
+}
+
+/// A new category read from its native JSON, so seeds (`shopvo demo`) can be written as request bodies.
+impl<'de> Deserialize<'de> for NewCategory {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        CategoryIn::deserialize(d).map(NewCategory::from)
+    }
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = CategoryPatch)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CategoryPatchIn {
+    #[serde(default, deserialize_with = "patch::present")]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "patch::present")]
+    pub slug: Option<String>,
+    #[serde(default, deserialize_with = "patch::nullable")]
+    #[schema(value_type = Option<String>)]
+    pub parent_id: Option<Option<String>>,
+    #[serde(default, deserialize_with = "patch::present")]
+    pub position: Option<i32>,
+    #[serde(default, deserialize_with = "patch::nullable")]
+    #[schema(value_type = Option<String>)]
+    pub description: Option<Option<String>>,
+}
+
+impl From<CategoryPatchIn> for CategoryPatch {
+    fn from(p: CategoryPatchIn) -> Self {
+        CategoryPatch {
+            name: p.name,
+            slug: p.slug,
+            parent_id: p.parent_id,
+            position: p.position,
+            description: p.description,
+        }
+    }
+}
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -30,7 +126,7 @@ pub struct ListQuery {
     tag = "Categories",
     params(("siteId" = String, Path), ListQuery),
     security(("bearerAuth" = ["read:catalog"])),
-    responses((status = 200, description = "The categories", body = Data<Vec<Category>>,
+    responses((status = 200, description = "The categories", body = Data<Vec<CategoryOut>>,
         example = json!({"success": true, "data": [{"id": "cat_1", "name": "Apparel", "slug": "apparel", "parentId": null, "position": 0}]})),
         CommonErrors)
 )]
@@ -38,7 +134,7 @@ pub async fn list(
     key: Scoped<ReadCatalog>,
     State(state): State<AppState>,
     Query(q): Query<ListQuery>,
-) -> Result<Data<Vec<Category>>, ApiError> {
+) -> Result<Data<Vec<CategoryOut>>, ApiError> {
     let items = categories::list(
         &state.pool,
         key.site_id(),
@@ -46,7 +142,9 @@ pub async fn list(
         q.parent_id.as_deref(),
     )
     .await?;
-    Ok(Data::new(items))
+    Ok(Data::new(
+        items.into_iter().map(CategoryOut::from).collect(),
+    ))
 }
 
 /// Get a category
@@ -56,15 +154,17 @@ pub async fn list(
     tag = "Categories",
     params(("siteId" = String, Path), ("categoryId" = String, Path, description = "Category id or slug")),
     security(("bearerAuth" = ["read:catalog"])),
-    responses((status = 200, description = "The category", body = Data<Category>), CommonErrors)
+    responses((status = 200, description = "The category", body = Data<CategoryOut>), CommonErrors)
 )]
 pub async fn get(
     key: Scoped<ReadCatalog>,
     State(state): State<AppState>,
     Path((_site, id)): Path<(String, String)>,
-) -> Result<Data<Category>, ApiError> {
+) -> Result<Data<CategoryOut>, ApiError> {
     Ok(Data::new(
-        categories::get(&state.pool, key.site_id(), &id).await?,
+        categories::get(&state.pool, key.site_id(), &id)
+            .await?
+            .into(),
     ))
 }
 
@@ -74,10 +174,10 @@ pub async fn get(
     path = "/api/v1/{siteId}/categories",
     tag = "Categories",
     params(("siteId" = String, Path)),
-    request_body(content = CategoryInput, example = json!({"name": "T-Shirts", "parentId": "cat_1", "position": 0})),
+    request_body(content = CategoryIn, example = json!({"name": "T-Shirts", "parentId": "cat_1", "position": 0})),
     security(("bearerAuth" = ["write:catalog"])),
     responses(
-        (status = 201, description = "The new category", body = Data<Category>),
+        (status = 201, description = "The new category", body = Data<CategoryOut>),
         (status = 409, description = "Slug already in use", body = ErrorBody),
         CommonErrors,
     )
@@ -85,12 +185,12 @@ pub async fn get(
 pub async fn create(
     key: Scoped<WriteCatalog>,
     State(state): State<AppState>,
-    Json(input): Json<CategoryInput>,
-) -> Result<Created<Category>, ApiError> {
+    Json(input): Json<CategoryIn>,
+) -> Result<Created<CategoryOut>, ApiError> {
     let mut tx = state.pool.begin().await?;
-    let category = categories::create(&mut tx, key.site_id(), input).await?;
+    let category = categories::create(&mut tx, key.site_id(), input.into()).await?;
     tx.commit().await?;
-    Ok(Created(category))
+    Ok(Created(category.into()))
 }
 
 /// Update a category
@@ -101,20 +201,20 @@ pub async fn create(
     path = "/api/v1/{siteId}/categories/{categoryId}",
     tag = "Categories",
     params(("siteId" = String, Path), ("categoryId" = String, Path)),
-    request_body(content = CategoryPatch, example = json!({"position": 2})),
+    request_body(content = CategoryPatchIn, example = json!({"position": 2})),
     security(("bearerAuth" = ["write:catalog"])),
-    responses((status = 200, description = "The updated category", body = Data<Category>), CommonErrors)
+    responses((status = 200, description = "The updated category", body = Data<CategoryOut>), CommonErrors)
 )]
 pub async fn update(
     key: Scoped<WriteCatalog>,
     State(state): State<AppState>,
     Path((_site, id)): Path<(String, String)>,
-    Json(patch): Json<CategoryPatch>,
-) -> Result<Data<Category>, ApiError> {
+    Json(patch): Json<CategoryPatchIn>,
+) -> Result<Data<CategoryOut>, ApiError> {
     let mut tx = state.pool.begin().await?;
-    let category = categories::update(&mut tx, key.site_id(), &id, patch).await?;
+    let category = categories::update(&mut tx, key.site_id(), &id, patch.into()).await?;
     tx.commit().await?;
-    Ok(Data::new(category))
+    Ok(Data::new(category.into()))
 }
 
 /// Replace a category
@@ -123,20 +223,20 @@ pub async fn update(
     path = "/api/v1/{siteId}/categories/{categoryId}",
     tag = "Categories",
     params(("siteId" = String, Path), ("categoryId" = String, Path)),
-    request_body(content = CategoryInput, example = json!({"name": "T-Shirts"})),
+    request_body(content = CategoryIn, example = json!({"name": "T-Shirts"})),
     security(("bearerAuth" = ["write:catalog"])),
-    responses((status = 200, description = "The replaced category", body = Data<Category>), CommonErrors)
+    responses((status = 200, description = "The replaced category", body = Data<CategoryOut>), CommonErrors)
 )]
 pub async fn replace(
     key: Scoped<WriteCatalog>,
     State(state): State<AppState>,
     Path((_site, id)): Path<(String, String)>,
-    Json(input): Json<CategoryInput>,
-) -> Result<Data<Category>, ApiError> {
+    Json(input): Json<CategoryIn>,
+) -> Result<Data<CategoryOut>, ApiError> {
     let mut tx = state.pool.begin().await?;
-    let category = categories::replace(&mut tx, key.site_id(), &id, input).await?;
+    let category = categories::replace(&mut tx, key.site_id(), &id, input.into()).await?;
     tx.commit().await?;
-    Ok(Data::new(category))
+    Ok(Data::new(category.into()))
 }
 
 /// Delete a category

@@ -1,19 +1,19 @@
 //! `/products`: list (filters, search, pagination, fields, expand), get by id or slug, and writes.
 
+mod types;
+
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::domain::catalog::Product;
-use crate::domain::catalog::products::{
-    self, Expand, ProductFilter, ProductInput, ProductPatch, ProductStatus,
-};
+use crate::domain::catalog::products::{self, Expand, ProductFilter};
 use crate::http::auth::{ReadCatalog, WriteCatalog};
 use crate::http::{
     ApiError, CommonErrors, Created, Data, Deleted, Json, List, Pagination, Path, Query, Scoped,
 };
 use crate::state::AppState;
+use types::{ProductIn, ProductOut, ProductPatchIn, ProductStatusWire};
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -40,7 +40,7 @@ pub struct ListQuery {
     brand_id: Option<String>,
     /// ACTIVE (default), DRAFT or ARCHIVED.
     #[param(inline)]
-    status: Option<ProductStatus>,
+    status: Option<ProductStatusWire>,
     /// Only featured (`true`) or non-featured (`false`) products.
     featured: Option<bool>,
 }
@@ -126,7 +126,7 @@ fn parse_fields(fields: Option<&str>) -> Result<Option<Vec<String>>, ApiError> {
 }
 
 /// Serialises a product keeping only the selected fields (expanded relations are kept when loaded).
-fn project(product: &Product, fields: &[String], expand: Expand) -> Value {
+fn project(product: &ProductOut, fields: &[String], expand: Expand) -> Value {
     let value = serde_json::to_value(product).unwrap_or(Value::Null);
     let Value::Object(map) = &value else {
         return value;
@@ -156,7 +156,7 @@ fn project(product: &Product, fields: &[String], expand: Expand) -> Value {
     params(("siteId" = String, Path, description = "Site id"), ListQuery),
     security(("bearerAuth" = ["read:catalog"])),
     responses(
-        (status = 200, description = "A page of products", body = List<Product>,
+        (status = 200, description = "A page of products", body = List<ProductOut>,
          example = json!({"success": true, "items": [{"id": "prd_01JD2W3M4N5P6Q7R8S9T0V1W2X", "name": "Classic White T-Shirt",
             "slug": "classic-white-t-shirt", "price": 2999, "compareAtPrice": 3999}],
             "pagination": {"page": 1, "limit": 20, "total": 1, "totalPages": 1}})),
@@ -179,22 +179,16 @@ pub async fn list(
     if q.search.as_ref().is_some_and(|s| s.chars().count() > 200) {
         return Err(ApiError::field("search", "must be at most 200 characters"));
     }
-    if key.auth.is_publishable() && q.status.is_some_and(|s| s != ProductStatus::Active) {
-        return Err(ApiError::new(
-            axum::http::StatusCode::FORBIDDEN,
-            "FORBIDDEN",
-            "Publishable keys can only read active products",
-        ));
-    }
     let filter = ProductFilter {
-        status: q.status,
+        status: q.status.map(Into::into),
         search: q.search,
         category_id: q.category_id,
         brand_id: q.brand_id,
         featured: q.featured,
     };
     let mut conn = state.pool.acquire().await?;
-    let page = products::list(&mut conn, key.site_id(), &filter, &page, expand).await?;
+    let page = products::list(&mut conn, &key.caller(), &filter, &page, expand).await?;
+    let page = page.map(ProductOut::from);
     // Without a fieldset, products serialise straight to the response (no intermediate JSON tree).
     Ok(match fields {
         None => List::from(page).into_response(),
@@ -215,7 +209,7 @@ pub async fn list(
         GetQuery,
     ),
     security(("bearerAuth" = ["read:catalog"])),
-    responses((status = 200, description = "The product", body = Data<Product>), CommonErrors)
+    responses((status = 200, description = "The product", body = Data<ProductOut>), CommonErrors)
 )]
 pub async fn get(
     key: Scoped<ReadCatalog>,
@@ -226,10 +220,7 @@ pub async fn get(
     let expand = parse_expand(&q.expand_list, q.expand.as_deref())?;
     let fields = parse_fields(q.fields.as_deref())?;
     let mut conn = state.pool.acquire().await?;
-    let product = products::get(&mut conn, key.site_id(), &id, expand).await?;
-    if key.auth.is_publishable() && product.status != ProductStatus::Active {
-        return Err(crate::domain::Error::NotFound("product").into());
-    }
+    let product = ProductOut::from(products::get(&mut conn, &key.caller(), &id, expand).await?);
     let expand = Expand {
         variants: true,
         ..expand
@@ -249,11 +240,11 @@ pub async fn get(
     path = "/api/v1/{siteId}/products",
     tag = "Products",
     params(("siteId" = String, Path, description = "Site id")),
-    request_body(content = ProductInput, example = json!({"name": "Classic White T-Shirt", "price": 2999,
+    request_body(content = ProductIn, example = json!({"name": "Classic White T-Shirt", "price": 2999,
         "variants": [{"name": "Small", "sku": "TS-WHT-S", "inventoryCount": 42, "options": {"Size": "Small"}}]})),
     security(("bearerAuth" = ["write:catalog"])),
     responses(
-        (status = 201, description = "The new product", body = Data<Product>),
+        (status = 201, description = "The new product", body = Data<ProductOut>),
         (status = 409, description = "Slug, handle or SKU already in use", body = crate::http::ErrorBody),
         CommonErrors,
     )
@@ -261,12 +252,12 @@ pub async fn get(
 pub async fn create(
     key: Scoped<WriteCatalog>,
     State(state): State<AppState>,
-    Json(input): Json<ProductInput>,
-) -> Result<Created<Product>, ApiError> {
+    Json(input): Json<ProductIn>,
+) -> Result<Created<ProductOut>, ApiError> {
     let mut tx = state.pool.begin().await?;
-    let product = products::create(&mut tx, key.site_id(), input).await?;
+    let product = products::create(&mut tx, key.site_id(), input.into()).await?;
     tx.commit().await?;
-    Ok(Created(product))
+    Ok(Created(product.into()))
 }
 
 /// Update a product
@@ -277,10 +268,10 @@ pub async fn create(
     path = "/api/v1/{siteId}/products/{productId}",
     tag = "Products",
     params(("siteId" = String, Path), ("productId" = String, Path, description = "Product id or slug")),
-    request_body(content = ProductPatch, example = json!({"price": 2499, "featured": true})),
+    request_body(content = ProductPatchIn, example = json!({"price": 2499, "featured": true})),
     security(("bearerAuth" = ["write:catalog"])),
     responses(
-        (status = 200, description = "The updated product", body = Data<Product>),
+        (status = 200, description = "The updated product", body = Data<ProductOut>),
         (status = 409, description = "Slug or handle already in use", body = crate::http::ErrorBody),
         CommonErrors,
     )
@@ -289,12 +280,12 @@ pub async fn update(
     key: Scoped<WriteCatalog>,
     State(state): State<AppState>,
     Path((_site, id)): Path<(String, String)>,
-    Json(patch): Json<ProductPatch>,
-) -> Result<Data<Product>, ApiError> {
+    Json(patch): Json<ProductPatchIn>,
+) -> Result<Data<ProductOut>, ApiError> {
     let mut tx = state.pool.begin().await?;
-    let product = products::update(&mut tx, key.site_id(), &id, patch).await?;
+    let product = products::update(&mut tx, key.site_id(), &id, patch.into()).await?;
     tx.commit().await?;
-    Ok(Data::new(product))
+    Ok(Data::new(product.into()))
 }
 
 /// Replace a product
@@ -306,20 +297,20 @@ pub async fn update(
     path = "/api/v1/{siteId}/products/{productId}",
     tag = "Products",
     params(("siteId" = String, Path), ("productId" = String, Path, description = "Product id or slug")),
-    request_body(content = ProductInput, example = json!({"name": "Classic White T-Shirt", "price": 2999})),
+    request_body(content = ProductIn, example = json!({"name": "Classic White T-Shirt", "price": 2999})),
     security(("bearerAuth" = ["write:catalog"])),
-    responses((status = 200, description = "The replaced product", body = Data<Product>), CommonErrors)
+    responses((status = 200, description = "The replaced product", body = Data<ProductOut>), CommonErrors)
 )]
 pub async fn replace(
     key: Scoped<WriteCatalog>,
     State(state): State<AppState>,
     Path((_site, id)): Path<(String, String)>,
-    Json(input): Json<ProductInput>,
-) -> Result<Data<Product>, ApiError> {
+    Json(input): Json<ProductIn>,
+) -> Result<Data<ProductOut>, ApiError> {
     let mut tx = state.pool.begin().await?;
-    let product = products::replace(&mut tx, key.site_id(), &id, input).await?;
+    let product = products::replace(&mut tx, key.site_id(), &id, input.into()).await?;
     tx.commit().await?;
-    Ok(Data::new(product))
+    Ok(Data::new(product.into()))
 }
 
 /// Delete a product

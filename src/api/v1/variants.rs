@@ -1,12 +1,191 @@
 //! `/products/{productId}/variants`.
 
 use axum::extract::State;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
-use crate::domain::catalog::Variant;
-use crate::domain::catalog::variants::{self, VariantInput, VariantPatch};
+use crate::domain::catalog::products;
+use crate::domain::catalog::variants::{self, NewVariant, VariantPatch};
+use crate::domain::catalog::{InventoryStatus, Variant};
+use crate::domain::patch;
 use crate::http::auth::{ReadCatalog, WriteCatalog};
 use crate::http::{ApiError, CommonErrors, Created, Data, Deleted, ErrorBody, Json, Path, Scoped};
 use crate::state::AppState;
+
+/// A variant's stock state, derived from its count and low-stock threshold unless explicitly overridden.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = InventoryStatus)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum InventoryStatusWire {
+    InStock,
+    LowStock,
+    OutOfStock,
+    Backorder,
+}
+
+impl From<InventoryStatus> for InventoryStatusWire {
+    fn from(s: InventoryStatus) -> Self {
+        match s {
+            InventoryStatus::InStock => InventoryStatusWire::InStock,
+            InventoryStatus::LowStock => InventoryStatusWire::LowStock,
+            InventoryStatus::OutOfStock => InventoryStatusWire::OutOfStock,
+            InventoryStatus::Backorder => InventoryStatusWire::Backorder,
+        }
+    }
+}
+
+impl From<InventoryStatusWire> for InventoryStatus {
+    fn from(s: InventoryStatusWire) -> Self {
+        match s {
+            InventoryStatusWire::InStock => InventoryStatus::InStock,
+            InventoryStatusWire::LowStock => InventoryStatus::LowStock,
+            InventoryStatusWire::OutOfStock => InventoryStatus::OutOfStock,
+            InventoryStatusWire::Backorder => InventoryStatus::Backorder,
+        }
+    }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Variant)]
+#[serde(rename_all = "camelCase")]
+pub struct VariantOut {
+    #[schema(example = "var_01JD2W3M4N5P6Q7R8S9T0V1W2X")]
+    pub id: String,
+    pub product_id: String,
+    /// Numeric id for dialects that expect integers (shared number space with products).
+    pub number: i64,
+    #[schema(example = "Small / White")]
+    pub name: String,
+    #[schema(example = "TS-WHT-S")]
+    pub sku: Option<String>,
+    /// Price in minor units; `null` means the product's price applies.
+    pub price: Option<i64>,
+    pub compare_at_price: Option<i64>,
+    /// Option values in their defined order, e.g. `{"Size": "Small", "Color": "White"}`.
+    #[schema(value_type = Object, example = json!({"Size": "Small", "Color": "White"}))]
+    pub options: Map<String, Value>,
+    pub is_default: bool,
+    pub position: i32,
+    pub inventory_count: i32,
+    pub inventory_status: InventoryStatusWire,
+    pub low_stock_threshold: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Variant> for VariantOut {
+    fn from(v: Variant) -> Self {
+        VariantOut {
+            id: v.id,
+            product_id: v.product_id,
+            number: v.number,
+            name: v.name,
+            sku: v.sku,
+            price: v.price,
+            compare_at_price: v.compare_at_price,
+            options: v.options,
+            is_default: v.is_default,
+            position: v.position,
+            inventory_count: v.inventory_count,
+            inventory_status: v.inventory_status.into(),
+            low_stock_threshold: v.low_stock_threshold,
+            created_at: v.created_at,
+            updated_at: v.updated_at,
+        }
+    }
+}
+
+/// Creating a variant (also inline with a product), or replacing one with PUT.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = VariantInput)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VariantIn {
+    /// Derived from the option values (`Large / Black`) when omitted.
+    #[schema(example = "Large / Black")]
+    pub name: Option<String>,
+    #[schema(example = "TS-BLK-L")]
+    pub sku: Option<String>,
+    /// Minor units; omit to inherit the product's price.
+    pub price: Option<i64>,
+    pub compare_at_price: Option<i64>,
+    #[schema(example = 10)]
+    pub inventory_count: Option<i32>,
+    /// Overrides the status derived from `inventoryCount`.
+    pub inventory_status: Option<InventoryStatusWire>,
+    #[schema(value_type = Option<Object>, example = json!({"Size": "Large", "Color": "Black"}))]
+    pub options: Option<Map<String, Value>>,
+    pub is_default: Option<bool>,
+    pub low_stock_threshold: Option<i32>,
+    pub position: Option<i32>,
+}
+
+impl From<VariantIn> for NewVariant {
+    fn from(v: VariantIn) -> Self {
+        NewVariant {
+            name: v.name,
+            sku: v.sku,
+            price: v.price,
+            compare_at_price: v.compare_at_price,
+            inventory_count: v.inventory_count,
+            inventory_status: v.inventory_status.map(Into::into),
+            options: v.options,
+            is_default: v.is_default,
+            low_stock_threshold: v.low_stock_threshold,
+            position: v.position,
+        }
+    }
+}
+
+/// A partial update: absent fields stay, `null` clears nullable ones.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = VariantPatch)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VariantPatchIn {
+    #[serde(default, deserialize_with = "patch::present")]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "patch::nullable")]
+    #[schema(value_type = Option<String>)]
+    pub sku: Option<Option<String>>,
+    #[serde(default, deserialize_with = "patch::nullable")]
+    #[schema(value_type = Option<i64>)]
+    pub price: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "patch::nullable")]
+    #[schema(value_type = Option<i64>)]
+    pub compare_at_price: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "patch::present")]
+    pub inventory_count: Option<i32>,
+    /// `null` returns to the derived status.
+    #[serde(default, deserialize_with = "patch::nullable")]
+    #[schema(value_type = Option<InventoryStatusWire>)]
+    pub inventory_status: Option<Option<InventoryStatusWire>>,
+    #[schema(value_type = Option<Object>)]
+    #[serde(default, deserialize_with = "patch::present")]
+    pub options: Option<Map<String, Value>>,
+    #[serde(default, deserialize_with = "patch::present")]
+    pub is_default: Option<bool>,
+    #[serde(default, deserialize_with = "patch::present")]
+    pub low_stock_threshold: Option<i32>,
+    #[serde(default, deserialize_with = "patch::present")]
+    pub position: Option<i32>,
+}
+
+impl From<VariantPatchIn> for VariantPatch {
+    fn from(p: VariantPatchIn) -> Self {
+        VariantPatch {
+            name: p.name,
+            sku: p.sku,
+            price: p.price,
+            compare_at_price: p.compare_at_price,
+            inventory_count: p.inventory_count,
+            inventory_status: p.inventory_status.map(|s| s.map(Into::into)),
+            options: p.options,
+            is_default: p.is_default,
+            low_stock_threshold: p.low_stock_threshold,
+            position: p.position,
+        }
+    }
+}
 
 /// List a product's variants
 ///
@@ -17,20 +196,17 @@ use crate::state::AppState;
     tag = "Variants",
     params(("siteId" = String, Path), ("productId" = String, Path, description = "Product id or slug")),
     security(("bearerAuth" = ["read:catalog"])),
-    responses((status = 200, description = "The variants", body = Data<Vec<Variant>>), CommonErrors)
+    responses((status = 200, description = "The variants", body = Data<Vec<VariantOut>>), CommonErrors)
 )]
 pub async fn list(
     key: Scoped<ReadCatalog>,
     State(state): State<AppState>,
     Path((_site, product_id)): Path<(String, String)>,
-) -> Result<Data<Vec<Variant>>, ApiError> {
-    let active_only = key.auth.is_publishable();
-    let variants = variants::list(&state.pool, key.site_id(), &product_id, active_only).await?;
-    if variants.is_empty() {
-        // Every product has a variant, so none means no such product.
-        return Err(crate::domain::Error::NotFound("product").into());
-    }
-    Ok(Data::new(variants))
+) -> Result<Data<Vec<VariantOut>>, ApiError> {
+    let variants = variants::list(&state.pool, &key.caller(), &product_id).await?;
+    Ok(Data::new(
+        variants.into_iter().map(VariantOut::from).collect(),
+    ))
 }
 
 /// Create a variant
@@ -42,11 +218,11 @@ pub async fn list(
     path = "/api/v1/{siteId}/products/{productId}/variants",
     tag = "Variants",
     params(("siteId" = String, Path), ("productId" = String, Path, description = "Product id or slug")),
-    request_body(content = VariantInput, example = json!({"name": "Large / Black", "sku": "TS-BLK-L", "inventoryCount": 10,
+    request_body(content = VariantIn, example = json!({"name": "Large / Black", "sku": "TS-BLK-L", "inventoryCount": 10,
         "options": {"Size": "Large", "Color": "Black"}, "isDefault": false})),
     security(("bearerAuth" = ["write:catalog"])),
     responses(
-        (status = 201, description = "The new variant", body = Data<Variant>),
+        (status = 201, description = "The new variant", body = Data<VariantOut>),
         (status = 409, description = "SKU already in use", body = ErrorBody),
         CommonErrors,
     )
@@ -55,12 +231,12 @@ pub async fn create(
     key: Scoped<WriteCatalog>,
     State(state): State<AppState>,
     Path((_site, product_id)): Path<(String, String)>,
-    Json(input): Json<VariantInput>,
-) -> Result<Created<Variant>, ApiError> {
+    Json(input): Json<VariantIn>,
+) -> Result<Created<VariantOut>, ApiError> {
     let mut tx = state.pool.begin().await?;
-    let variant = variants::create(&mut tx, key.site_id(), &product_id, input).await?;
+    let variant = products::add_variant(&mut tx, key.site_id(), &product_id, input.into()).await?;
     tx.commit().await?;
-    Ok(Created(variant))
+    Ok(Created(variant.into()))
 }
 
 /// Update a variant
@@ -72,10 +248,10 @@ pub async fn create(
     path = "/api/v1/{siteId}/products/{productId}/variants/{variantId}",
     tag = "Variants",
     params(("siteId" = String, Path), ("productId" = String, Path), ("variantId" = String, Path)),
-    request_body(content = VariantPatch, example = json!({"inventoryCount": 0, "inventoryStatus": "OUT_OF_STOCK"})),
+    request_body(content = VariantPatchIn, example = json!({"inventoryCount": 0, "inventoryStatus": "OUT_OF_STOCK"})),
     security(("bearerAuth" = ["write:catalog"])),
     responses(
-        (status = 200, description = "The updated variant", body = Data<Variant>),
+        (status = 200, description = "The updated variant", body = Data<VariantOut>),
         (status = 409, description = "SKU already in use", body = ErrorBody),
         CommonErrors,
     )
@@ -84,12 +260,13 @@ pub async fn update(
     key: Scoped<WriteCatalog>,
     State(state): State<AppState>,
     Path((_site, product_id, id)): Path<(String, String, String)>,
-    Json(patch): Json<VariantPatch>,
-) -> Result<Data<Variant>, ApiError> {
+    Json(patch): Json<VariantPatchIn>,
+) -> Result<Data<VariantOut>, ApiError> {
     let mut tx = state.pool.begin().await?;
-    let variant = variants::update(&mut tx, key.site_id(), &product_id, &id, patch).await?;
+    let variant =
+        products::update_variant(&mut tx, key.site_id(), &product_id, &id, patch.into()).await?;
     tx.commit().await?;
-    Ok(Data::new(variant))
+    Ok(Data::new(variant.into()))
 }
 
 /// Replace a variant
@@ -100,20 +277,21 @@ pub async fn update(
     path = "/api/v1/{siteId}/products/{productId}/variants/{variantId}",
     tag = "Variants",
     params(("siteId" = String, Path), ("productId" = String, Path), ("variantId" = String, Path)),
-    request_body(content = VariantInput, example = json!({"name": "Large / Black", "sku": "TS-BLK-L", "inventoryCount": 3})),
+    request_body(content = VariantIn, example = json!({"name": "Large / Black", "sku": "TS-BLK-L", "inventoryCount": 3})),
     security(("bearerAuth" = ["write:catalog"])),
-    responses((status = 200, description = "The replaced variant", body = Data<Variant>), CommonErrors)
+    responses((status = 200, description = "The replaced variant", body = Data<VariantOut>), CommonErrors)
 )]
 pub async fn replace(
     key: Scoped<WriteCatalog>,
     State(state): State<AppState>,
     Path((_site, product_id, id)): Path<(String, String, String)>,
-    Json(input): Json<VariantInput>,
-) -> Result<Data<Variant>, ApiError> {
+    Json(input): Json<VariantIn>,
+) -> Result<Data<VariantOut>, ApiError> {
     let mut tx = state.pool.begin().await?;
-    let variant = variants::replace(&mut tx, key.site_id(), &product_id, &id, input).await?;
+    let variant =
+        products::replace_variant(&mut tx, key.site_id(), &product_id, &id, input.into()).await?;
     tx.commit().await?;
-    Ok(Data::new(variant))
+    Ok(Data::new(variant.into()))
 }
 
 /// Delete a variant
@@ -138,7 +316,7 @@ pub async fn delete(
     Path((_site, product_id, id)): Path<(String, String, String)>,
 ) -> Result<Deleted, ApiError> {
     let mut tx = state.pool.begin().await?;
-    variants::delete(&mut tx, key.site_id(), &product_id, &id).await?;
+    products::delete_variant(&mut tx, key.site_id(), &product_id, &id).await?;
     tx.commit().await?;
     Ok(Deleted::new())
 }

@@ -1,7 +1,6 @@
 //! Brands: a flat list, looked up by id or slug.
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use sqlx::{FromRow, PgExecutor};
 
 use super::slug;
@@ -9,14 +8,10 @@ use crate::domain::error::{Error, Result, Validator, on_unique};
 use crate::domain::patch;
 use crate::ids;
 
-#[derive(Debug, Clone, Serialize, Deserialize, FromRow, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, FromRow)]
 pub struct Brand {
-    #[schema(example = "br_01JD2W3M4N5P6Q7R8S9T0V1W2X")]
     pub id: String,
-    #[schema(example = "Essentials")]
     pub name: String,
-    #[schema(example = "essentials")]
     pub slug: String,
     pub description: Option<String>,
     pub logo_url: Option<String>,
@@ -24,30 +19,22 @@ pub struct Brand {
     pub updated_at: DateTime<Utc>,
 }
 
-/// Creating a brand, or replacing one with PUT.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct BrandInput {
-    #[schema(example = "Essentials")]
+/// Creating a brand, or replacing one.
+#[derive(Debug)]
+pub struct NewBrand {
     pub name: String,
-    /// Derived from the name when omitted.
+    /// Derived from the name when `None`.
     pub slug: Option<String>,
     pub description: Option<String>,
     pub logo_url: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+/// A partial update: `None` leaves a field; `Some(None)` clears a nullable one.
+#[derive(Debug, Default)]
 pub struct BrandPatch {
-    #[serde(default, deserialize_with = "patch::present")]
     pub name: Option<String>,
-    #[serde(default, deserialize_with = "patch::present")]
     pub slug: Option<String>,
-    #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<String>)]
     pub description: Option<Option<String>>,
-    #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<String>)]
     pub logo_url: Option<Option<String>>,
 }
 
@@ -73,10 +60,10 @@ fn validate(
     if let Some(url) = logo_url {
         v.check(
             url.starts_with("https://") || url.starts_with("http://"),
-            "logoUrl",
+            "logo_url",
             "must be an http(s) URL",
         );
-        v.text("logoUrl", url, 1, 2048);
+        v.text("logo_url", url, 1, 2048);
     }
     v.finish()
 }
@@ -120,7 +107,7 @@ pub async fn list_by_ids(
     .await?)
 }
 
-pub async fn create(db: impl PgExecutor<'_>, site_id: &str, input: BrandInput) -> Result<Brand> {
+pub async fn create(db: impl PgExecutor<'_>, site_id: &str, input: NewBrand) -> Result<Brand> {
     let name = input.name.trim().to_string();
     let slug_ = input.slug.unwrap_or_else(|| slug::slugify(&name));
     validate(
@@ -181,7 +168,7 @@ pub async fn replace(
     db: impl PgExecutor<'_> + Copy,
     site_id: &str,
     id: &str,
-    input: BrandInput,
+    input: NewBrand,
 ) -> Result<Brand> {
     let slug_ = input
         .slug

@@ -1,7 +1,6 @@
 //! Categories: a tree (parent, sibling position) listed flat.
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use sqlx::{FromRow, PgConnection, PgExecutor};
 
 use super::slug;
@@ -9,14 +8,10 @@ use crate::domain::error::{Error, Result, Validator, on_unique};
 use crate::domain::patch;
 use crate::ids;
 
-#[derive(Debug, Clone, Serialize, Deserialize, FromRow, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, FromRow)]
 pub struct Category {
-    #[schema(example = "cat_01JD2W3M4N5P6Q7R8S9T0V1W2X")]
     pub id: String,
-    #[schema(example = "Apparel")]
     pub name: String,
-    #[schema(example = "apparel")]
     pub slug: String,
     pub parent_id: Option<String>,
     /// Order among siblings, ascending.
@@ -26,31 +21,24 @@ pub struct Category {
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct CategoryInput {
-    #[schema(example = "Apparel")]
+/// Creating a category, or replacing one.
+#[derive(Debug)]
+pub struct NewCategory {
     pub name: String,
+    /// Derived from the name when `None`.
     pub slug: Option<String>,
     pub parent_id: Option<String>,
     pub position: Option<i32>,
     pub description: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+/// A partial update: `None` leaves a field; `Some(None)` clears a nullable one.
+#[derive(Debug, Default)]
 pub struct CategoryPatch {
-    #[serde(default, deserialize_with = "patch::present")]
     pub name: Option<String>,
-    #[serde(default, deserialize_with = "patch::present")]
     pub slug: Option<String>,
-    #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<String>)]
     pub parent_id: Option<Option<String>>,
-    #[serde(default, deserialize_with = "patch::present")]
     pub position: Option<i32>,
-    #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<String>)]
     pub description: Option<Option<String>>,
 }
 
@@ -127,7 +115,7 @@ fn validate(
         "slug",
         "must be lower-case letters and digits joined by single dashes",
     );
-    super::validate_id(&mut v, "parentId", "cat", parent_id);
+    super::validate_id(&mut v, "parent_id", "cat", parent_id);
     v.check(position >= 0, "position", "must not be negative");
     if let Some(d) = description {
         v.text("description", d, 0, 10_000);
@@ -146,7 +134,7 @@ async fn check_parent(
     };
     if Some(parent_id) == id {
         return Err(Error::invalid(
-            "parentId",
+            "parent_id",
             "a category cannot be its own parent",
         ));
     }
@@ -164,11 +152,11 @@ async fn check_parent(
     .fetch_all(&mut *conn)
     .await?;
     if ancestors.is_empty() {
-        return Err(Error::invalid("parentId", "no category with this id"));
+        return Err(Error::invalid("parent_id", "no category with this id"));
     }
     if id.is_some_and(|id| ancestors.iter().any(|a| a == id)) {
         return Err(Error::invalid(
-            "parentId",
+            "parent_id",
             "the new parent is a descendant of this category",
         ));
     }
@@ -178,7 +166,7 @@ async fn check_parent(
 pub async fn create(
     conn: &mut PgConnection,
     site_id: &str,
-    input: CategoryInput,
+    input: NewCategory,
 ) -> Result<Category> {
     let name = input.name.trim().to_string();
     let slug_ = input.slug.unwrap_or_else(|| slug::slugify(&name));
@@ -252,7 +240,7 @@ pub async fn replace(
     conn: &mut PgConnection,
     site_id: &str,
     id: &str,
-    input: CategoryInput,
+    input: NewCategory,
 ) -> Result<Category> {
     let slug_ = input
         .slug

@@ -1,4 +1,5 @@
-//! The catalog: products, variants, categories and brands.
+//! The catalog: products (with their variants), categories and brands. Reads that depend on who is asking
+//! take a [`Caller`](crate::domain::Caller): publishable callers see only ACTIVE products.
 
 pub mod brands;
 pub mod categories;
@@ -11,10 +12,13 @@ pub use categories::Category;
 pub use products::Product;
 pub use variants::Variant;
 
+use crate::domain::error::Validator;
+use crate::domain::field::FieldKey;
+
 /// A variant's stock state, derived from its count and low-stock threshold unless explicitly overridden.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
-)]
+// Serialised in event payloads. `ToSchema` stays only while the inventory area's wire types (in the
+// domain) still name this enum; the native catalog uses `api::v1::variants::InventoryStatusWire`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum InventoryStatus {
     InStock,
@@ -58,18 +62,14 @@ impl InventoryStatus {
 }
 
 /// Checks an image list: at most 50 absolute http(s) URLs.
-pub(crate) fn validate_images(
-    v: &mut crate::domain::error::Validator,
-    field: &str,
-    images: &[String],
-) {
+pub(crate) fn validate_images(v: &mut Validator, field: &str, images: &[String]) {
     v.check(images.len() <= 50, field, "at most 50 images");
     for (i, url) in images.iter().enumerate() {
         v.check(
             (url.starts_with("https://") || url.starts_with("http://"))
                 && url.len() <= 2048
                 && !url.contains(char::is_whitespace),
-            format!("{field}[{i}]"),
+            FieldKey::from(field).at(i),
             "must be an absolute http(s) URL of at most 2048 characters",
         );
     }
@@ -77,8 +77,8 @@ pub(crate) fn validate_images(
 
 /// Checks that an optional id has the expected prefix and shape.
 pub(crate) fn validate_id(
-    v: &mut crate::domain::error::Validator,
-    field: &str,
+    v: &mut Validator,
+    field: impl Into<FieldKey>,
     prefix: &str,
     id: Option<&str>,
 ) {

@@ -1,36 +1,38 @@
 //! Variants: every product has at least one and exactly one default.
 //!
-//! Every write locks the parent product row first (`for update`), so concurrent writes to one product's
-//! variants run one after another and the default-variant rules hold without retries.
+//! This module is the variant itself: its rows, rules and statements. Writes go through the product
+//! ([`products::add_variant`](super::products::add_variant) and its siblings), which locks the product row
+//! first (`for update`), so concurrent writes to one product's variants run one after another and the
+//! default-variant rules hold without retries, and records `product.updated`. So the functions here that
+//! write take the id of a product the caller has locked.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sqlx::{FromRow, PgConnection, PgExecutor};
 
-use super::{InventoryStatus, products};
+use super::InventoryStatus;
+use crate::domain::caller::Caller;
 use crate::domain::error::{Error, Result, Validator, on_unique};
+use crate::domain::field::FieldKey;
 use crate::domain::inventory::stock;
 use crate::domain::patch;
 use crate::ids;
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+/// A variant as clients read it. Serialised (in this shape) inside product event payloads.
+#[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Variant {
-    #[schema(example = "var_01JD2W3M4N5P6Q7R8S9T0V1W2X")]
     pub id: String,
     pub product_id: String,
     /// Numeric id for dialects that expect integers (shared number space with products).
     pub number: i64,
-    #[schema(example = "Small / White")]
     pub name: String,
-    #[schema(example = "TS-WHT-S")]
     pub sku: Option<String>,
-    /// Price in minor units; `null` means the product's price applies.
+    /// Price in minor units; `None` means the product's price applies.
     pub price: Option<i64>,
     pub compare_at_price: Option<i64>,
     /// Option values in their defined order, e.g. `{"Size": "Small", "Color": "White"}`.
-    #[schema(value_type = Object, example = json!({"Size": "Small", "Color": "White"}))]
     pub options: Map<String, Value>,
     pub is_default: bool,
     pub position: i32,
@@ -102,58 +104,39 @@ impl From<VariantRow> for Variant {
     }
 }
 
-/// Creating a variant (also inline with a product), or replacing one with PUT.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct VariantInput {
-    /// Derived from the option values (`Large / Black`) when omitted.
-    #[schema(example = "Large / Black")]
+/// Creating a variant (also inline with a product), or replacing one.
+#[derive(Debug, Clone, Default)]
+pub struct NewVariant {
+    /// Derived from the option values (`Large / Black`) when `None`.
     pub name: Option<String>,
-    #[schema(example = "TS-BLK-L")]
     pub sku: Option<String>,
-    /// Minor units; omit to inherit the product's price.
+    /// Minor units; `None` inherits the product's price.
     pub price: Option<i64>,
     pub compare_at_price: Option<i64>,
-    #[schema(example = 10)]
     pub inventory_count: Option<i32>,
-    /// Overrides the status derived from `inventoryCount`.
+    /// Overrides the status derived from the inventory count.
     pub inventory_status: Option<InventoryStatus>,
-    #[schema(value_type = Option<Object>, example = json!({"Size": "Large", "Color": "Black"}))]
+    /// Option names and values as the client sent them: values must be strings (numbers are accepted
+    /// and kept as text), which is checked with the other fields.
     pub options: Option<Map<String, Value>>,
     pub is_default: Option<bool>,
     pub low_stock_threshold: Option<i32>,
     pub position: Option<i32>,
 }
 
-/// A partial update: absent fields stay, `null` clears nullable ones.
-#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+/// A partial update: `None` leaves a field; `Some(None)` clears a nullable one.
+#[derive(Debug, Default)]
 pub struct VariantPatch {
-    #[serde(default, deserialize_with = "patch::present")]
     pub name: Option<String>,
-    #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<String>)]
     pub sku: Option<Option<String>>,
-    #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<i64>)]
     pub price: Option<Option<i64>>,
-    #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<i64>)]
     pub compare_at_price: Option<Option<i64>>,
-    #[serde(default, deserialize_with = "patch::present")]
     pub inventory_count: Option<i32>,
-    /// `null` returns to the derived status.
-    #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<InventoryStatus>)]
+    /// `Some(None)` returns to the derived status.
     pub inventory_status: Option<Option<InventoryStatus>>,
-    #[schema(value_type = Option<Object>)]
-    #[serde(default, deserialize_with = "patch::present")]
     pub options: Option<Map<String, Value>>,
-    #[serde(default, deserialize_with = "patch::present")]
     pub is_default: Option<bool>,
-    #[serde(default, deserialize_with = "patch::present")]
     pub low_stock_threshold: Option<i32>,
-    #[serde(default, deserialize_with = "patch::present")]
     pub position: Option<i32>,
 }
 
@@ -174,13 +157,19 @@ struct Fields {
     position: i32,
 }
 
-fn options_from_map(v: &mut Validator, field: &str, map: Map<String, Value>) -> Vec<OptionValue> {
-    v.check(map.len() <= 50, field, "at most 50 options");
+/// Option values from a client's map; `field` is where the map is (`options`, `variants[0].options`), and
+/// an option's own errors are keyed by its name.
+fn options_from_map(
+    v: &mut Validator,
+    field: &FieldKey,
+    map: Map<String, Value>,
+) -> Vec<OptionValue> {
+    v.check(map.len() <= 50, field.clone(), "at most 50 options");
     map.into_iter()
         .filter_map(|(name, value)| match value {
             Value::String(value) => {
-                v.text(format!("{field}.{name}"), &value, 1, 255);
-                v.text(field, &name, 1, 255);
+                v.text(field.clone().data(&name), &value, 1, 255);
+                v.text(field.clone(), &name, 1, 255);
                 Some(OptionValue { name, value })
             }
             Value::Number(n) => Some(OptionValue {
@@ -188,21 +177,16 @@ fn options_from_map(v: &mut Validator, field: &str, map: Map<String, Value>) -> 
                 value: n.to_string(),
             }),
             _ => {
-                v.error(format!("{field}.{name}"), "must be a string");
+                v.error(field.clone().data(&name), "must be a string");
                 None
             }
         })
         .collect()
 }
 
-fn validate(v: &mut Validator, prefix: &str, f: &Fields) {
-    let at = |name: &str| {
-        if prefix.is_empty() {
-            name.to_string()
-        } else {
-            format!("{prefix}.{name}")
-        }
-    };
+/// `prefix` is where the variant is in the command (`variants[0]`), empty for a variant on its own.
+fn validate(v: &mut Validator, prefix: &FieldKey, f: &Fields) {
+    let at = |name: &str| prefix.clone().then(name);
     v.text(at("name"), &f.name, 1, 255);
     if let Some(sku) = &f.sku {
         v.text(at("sku"), sku, 1, 100);
@@ -216,16 +200,16 @@ fn validate(v: &mut Validator, prefix: &str, f: &Fields) {
         v.money(at("price"), price);
     }
     if let Some(price) = f.compare_at_price {
-        v.money(at("compareAtPrice"), price);
+        v.money(at("compare_at_price"), price);
     }
     v.check(
         (0..=stock::MAX_QUANTITY).contains(&f.inventory_count),
-        at("inventoryCount"),
+        at("inventory_count"),
         format!("must be from 0 to {}", stock::MAX_QUANTITY),
     );
     v.check(
         f.low_stock_threshold >= 0,
-        at("lowStockThreshold"),
+        at("low_stock_threshold"),
         "must not be negative",
     );
     v.check(f.position >= 0, at("position"), "must not be negative");
@@ -243,14 +227,13 @@ fn default_name(options: &[OptionValue]) -> String {
     }
 }
 
-/// Validates an input; `prefix` is the field path of the variant in the request (e.g. `variants[0]`).
-fn fields_from_input(v: &mut Validator, prefix: &str, input: VariantInput) -> Fields {
-    let opt_field = if prefix.is_empty() {
-        "options".to_string()
-    } else {
-        format!("{prefix}.options")
-    };
-    let options = options_from_map(v, &opt_field, input.options.unwrap_or_default());
+/// Validates an input; `prefix` is where the variant is in the command (e.g. `variants[0]`).
+fn fields_from_input(v: &mut Validator, prefix: &FieldKey, input: NewVariant) -> Fields {
+    let options = options_from_map(
+        v,
+        &prefix.clone().then("options"),
+        input.options.unwrap_or_default(),
+    );
     let f = Fields {
         name: input
             .name
@@ -269,39 +252,26 @@ fn fields_from_input(v: &mut Validator, prefix: &str, input: VariantInput) -> Fi
     f
 }
 
-/// Locks the product row for the rest of the transaction; `NotFound` when the site has no such product.
-pub(crate) async fn lock_product(
-    conn: &mut PgConnection,
-    site_id: &str,
-    product_id_or_slug: &str,
-) -> Result<String> {
-    sqlx::query_scalar(
-        "select id from products where site_id = $1 and (id = $2 or slug = $2) for update",
-    )
-    .bind(site_id)
-    .bind(product_id_or_slug)
-    .fetch_optional(conn)
-    .await?
-    .ok_or(Error::NotFound("product"))
-}
-
-/// A product's variants, the default first. With `active_only`, a product that is not ACTIVE has none.
+/// A product's variants, the default first. A product the caller may not see is not found.
 pub async fn list(
     db: impl PgExecutor<'_>,
-    site_id: &str,
+    caller: &Caller,
     product_id_or_slug: &str,
-    active_only: bool,
 ) -> Result<Vec<Variant>> {
     let rows = sqlx::query_as::<_, VariantRow>(sqlx::AssertSqlSafe(format!(
         "select {COLUMNS} from variants v where site_id = $1 and product_id = \
          (select id from products where site_id = $1 and (id = $2 or slug = $2) and (not $3 or status = 'ACTIVE')) \
          order by is_default desc, position, created_at, id"
     )))
-    .bind(site_id)
+    .bind(caller.site_id())
     .bind(product_id_or_slug)
-    .bind(active_only)
+    .bind(!caller.sees_unpublished())
     .fetch_all(db)
     .await?;
+    // Every product has a variant, so none means no such product (for this caller).
+    if rows.is_empty() {
+        return Err(Error::NotFound("product"));
+    }
     Ok(rows.into_iter().map(Variant::from).collect())
 }
 
@@ -328,17 +298,16 @@ pub(crate) async fn insert_many(
     conn: &mut PgConnection,
     site_id: &str,
     product_id: &str,
-    inputs: Vec<VariantInput>,
+    inputs: Vec<NewVariant>,
     field_prefix: &str,
 ) -> Result<Vec<Variant>> {
     let mut v = Validator::new();
     let mut wants_default = Vec::new();
     let mut all = Vec::new();
     for (i, input) in inputs.into_iter().enumerate() {
-        let prefix = if field_prefix.is_empty() {
-            String::new()
-        } else {
-            format!("{field_prefix}[{i}]")
+        let prefix = match field_prefix {
+            "" => FieldKey::default(),
+            list => FieldKey::from(list).at(i),
         };
         wants_default.push(input.is_default == Some(true));
         all.push(fields_from_input(&mut v, &prefix, input));
@@ -407,30 +376,18 @@ async fn demote_default(conn: &mut PgConnection, site_id: &str, product_id: &str
     Ok(())
 }
 
-pub async fn create(
-    conn: &mut PgConnection,
-    site_id: &str,
-    product_id: &str,
-    input: VariantInput,
-) -> Result<Variant> {
-    let product_id = lock_product(conn, site_id, product_id).await?;
-    let mut created = insert_many(conn, site_id, &product_id, vec![input], "").await?;
-    products::record_updated(conn, site_id, &product_id).await?;
-    Ok(created.remove(0))
-}
-
-pub async fn update(
+/// Applies a partial update to a variant of a product whose row the caller has locked.
+pub(crate) async fn update(
     conn: &mut PgConnection,
     site_id: &str,
     product_id: &str,
     id: &str,
     p: VariantPatch,
 ) -> Result<Variant> {
-    let product_id = lock_product(conn, site_id, product_id).await?;
-    let current = get_row(conn, site_id, &product_id, id).await?;
+    let current = get_row(conn, site_id, product_id, id).await?;
     let mut v = Validator::new();
     let options = match p.options {
-        Some(map) => options_from_map(&mut v, "options", map),
+        Some(map) => options_from_map(&mut v, &FieldKey::from("options"), map),
         None => current.options.clone(),
     };
     // A new count without an explicit status goes back to the derived status.
@@ -453,10 +410,10 @@ pub async fn update(
         low_stock_threshold: p.low_stock_threshold.unwrap_or(current.low_stock_threshold),
         position: p.position.unwrap_or(current.position),
     };
-    validate(&mut v, "", &f);
+    validate(&mut v, &FieldKey::default(), &f);
     if p.is_default == Some(false) && current.is_default {
         v.error(
-            "isDefault",
+            "is_default",
             "a product always has one default variant: promote another variant instead",
         );
     }
@@ -464,7 +421,7 @@ pub async fn update(
 
     let make_default = p.is_default == Some(true) && !current.is_default;
     if make_default {
-        demote_default(conn, site_id, &product_id).await?;
+        demote_default(conn, site_id, product_id).await?;
     }
     let row = sqlx::query_as::<_, VariantRow>(sqlx::AssertSqlSafe(format!(
         "update variants set name = $4, sku = $5, price = $6, compare_at_price = $7, options = $8, \
@@ -472,7 +429,7 @@ pub async fn update(
          where site_id = $1 and product_id = $2 and id = $3 returning {COLUMNS}"
     )))
     .bind(site_id)
-    .bind(&product_id)
+    .bind(product_id)
     .bind(&current.id)
     .bind(&f.name)
     .bind(&f.sku)
@@ -498,27 +455,20 @@ pub async fn update(
             key_id: None,
         };
         stock::adjust(conn, site_id, adjustment).await?;
-        products::record_updated(conn, site_id, &product_id).await?;
         return Ok(Variant::from(
-            get_row(conn, site_id, &product_id, &row.id).await?,
+            get_row(conn, site_id, product_id, &row.id).await?,
         ));
     }
-    products::record_updated(conn, site_id, &product_id).await?;
     Ok(Variant::from(row))
 }
 
-/// Replaces every field of a variant (PUT); omitted fields return to their defaults.
-pub async fn replace(
-    conn: &mut PgConnection,
-    site_id: &str,
-    product_id: &str,
-    id: &str,
-    input: VariantInput,
-) -> Result<Variant> {
+/// The patch that replaces every field of a variant with `input`'s (omitted fields return to their
+/// defaults), once `input` is valid.
+pub(crate) fn replacement(input: NewVariant) -> Result<VariantPatch> {
     let mut v = Validator::new();
-    let f = fields_from_input(&mut v, "", input.clone());
+    let f = fields_from_input(&mut v, &FieldKey::default(), input.clone());
     v.finish()?;
-    let patch = VariantPatch {
+    Ok(VariantPatch {
         name: Some(f.name),
         sku: Some(f.sku),
         price: Some(f.price),
@@ -529,24 +479,22 @@ pub async fn replace(
         is_default: input.is_default.filter(|d| *d),
         low_stock_threshold: Some(f.low_stock_threshold),
         position: Some(f.position),
-    };
-    update(conn, site_id, product_id, id, patch).await
+    })
 }
 
-/// Deletes a variant. The last variant of a product cannot go; when the default goes, the next oldest
-/// variant is promoted.
-pub async fn delete(
+/// Deletes a variant of a product whose row the caller has locked. The last variant of a product cannot
+/// go; when the default goes, the next oldest variant is promoted.
+pub(crate) async fn delete(
     conn: &mut PgConnection,
     site_id: &str,
     product_id: &str,
     id: &str,
 ) -> Result<()> {
-    let product_id = lock_product(conn, site_id, product_id).await?;
-    let current = get_row(conn, site_id, &product_id, id).await?;
+    let current = get_row(conn, site_id, product_id, id).await?;
     let count: i64 =
         sqlx::query_scalar("select count(*) from variants where site_id = $1 and product_id = $2")
             .bind(site_id)
-            .bind(&product_id)
+            .bind(product_id)
             .fetch_one(&mut *conn)
             .await?;
     if count <= 1 {
@@ -565,10 +513,9 @@ pub async fn delete(
              (select id from variants where site_id = $1 and product_id = $2 order by created_at, id limit 1)",
         )
         .bind(site_id)
-        .bind(&product_id)
+        .bind(product_id)
         .execute(&mut *conn)
         .await?;
     }
-    products::record_updated(conn, site_id, &product_id).await?;
     Ok(())
 }

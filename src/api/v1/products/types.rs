@@ -1,0 +1,279 @@
+//! The native JSON of products: what clients send (`ProductIn`, `ProductPatchIn`) and read (`ProductOut`).
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Deserializer, Serialize};
+
+use super::super::brands::BrandOut;
+use super::super::categories::CategoryOut;
+use super::super::variants::{VariantIn, VariantOut};
+use crate::domain::catalog::Product;
+use crate::domain::catalog::products::{NewProduct, ProductPatch, ProductStatus, Translation};
+use crate::domain::patch;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = ProductStatus)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ProductStatusWire {
+    Active,
+    Draft,
+    Archived,
+}
+
+impl From<ProductStatus> for ProductStatusWire {
+    fn from(s: ProductStatus) -> Self {
+        match s {
+            ProductStatus::Active => ProductStatusWire::Active,
+            ProductStatus::Draft => ProductStatusWire::Draft,
+            ProductStatus::Archived => ProductStatusWire::Archived,
+        }
+    }
+}
+
+impl From<ProductStatusWire> for ProductStatus {
+    fn from(s: ProductStatusWire) -> Self {
+        match s {
+            ProductStatusWire::Active => ProductStatus::Active,
+            ProductStatusWire::Draft => ProductStatus::Draft,
+            ProductStatusWire::Archived => ProductStatus::Archived,
+        }
+    }
+}
+
+/// Name, description and slug in another locale.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = Translation)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TranslationWire {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub slug: Option<String>,
+}
+
+impl From<Translation> for TranslationWire {
+    fn from(t: Translation) -> Self {
+        TranslationWire {
+            name: t.name,
+            description: t.description,
+            slug: t.slug,
+        }
+    }
+}
+
+impl From<TranslationWire> for Translation {
+    fn from(t: TranslationWire) -> Self {
+        Translation {
+            name: t.name,
+            description: t.description,
+            slug: t.slug,
+        }
+    }
+}
+
+fn translations<A, B: From<A>>(map: BTreeMap<String, A>) -> BTreeMap<String, B> {
+    map.into_iter()
+        .map(|(locale, t)| (locale, t.into()))
+        .collect()
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Product)]
+#[serde(rename_all = "camelCase")]
+pub struct ProductOut {
+    #[schema(example = "prd_01JD2W3M4N5P6Q7R8S9T0V1W2X")]
+    pub id: String,
+    /// Numeric id for dialects that expect integers (shared number space with variants).
+    pub number: i64,
+    #[schema(example = "Classic White T-Shirt")]
+    pub name: String,
+    #[schema(example = "classic-white-t-shirt")]
+    pub slug: String,
+    /// An external handle (e.g. from an import), unique per site when set.
+    pub handle: Option<String>,
+    pub description: Option<String>,
+    pub status: ProductStatusWire,
+    /// Minor units (cents).
+    #[schema(example = 2999)]
+    pub price: i64,
+    #[schema(example = 3999)]
+    pub compare_at_price: Option<i64>,
+    pub brand_id: Option<String>,
+    pub category_ids: Vec<String>,
+    pub featured: bool,
+    pub vendor: Option<String>,
+    pub model: Option<String>,
+    #[schema(example = json!(["https://cdn.example.com/img/ts-wht.jpg"]))]
+    pub images: Vec<String>,
+    /// Localized name/description/slug keyed by locale.
+    pub translations: BTreeMap<String, TranslationWire>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Present on single-product responses and with `expand[]=variants`; the default variant first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub variants: Option<Vec<VariantOut>>,
+    /// Present with `expand[]=brand` (`null` when the product has no brand).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<BrandOut>)]
+    pub brand: Option<Option<BrandOut>>,
+    /// Present with `expand[]=categories`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub categories: Option<Vec<CategoryOut>>,
+}
+
+impl From<Product> for ProductOut {
+    fn from(p: Product) -> Self {
+        ProductOut {
+            id: p.id,
+            number: p.number,
+            name: p.name,
+            slug: p.slug,
+            handle: p.handle,
+            description: p.description,
+            status: p.status.into(),
+            price: p.price,
+            compare_at_price: p.compare_at_price,
+            brand_id: p.brand_id,
+            category_ids: p.category_ids,
+            featured: p.featured,
+            vendor: p.vendor,
+            model: p.model,
+            images: p.images,
+            translations: translations(p.translations),
+            created_at: p.created_at,
+            updated_at: p.updated_at,
+            variants: p
+                .variants
+                .map(|vs| vs.into_iter().map(VariantOut::from).collect()),
+            brand: p.brand.map(|b| b.map(BrandOut::from)),
+            categories: p
+                .categories
+                .map(|cs| cs.into_iter().map(CategoryOut::from).collect()),
+        }
+    }
+}
+
+/// Creating a product (with optional inline variants), or replacing one with PUT (without variants).
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = ProductInput)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ProductIn {
+    #[schema(example = "Classic White T-Shirt")]
+    pub name: String,
+    /// Derived from the name when omitted (made unique with a numeric suffix).
+    pub slug: Option<String>,
+    pub handle: Option<String>,
+    pub description: Option<String>,
+    /// Defaults to ACTIVE.
+    pub status: Option<ProductStatusWire>,
+    /// Minor units (cents), a non-negative integer.
+    #[schema(example = 2999)]
+    pub price: i64,
+    pub compare_at_price: Option<i64>,
+    pub brand_id: Option<String>,
+    #[serde(default)]
+    pub category_ids: Vec<String>,
+    #[serde(default)]
+    pub featured: bool,
+    pub vendor: Option<String>,
+    pub model: Option<String>,
+    #[serde(default)]
+    pub images: Vec<String>,
+    #[serde(default)]
+    pub translations: BTreeMap<String, TranslationWire>,
+    /// Variants to create with the product. Without any, one default variant is created.
+    pub variants: Option<Vec<VariantIn>>,
+}
+
+impl From<ProductIn> for NewProduct {
+    fn from(p: ProductIn) -> Self {
+        NewProduct {
+            name: p.name,
+            slug: p.slug,
+            handle: p.handle,
+            description: p.description,
+            status: p.status.map(Into::into),
+            price: p.price,
+            compare_at_price: p.compare_at_price,
+            brand_id: p.brand_id,
+            category_ids: p.category_ids,
+            featured: p.featured,
+            vendor: p.vendor,
+            model: p.model,
+            images: p.images,
+            translations: translations(p.translations),
+            variants: p
+                .variants
+                .map(|vs| vs.into_iter().map(Into::into).collect()),
+        }
+    }
+}
+
+/// A new product read from its native JSON, so seeds (`shopvo demo`) can be written as request bodies.
+impl<'de> Deserialize<'de> for NewProduct {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        ProductIn::deserialize(d).map(NewProduct::from)
+    }
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = ProductPatch)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ProductPatchIn {
+    #[serde(default, deserialize_with = "patch::present")]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "patch::present")]
+    pub slug: Option<String>,
+    #[serde(default, deserialize_with = "patch::nullable")]
+    #[schema(value_type = Option<String>)]
+    pub handle: Option<Option<String>>,
+    #[serde(default, deserialize_with = "patch::nullable")]
+    #[schema(value_type = Option<String>)]
+    pub description: Option<Option<String>>,
+    #[serde(default, deserialize_with = "patch::present")]
+    pub status: Option<ProductStatusWire>,
+    #[serde(default, deserialize_with = "patch::present")]
+    pub price: Option<i64>,
+    #[serde(default, deserialize_with = "patch::nullable")]
+    #[schema(value_type = Option<i64>)]
+    pub compare_at_price: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "patch::nullable")]
+    #[schema(value_type = Option<String>)]
+    pub brand_id: Option<Option<String>>,
+    /// Replaces the product's categories, in this order.
+    #[serde(default, deserialize_with = "patch::present")]
+    pub category_ids: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "patch::present")]
+    pub featured: Option<bool>,
+    #[serde(default, deserialize_with = "patch::nullable")]
+    #[schema(value_type = Option<String>)]
+    pub vendor: Option<Option<String>>,
+    #[serde(default, deserialize_with = "patch::nullable")]
+    #[schema(value_type = Option<String>)]
+    pub model: Option<Option<String>>,
+    #[serde(default, deserialize_with = "patch::present")]
+    pub images: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "patch::present")]
+    pub translations: Option<BTreeMap<String, TranslationWire>>,
+}
+
+impl From<ProductPatchIn> for ProductPatch {
+    fn from(p: ProductPatchIn) -> Self {
+        ProductPatch {
+            name: p.name,
+            slug: p.slug,
+            handle: p.handle,
+            description: p.description,
+            status: p.status.map(Into::into),
+            price: p.price,
+            compare_at_price: p.compare_at_price,
+            brand_id: p.brand_id,
+            category_ids: p.category_ids,
+            featured: p.featured,
+            vendor: p.vendor,
+            model: p.model,
+            images: p.images,
+            translations: p.translations.map(translations),
+        }
+    }
+}

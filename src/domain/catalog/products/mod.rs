@@ -1,0 +1,214 @@
+//! Products: the catalog's aggregate. A product owns its variants: every write to one goes through here,
+//! locks the product and records `product.updated` with the whole product.
+
+mod read;
+mod variant_writes;
+mod write;
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::FromRow;
+
+pub use read::{get, list};
+pub use variant_writes::{add_variant, delete_variant, replace_variant, update_variant};
+pub use write::{create, delete, replace, update};
+
+use super::variants::{NewVariant, VariantRow};
+use super::{Brand, Category, Variant};
+
+/// Serialised in event payloads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ProductStatus {
+    Active,
+    Draft,
+    Archived,
+}
+
+impl ProductStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProductStatus::Active => "ACTIVE",
+            ProductStatus::Draft => "DRAFT",
+            ProductStatus::Archived => "ARCHIVED",
+        }
+    }
+}
+
+/// Name, description and slug in another locale. Stored as JSON in the product row.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Translation {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub slug: Option<String>,
+}
+
+/// A product, with its variants when loaded. Serialised (in this shape) as the payload of product events.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Product {
+    pub id: String,
+    /// Numeric id for dialects that expect integers (shared number space with variants).
+    pub number: i64,
+    pub name: String,
+    pub slug: String,
+    /// An external handle (e.g. from an import), unique per site when set.
+    pub handle: Option<String>,
+    pub description: Option<String>,
+    pub status: ProductStatus,
+    /// Minor units (cents).
+    pub price: i64,
+    pub compare_at_price: Option<i64>,
+    pub brand_id: Option<String>,
+    pub category_ids: Vec<String>,
+    pub featured: bool,
+    pub vendor: Option<String>,
+    pub model: Option<String>,
+    pub images: Vec<String>,
+    /// Localized name/description/slug keyed by locale.
+    pub translations: BTreeMap<String, Translation>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Loaded by [`get`] always and by [`list`] with [`Expand::variants`]; the default variant first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub variants: Option<Vec<Variant>>,
+    /// Loaded with [`Expand::brand`] (`Some(None)` when the product has no brand). Not part of events.
+    #[serde(skip)]
+    pub brand: Option<Option<Brand>>,
+    /// Loaded with [`Expand::categories`]. Not part of events.
+    #[serde(skip)]
+    pub categories: Option<Vec<Category>>,
+}
+
+#[derive(FromRow)]
+struct ProductRow {
+    id: String,
+    number: i64,
+    name: String,
+    slug: String,
+    handle: Option<String>,
+    description: Option<String>,
+    status: String,
+    price: i64,
+    compare_at_price: Option<i64>,
+    brand_id: Option<String>,
+    category_ids: Vec<String>,
+    featured: bool,
+    vendor: Option<String>,
+    model: Option<String>,
+    #[sqlx(json)]
+    images: Vec<String>,
+    #[sqlx(json)]
+    translations: BTreeMap<String, Translation>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    /// Only selected when variants are loaded in the same query.
+    #[sqlx(default, json(nullable))]
+    variants: Option<Vec<VariantRow>>,
+}
+
+impl From<ProductRow> for Product {
+    fn from(r: ProductRow) -> Self {
+        Product {
+            id: r.id,
+            number: r.number,
+            name: r.name,
+            slug: r.slug,
+            handle: r.handle,
+            description: r.description,
+            status: match r.status.as_str() {
+                "DRAFT" => ProductStatus::Draft,
+                "ARCHIVED" => ProductStatus::Archived,
+                _ => ProductStatus::Active,
+            },
+            price: r.price,
+            compare_at_price: r.compare_at_price,
+            brand_id: r.brand_id,
+            category_ids: r.category_ids,
+            featured: r.featured,
+            vendor: r.vendor,
+            model: r.model,
+            images: r.images,
+            translations: r.translations,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            variants: r
+                .variants
+                .map(|rows| rows.into_iter().map(Variant::from).collect()),
+            brand: None,
+            categories: None,
+        }
+    }
+}
+
+const COLUMNS: &str = "p.id, p.number, p.name, p.slug, p.handle, p.description, p.status, p.price, \
+    p.compare_at_price, p.brand_id, p.featured, p.vendor, p.model, p.images, p.translations, p.created_at, p.updated_at, \
+    coalesce(array(select pc.category_id from product_categories pc \
+        where pc.site_id = p.site_id and pc.product_id = p.id order by pc.position, pc.category_id), '{}') as category_ids";
+
+const VARIANTS_JSON: &str = "coalesce((select json_agg(v order by v.is_default desc, v.position, v.created_at, v.id) \
+    from variants v where v.site_id = p.site_id and v.product_id = p.id), '[]') as variants";
+
+/// Related resources a list or get may load alongside products.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Expand {
+    pub variants: bool,
+    pub brand: bool,
+    pub categories: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ProductFilter {
+    /// `None` means ACTIVE, the spec's default.
+    pub status: Option<ProductStatus>,
+    pub search: Option<String>,
+    pub category_id: Option<String>,
+    pub brand_id: Option<String>,
+    pub featured: Option<bool>,
+}
+
+/// Creating a product (with optional inline variants), or replacing one (without variants).
+#[derive(Debug)]
+pub struct NewProduct {
+    pub name: String,
+    /// Derived from the name when `None` (made unique with a numeric suffix).
+    pub slug: Option<String>,
+    pub handle: Option<String>,
+    pub description: Option<String>,
+    /// Defaults to ACTIVE.
+    pub status: Option<ProductStatus>,
+    /// Minor units (cents), a non-negative integer.
+    pub price: i64,
+    pub compare_at_price: Option<i64>,
+    pub brand_id: Option<String>,
+    pub category_ids: Vec<String>,
+    pub featured: bool,
+    pub vendor: Option<String>,
+    pub model: Option<String>,
+    pub images: Vec<String>,
+    pub translations: BTreeMap<String, Translation>,
+    /// Variants to create with the product. Without any, one default variant is created.
+    pub variants: Option<Vec<NewVariant>>,
+}
+
+/// A partial update: `None` leaves a field; `Some(None)` clears a nullable one.
+#[derive(Debug, Default)]
+pub struct ProductPatch {
+    pub name: Option<String>,
+    pub slug: Option<String>,
+    pub handle: Option<Option<String>>,
+    pub description: Option<Option<String>>,
+    pub status: Option<ProductStatus>,
+    pub price: Option<i64>,
+    pub compare_at_price: Option<Option<i64>>,
+    pub brand_id: Option<Option<String>>,
+    /// Replaces the product's categories, in this order.
+    pub category_ids: Option<Vec<String>>,
+    pub featured: Option<bool>,
+    pub vendor: Option<Option<String>>,
+    pub model: Option<Option<String>>,
+    pub images: Option<Vec<String>>,
+    pub translations: Option<BTreeMap<String, Translation>>,
+}
