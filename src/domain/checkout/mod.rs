@@ -13,6 +13,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::{FromRow, PgConnection};
 
+use super::address;
 use super::caller::Caller;
 use super::carts;
 use super::customers::Email;
@@ -102,40 +103,21 @@ pub struct Address {
 }
 
 impl Address {
+    /// The postal-address rules, as for a shipping address.
     fn validate(&self, v: &mut Validator, prefix: &str) {
-        let required = [
-            ("first_name", &self.first_name),
-            ("last_name", &self.last_name),
-            ("line1", &self.line1),
-            ("city", &self.city),
-            ("postal_code", &self.postal_code),
-            ("country", &self.country),
-        ];
-        for (field, value) in required {
-            match value.as_deref().map(str::trim) {
-                Some(text) if !text.is_empty() => v.text(format!("{prefix}.{field}"), text, 1, 255),
-                _ => v.error(format!("{prefix}.{field}"), "is required"),
-            }
-        }
-        for (field, value) in [
-            ("company", &self.company),
-            ("line2", &self.line2),
-            ("province", &self.province),
-            ("phone", &self.phone),
-        ] {
-            if let Some(text) = value {
-                v.text(format!("{prefix}.{field}"), text, 0, 255);
-            }
-        }
-        if let Some(country) = &self.country
-            && !country.trim().is_empty()
-        {
-            v.check(
-                shipping::is_country(country),
-                format!("{prefix}.country"),
-                "must be an ISO 3166-1 alpha-2 code such as LV",
-            );
-        }
+        let parts = address::Parts {
+            first_name: self.first_name.as_deref(),
+            last_name: self.last_name.as_deref(),
+            company: self.company.as_deref(),
+            line1: self.line1.as_deref(),
+            line2: self.line2.as_deref(),
+            city: self.city.as_deref(),
+            province: self.province.as_deref(),
+            postal_code: self.postal_code.as_deref(),
+            country: self.country.as_deref(),
+            phone: self.phone.as_deref(),
+        };
+        address::check(v, prefix, &parts, address::Use::Shipping);
     }
 }
 

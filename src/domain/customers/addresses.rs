@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{FromRow, PgConnection};
 
 use super::profiles;
+use crate::domain::address;
 use crate::domain::error::{Error, Result, Validator};
 use crate::domain::patch;
 use crate::ids;
@@ -88,28 +89,23 @@ struct Fields {
 
 impl Fields {
     fn validate(mut self) -> Result<Fields> {
-        use super::{check_phone, check_text};
         self.line1 = self.line1.trim().to_string();
         self.city = self.city.trim().to_string();
         self.country = self.country.trim().to_ascii_uppercase();
         let mut v = Validator::new();
-        super::profiles::check_names(
-            &mut v,
-            self.first_name.as_deref(),
-            self.last_name.as_deref(),
-        );
-        check_text(&mut v, "company", self.company.as_deref(), 200);
-        v.text("line1", &self.line1, 1, 255);
-        check_text(&mut v, "line2", self.line2.as_deref(), 255);
-        v.text("city", &self.city, 1, 100);
-        check_text(&mut v, "province", self.province.as_deref(), 100);
-        check_text(&mut v, "postal_code", self.postal_code.as_deref(), 20);
-        v.check(
-            super::is_country(&self.country),
-            "country",
-            "must be an ISO 3166-1 alpha-2 country code such as `LV` or `US`",
-        );
-        check_phone(&mut v, "phone", self.phone.as_deref());
+        let parts = address::Parts {
+            first_name: self.first_name.as_deref(),
+            last_name: self.last_name.as_deref(),
+            company: self.company.as_deref(),
+            line1: Some(&self.line1),
+            line2: self.line2.as_deref(),
+            city: Some(&self.city),
+            province: self.province.as_deref(),
+            postal_code: self.postal_code.as_deref(),
+            country: Some(&self.country),
+            phone: self.phone.as_deref(),
+        };
+        address::check(&mut v, "", &parts, address::Use::Saved);
         v.finish()?;
         Ok(self)
     }
