@@ -67,7 +67,7 @@ impl Caller {
     pub fn acting_for(&self, requested: Option<String>) -> Result<Option<String>> {
         match (&self.customer_id, requested) {
             (Some(me), Some(named)) if named != *me => Err(Error::Forbidden(
-                "customerId does not match the signed-in customer".into(),
+                "the customer named is not the signed-in customer".into(),
             )),
             (Some(me), _) => Ok(Some(me.clone())),
             (None, Some(_)) if self.audience == Audience::Publishable => Err(Error::Forbidden(

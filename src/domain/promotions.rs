@@ -2,7 +2,7 @@
 //! order is placed.
 
 use chrono::{DateTime, Utc};
-use sqlx::{FromRow, PgConnection, PgExecutor, Postgres, QueryBuilder};
+use sqlx::{FromRow, PgConnection, Postgres, QueryBuilder};
 
 use super::error::{Error, Result, Validator, on_unique};
 use super::pagination::{Page, PageRequest};
@@ -178,7 +178,7 @@ fn validate_limits(
 }
 
 pub async fn create(
-    db: impl PgExecutor<'_>,
+    conn: &mut PgConnection,
     site_id: &str,
     input: NewPromotion,
 ) -> Result<Promotion> {
@@ -238,26 +238,26 @@ pub async fn create(
     .bind(input.per_customer_limit)
     .bind(input.starts_at)
     .bind(input.expires_at)
-    .fetch_one(db)
+    .fetch_one(&mut *conn)
     .await
     .map_err(|e| on_unique(e, "promotions_code", || format!("a promotion with code `{code}` already exists")))?;
     Ok(row.into())
 }
 
-pub async fn get(db: impl PgExecutor<'_>, site_id: &str, id: &str) -> Result<Promotion> {
+pub async fn get(conn: &mut PgConnection, site_id: &str, id: &str) -> Result<Promotion> {
     let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "select {COLUMNS} from promotions where site_id = $1 and id = $2"
     )))
     .bind(site_id)
     .bind(id)
-    .fetch_optional(db)
+    .fetch_optional(&mut *conn)
     .await?;
     row.map(Promotion::from).ok_or(Error::NotFound("promotion"))
 }
 
 /// A promotion by code, case-insensitively.
 pub async fn find_by_code(
-    db: impl PgExecutor<'_>,
+    conn: &mut PgConnection,
     site_id: &str,
     code: &str,
 ) -> Result<Option<Promotion>> {
@@ -266,7 +266,7 @@ pub async fn find_by_code(
     )))
     .bind(site_id)
     .bind(code.trim())
-    .fetch_optional(db)
+    .fetch_optional(&mut *conn)
     .await?;
     Ok(row.map(Promotion::from))
 }
@@ -312,12 +312,12 @@ pub async fn list(
 }
 
 pub async fn update(
-    db: impl PgExecutor<'_> + Copy,
+    conn: &mut PgConnection,
     site_id: &str,
     id: &str,
     p: PromotionPatch,
 ) -> Result<Promotion> {
-    let current = get(db, site_id, id).await?;
+    let current = get(&mut *conn, site_id, id).await?;
     let min_order_amount = patch::apply(current.min_order_amount, p.min_order_amount);
     let max_uses = patch::apply(current.max_uses, p.max_uses);
     let per_customer_limit = patch::apply(current.per_customer_limit, p.per_customer_limit);
@@ -349,7 +349,7 @@ pub async fn update(
     .bind(per_customer_limit)
     .bind(starts_at)
     .bind(expires_at)
-    .fetch_one(db)
+    .fetch_one(&mut *conn)
     .await
     .map_err(|e| match &e {
         sqlx::Error::Database(d) if d.constraint() == Some("promotions_within_max_uses") => {
@@ -360,11 +360,11 @@ pub async fn update(
     Ok(row.into())
 }
 
-pub async fn delete(db: impl PgExecutor<'_>, site_id: &str, id: &str) -> Result<()> {
+pub async fn delete(conn: &mut PgConnection, site_id: &str, id: &str) -> Result<()> {
     let n = sqlx::query("delete from promotions where site_id = $1 and id = $2")
         .bind(site_id)
         .bind(id)
-        .execute(db)
+        .execute(&mut *conn)
         .await?
         .rows_affected();
     if n == 0 {
@@ -469,7 +469,7 @@ async fn uses_by(
 
 /// Counts one use for an order, atomically: the conditional update locks the promotion row, so concurrent
 /// orders cannot pass `max_uses` or a buyer's `per_customer_limit`. Fails with the reason otherwise.
-pub async fn redeem(
+pub(in crate::domain) async fn redeem(
     conn: &mut PgConnection,
     site_id: &str,
     promotion_id: &str,

@@ -1,7 +1,7 @@
 //! Shipping methods and tax rates, managed per site.
 
 use chrono::{DateTime, Utc};
-use sqlx::{FromRow, PgExecutor};
+use sqlx::{FromRow, PgConnection};
 
 use super::error::{Error, Result, Validator, on_unique};
 use super::patch;
@@ -83,7 +83,7 @@ fn validate_method(
 }
 
 pub async fn create_method(
-    db: impl PgExecutor<'_>,
+    conn: &mut PgConnection,
     site_id: &str,
     input: NewShippingMethod,
 ) -> Result<ShippingMethod> {
@@ -118,22 +118,22 @@ pub async fn create_method(
     .bind(input.free_above)
     .bind(&input.countries)
     .bind(input.active.unwrap_or(true))
-    .fetch_one(db)
+    .fetch_one(&mut *conn)
     .await
     .map_err(|e| on_unique(e, "shipping_methods_site_id_code_key", || format!("a shipping method with code `{}` already exists", input.code)))
 }
 
-pub async fn list_methods(db: impl PgExecutor<'_>, site_id: &str) -> Result<Vec<ShippingMethod>> {
+pub async fn list_methods(conn: &mut PgConnection, site_id: &str) -> Result<Vec<ShippingMethod>> {
     Ok(sqlx::query_as::<_, ShippingMethod>(sqlx::AssertSqlSafe(format!(
         "select {METHOD_COLUMNS} from shipping_methods where site_id = $1 order by price, name, id"
     )))
     .bind(site_id)
-    .fetch_all(db)
+    .fetch_all(&mut *conn)
     .await?)
 }
 
 pub async fn get_method(
-    db: impl PgExecutor<'_>,
+    conn: &mut PgConnection,
     site_id: &str,
     id: &str,
 ) -> Result<ShippingMethod> {
@@ -142,18 +142,18 @@ pub async fn get_method(
     )))
     .bind(site_id)
     .bind(id)
-    .fetch_optional(db)
+    .fetch_optional(&mut *conn)
     .await?
     .ok_or(Error::NotFound("shipping method"))
 }
 
 /// A method by id or code, if the site still has it.
 pub async fn find_method(
-    db: impl PgExecutor<'_>,
+    conn: &mut PgConnection,
     site_id: &str,
     id: &str,
 ) -> Result<Option<ShippingMethod>> {
-    match get_method(db, site_id, id).await {
+    match get_method(&mut *conn, site_id, id).await {
         Ok(method) => Ok(Some(method)),
         Err(Error::NotFound(_)) => Ok(None),
         Err(e) => Err(e),
@@ -161,12 +161,12 @@ pub async fn find_method(
 }
 
 pub async fn update_method(
-    db: impl PgExecutor<'_> + Copy,
+    conn: &mut PgConnection,
     site_id: &str,
     id: &str,
     p: ShippingMethodPatch,
 ) -> Result<ShippingMethod> {
-    let current = get_method(db, site_id, id).await?;
+    let current = get_method(&mut *conn, site_id, id).await?;
     let name = p.name.map(|n| n.trim().to_string()).unwrap_or(current.name);
     let price = p.price.unwrap_or(current.price);
     let free_above = patch::apply(current.free_above, p.free_above);
@@ -185,16 +185,16 @@ pub async fn update_method(
     .bind(free_above)
     .bind(&countries)
     .bind(p.active.unwrap_or(current.active))
-    .fetch_one(db)
+    .fetch_one(&mut *conn)
     .await?)
 }
 
-pub async fn delete_method(db: impl PgExecutor<'_>, site_id: &str, id: &str) -> Result<()> {
+pub async fn delete_method(conn: &mut PgConnection, site_id: &str, id: &str) -> Result<()> {
     let n =
         sqlx::query("delete from shipping_methods where site_id = $1 and (id = $2 or code = $2)")
             .bind(site_id)
             .bind(id)
-            .execute(db)
+            .execute(&mut *conn)
             .await?
             .rows_affected();
     if n == 0 {
@@ -242,7 +242,7 @@ fn basis_points(text: &str) -> Option<i32> {
 const TAX_COLUMNS: &str = "id, country, basis_points, name, created_at";
 
 pub async fn create_tax_rate(
-    db: impl PgExecutor<'_>,
+    conn: &mut PgConnection,
     site_id: &str,
     input: NewTaxRate,
 ) -> Result<TaxRate> {
@@ -270,25 +270,25 @@ pub async fn create_tax_rate(
     .bind(&input.country)
     .bind(bps)
     .bind(&input.name)
-    .fetch_one(db)
+    .fetch_one(&mut *conn)
     .await
     .map_err(|e| on_unique(e, "tax_rates_site_id_country_key", || format!("a tax rate for {} already exists", input.country)))
 }
 
-pub async fn list_tax_rates(db: impl PgExecutor<'_>, site_id: &str) -> Result<Vec<TaxRate>> {
+pub async fn list_tax_rates(conn: &mut PgConnection, site_id: &str) -> Result<Vec<TaxRate>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "select {TAX_COLUMNS} from tax_rates where site_id = $1 order by country"
     )))
     .bind(site_id)
-    .fetch_all(db)
+    .fetch_all(&mut *conn)
     .await?)
 }
 
-pub async fn delete_tax_rate(db: impl PgExecutor<'_>, site_id: &str, id: &str) -> Result<()> {
+pub async fn delete_tax_rate(conn: &mut PgConnection, site_id: &str, id: &str) -> Result<()> {
     let n = sqlx::query("delete from tax_rates where site_id = $1 and (id = $2 or country = $2)")
         .bind(site_id)
         .bind(id)
-        .execute(db)
+        .execute(&mut *conn)
         .await?
         .rows_affected();
     if n == 0 {
@@ -300,7 +300,7 @@ pub async fn delete_tax_rate(db: impl PgExecutor<'_>, site_id: &str, id: &str) -
 
 /// The rate for a country in basis points, when the site has one.
 pub async fn tax_basis_points(
-    db: impl PgExecutor<'_>,
+    conn: &mut PgConnection,
     site_id: &str,
     country: &str,
 ) -> Result<Option<i32>> {
@@ -310,7 +310,7 @@ pub async fn tax_basis_points(
         )
         .bind(site_id)
         .bind(country)
-        .fetch_optional(db)
+        .fetch_optional(&mut *conn)
         .await?,
     )
 }

@@ -126,7 +126,8 @@ pub async fn list(
     State(state): State<AppState>,
     Query(q): Query<ListQuery>,
 ) -> Result<Data<Vec<BrandOut>>, ApiError> {
-    let items = brands::list(&state.pool, key.site_id(), q.slug.as_deref()).await?;
+    let mut conn = state.pool.acquire().await?;
+    let items = brands::list(&mut conn, key.site_id(), q.slug.as_deref()).await?;
     Ok(Data::new(items.into_iter().map(BrandOut::from).collect()))
 }
 
@@ -144,8 +145,9 @@ pub async fn get(
     State(state): State<AppState>,
     Path((_site, id)): Path<(String, String)>,
 ) -> Result<Data<BrandOut>, ApiError> {
+    let mut conn = state.pool.acquire().await?;
     Ok(Data::new(
-        brands::get(&state.pool, key.site_id(), &id).await?.into(),
+        brands::get(&mut conn, key.site_id(), &id).await?.into(),
     ))
 }
 
@@ -168,8 +170,9 @@ pub async fn create(
     State(state): State<AppState>,
     Json(input): Json<BrandIn>,
 ) -> Result<Created<BrandOut>, ApiError> {
+    let mut conn = state.pool.acquire().await?;
     Ok(Created(
-        brands::create(&state.pool, key.site_id(), input.into())
+        brands::create(&mut conn, key.site_id(), input.into())
             .await?
             .into(),
     ))
@@ -191,8 +194,9 @@ pub async fn update(
     Path((_site, id)): Path<(String, String)>,
     Json(patch): Json<BrandPatchIn>,
 ) -> Result<Data<BrandOut>, ApiError> {
+    let mut conn = state.pool.acquire().await?;
     Ok(Data::new(
-        brands::update(&state.pool, key.site_id(), &id, patch.into())
+        brands::update(&mut conn, key.site_id(), &id, patch.into())
             .await?
             .into(),
     ))
@@ -214,8 +218,9 @@ pub async fn replace(
     Path((_site, id)): Path<(String, String)>,
     Json(input): Json<BrandIn>,
 ) -> Result<Data<BrandOut>, ApiError> {
+    let mut conn = state.pool.acquire().await?;
     Ok(Data::new(
-        brands::replace(&state.pool, key.site_id(), &id, input.into())
+        brands::replace(&mut conn, key.site_id(), &id, input.into())
             .await?
             .into(),
     ))
@@ -237,6 +242,7 @@ pub async fn delete(
     State(state): State<AppState>,
     Path((_site, id)): Path<(String, String)>,
 ) -> Result<Deleted, ApiError> {
-    brands::delete(&state.pool, key.site_id(), &id).await?;
+    let mut conn = state.pool.acquire().await?;
+    brands::delete(&mut conn, key.site_id(), &id).await?;
     Ok(Deleted::new())
 }

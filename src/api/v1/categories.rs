@@ -135,8 +135,9 @@ pub async fn list(
     State(state): State<AppState>,
     Query(q): Query<ListQuery>,
 ) -> Result<Data<Vec<CategoryOut>>, ApiError> {
+    let mut conn = state.pool.acquire().await?;
     let items = categories::list(
-        &state.pool,
+        &mut conn,
         key.site_id(),
         q.slug.as_deref(),
         q.parent_id.as_deref(),
@@ -161,10 +162,9 @@ pub async fn get(
     State(state): State<AppState>,
     Path((_site, id)): Path<(String, String)>,
 ) -> Result<Data<CategoryOut>, ApiError> {
+    let mut conn = state.pool.acquire().await?;
     Ok(Data::new(
-        categories::get(&state.pool, key.site_id(), &id)
-            .await?
-            .into(),
+        categories::get(&mut conn, key.site_id(), &id).await?.into(),
     ))
 }
 

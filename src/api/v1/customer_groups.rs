@@ -81,7 +81,8 @@ pub async fn list(
     Query(q): Query<Pagination>,
 ) -> Result<List<CustomerGroupOut>, ApiError> {
     let page = q.request(groups::ID_PREFIX)?;
-    Ok(groups::list(&state.pool, key.site_id(), &page)
+    let mut conn = state.pool.acquire().await?;
+    Ok(groups::list(&mut conn, key.site_id(), &page)
         .await?
         .map(CustomerGroupOut::from)
         .into())
@@ -106,6 +107,7 @@ pub async fn create(
     State(state): State<AppState>,
     Json(input): Json<CustomerGroupIn>,
 ) -> Result<Created<CustomerGroupOut>, ApiError> {
-    let group = groups::create(&state.pool, key.site_id(), input.into()).await?;
+    let mut conn = state.pool.acquire().await?;
+    let group = groups::create(&mut conn, key.site_id(), input.into()).await?;
     Ok(Created(group.into()))
 }

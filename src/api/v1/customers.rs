@@ -210,7 +210,8 @@ pub async fn list(
         search: q.search,
         group_id: q.group.filter(|g| !g.is_empty()),
     };
-    Ok(profiles::list(&state.pool, key.site_id(), &filter, &page)
+    let mut conn = state.pool.acquire().await?;
+    Ok(profiles::list(&mut conn, key.site_id(), &filter, &page)
         .await?
         .map(CustomerOut::from)
         .into())
@@ -342,6 +343,7 @@ pub async fn delete(
     State(state): State<AppState>,
     Path((_site, id)): Path<(String, String)>,
 ) -> Result<Deleted, ApiError> {
-    profiles::delete(&state.pool, key.site_id(), &id).await?;
+    let mut conn = state.pool.acquire().await?;
+    profiles::delete(&mut conn, key.site_id(), &id).await?;
     Ok(Deleted::new())
 }

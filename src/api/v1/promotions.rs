@@ -246,7 +246,8 @@ pub async fn create(
     State(state): State<AppState>,
     Json(input): Json<PromotionIn>,
 ) -> Result<Created<PromotionOut>, ApiError> {
-    let promotion = promotions::create(&state.pool, key.site_id(), input.into()).await?;
+    let mut conn = state.pool.acquire().await?;
+    let promotion = promotions::create(&mut conn, key.site_id(), input.into()).await?;
     Ok(Created(promotion.into()))
 }
 
@@ -264,7 +265,8 @@ pub async fn get(
     State(state): State<AppState>,
     Path((_site, id)): Path<(String, String)>,
 ) -> Result<Data<PromotionOut>, ApiError> {
-    let promotion = promotions::get(&state.pool, key.site_id(), &id).await?;
+    let mut conn = state.pool.acquire().await?;
+    let promotion = promotions::get(&mut conn, key.site_id(), &id).await?;
     Ok(Data::new(promotion.into()))
 }
 
@@ -284,7 +286,8 @@ pub async fn update(
     Path((_site, id)): Path<(String, String)>,
     Json(patch): Json<PromotionPatchIn>,
 ) -> Result<Data<PromotionOut>, ApiError> {
-    let promotion = promotions::update(&state.pool, key.site_id(), &id, patch.into()).await?;
+    let mut conn = state.pool.acquire().await?;
+    let promotion = promotions::update(&mut conn, key.site_id(), &id, patch.into()).await?;
     Ok(Data::new(promotion.into()))
 }
 
@@ -302,7 +305,8 @@ pub async fn delete(
     State(state): State<AppState>,
     Path((_site, id)): Path<(String, String)>,
 ) -> Result<Deleted, ApiError> {
-    promotions::delete(&state.pool, key.site_id(), &id).await?;
+    let mut conn = state.pool.acquire().await?;
+    promotions::delete(&mut conn, key.site_id(), &id).await?;
     Ok(Deleted::new())
 }
 

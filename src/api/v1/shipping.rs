@@ -177,7 +177,8 @@ pub async fn list_methods(
     key: Scoped<ReadCheckout>,
     State(state): State<AppState>,
 ) -> Result<Data<Vec<ShippingMethodOut>>, ApiError> {
-    let methods = shipping::list_methods(&state.pool, key.site_id()).await?;
+    let mut conn = state.pool.acquire().await?;
+    let methods = shipping::list_methods(&mut conn, key.site_id()).await?;
     Ok(Data::new(methods.into_iter().map(Into::into).collect()))
 }
 
@@ -201,7 +202,8 @@ pub async fn create_method(
     State(state): State<AppState>,
     Json(input): Json<ShippingMethodIn>,
 ) -> Result<Created<ShippingMethodOut>, ApiError> {
-    let method = shipping::create_method(&state.pool, key.site_id(), input.into()).await?;
+    let mut conn = state.pool.acquire().await?;
+    let method = shipping::create_method(&mut conn, key.site_id(), input.into()).await?;
     Ok(Created(method.into()))
 }
 
@@ -221,7 +223,8 @@ pub async fn update_method(
     Path((_site, id)): Path<(String, String)>,
     Json(patch): Json<ShippingMethodPatchIn>,
 ) -> Result<Data<ShippingMethodOut>, ApiError> {
-    let method = shipping::update_method(&state.pool, key.site_id(), &id, patch.into()).await?;
+    let mut conn = state.pool.acquire().await?;
+    let method = shipping::update_method(&mut conn, key.site_id(), &id, patch.into()).await?;
     Ok(Data::new(method.into()))
 }
 
@@ -239,7 +242,8 @@ pub async fn delete_method(
     State(state): State<AppState>,
     Path((_site, id)): Path<(String, String)>,
 ) -> Result<Deleted, ApiError> {
-    shipping::delete_method(&state.pool, key.site_id(), &id).await?;
+    let mut conn = state.pool.acquire().await?;
+    shipping::delete_method(&mut conn, key.site_id(), &id).await?;
     Ok(Deleted::new())
 }
 
@@ -256,7 +260,8 @@ pub async fn list_tax_rates(
     key: Scoped<ReadCheckout>,
     State(state): State<AppState>,
 ) -> Result<Data<Vec<TaxRateOut>>, ApiError> {
-    let rates = shipping::list_tax_rates(&state.pool, key.site_id()).await?;
+    let mut conn = state.pool.acquire().await?;
+    let rates = shipping::list_tax_rates(&mut conn, key.site_id()).await?;
     Ok(Data::new(rates.into_iter().map(Into::into).collect()))
 }
 
@@ -282,7 +287,8 @@ pub async fn create_tax_rate(
     State(state): State<AppState>,
     Json(input): Json<TaxRateIn>,
 ) -> Result<Created<TaxRateOut>, ApiError> {
-    let rate = shipping::create_tax_rate(&state.pool, key.site_id(), input.into()).await?;
+    let mut conn = state.pool.acquire().await?;
+    let rate = shipping::create_tax_rate(&mut conn, key.site_id(), input.into()).await?;
     Ok(Created(rate.into()))
 }
 
@@ -300,6 +306,7 @@ pub async fn delete_tax_rate(
     State(state): State<AppState>,
     Path((_site, id)): Path<(String, String)>,
 ) -> Result<Deleted, ApiError> {
-    shipping::delete_tax_rate(&state.pool, key.site_id(), &id).await?;
+    let mut conn = state.pool.acquire().await?;
+    shipping::delete_tax_rate(&mut conn, key.site_id(), &id).await?;
     Ok(Deleted::new())
 }

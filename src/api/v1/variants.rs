@@ -203,7 +203,8 @@ pub async fn list(
     State(state): State<AppState>,
     Path((_site, product_id)): Path<(String, String)>,
 ) -> Result<Data<Vec<VariantOut>>, ApiError> {
-    let variants = variants::list(&state.pool, &key.caller(), &product_id).await?;
+    let mut conn = state.pool.acquire().await?;
+    let variants = variants::list(&mut conn, &key.caller(), &product_id).await?;
     Ok(Data::new(
         variants.into_iter().map(VariantOut::from).collect(),
     ))

@@ -1,7 +1,7 @@
 //! Brands: a flat list, looked up by id or slug.
 
 use chrono::{DateTime, Utc};
-use sqlx::{FromRow, PgExecutor};
+use sqlx::{FromRow, PgConnection};
 
 use super::slug;
 use crate::domain::error::{Error, Result, Validator, on_unique};
@@ -69,7 +69,7 @@ fn validate(
 }
 
 pub async fn list(
-    db: impl PgExecutor<'_>,
+    conn: &mut PgConnection,
     site_id: &str,
     slug_filter: Option<&str>,
 ) -> Result<Vec<Brand>> {
@@ -78,23 +78,23 @@ pub async fn list(
     )))
     .bind(site_id)
     .bind(slug_filter)
-    .fetch_all(db)
+    .fetch_all(&mut *conn)
     .await?)
 }
 
-pub async fn get(db: impl PgExecutor<'_>, site_id: &str, id_or_slug: &str) -> Result<Brand> {
+pub async fn get(conn: &mut PgConnection, site_id: &str, id_or_slug: &str) -> Result<Brand> {
     sqlx::query_as::<_, Brand>(sqlx::AssertSqlSafe(format!(
         "select {COLUMNS} from brands where site_id = $1 and (id = $2 or slug = $2)"
     )))
     .bind(site_id)
     .bind(id_or_slug)
-    .fetch_optional(db)
+    .fetch_optional(&mut *conn)
     .await?
     .ok_or(Error::NotFound("brand"))
 }
 
 pub async fn list_by_ids(
-    db: impl PgExecutor<'_>,
+    conn: &mut PgConnection,
     site_id: &str,
     ids: &[String],
 ) -> Result<Vec<Brand>> {
@@ -103,11 +103,11 @@ pub async fn list_by_ids(
     )))
     .bind(site_id)
     .bind(ids)
-    .fetch_all(db)
+    .fetch_all(&mut *conn)
     .await?)
 }
 
-pub async fn create(db: impl PgExecutor<'_>, site_id: &str, input: NewBrand) -> Result<Brand> {
+pub async fn create(conn: &mut PgConnection, site_id: &str, input: NewBrand) -> Result<Brand> {
     let name = input.name.trim().to_string();
     let slug_ = input.slug.unwrap_or_else(|| slug::slugify(&name));
     validate(
@@ -126,18 +126,18 @@ pub async fn create(db: impl PgExecutor<'_>, site_id: &str, input: NewBrand) -> 
     .bind(&slug_)
     .bind(&input.description)
     .bind(&input.logo_url)
-    .fetch_one(db)
+    .fetch_one(&mut *conn)
     .await
     .map_err(|e| on_unique(e, UNIQUE_SLUG, || format!("a brand with slug `{slug_}` already exists")))
 }
 
 pub async fn update(
-    db: impl PgExecutor<'_> + Copy,
+    conn: &mut PgConnection,
     site_id: &str,
     id: &str,
     p: BrandPatch,
 ) -> Result<Brand> {
-    let current = get(db, site_id, id).await?;
+    let current = get(&mut *conn, site_id, id).await?;
     let name = p.name.map(|n| n.trim().to_string()).unwrap_or(current.name);
     let slug_ = p.slug.unwrap_or(current.slug);
     let description = patch::apply(current.description, p.description);
@@ -153,7 +153,7 @@ pub async fn update(
     .bind(&slug_)
     .bind(&description)
     .bind(&logo_url)
-    .fetch_optional(db)
+    .fetch_optional(&mut *conn)
     .await
     .map_err(|e| {
         on_unique(e, UNIQUE_SLUG, || {
@@ -165,7 +165,7 @@ pub async fn update(
 
 /// Replaces every field (PUT).
 pub async fn replace(
-    db: impl PgExecutor<'_> + Copy,
+    conn: &mut PgConnection,
     site_id: &str,
     id: &str,
     input: NewBrand,
@@ -180,15 +180,15 @@ pub async fn replace(
         description: Some(input.description),
         logo_url: Some(input.logo_url),
     };
-    update(db, site_id, id, patch).await
+    update(&mut *conn, site_id, id, patch).await
 }
 
 /// Deletes a brand; its products keep existing without one.
-pub async fn delete(db: impl PgExecutor<'_>, site_id: &str, id: &str) -> Result<()> {
+pub async fn delete(conn: &mut PgConnection, site_id: &str, id: &str) -> Result<()> {
     let deleted = sqlx::query("delete from brands where site_id = $1 and (id = $2 or slug = $2)")
         .bind(site_id)
         .bind(id)
-        .execute(db)
+        .execute(&mut *conn)
         .await?
         .rows_affected();
     if deleted == 0 {

@@ -1,7 +1,7 @@
 //! Categories: a tree (parent, sibling position) listed flat.
 
 use chrono::{DateTime, Utc};
-use sqlx::{FromRow, PgConnection, PgExecutor};
+use sqlx::{FromRow, PgConnection};
 
 use super::slug;
 use crate::domain::error::{Error, Result, Validator, on_unique};
@@ -46,7 +46,7 @@ const UNIQUE_SLUG: &str = "categories_site_id_slug_key";
 const COLUMNS: &str = "id, name, slug, parent_id, position, description, created_at, updated_at";
 
 pub async fn list(
-    db: impl PgExecutor<'_>,
+    conn: &mut PgConnection,
     site_id: &str,
     slug_filter: Option<&str>,
     parent_filter: Option<&str>,
@@ -59,24 +59,24 @@ pub async fn list(
     .bind(site_id)
     .bind(slug_filter)
     .bind(parent_filter)
-    .fetch_all(db)
+    .fetch_all(&mut *conn)
     .await?)
 }
 
-pub async fn get(db: impl PgExecutor<'_>, site_id: &str, id_or_slug: &str) -> Result<Category> {
+pub async fn get(conn: &mut PgConnection, site_id: &str, id_or_slug: &str) -> Result<Category> {
     sqlx::query_as::<_, Category>(sqlx::AssertSqlSafe(format!(
         "select {COLUMNS} from categories where site_id = $1 and (id = $2 or slug = $2)"
     )))
     .bind(site_id)
     .bind(id_or_slug)
-    .fetch_optional(db)
+    .fetch_optional(&mut *conn)
     .await?
     .ok_or(Error::NotFound("category"))
 }
 
 /// Categories of many products at once: (product id, category), in each product's order.
 pub async fn for_products(
-    db: impl PgExecutor<'_>,
+    conn: &mut PgConnection,
     site_id: &str,
     product_ids: &[String],
 ) -> Result<Vec<(String, Category)>> {
@@ -93,7 +93,7 @@ pub async fn for_products(
     )
     .bind(site_id)
     .bind(product_ids)
-    .fetch_all(db)
+    .fetch_all(&mut *conn)
     .await?;
     Ok(rows
         .into_iter()

@@ -9,7 +9,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use sqlx::{FromRow, PgConnection, PgExecutor};
+use sqlx::{FromRow, PgConnection};
 
 use super::InventoryStatus;
 use crate::domain::caller::Caller;
@@ -254,7 +254,7 @@ fn fields_from_input(v: &mut Validator, prefix: &FieldKey, input: NewVariant) ->
 
 /// A product's variants, the default first. A product the caller may not see is not found.
 pub async fn list(
-    db: impl PgExecutor<'_>,
+    conn: &mut PgConnection,
     caller: &Caller,
     product_id_or_slug: &str,
 ) -> Result<Vec<Variant>> {
@@ -266,7 +266,7 @@ pub async fn list(
     .bind(caller.site_id())
     .bind(product_id_or_slug)
     .bind(!caller.sees_unpublished())
-    .fetch_all(db)
+    .fetch_all(&mut *conn)
     .await?;
     // Every product has a variant, so none means no such product (for this caller).
     if rows.is_empty() {

@@ -1,7 +1,5 @@
 //! Email addresses, parsed once at the edge so the rest of the domain holds only valid ones.
 
-use crate::domain::error::{Error, Result};
-
 /// The longest address SMTP can carry (RFC 5321 path limit less the brackets).
 pub const MAX_LEN: usize = 254;
 const MAX_LOCAL_LEN: usize = 64;
@@ -12,11 +10,6 @@ const MAX_LOCAL_LEN: usize = 64;
 pub struct Email(String);
 
 impl Email {
-    /// Parses `input`, reporting a problem as a field error on `field`.
-    pub fn parse_field(input: &str, field: &str) -> Result<Email> {
-        Self::parse(input).map_err(|message| Error::invalid(field, message))
-    }
-
     /// Trims, then checks: one `@`, a non-empty local part of at most 64 characters, a domain with a dot
     /// that neither starts nor ends with one, no whitespace or control characters, at most 254 characters.
     pub fn parse(input: &str) -> std::result::Result<Email, &'static str> {

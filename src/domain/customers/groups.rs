@@ -1,7 +1,7 @@
 //! Customer groups (wholesale, VIP, ...): a flat list with a slug unique per site.
 
 use chrono::{DateTime, Utc};
-use sqlx::{FromRow, PgExecutor};
+use sqlx::{FromRow, PgConnection};
 
 use crate::domain::catalog::slug;
 use crate::domain::error::{Result, Validator, on_unique};
@@ -37,7 +37,7 @@ const COLUMNS: &str = "g.id, g.name, g.slug, g.description, \
 pub const ID_PREFIX: &str = "cgrp";
 
 pub async fn list(
-    db: impl PgExecutor<'_> + Copy,
+    conn: &mut PgConnection,
     site_id: &str,
     page: &PageRequest,
 ) -> Result<Page<CustomerGroup>> {
@@ -49,21 +49,21 @@ pub async fn list(
     .bind(page.after())
     .bind(page.fetch_limit())
     .bind(page.offset())
-    .fetch_all(db)
+    .fetch_all(&mut *conn)
     .await?;
     let total = if page.is_cursor() {
         0
     } else {
         sqlx::query_scalar("select count(*) from customer_groups where site_id = $1")
             .bind(site_id)
-            .fetch_one(db)
+            .fetch_one(&mut *conn)
             .await?
     };
     Ok(Page::from_rows(page, rows, total, |g| &g.id))
 }
 
 pub async fn create(
-    db: impl PgExecutor<'_>,
+    conn: &mut PgConnection,
     site_id: &str,
     input: CustomerGroupInput,
 ) -> Result<CustomerGroup> {
@@ -88,7 +88,7 @@ pub async fn create(
     .bind(&name)
     .bind(&slug_)
     .bind(&description)
-    .fetch_one(db)
+    .fetch_one(&mut *conn)
     .await
     .map_err(|e| {
         on_unique(e, UNIQUE_SLUG, || {

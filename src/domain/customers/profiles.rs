@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value};
-use sqlx::{FromRow, PgConnection, PgExecutor};
+use sqlx::{FromRow, PgConnection};
 
 use super::{Address, Email, addresses};
 use crate::domain::error::{Error, Result, Validator, on_unique};
@@ -172,7 +172,7 @@ fn write_error(err: sqlx::Error, email: &str) -> Error {
 }
 
 pub async fn list(
-    db: impl PgExecutor<'_> + Copy,
+    conn: &mut PgConnection,
     site_id: &str,
     filter: &CustomerFilter,
     page: &PageRequest,
@@ -196,7 +196,7 @@ pub async fn list(
     .bind(page.after())
     .bind(page.fetch_limit())
     .bind(page.offset())
-    .fetch_all(db)
+    .fetch_all(&mut *conn)
     .await?;
     let total = if page.is_cursor() {
         0
@@ -207,20 +207,20 @@ pub async fn list(
         .bind(site_id)
         .bind(&filter.group_id)
         .bind(&search)
-        .fetch_one(db)
+        .fetch_one(&mut *conn)
         .await?
     };
     Ok(Page::from_rows(page, rows, total, |c| &c.id))
 }
 
 /// A customer without its addresses.
-pub async fn find(db: impl PgExecutor<'_>, site_id: &str, id: &str) -> Result<Customer> {
+pub async fn find(conn: &mut PgConnection, site_id: &str, id: &str) -> Result<Customer> {
     sqlx::query_as::<_, Customer>(sqlx::AssertSqlSafe(format!(
         "select {COLUMNS} from customers c {TOTALS} where c.site_id = $1 and c.id = $2"
     )))
     .bind(site_id)
     .bind(id)
-    .fetch_optional(db)
+    .fetch_optional(&mut *conn)
     .await?
     .ok_or(Error::NotFound("customer"))
 }
@@ -263,7 +263,7 @@ pub async fn create(
 
 /// Creates a customer who can log in (registration); `password_hash` is an argon2 PHC string.
 pub(crate) async fn create_with_password(
-    db: impl PgExecutor<'_>,
+    conn: &mut PgConnection,
     site_id: &str,
     email: &Email,
     first_name: Option<String>,
@@ -280,7 +280,7 @@ pub(crate) async fn create_with_password(
     .bind(&first_name)
     .bind(&last_name)
     .bind(password_hash)
-    .fetch_one(db)
+    .fetch_one(&mut *conn)
     .await
     .map_err(|e| write_error(e, email.as_str()))
 }
@@ -359,11 +359,11 @@ pub async fn replace(
 }
 
 /// Deletes a customer with their addresses and sessions. Their orders stay (with the customer id).
-pub async fn delete(db: impl PgExecutor<'_>, site_id: &str, id: &str) -> Result<()> {
+pub async fn delete(conn: &mut PgConnection, site_id: &str, id: &str) -> Result<()> {
     let deleted = sqlx::query("delete from customers where site_id = $1 and id = $2")
         .bind(site_id)
         .bind(id)
-        .execute(db)
+        .execute(&mut *conn)
         .await?
         .rows_affected();
     if deleted == 0 {
