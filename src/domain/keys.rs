@@ -9,6 +9,7 @@ use serde::Serialize;
 use sqlx::{FromRow, PgExecutor};
 
 use super::error::{Error, Result, Validator};
+use super::field::FieldKey;
 use crate::crypto::{self, ServerKey};
 use crate::ids;
 
@@ -139,7 +140,7 @@ pub fn validate_scopes(v: &mut Validator, scopes: &[String]) {
     for (i, scope) in scopes.iter().enumerate() {
         v.check(
             SCOPES.contains(&scope.as_str()),
-            format!("scopes[{i}]"),
+            FieldKey::from("scopes").at(i),
             format!("unknown scope `{scope}`"),
         );
     }
@@ -162,7 +163,7 @@ pub async fn create(
         for (i, scope) in scopes.iter().enumerate() {
             v.check(
                 PUBLISHABLE_SCOPES.contains(&scope.as_str()),
-                format!("scopes[{i}]"),
+                FieldKey::from("scopes").at(i),
                 format!(
                     "a publishable key cannot hold `{scope}`: only {}",
                     PUBLISHABLE_SCOPES.join(", ")
