@@ -497,3 +497,54 @@ async fn locations_can_carry_their_own_prices() {
         1000
     );
 }
+
+#[tokio::test]
+async fn field_errors_name_wire_fields_and_keep_address_keys_verbatim() {
+    let app = TestApp::spawn().await;
+    let (product, variant) = stocked(&app, 5).await;
+    let res = adjust(
+        &app,
+        &product,
+        json!({"operation": "set", "quantity": 1, "reason": "r".repeat(501)}),
+    )
+    .await;
+    assert_error(&res, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
+    assert_eq!(res.1["details"][0]["field"], "reason");
+    assert_eq!(
+        res.1["details"][0]["message"],
+        "must be at most 500 characters"
+    );
+    let res = adjust(
+        &app,
+        &product,
+        json!({"operation": "set", "quantity": 1, "salePrice": -5}),
+    )
+    .await;
+    assert_eq!(res.1["details"][0]["field"], "salePrice", "{}", res.1);
+    assert_eq!(on_hand(&app, &variant).await, 5);
+
+    // Address keys are the client's own: rendered as sent, not camelCased.
+    let res = app
+        .admin(
+            Method::POST,
+            "/locations",
+            Some(json!({"name": "Depot", "address": {"postal_code": 1050, "line1": "Main St 1"}})),
+        )
+        .await;
+    assert_error(&res, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
+    assert_eq!(res.1["details"][0]["field"], "address.postal_code");
+
+    let default: String = sqlx::query_scalar("select id from locations where is_default")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let res = app
+        .admin(
+            Method::PATCH,
+            &format!("/locations/{default}"),
+            Some(json!({"isDefault": false})),
+        )
+        .await;
+    assert_error(&res, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
+    assert_eq!(res.1["details"][0]["field"], "isDefault");
+}

@@ -412,3 +412,31 @@ async fn catalog_reads_are_microcached_and_writes_clear_them() {
         .await;
     assert_eq!(res.0, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn site_settings_errors_name_wire_fields_and_keep_theme_tokens_verbatim() {
+    let app = TestApp::spawn().await;
+    let patch = |body: Value| {
+        let app = &app;
+        async move { app.admin(Method::PATCH, "/site", Some(body)).await }
+    };
+    for (body, field) in [
+        (json!({"rateLimitPerMinute": 0}), "rateLimitPerMinute"),
+        (
+            json!({"corsOrigins": ["https://ok.example", "nope"]}),
+            "corsOrigins[1]",
+        ),
+        (json!({"domains": ["shop example"]}), "domains[0]"),
+        (
+            json!({"theme": {"--brand_color": 5}}),
+            "theme.--brand_color",
+        ),
+    ] {
+        let res = patch(body.clone()).await;
+        assert_error(&res, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
+        assert_eq!(res.1["details"][0]["field"], field, "{body}");
+    }
+    let (status, body) = patch(json!({"theme": {"--brand_color": "#123456"}})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["data"]["theme"]["--brand_color"], "#123456");
+}

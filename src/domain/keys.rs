@@ -9,6 +9,7 @@ use serde::Serialize;
 use sqlx::{FromRow, PgExecutor};
 
 use super::error::{Error, Result, Validator};
+use super::field::FieldKey;
 use crate::crypto::{self, ServerKey};
 use crate::ids;
 
@@ -58,17 +59,16 @@ pub const PUBLISHABLE_SCOPES: &[&str] = &[
 ];
 const KEY_RANDOM_LEN: usize = 64;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyMode {
     Live,
     Test,
 }
 
-#[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
+/// A key as stored, without its secrets. `Serialize` is for the CLI's `key list --json`.
+#[derive(Debug, Clone, Serialize, FromRow)]
 #[serde(rename_all = "camelCase")]
 pub struct ApiKey {
-    #[schema(example = "key_01JD2W3M4N5P6Q7R8S9T0V1W2X")]
     pub id: String,
     pub site_id: String,
     /// `secret` or `publishable`.
@@ -76,11 +76,10 @@ pub struct ApiKey {
     /// `live` or `test`.
     pub mode: String,
     /// The start and end of the key, to recognise it; the key itself is shown only once.
-    #[schema(example = "sk_live_AbCd…wXyZ")]
     pub display_prefix: String,
     pub name: Option<String>,
     pub scopes: Vec<String>,
-    /// Whether requests with this key must carry `X-Shopvo-Signature`.
+    /// Whether requests with this key must be signed.
     pub signing: bool,
     pub expires_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
@@ -141,7 +140,7 @@ pub fn validate_scopes(v: &mut Validator, scopes: &[String]) {
     for (i, scope) in scopes.iter().enumerate() {
         v.check(
             SCOPES.contains(&scope.as_str()),
-            format!("scopes[{i}]"),
+            FieldKey::from("scopes").at(i),
             format!("unknown scope `{scope}`"),
         );
     }
@@ -164,7 +163,7 @@ pub async fn create(
         for (i, scope) in scopes.iter().enumerate() {
             v.check(
                 PUBLISHABLE_SCOPES.contains(&scope.as_str()),
-                format!("scopes[{i}]"),
+                FieldKey::from("scopes").at(i),
                 format!(
                     "a publishable key cannot hold `{scope}`: only {}",
                     PUBLISHABLE_SCOPES.join(", ")

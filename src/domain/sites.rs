@@ -1,29 +1,23 @@
 //! Sites: the tenants. Every other row belongs to one.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 use sqlx::{FromRow, PgExecutor};
 
 use super::error::{Result, Validator};
+use super::field::FieldKey;
 use crate::ids;
 
-#[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, FromRow)]
 pub struct Site {
-    #[schema(example = "site_01JD2W3M4N5P6Q7R8S9T0V1W2X")]
     pub id: String,
-    #[schema(example = "My Store")]
     pub name: String,
-    #[schema(example = "en")]
     pub locale: String,
     pub locales: Vec<String>,
-    #[schema(example = "EUR")]
     pub currency: String,
     /// The first verified custom domain, when the site has one.
     pub primary_domain: Option<String>,
     pub domains: Vec<String>,
     /// Active theme design tokens (CSS custom properties).
-    #[schema(value_type = Object, example = json!({"--color-primary": "#6366f1"}))]
     pub theme: serde_json::Value,
     /// Whether catalog prices include tax (then the tax line is the part already inside the total).
     pub prices_include_tax: bool,
@@ -103,29 +97,19 @@ pub async fn set_alias(db: impl PgExecutor<'_>, site_id: &str, alias: &str) -> R
     Ok(())
 }
 
-/// Changes to a site's configuration (PATCH /site).
-#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+/// Changes to a site's configuration; `None` leaves a setting as it is.
+#[derive(Debug)]
 pub struct SitePatch {
-    #[serde(default, deserialize_with = "super::patch::present")]
     pub name: Option<String>,
-    #[serde(default, deserialize_with = "super::patch::present")]
     pub locale: Option<String>,
-    #[serde(default, deserialize_with = "super::patch::present")]
     pub prices_include_tax: Option<bool>,
-    /// Requests per minute per key on routes without a stricter limit; `null` returns to the server default.
-    #[serde(default, deserialize_with = "super::patch::nullable")]
-    #[schema(value_type = Option<i32>)]
+    /// Requests per minute per key; `Some(None)` returns to the server default.
     pub rate_limit_per_minute: Option<Option<i32>>,
     /// Verified custom domains, the primary first.
-    #[serde(default, deserialize_with = "super::patch::present")]
     pub domains: Option<Vec<String>>,
-    /// Origins allowed to call this site's API from a browser (`https://shop.example.com`).
-    #[serde(default, deserialize_with = "super::patch::present")]
+    /// Origins allowed to call the site's API from a browser.
     pub cors_origins: Option<Vec<String>>,
     /// Theme design tokens (CSS custom properties to string values).
-    #[serde(default, deserialize_with = "super::patch::present")]
-    #[schema(value_type = Option<Object>)]
     pub theme: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
@@ -148,7 +132,7 @@ pub async fn update(db: impl PgExecutor<'_> + Copy, site_id: &str, p: SitePatch)
     if let Some(Some(rpm)) = p.rate_limit_per_minute {
         v.check(
             (1..=100_000).contains(&rpm),
-            "rateLimitPerMinute",
+            "rate_limit_per_minute",
             "must be from 1 to 100000",
         );
     }
@@ -160,17 +144,17 @@ pub async fn update(db: impl PgExecutor<'_> + Copy, site_id: &str, p: SitePatch)
                     && d.len() <= 253
                     && d.bytes()
                         .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.'),
-                format!("domains[{i}]"),
+                FieldKey::from("domains").at(i),
                 "must be a host name such as shop.example.com",
             );
         }
     }
     if let Some(origins) = &p.cors_origins {
-        v.check(origins.len() <= 50, "corsOrigins", "at most 50 origins");
+        v.check(origins.len() <= 50, "cors_origins", "at most 50 origins");
         for (i, origin) in origins.iter().enumerate() {
             v.check(
                 is_origin(origin),
-                format!("corsOrigins[{i}]"),
+                FieldKey::from("cors_origins").at(i),
                 "must be an origin such as https://shop.example.com",
             );
         }
@@ -180,7 +164,7 @@ pub async fn update(db: impl PgExecutor<'_> + Copy, site_id: &str, p: SitePatch)
         for (k, value) in theme {
             v.check(
                 value.as_str().is_some_and(|s| s.len() <= 500) && k.len() <= 100,
-                format!("theme.{k}"),
+                FieldKey::from("theme").data(k),
                 "must be a string",
             );
         }

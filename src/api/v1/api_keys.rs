@@ -11,9 +11,53 @@ use crate::http::idempotency::Sensitive;
 use crate::http::{ApiError, CommonErrors, Created, Data, Json, Path, Scoped};
 use crate::state::AppState;
 
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = ApiKey)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiKeyOut {
+    #[schema(example = "key_01JD2W3M4N5P6Q7R8S9T0V1W2X")]
+    id: String,
+    site_id: String,
+    /// `secret` or `publishable`.
+    kind: String,
+    /// `live` or `test`.
+    mode: String,
+    /// The start and end of the key, to recognise it; the key itself is shown only once.
+    #[schema(example = "sk_live_AbCd…wXyZ")]
+    display_prefix: String,
+    name: Option<String>,
+    scopes: Vec<String>,
+    /// Whether requests with this key must carry `X-Shopvo-Signature`.
+    signing: bool,
+    expires_at: Option<DateTime<Utc>>,
+    revoked_at: Option<DateTime<Utc>>,
+    last_used_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+}
+
+impl From<ApiKey> for ApiKeyOut {
+    fn from(k: ApiKey) -> Self {
+        ApiKeyOut {
+            id: k.id,
+            site_id: k.site_id,
+            kind: k.kind,
+            mode: k.mode,
+            display_prefix: k.display_prefix,
+            name: k.name,
+            scopes: k.scopes,
+            signing: k.signing,
+            expires_at: k.expires_at,
+            revoked_at: k.revoked_at,
+            last_used_at: k.last_used_at,
+            created_at: k.created_at,
+        }
+    }
+}
+
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = CreateKey)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct CreateKey {
+pub struct CreateKeyIn {
     /// Scopes of the new key, e.g. `["read:catalog", "write:catalog"]` or `["admin:*"]`. May be omitted for a
     /// publishable key (it then gets every scope a publishable key may have).
     #[serde(default)]
@@ -32,12 +76,25 @@ pub struct CreateKey {
     expires_at: Option<DateTime<Utc>>,
 }
 
+impl From<CreateKeyIn> for NewKey {
+    fn from(k: CreateKeyIn) -> Self {
+        NewKey {
+            scopes: k.scopes,
+            publishable: k.publishable,
+            test: k.test,
+            signing: k.signing,
+            name: k.name,
+            expires_at: k.expires_at,
+        }
+    }
+}
+
 /// A new key, with its secrets shown this once.
 #[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreatedKeyBody {
     #[serde(flatten)]
-    key: ApiKey,
+    key: ApiKeyOut,
     /// The key itself. It is not stored and cannot be shown again.
     #[schema(example = "sk_live_…")]
     secret: String,
@@ -55,13 +112,14 @@ pub struct CreatedKeyBody {
     tag = "API keys",
     params(("siteId" = String, Path)),
     security(("bearerAuth" = ["admin:*"])),
-    responses((status = 200, description = "The keys", body = Data<Vec<ApiKey>>), CommonErrors)
+    responses((status = 200, description = "The keys", body = Data<Vec<ApiKeyOut>>), CommonErrors)
 )]
 pub async fn list(
     key: Scoped<Admin>,
     State(state): State<AppState>,
-) -> Result<Data<Vec<ApiKey>>, ApiError> {
-    Ok(Data::new(keys::list(&state.pool, key.site_id()).await?))
+) -> Result<Data<Vec<ApiKeyOut>>, ApiError> {
+    let list = keys::list(&state.pool, key.site_id()).await?;
+    Ok(Data::new(list.into_iter().map(Into::into).collect()))
 }
 
 /// Create an API key
@@ -70,28 +128,20 @@ pub async fn list(
     path = "/api/v1/{siteId}/api-keys",
     tag = "API keys",
     params(("siteId" = String, Path)),
-    request_body(content = CreateKey, example = json!({"scopes": ["read:catalog"], "name": "storefront"})),
+    request_body(content = CreateKeyIn, example = json!({"scopes": ["read:catalog"], "name": "storefront"})),
     security(("bearerAuth" = ["admin:*"])),
     responses((status = 201, description = "The key; `secret` is shown only here", body = Data<CreatedKeyBody>), CommonErrors)
 )]
 pub async fn create(
     key: Scoped<Admin>,
     State(state): State<AppState>,
-    Json(body): Json<CreateKey>,
+    Json(body): Json<CreateKeyIn>,
 ) -> Result<(Extension<Sensitive>, Created<CreatedKeyBody>), ApiError> {
-    let new = NewKey {
-        scopes: body.scopes,
-        publishable: body.publishable,
-        test: body.test,
-        signing: body.signing,
-        name: body.name,
-        expires_at: body.expires_at,
-    };
-    let created = keys::create(&state.pool, &state.server_key, key.site_id(), new).await?;
+    let created = keys::create(&state.pool, &state.server_key, key.site_id(), body.into()).await?;
     Ok((
         Extension(Sensitive),
         Created(CreatedKeyBody {
-            key: created.key,
+            key: created.key.into(),
             secret: created.plaintext,
             signing_secret: created.signing_secret,
         }),
@@ -107,14 +157,14 @@ pub async fn create(
     tag = "API keys",
     params(("siteId" = String, Path), ("keyId" = String, Path)),
     security(("bearerAuth" = ["admin:*"])),
-    responses((status = 200, description = "The revoked key", body = Data<ApiKey>), CommonErrors)
+    responses((status = 200, description = "The revoked key", body = Data<ApiKeyOut>), CommonErrors)
 )]
 pub async fn revoke(
     key: Scoped<Admin>,
     State(state): State<AppState>,
     Path((_site, key_id)): Path<(String, String)>,
-) -> Result<Data<ApiKey>, ApiError> {
+) -> Result<Data<ApiKeyOut>, ApiError> {
     let revoked = keys::revoke(&state.pool, Some(key.site_id()), &key_id).await?;
     state.auth_cache.forget(&revoked.id);
-    Ok(Data::new(revoked))
+    Ok(Data::new(revoked.into()))
 }

@@ -1,16 +1,87 @@
 //! `/inventory`: stock levels, adjustments and their history.
 
 use axum::extract::State;
-use serde::Deserialize;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
-use crate::domain::inventory::stock::{self, Backorder, InventoryItem, LedgerEntry, StockPolicy};
-use crate::domain::inventory::{Adjustment, Operation, StockChange};
+use crate::domain::catalog::InventoryStatus;
+use crate::domain::inventory::stock::{
+    self, Backorder, InventoryItem, LedgerEntry, LocationStock, StockPolicy, StockRequest,
+};
+use crate::domain::inventory::{Operation, StockChange};
 use crate::domain::patch;
 use crate::http::auth::{ReadInventory, WriteInventory};
 use crate::http::{
     ApiError, CommonErrors, Data, ErrorBody, Json, List, Pagination, Path, Query, Scoped,
 };
 use crate::state::AppState;
+
+/// One variant's stock, for `GET /inventory`.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = InventoryItem)]
+#[serde(rename_all = "camelCase")]
+pub struct InventoryItemOut {
+    /// The variant id.
+    id: String,
+    variant_id: String,
+    product_id: String,
+    /// Product and variant name, e.g. `Classic White T-Shirt — Small / White`.
+    name: String,
+    sku: Option<String>,
+    inventory_count: i32,
+    inventory_status: InventoryStatus,
+    low_stock_threshold: i32,
+    /// Per-location breakdown, with `expand[]=locations`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    locations: Option<Vec<LocationStockOut>>,
+}
+
+impl From<InventoryItem> for InventoryItemOut {
+    fn from(i: InventoryItem) -> Self {
+        InventoryItemOut {
+            id: i.id,
+            variant_id: i.variant_id,
+            product_id: i.product_id,
+            name: i.name,
+            sku: i.sku,
+            inventory_count: i.inventory_count,
+            inventory_status: i.inventory_status,
+            low_stock_threshold: i.low_stock_threshold,
+            locations: i
+                .locations
+                .map(|levels| levels.into_iter().map(Into::into).collect()),
+        }
+    }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = LocationStock)]
+#[serde(rename_all = "camelCase")]
+pub struct LocationStockOut {
+    location_id: String,
+    location_name: String,
+    on_hand: i32,
+    backorder: String,
+    disabled: bool,
+    active: bool,
+    regular_price: Option<i64>,
+    sale_price: Option<i64>,
+}
+
+impl From<LocationStock> for LocationStockOut {
+    fn from(s: LocationStock) -> Self {
+        LocationStockOut {
+            location_id: s.location_id,
+            location_name: s.location_name,
+            on_hand: s.on_hand,
+            backorder: s.backorder,
+            disabled: s.disabled,
+            active: s.active,
+            regular_price: s.regular_price,
+            sale_price: s.sale_price,
+        }
+    }
+}
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -35,7 +106,7 @@ pub struct ListQuery {
     tag = "Inventory",
     params(("siteId" = String, Path), ListQuery),
     security(("bearerAuth" = ["read:inventory"])),
-    responses((status = 200, description = "Stock levels", body = List<InventoryItem>,
+    responses((status = 200, description = "Stock levels", body = List<InventoryItemOut>,
         example = json!({"success": true, "items": [{"id": "var_s", "variantId": "var_s", "productId": "prd_abc",
             "name": "Classic White T-Shirt — Small / White", "sku": "TS-WHT-S", "inventoryCount": 42,
             "inventoryStatus": "IN_STOCK", "lowStockThreshold": 5}],
@@ -46,7 +117,7 @@ pub async fn list(
     key: Scoped<ReadInventory>,
     State(state): State<AppState>,
     Query(q): Query<ListQuery>,
-) -> Result<List<InventoryItem>, ApiError> {
+) -> Result<List<InventoryItemOut>, ApiError> {
     let page = Pagination {
         page: q.page,
         limit: q.limit,
@@ -80,13 +151,53 @@ pub async fn list(
         with_locations,
     )
     .await?;
-    Ok(List::from(page))
+    Ok(List::from(page.map(Into::into)))
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
+#[schema(as = Operation)]
+#[serde(rename_all = "lowercase")]
+pub enum OperationIn {
+    Set,
+    Increment,
+    Decrement,
+}
+
+impl From<OperationIn> for Operation {
+    fn from(o: OperationIn) -> Self {
+        match o {
+            OperationIn::Set => Operation::Set,
+            OperationIn::Increment => Operation::Increment,
+            OperationIn::Decrement => Operation::Decrement,
+        }
+    }
+}
+
+/// Whether a stock level may go below zero: `no`, `notify` (allowed, the customer is told) or `yes`.
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
+#[schema(as = Backorder)]
+#[serde(rename_all = "lowercase")]
+pub enum BackorderIn {
+    No,
+    Notify,
+    Yes,
+}
+
+impl From<BackorderIn> for Backorder {
+    fn from(b: BackorderIn) -> Self {
+        match b {
+            BackorderIn::No => Backorder::No,
+            BackorderIn::Notify => Backorder::Notify,
+            BackorderIn::Yes => Backorder::Yes,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = AdjustInventory)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct AdjustInventory {
-    operation: Operation,
+pub struct AdjustInventoryIn {
+    operation: OperationIn,
     /// `set`: 0–1,000,000; `increment`/`decrement`: 1–1,000,000.
     #[schema(example = 10)]
     quantity: i32,
@@ -98,7 +209,7 @@ pub struct AdjustInventory {
     #[schema(example = "Restock from supplier PO-1234")]
     reason: Option<String>,
     /// Change this stock level's backorder policy first.
-    backorder: Option<Backorder>,
+    backorder: Option<BackorderIn>,
     /// Enable or disable this stock level first (disabled stock does not count).
     disabled: Option<bool>,
     /// This location's own regular price in minor units (`null` clears it); shown per location, carts
@@ -112,6 +223,59 @@ pub struct AdjustInventory {
     sale_price: Option<Option<i64>>,
 }
 
+impl From<AdjustInventoryIn> for StockRequest {
+    fn from(b: AdjustInventoryIn) -> Self {
+        StockRequest {
+            variant_id: b.variant_id,
+            location_id: b.location_id,
+            operation: b.operation.into(),
+            quantity: b.quantity,
+            reason: b.reason,
+            policy: StockPolicy {
+                backorder: b.backorder.map(Into::into),
+                disabled: b.disabled,
+                regular_price: b.regular_price,
+                sale_price: b.sale_price,
+            },
+        }
+    }
+}
+
+/// The result of an adjustment: the location's new level and the variant's new total.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = StockChange)]
+#[serde(rename_all = "camelCase")]
+pub struct StockChangeOut {
+    /// The variant id (the spec's inventory item id).
+    id: String,
+    variant_id: String,
+    product_id: String,
+    sku: Option<String>,
+    location_id: String,
+    /// On hand at this location after the change.
+    on_hand: i32,
+    delta: i32,
+    /// The variant's total over enabled stock at active locations.
+    inventory_count: i32,
+    inventory_status: InventoryStatus,
+}
+
+impl From<StockChange> for StockChangeOut {
+    fn from(c: StockChange) -> Self {
+        StockChangeOut {
+            id: c.id,
+            variant_id: c.variant_id,
+            product_id: c.product_id,
+            sku: c.sku,
+            location_id: c.location_id,
+            on_hand: c.on_hand,
+            delta: c.delta,
+            inventory_count: c.inventory_count,
+            inventory_status: c.inventory_status,
+        }
+    }
+}
+
 /// Adjust stock
 ///
 /// `set`, `increment` or `decrement` a variant's stock at a location. A decrement below zero where
@@ -122,11 +286,11 @@ pub struct AdjustInventory {
     path = "/api/v1/{siteId}/inventory/{productId}",
     tag = "Inventory",
     params(("siteId" = String, Path), ("productId" = String, Path, description = "Product id or slug")),
-    request_body(content = AdjustInventory, example = json!({"operation": "increment", "quantity": 10,
+    request_body(content = AdjustInventoryIn, example = json!({"operation": "increment", "quantity": 10,
         "variantId": "var_s", "reason": "Restock from supplier PO-1234"})),
     security(("bearerAuth" = ["write:inventory"])),
     responses(
-        (status = 200, description = "The new stock level", body = Data<StockChange>),
+        (status = 200, description = "The new stock level", body = Data<StockChangeOut>),
         (status = 409, description = "OUT_OF_STOCK: not enough stock for the decrement", body = ErrorBody),
         CommonErrors,
     )
@@ -135,45 +299,55 @@ pub async fn adjust(
     key: Scoped<WriteInventory>,
     State(state): State<AppState>,
     Path((_site, product_id)): Path<(String, String)>,
-    Json(body): Json<AdjustInventory>,
-) -> Result<Data<StockChange>, ApiError> {
-    if body
-        .reason
-        .as_ref()
-        .is_some_and(|r| r.chars().count() > 500)
-    {
-        return Err(ApiError::field("reason", "must be at most 500 characters"));
-    }
-    let site_id = key.site_id();
+    Json(body): Json<AdjustInventoryIn>,
+) -> Result<Data<StockChangeOut>, ApiError> {
     let mut tx = state.pool.begin().await?;
-    let variant_id =
-        stock::target_variant(&mut tx, site_id, &product_id, body.variant_id.as_deref()).await?;
-    let policy = StockPolicy {
-        backorder: body.backorder,
-        disabled: body.disabled,
-        regular_price: body.regular_price,
-        sale_price: body.sale_price,
-    };
-    stock::set_policy(
+    let change = stock::adjust_product(
         &mut tx,
-        site_id,
-        &variant_id,
-        body.location_id.as_deref(),
-        &policy,
+        key.site_id(),
+        &product_id,
+        key.auth.key_id(),
+        body.into(),
     )
     .await?;
-    let adjustment = Adjustment {
-        variant_id: &variant_id,
-        location_id: body.location_id.as_deref(),
-        operation: body.operation,
-        quantity: body.quantity,
-        reason: body.reason.as_deref(),
-        source: "api",
-        key_id: Some(key.auth.key_id()),
-    };
-    let change = stock::adjust(&mut tx, site_id, adjustment).await?;
     tx.commit().await?;
-    Ok(Data::new(change))
+    Ok(Data::new(change.into()))
+}
+
+/// One ledger row.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = LedgerEntry)]
+#[serde(rename_all = "camelCase")]
+pub struct LedgerEntryOut {
+    #[schema(example = "led_01JD2W3M4N5P6Q7R8S9T0V1W2X")]
+    id: String,
+    product_id: String,
+    variant_id: String,
+    location_id: String,
+    delta: i32,
+    on_hand_after: i32,
+    reason: Option<String>,
+    source: String,
+    /// The API key that made the change, when one did.
+    key_id: Option<String>,
+    created_at: DateTime<Utc>,
+}
+
+impl From<LedgerEntry> for LedgerEntryOut {
+    fn from(e: LedgerEntry) -> Self {
+        LedgerEntryOut {
+            id: e.id,
+            product_id: e.product_id,
+            variant_id: e.variant_id,
+            location_id: e.location_id,
+            delta: e.delta,
+            on_hand_after: e.on_hand_after,
+            reason: e.reason,
+            source: e.source,
+            key_id: e.key_id,
+            created_at: e.created_at,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -196,14 +370,14 @@ pub struct HistoryQuery {
     tag = "Inventory",
     params(("siteId" = String, Path), ("productId" = String, Path, description = "Product id or slug"), HistoryQuery),
     security(("bearerAuth" = ["read:inventory"])),
-    responses((status = 200, description = "Ledger entries", body = List<LedgerEntry>), CommonErrors)
+    responses((status = 200, description = "Ledger entries", body = List<LedgerEntryOut>), CommonErrors)
 )]
 pub async fn history(
     key: Scoped<ReadInventory>,
     State(state): State<AppState>,
     Path((_site, product_id)): Path<(String, String)>,
     Query(q): Query<HistoryQuery>,
-) -> Result<List<LedgerEntry>, ApiError> {
+) -> Result<List<LedgerEntryOut>, ApiError> {
     let page = Pagination {
         page: q.page,
         limit: q.limit,
@@ -219,5 +393,5 @@ pub async fn history(
         &page,
     )
     .await?;
-    Ok(List::from(page))
+    Ok(List::from(page.map(Into::into)))
 }

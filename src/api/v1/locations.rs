@@ -1,12 +1,116 @@
 //! `/locations`: where stock is kept.
 
 use axum::extract::State;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 use crate::domain::inventory::Location;
 use crate::domain::inventory::locations::{self, LocationInput, LocationPatch};
+use crate::domain::patch;
 use crate::http::auth::{ReadInventory, WriteInventory};
 use crate::http::{ApiError, CommonErrors, Created, Data, Deleted, ErrorBody, Json, Path, Scoped};
 use crate::state::AppState;
+
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Location)]
+#[serde(rename_all = "camelCase")]
+pub struct LocationOut {
+    #[schema(example = "loc_01JD2W3M4N5P6Q7R8S9T0V1W2X")]
+    id: String,
+    /// Numeric id for dialects that expect integers.
+    number: i64,
+    #[schema(example = "main-warehouse")]
+    slug: String,
+    #[schema(example = "Main warehouse")]
+    name: String,
+    description: Option<String>,
+    /// Free-form address fields (`line1`, `city`, `postalCode`, `country`, ...), all strings.
+    #[schema(value_type = Object)]
+    address: Map<String, Value>,
+    active: bool,
+    is_default: bool,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<Location> for LocationOut {
+    fn from(l: Location) -> Self {
+        LocationOut {
+            id: l.id,
+            number: l.number,
+            slug: l.slug,
+            name: l.name,
+            description: l.description,
+            address: l.address,
+            active: l.active,
+            is_default: l.is_default,
+            created_at: l.created_at,
+            updated_at: l.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = LocationInput)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LocationIn {
+    #[schema(example = "Main warehouse")]
+    name: String,
+    slug: Option<String>,
+    description: Option<String>,
+    #[schema(value_type = Option<Object>, example = json!({"line1": "Main St 1", "city": "Riga", "country": "LV"}))]
+    address: Option<Map<String, Value>>,
+    active: Option<bool>,
+    /// Make this the site's default location (the previous default stops being one).
+    is_default: Option<bool>,
+}
+
+impl From<LocationIn> for LocationInput {
+    fn from(l: LocationIn) -> Self {
+        LocationInput {
+            name: l.name,
+            slug: l.slug,
+            description: l.description,
+            address: l.address,
+            active: l.active,
+            is_default: l.is_default,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = LocationPatch)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LocationPatchIn {
+    #[serde(default, deserialize_with = "patch::present")]
+    name: Option<String>,
+    #[serde(default, deserialize_with = "patch::present")]
+    slug: Option<String>,
+    #[serde(default, deserialize_with = "patch::nullable")]
+    #[schema(value_type = Option<String>)]
+    description: Option<Option<String>>,
+    #[serde(default, deserialize_with = "patch::present")]
+    #[schema(value_type = Option<Object>)]
+    address: Option<Map<String, Value>>,
+    #[serde(default, deserialize_with = "patch::present")]
+    active: Option<bool>,
+    #[serde(default, deserialize_with = "patch::present")]
+    is_default: Option<bool>,
+}
+
+impl From<LocationPatchIn> for LocationPatch {
+    fn from(p: LocationPatchIn) -> Self {
+        LocationPatch {
+            name: p.name,
+            slug: p.slug,
+            description: p.description,
+            address: p.address,
+            active: p.active,
+            is_default: p.is_default,
+        }
+    }
+}
 
 /// List locations
 ///
@@ -17,15 +121,14 @@ use crate::state::AppState;
     tag = "Locations",
     params(("siteId" = String, Path)),
     security(("bearerAuth" = ["read:inventory"])),
-    responses((status = 200, description = "The locations", body = Data<Vec<Location>>), CommonErrors)
+    responses((status = 200, description = "The locations", body = Data<Vec<LocationOut>>), CommonErrors)
 )]
 pub async fn list(
     key: Scoped<ReadInventory>,
     State(state): State<AppState>,
-) -> Result<Data<Vec<Location>>, ApiError> {
-    Ok(Data::new(
-        locations::list(&state.pool, key.site_id()).await?,
-    ))
+) -> Result<Data<Vec<LocationOut>>, ApiError> {
+    let list = locations::list(&state.pool, key.site_id()).await?;
+    Ok(Data::new(list.into_iter().map(Into::into).collect()))
 }
 
 /// Get a location
@@ -35,16 +138,15 @@ pub async fn list(
     tag = "Locations",
     params(("siteId" = String, Path), ("locationId" = String, Path, description = "Location id or slug")),
     security(("bearerAuth" = ["read:inventory"])),
-    responses((status = 200, description = "The location", body = Data<Location>), CommonErrors)
+    responses((status = 200, description = "The location", body = Data<LocationOut>), CommonErrors)
 )]
 pub async fn get(
     key: Scoped<ReadInventory>,
     State(state): State<AppState>,
     Path((_site, id)): Path<(String, String)>,
-) -> Result<Data<Location>, ApiError> {
-    Ok(Data::new(
-        locations::get(&state.pool, key.site_id(), &id).await?,
-    ))
+) -> Result<Data<LocationOut>, ApiError> {
+    let location = locations::get(&state.pool, key.site_id(), &id).await?;
+    Ok(Data::new(location.into()))
 }
 
 /// Create a location
@@ -53,10 +155,10 @@ pub async fn get(
     path = "/api/v1/{siteId}/locations",
     tag = "Locations",
     params(("siteId" = String, Path)),
-    request_body(content = LocationInput, example = json!({"name": "Riga shop", "address": {"city": "Riga", "country": "LV"}})),
+    request_body(content = LocationIn, example = json!({"name": "Riga shop", "address": {"city": "Riga", "country": "LV"}})),
     security(("bearerAuth" = ["write:inventory"])),
     responses(
-        (status = 201, description = "The new location", body = Data<Location>),
+        (status = 201, description = "The new location", body = Data<LocationOut>),
         (status = 409, description = "Slug already in use", body = ErrorBody),
         CommonErrors,
     )
@@ -64,12 +166,12 @@ pub async fn get(
 pub async fn create(
     key: Scoped<WriteInventory>,
     State(state): State<AppState>,
-    Json(input): Json<LocationInput>,
-) -> Result<Created<Location>, ApiError> {
+    Json(input): Json<LocationIn>,
+) -> Result<Created<LocationOut>, ApiError> {
     let mut tx = state.pool.begin().await?;
-    let location = locations::create(&mut tx, key.site_id(), input).await?;
+    let location = locations::create(&mut tx, key.site_id(), input.into()).await?;
     tx.commit().await?;
-    Ok(Created(location))
+    Ok(Created(location.into()))
 }
 
 /// Update a location
@@ -81,20 +183,20 @@ pub async fn create(
     path = "/api/v1/{siteId}/locations/{locationId}",
     tag = "Locations",
     params(("siteId" = String, Path), ("locationId" = String, Path)),
-    request_body(content = LocationPatch, example = json!({"active": false})),
+    request_body(content = LocationPatchIn, example = json!({"active": false})),
     security(("bearerAuth" = ["write:inventory"])),
-    responses((status = 200, description = "The updated location", body = Data<Location>), CommonErrors)
+    responses((status = 200, description = "The updated location", body = Data<LocationOut>), CommonErrors)
 )]
 pub async fn update(
     key: Scoped<WriteInventory>,
     State(state): State<AppState>,
     Path((_site, id)): Path<(String, String)>,
-    Json(patch): Json<LocationPatch>,
-) -> Result<Data<Location>, ApiError> {
+    Json(patch): Json<LocationPatchIn>,
+) -> Result<Data<LocationOut>, ApiError> {
     let mut tx = state.pool.begin().await?;
-    let location = locations::update(&mut tx, key.site_id(), &id, patch).await?;
+    let location = locations::update(&mut tx, key.site_id(), &id, patch.into()).await?;
     tx.commit().await?;
-    Ok(Data::new(location))
+    Ok(Data::new(location.into()))
 }
 
 /// Replace a location
@@ -103,20 +205,20 @@ pub async fn update(
     path = "/api/v1/{siteId}/locations/{locationId}",
     tag = "Locations",
     params(("siteId" = String, Path), ("locationId" = String, Path)),
-    request_body(content = LocationInput, example = json!({"name": "Riga shop"})),
+    request_body(content = LocationIn, example = json!({"name": "Riga shop"})),
     security(("bearerAuth" = ["write:inventory"])),
-    responses((status = 200, description = "The replaced location", body = Data<Location>), CommonErrors)
+    responses((status = 200, description = "The replaced location", body = Data<LocationOut>), CommonErrors)
 )]
 pub async fn replace(
     key: Scoped<WriteInventory>,
     State(state): State<AppState>,
     Path((_site, id)): Path<(String, String)>,
-    Json(input): Json<LocationInput>,
-) -> Result<Data<Location>, ApiError> {
+    Json(input): Json<LocationIn>,
+) -> Result<Data<LocationOut>, ApiError> {
     let mut tx = state.pool.begin().await?;
-    let location = locations::replace(&mut tx, key.site_id(), &id, input).await?;
+    let location = locations::replace(&mut tx, key.site_id(), &id, input.into()).await?;
     tx.commit().await?;
-    Ok(Data::new(location))
+    Ok(Data::new(location.into()))
 }
 
 /// Delete a location

@@ -1,11 +1,98 @@
 //! `/site`: the site's configuration.
 
 use axum::extract::State;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
+use crate::domain::patch;
 use crate::domain::sites::{self, Site, SitePatch};
 use crate::http::auth::{Admin, ReadContent};
 use crate::http::{ApiError, CommonErrors, Data, Json, Scoped};
 use crate::state::AppState;
+
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Site)]
+#[serde(rename_all = "camelCase")]
+pub struct SiteOut {
+    #[schema(example = "site_01JD2W3M4N5P6Q7R8S9T0V1W2X")]
+    id: String,
+    #[schema(example = "My Store")]
+    name: String,
+    #[schema(example = "en")]
+    locale: String,
+    locales: Vec<String>,
+    #[schema(example = "EUR")]
+    currency: String,
+    /// The first verified custom domain, when the site has one.
+    primary_domain: Option<String>,
+    domains: Vec<String>,
+    /// Active theme design tokens (CSS custom properties).
+    #[schema(value_type = Object, example = json!({"--color-primary": "#6366f1"}))]
+    theme: serde_json::Value,
+    /// Whether catalog prices include tax (then the tax line is the part already inside the total).
+    prices_include_tax: bool,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<Site> for SiteOut {
+    fn from(s: Site) -> Self {
+        SiteOut {
+            id: s.id,
+            name: s.name,
+            locale: s.locale,
+            locales: s.locales,
+            currency: s.currency,
+            primary_domain: s.primary_domain,
+            domains: s.domains,
+            theme: s.theme,
+            prices_include_tax: s.prices_include_tax,
+            created_at: s.created_at,
+            updated_at: s.updated_at,
+        }
+    }
+}
+
+/// Changes to a site's configuration (PATCH /site).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = SitePatch)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SitePatchIn {
+    #[serde(default, deserialize_with = "patch::present")]
+    name: Option<String>,
+    #[serde(default, deserialize_with = "patch::present")]
+    locale: Option<String>,
+    #[serde(default, deserialize_with = "patch::present")]
+    prices_include_tax: Option<bool>,
+    /// Requests per minute per key on routes without a stricter limit; `null` returns to the server default.
+    #[serde(default, deserialize_with = "patch::nullable")]
+    #[schema(value_type = Option<i32>)]
+    rate_limit_per_minute: Option<Option<i32>>,
+    /// Verified custom domains, the primary first.
+    #[serde(default, deserialize_with = "patch::present")]
+    domains: Option<Vec<String>>,
+    /// Origins allowed to call this site's API from a browser (`https://shop.example.com`).
+    #[serde(default, deserialize_with = "patch::present")]
+    cors_origins: Option<Vec<String>>,
+    /// Theme design tokens (CSS custom properties to string values).
+    #[serde(default, deserialize_with = "patch::present")]
+    #[schema(value_type = Option<Object>)]
+    theme: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+impl From<SitePatchIn> for SitePatch {
+    fn from(p: SitePatchIn) -> Self {
+        SitePatch {
+            name: p.name,
+            locale: p.locale,
+            prices_include_tax: p.prices_include_tax,
+            rate_limit_per_minute: p.rate_limit_per_minute,
+            domains: p.domains,
+            cors_origins: p.cors_origins,
+            theme: p.theme,
+        }
+    }
+}
 
 /// Get the site
 ///
@@ -16,7 +103,7 @@ use crate::state::AppState;
     tag = "Site",
     params(("siteId" = String, Path)),
     security(("bearerAuth" = ["read:content"])),
-    responses((status = 200, description = "The site", body = Data<Site>,
+    responses((status = 200, description = "The site", body = Data<SiteOut>,
         example = json!({"success": true, "data": {"id": "site_abc", "name": "My Store", "locale": "en", "currency": "EUR",
             "primaryDomain": "mystore.eu", "theme": {"--color-primary": "#6366f1"}}})),
         CommonErrors)
@@ -24,8 +111,9 @@ use crate::state::AppState;
 pub async fn get(
     key: Scoped<ReadContent>,
     State(state): State<AppState>,
-) -> Result<Data<Site>, ApiError> {
-    Ok(Data::new(sites::get(&state.pool, key.site_id()).await?))
+) -> Result<Data<SiteOut>, ApiError> {
+    let site = sites::get(&state.pool, key.site_id()).await?;
+    Ok(Data::new(site.into()))
 }
 
 /// Update the site
@@ -36,17 +124,17 @@ pub async fn get(
     path = "/api/v1/{siteId}/site",
     tag = "Site",
     params(("siteId" = String, Path)),
-    request_body(content = SitePatch, example = json!({"pricesIncludeTax": true, "theme": {"--color-primary": "#6366f1"}})),
+    request_body(content = SitePatchIn, example = json!({"pricesIncludeTax": true, "theme": {"--color-primary": "#6366f1"}})),
     security(("bearerAuth" = ["admin:*"])),
-    responses((status = 200, description = "The site", body = Data<Site>), CommonErrors)
+    responses((status = 200, description = "The site", body = Data<SiteOut>), CommonErrors)
 )]
 pub async fn update(
     key: Scoped<Admin>,
     State(state): State<AppState>,
-    Json(patch): Json<SitePatch>,
-) -> Result<Data<Site>, ApiError> {
-    let site = sites::update(&state.pool, key.site_id(), patch).await?;
+    Json(patch): Json<SitePatchIn>,
+) -> Result<Data<SiteOut>, ApiError> {
+    let site = sites::update(&state.pool, key.site_id(), patch.into()).await?;
     state.site_origins.forget(&site.id);
     state.auth_cache.forget_site(&site.id);
-    Ok(Data::new(site))
+    Ok(Data::new(site.into()))
 }

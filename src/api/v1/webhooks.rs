@@ -3,10 +3,13 @@
 use axum::Extension;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::{Deserialize, Serialize};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::domain::patch;
+use crate::domain::webhooks::deliveries::Attempt;
 use crate::domain::webhooks::{
-    self, Delivery, Subscription, SubscriptionInput, SubscriptionPatch, deliveries,
+    self, Delivery, MAX_EVENTS, Subscription, SubscriptionInput, SubscriptionPatch, deliveries,
 };
 use crate::http::auth::{WebhooksRead, WebhooksWrite};
 use crate::http::idempotency::Sensitive;
@@ -16,16 +19,229 @@ use crate::http::{
 };
 use crate::state::AppState;
 
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Subscription)]
+#[serde(rename_all = "camelCase")]
+pub struct SubscriptionOut {
+    #[schema(example = "wh_01JD2W3M4N5P6Q7R8S9T0V1W2X")]
+    id: String,
+    #[schema(example = "https://example.com/hooks/shopvo")]
+    url: String,
+    description: Option<String>,
+    /// Event names, `*` for every event, or `<group>.*` (e.g. `order.*`).
+    #[schema(example = json!(["order.created", "inventory.low"]))]
+    events: Vec<String>,
+    /// Inactive subscriptions get no new events; their queued deliveries wait until reactivated.
+    active: bool,
+    /// Every attempt since this time failed (cleared by a success).
+    failing_since: Option<DateTime<Utc>>,
+    /// When the server disabled the subscription, and why (after failing continuously).
+    disabled_at: Option<DateTime<Utc>>,
+    disabled_reason: Option<String>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<Subscription> for SubscriptionOut {
+    fn from(s: Subscription) -> Self {
+        SubscriptionOut {
+            id: s.id,
+            url: s.url,
+            description: s.description,
+            events: s.events,
+            active: s.active,
+            failing_since: s.failing_since,
+            disabled_at: s.disabled_at,
+            disabled_reason: s.disabled_reason,
+            created_at: s.created_at,
+            updated_at: s.updated_at,
+        }
+    }
+}
+
+/// `events`: a list of names, or the string `*` (every event).
+#[derive(Debug)]
+pub struct EventsIn(Vec<String>);
+
+impl<'de> Deserialize<'de> for EventsIn {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = EventsIn;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a list of event names, or \"*\"")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<EventsIn, E> {
+                Ok(EventsIn(vec![s.to_string()]))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<EventsIn, A::Error> {
+                let mut out = Vec::new();
+                while let Some(name) = seq.next_element::<String>()? {
+                    // Bounded while reading, so a huge list costs nothing before it is refused.
+                    if out.len() > MAX_EVENTS {
+                        return Err(serde::de::Error::custom(format!(
+                            "at most {MAX_EVENTS} events"
+                        )));
+                    }
+                    out.push(name);
+                }
+                Ok(EventsIn(out))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = SubscriptionInput)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SubscriptionIn {
+    /// Where deliveries are POSTed: https (plain http only when the server allows it), and not a private
+    /// or loopback address unless the server allows private targets.
+    #[schema(example = "https://example.com/hooks/shopvo")]
+    url: String,
+    /// Event names, `*`, or `<group>.*`; at most 50. `"*"` alone may be given as a string.
+    #[schema(value_type = Vec<String>, example = json!(["order.created", "inventory.low"]))]
+    events: EventsIn,
+    #[serde(default)]
+    description: Option<String>,
+    /// Default true.
+    #[serde(default)]
+    active: Option<bool>,
+}
+
+impl From<SubscriptionIn> for SubscriptionInput {
+    fn from(s: SubscriptionIn) -> Self {
+        SubscriptionInput {
+            url: s.url,
+            events: s.events.0,
+            description: s.description,
+            active: s.active,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = SubscriptionPatch)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SubscriptionPatchIn {
+    #[serde(default, deserialize_with = "patch::present")]
+    url: Option<String>,
+    #[serde(default, deserialize_with = "patch::present")]
+    #[schema(value_type = Option<Vec<String>>)]
+    events: Option<EventsIn>,
+    #[serde(default, deserialize_with = "patch::nullable")]
+    #[schema(value_type = Option<String>)]
+    description: Option<Option<String>>,
+    /// `true` re-enables a subscription the server disabled (and clears its failure state).
+    #[serde(default, deserialize_with = "patch::present")]
+    active: Option<bool>,
+}
+
+impl From<SubscriptionPatchIn> for SubscriptionPatch {
+    fn from(p: SubscriptionPatchIn) -> Self {
+        SubscriptionPatch {
+            url: p.url,
+            events: p.events.map(|e| e.0),
+            description: p.description,
+            active: p.active,
+        }
+    }
+}
+
 /// A subscription with its signing secret, shown only in this response.
 #[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SubscriptionWithSecret {
     #[serde(flatten)]
-    subscription: Subscription,
+    subscription: SubscriptionOut,
     /// The HMAC-SHA256 key for `X-Shopvo-Signature` (the whole string, prefix included). Store it now: it
     /// cannot be shown again (rotate it to get a new one).
     #[schema(example = "whsec_3kTn9QvX0bYw2LhR7cJp5mZ8aFe1GsUd")]
     secret: String,
+}
+
+/// One attempt, as the operator views show it.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Attempt)]
+#[serde(rename_all = "camelCase")]
+pub struct AttemptOut {
+    /// 1 for the first attempt.
+    attempt: i32,
+    /// The receiver's HTTP status; absent when no answer came (timeout, refused, connection error).
+    status_code: Option<i32>,
+    latency_ms: i32,
+    error: Option<String>,
+    /// The first 4 KiB of the response body.
+    response_body: Option<String>,
+    created_at: DateTime<Utc>,
+}
+
+impl From<Attempt> for AttemptOut {
+    fn from(a: Attempt) -> Self {
+        AttemptOut {
+            attempt: a.attempt,
+            status_code: a.status_code,
+            latency_ms: a.latency_ms,
+            error: a.error,
+            response_body: a.response_body,
+            created_at: a.created_at,
+        }
+    }
+}
+
+/// A delivery of a subscription, with its attempts.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Delivery)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryOut {
+    /// Sent as `X-Shopvo-Delivery`; the same for every attempt.
+    #[schema(example = "whd_01JD2W3M4N5P6Q7R8S9T0V1W2X")]
+    id: String,
+    webhook_id: Option<String>,
+    /// The outbox event (absent for `ping`).
+    event_id: Option<String>,
+    #[schema(example = "order.created")]
+    event: String,
+    /// `pending`, `delivered` or `failed` (after its last retry).
+    status: String,
+    attempt_count: i32,
+    /// When the next attempt is due (pending deliveries only).
+    next_attempt_at: Option<DateTime<Utc>>,
+    last_status_code: Option<i32>,
+    last_error: Option<String>,
+    delivered_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    /// The body as sent.
+    #[schema(value_type = Object)]
+    payload: serde_json::Value,
+    /// Every attempt, oldest first (the latest 50).
+    attempts: Vec<AttemptOut>,
+}
+
+impl From<Delivery> for DeliveryOut {
+    fn from(d: Delivery) -> Self {
+        DeliveryOut {
+            id: d.id,
+            webhook_id: d.webhook_id,
+            event_id: d.event_id,
+            event: d.event,
+            status: d.status,
+            attempt_count: d.attempt_count,
+            next_attempt_at: d.next_attempt_at,
+            last_status_code: d.last_status_code,
+            last_error: d.last_error,
+            delivered_at: d.delivered_at,
+            created_at: d.created_at,
+            updated_at: d.updated_at,
+            payload: d.payload,
+            attempts: d.attempts.into_iter().map(Into::into).collect(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
@@ -68,18 +284,17 @@ pub struct DeliveriesQuery {
     tag = "Webhooks",
     params(("siteId" = String, Path), Pagination),
     security(("bearerAuth" = ["webhooks:read"])),
-    responses((status = 200, description = "A page of subscriptions (secrets are never listed)", body = List<Subscription>), CommonErrors)
+    responses((status = 200, description = "A page of subscriptions (secrets are never listed)", body = List<SubscriptionOut>), CommonErrors)
 )]
 pub async fn list(
     key: Scoped<WebhooksRead>,
     State(state): State<AppState>,
     Query(q): Query<Pagination>,
-) -> Result<List<Subscription>, ApiError> {
+) -> Result<List<SubscriptionOut>, ApiError> {
     let page = q.request(webhooks::ID_PREFIX)?;
     let mut conn = state.pool.acquire().await?;
-    Ok(List::from(
-        webhooks::list(&mut conn, key.site_id(), &page).await?,
-    ))
+    let page = webhooks::list(&mut conn, key.site_id(), &page).await?;
+    Ok(List::from(page.map(Into::into)))
 }
 
 /// Create a webhook subscription
@@ -92,7 +307,7 @@ pub async fn list(
     path = "/api/v1/{siteId}/webhooks",
     tag = "Webhooks",
     params(("siteId" = String, Path)),
-    request_body(content = SubscriptionInput,
+    request_body(content = SubscriptionIn,
         example = json!({"url": "https://example.com/hooks/shopvo", "events": ["order.created", "inventory.low"], "description": "ERP sync"})),
     security(("bearerAuth" = ["webhooks:write"])),
     responses(
@@ -104,17 +319,23 @@ pub async fn list(
 pub async fn create(
     key: Scoped<WebhooksWrite>,
     State(state): State<AppState>,
-    Json(input): Json<SubscriptionInput>,
+    Json(input): Json<SubscriptionIn>,
 ) -> Result<(Extension<Sensitive>, Created<SubscriptionWithSecret>), ApiError> {
     let policy = state.config.webhooks.target_policy();
     let mut tx = state.pool.begin().await?;
-    let (subscription, secret) =
-        webhooks::create(&mut tx, &state.server_key, key.site_id(), input, policy).await?;
+    let (subscription, secret) = webhooks::create(
+        &mut tx,
+        &state.server_key,
+        key.site_id(),
+        input.into(),
+        policy,
+    )
+    .await?;
     tx.commit().await?;
     Ok((
         Extension(Sensitive),
         Created(SubscriptionWithSecret {
-            subscription,
+            subscription: subscription.into(),
             secret,
         }),
     ))
@@ -127,17 +348,16 @@ pub async fn create(
     tag = "Webhooks",
     params(("siteId" = String, Path), ("webhookId" = String, Path)),
     security(("bearerAuth" = ["webhooks:read"])),
-    responses((status = 200, description = "The subscription", body = Data<Subscription>), CommonErrors)
+    responses((status = 200, description = "The subscription", body = Data<SubscriptionOut>), CommonErrors)
 )]
 pub async fn get(
     key: Scoped<WebhooksRead>,
     State(state): State<AppState>,
     Path((_site, id)): Path<(String, String)>,
-) -> Result<Data<Subscription>, ApiError> {
+) -> Result<Data<SubscriptionOut>, ApiError> {
     let mut conn = state.pool.acquire().await?;
-    Ok(Data::new(
-        webhooks::get(&mut conn, key.site_id(), &id).await?,
-    ))
+    let subscription = webhooks::get(&mut conn, key.site_id(), &id).await?;
+    Ok(Data::new(subscription.into()))
 }
 
 /// Update a webhook subscription
@@ -149,21 +369,21 @@ pub async fn get(
     path = "/api/v1/{siteId}/webhooks/{webhookId}",
     tag = "Webhooks",
     params(("siteId" = String, Path), ("webhookId" = String, Path)),
-    request_body(content = SubscriptionPatch, example = json!({"events": "*", "active": true})),
+    request_body(content = SubscriptionPatchIn, example = json!({"events": "*", "active": true})),
     security(("bearerAuth" = ["webhooks:write"])),
-    responses((status = 200, description = "The updated subscription", body = Data<Subscription>), CommonErrors)
+    responses((status = 200, description = "The updated subscription", body = Data<SubscriptionOut>), CommonErrors)
 )]
 pub async fn update(
     key: Scoped<WebhooksWrite>,
     State(state): State<AppState>,
     Path((_site, id)): Path<(String, String)>,
-    Json(patch): Json<SubscriptionPatch>,
-) -> Result<Data<Subscription>, ApiError> {
+    Json(patch): Json<SubscriptionPatchIn>,
+) -> Result<Data<SubscriptionOut>, ApiError> {
     let policy = state.config.webhooks.target_policy();
     let mut tx = state.pool.begin().await?;
-    let subscription = webhooks::update(&mut tx, key.site_id(), &id, patch, policy).await?;
+    let subscription = webhooks::update(&mut tx, key.site_id(), &id, patch.into(), policy).await?;
     tx.commit().await?;
-    Ok(Data::new(subscription))
+    Ok(Data::new(subscription.into()))
 }
 
 /// Replace a webhook subscription
@@ -174,21 +394,21 @@ pub async fn update(
     path = "/api/v1/{siteId}/webhooks/{webhookId}",
     tag = "Webhooks",
     params(("siteId" = String, Path), ("webhookId" = String, Path)),
-    request_body(content = SubscriptionInput, example = json!({"url": "https://example.com/hooks/shopvo", "events": ["order.*"]})),
+    request_body(content = SubscriptionIn, example = json!({"url": "https://example.com/hooks/shopvo", "events": ["order.*"]})),
     security(("bearerAuth" = ["webhooks:write"])),
-    responses((status = 200, description = "The replaced subscription", body = Data<Subscription>), CommonErrors)
+    responses((status = 200, description = "The replaced subscription", body = Data<SubscriptionOut>), CommonErrors)
 )]
 pub async fn replace(
     key: Scoped<WebhooksWrite>,
     State(state): State<AppState>,
     Path((_site, id)): Path<(String, String)>,
-    Json(input): Json<SubscriptionInput>,
-) -> Result<Data<Subscription>, ApiError> {
+    Json(input): Json<SubscriptionIn>,
+) -> Result<Data<SubscriptionOut>, ApiError> {
     let policy = state.config.webhooks.target_policy();
     let mut tx = state.pool.begin().await?;
-    let subscription = webhooks::replace(&mut tx, key.site_id(), &id, input, policy).await?;
+    let subscription = webhooks::replace(&mut tx, key.site_id(), &id, input.into(), policy).await?;
     tx.commit().await?;
-    Ok(Data::new(subscription))
+    Ok(Data::new(subscription.into()))
 }
 
 /// Delete a webhook subscription
@@ -235,7 +455,7 @@ pub async fn rotate_secret(
     Ok((
         Extension(Sensitive),
         Data::new(SubscriptionWithSecret {
-            subscription,
+            subscription: subscription.into(),
             secret,
         }),
     ))
@@ -250,14 +470,14 @@ pub async fn rotate_secret(
     tag = "Webhooks",
     params(("siteId" = String, Path), ("webhookId" = String, Path), DeliveriesQuery),
     security(("bearerAuth" = ["webhooks:read"])),
-    responses((status = 200, description = "A page of deliveries", body = List<Delivery>), CommonErrors)
+    responses((status = 200, description = "A page of deliveries", body = List<DeliveryOut>), CommonErrors)
 )]
 pub async fn deliveries(
     key: Scoped<WebhooksRead>,
     State(state): State<AppState>,
     Path((_site, id)): Path<(String, String)>,
     Query(q): Query<DeliveriesQuery>,
-) -> Result<List<Delivery>, ApiError> {
+) -> Result<List<DeliveryOut>, ApiError> {
     let page = Pagination {
         page: q.page,
         limit: q.limit,
@@ -265,16 +485,15 @@ pub async fn deliveries(
     }
     .request(deliveries::ID_PREFIX)?;
     let mut conn = state.pool.acquire().await?;
-    Ok(List::from(
-        deliveries::list(
-            &mut conn,
-            key.site_id(),
-            &id,
-            q.status.map(DeliveryStatus::as_str),
-            &page,
-        )
-        .await?,
-    ))
+    let page = deliveries::list(
+        &mut conn,
+        key.site_id(),
+        &id,
+        q.status.map(DeliveryStatus::as_str),
+        &page,
+    )
+    .await?;
+    Ok(List::from(page.map(Into::into)))
 }
 
 /// Get a delivery
@@ -284,17 +503,16 @@ pub async fn deliveries(
     tag = "Webhooks",
     params(("siteId" = String, Path), ("webhookId" = String, Path), ("deliveryId" = String, Path)),
     security(("bearerAuth" = ["webhooks:read"])),
-    responses((status = 200, description = "The delivery with its attempts", body = Data<Delivery>), CommonErrors)
+    responses((status = 200, description = "The delivery with its attempts", body = Data<DeliveryOut>), CommonErrors)
 )]
 pub async fn delivery(
     key: Scoped<WebhooksRead>,
     State(state): State<AppState>,
     Path((_site, id, delivery_id)): Path<(String, String, String)>,
-) -> Result<Data<Delivery>, ApiError> {
+) -> Result<Data<DeliveryOut>, ApiError> {
     let mut conn = state.pool.acquire().await?;
-    Ok(Data::new(
-        deliveries::get(&mut conn, key.site_id(), &id, &delivery_id).await?,
-    ))
+    let delivery = deliveries::get(&mut conn, key.site_id(), &id, &delivery_id).await?;
+    Ok(Data::new(delivery.into()))
 }
 
 /// Redeliver
@@ -308,7 +526,7 @@ pub async fn delivery(
     params(("siteId" = String, Path), ("webhookId" = String, Path), ("deliveryId" = String, Path)),
     security(("bearerAuth" = ["webhooks:write"])),
     responses(
-        (status = 202, description = "Queued", body = Data<Delivery>),
+        (status = 202, description = "Queued", body = Data<DeliveryOut>),
         (status = 409, description = "An attempt is in flight, or the subscription is inactive", body = ErrorBody),
         CommonErrors,
     )
@@ -317,11 +535,11 @@ pub async fn redeliver(
     key: Scoped<WebhooksWrite>,
     State(state): State<AppState>,
     Path((_site, id, delivery_id)): Path<(String, String, String)>,
-) -> Result<(StatusCode, Data<Delivery>), ApiError> {
+) -> Result<(StatusCode, Data<DeliveryOut>), ApiError> {
     let mut tx = state.pool.begin().await?;
     let delivery = deliveries::redeliver(&mut tx, key.site_id(), &id, &delivery_id).await?;
     tx.commit().await?;
-    Ok((StatusCode::ACCEPTED, Data::new(delivery)))
+    Ok((StatusCode::ACCEPTED, Data::new(delivery.into())))
 }
 
 /// Send a test event
@@ -335,7 +553,7 @@ pub async fn redeliver(
     params(("siteId" = String, Path), ("webhookId" = String, Path)),
     security(("bearerAuth" = ["webhooks:write"])),
     responses(
-        (status = 202, description = "The queued ping", body = Data<Delivery>),
+        (status = 202, description = "The queued ping", body = Data<DeliveryOut>),
         (status = 409, description = "The subscription is inactive", body = ErrorBody),
         CommonErrors,
     )
@@ -344,9 +562,9 @@ pub async fn test(
     key: Scoped<WebhooksWrite>,
     State(state): State<AppState>,
     Path((_site, id)): Path<(String, String)>,
-) -> Result<(StatusCode, Data<Delivery>), ApiError> {
+) -> Result<(StatusCode, Data<DeliveryOut>), ApiError> {
     let mut tx = state.pool.begin().await?;
     let delivery = webhooks::ping(&mut tx, key.site_id(), &id).await?;
     tx.commit().await?;
-    Ok((StatusCode::ACCEPTED, Data::new(delivery)))
+    Ok((StatusCode::ACCEPTED, Data::new(delivery.into())))
 }

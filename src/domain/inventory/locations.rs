@@ -1,30 +1,25 @@
 //! Locations: warehouses and shops holding stock. Every site has exactly one default location.
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sqlx::{FromRow, PgConnection, PgExecutor};
 
 use super::stock;
 use crate::domain::catalog::slug;
 use crate::domain::error::{Error, Result, Validator, on_unique};
+use crate::domain::field::FieldKey;
 use crate::domain::patch;
 use crate::ids;
 
-#[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, FromRow)]
 pub struct Location {
-    #[schema(example = "loc_01JD2W3M4N5P6Q7R8S9T0V1W2X")]
     pub id: String,
     /// Numeric id for dialects that expect integers.
     pub number: i64,
-    #[schema(example = "main-warehouse")]
     pub slug: String,
-    #[schema(example = "Main warehouse")]
     pub name: String,
     pub description: Option<String>,
-    /// Free-form address fields (`line1`, `city`, `postalCode`, `country`, ...), all strings.
-    #[schema(value_type = Object)]
+    /// Free-form address fields, all strings.
     #[sqlx(json)]
     pub address: Map<String, Value>,
     pub active: bool,
@@ -33,36 +28,27 @@ pub struct Location {
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+/// A location's settings, for creating or replacing one.
+#[derive(Debug)]
 pub struct LocationInput {
-    #[schema(example = "Main warehouse")]
     pub name: String,
+    /// Made from the name when absent.
     pub slug: Option<String>,
     pub description: Option<String>,
-    #[schema(value_type = Option<Object>, example = json!({"line1": "Main St 1", "city": "Riga", "country": "LV"}))]
     pub address: Option<Map<String, Value>>,
     pub active: Option<bool>,
     /// Make this the site's default location (the previous default stops being one).
     pub is_default: Option<bool>,
 }
 
-#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+/// Changes to a location; `None` leaves a field as it is (`Some(None)` clears the description).
+#[derive(Debug)]
 pub struct LocationPatch {
-    #[serde(default, deserialize_with = "patch::present")]
     pub name: Option<String>,
-    #[serde(default, deserialize_with = "patch::present")]
     pub slug: Option<String>,
-    #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<String>)]
     pub description: Option<Option<String>>,
-    #[serde(default, deserialize_with = "patch::present")]
-    #[schema(value_type = Option<Object>)]
     pub address: Option<Map<String, Value>>,
-    #[serde(default, deserialize_with = "patch::present")]
     pub active: Option<bool>,
-    #[serde(default, deserialize_with = "patch::present")]
     pub is_default: Option<bool>,
 }
 
@@ -89,9 +75,9 @@ fn validate(
     v.check(address.len() <= 20, "address", "at most 20 fields");
     for (key, value) in address {
         match value {
-            Value::String(s) => v.text(format!("address.{key}"), s, 0, 255),
+            Value::String(s) => v.text(FieldKey::from("address").data(key), s, 0, 255),
             Value::Null => {}
-            _ => v.error(format!("address.{key}"), "must be a string"),
+            _ => v.error(FieldKey::from("address").data(key), "must be a string"),
         }
     }
     v.finish()
@@ -191,7 +177,7 @@ pub async fn update(
     let make_default = p.is_default == Some(true) && !current.is_default;
     if p.is_default == Some(false) && current.is_default {
         return Err(Error::invalid(
-            "isDefault",
+            "is_default",
             "a site always has one default location: promote another one instead",
         ));
     }

@@ -8,17 +8,15 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use sqlx::{FromRow, PgConnection};
 
 use crate::domain::catalog::InventoryStatus;
-use crate::domain::error::{Error, Result};
+use crate::domain::error::{Error, Result, Validator};
 use crate::domain::events;
 use crate::domain::pagination::{Page, PageRequest};
 use crate::ids;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Operation {
     Set,
     Increment,
@@ -26,8 +24,7 @@ pub enum Operation {
 }
 
 /// Whether a stock level may go below zero: `no`, `notify` (allowed, the customer is told) or `yes`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backorder {
     No,
     Notify,
@@ -65,8 +62,7 @@ pub struct Adjustment<'a> {
 }
 
 /// The result of an adjustment: the location's new level and the variant's new total.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone)]
 pub struct StockChange {
     /// The variant id (the spec's inventory item id).
     pub id: String,
@@ -105,7 +101,7 @@ async fn resolve_location(
         .bind(id_or_slug)
         .fetch_optional(conn)
         .await?
-        .ok_or_else(|| Error::invalid("locationId", "no location with this id")),
+        .ok_or_else(|| Error::invalid("location_id", "no location with this id")),
     }
 }
 
@@ -290,7 +286,7 @@ impl StockPolicy {
 }
 
 /// Sets a stock level's backorder policy, disabled flag and location prices, then recounts the variant.
-pub async fn set_policy(
+async fn set_policy(
     conn: &mut PgConnection,
     site_id: &str,
     variant_id: &str,
@@ -300,10 +296,10 @@ pub async fn set_policy(
     if policy.is_empty() {
         return Ok(());
     }
-    let mut v = crate::domain::error::Validator::new();
+    let mut v = Validator::new();
     for (field, price) in [
-        ("regularPrice", policy.regular_price),
-        ("salePrice", policy.sale_price),
+        ("regular_price", policy.regular_price),
+        ("sale_price", policy.sale_price),
     ] {
         if let Some(Some(cents)) = price {
             v.money(field, cents);
@@ -395,9 +391,8 @@ pub async fn initialize(
     Ok(())
 }
 
-/// One variant's stock, for `GET /inventory`.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
+/// One variant's stock over all its locations.
+#[derive(Debug, Clone)]
 pub struct InventoryItem {
     /// The variant id.
     pub id: String,
@@ -409,15 +404,13 @@ pub struct InventoryItem {
     pub inventory_count: i32,
     pub inventory_status: InventoryStatus,
     pub low_stock_threshold: i32,
-    /// Per-location breakdown, with `expand[]=locations`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Per-location breakdown, when asked for.
     pub locations: Option<Vec<LocationStock>>,
 }
 
-#[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
+/// A variant's stock level at one location.
+#[derive(Debug, Clone, FromRow)]
 pub struct LocationStock {
-    #[serde(skip)]
     pub variant_id: String,
     pub location_id: String,
     pub location_name: String,
@@ -516,10 +509,8 @@ pub async fn list(
 }
 
 /// One ledger row.
-#[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, FromRow)]
 pub struct LedgerEntry {
-    #[schema(example = "led_01JD2W3M4N5P6Q7R8S9T0V1W2X")]
     pub id: String,
     pub product_id: String,
     pub variant_id: String,
@@ -578,7 +569,7 @@ pub async fn history(
 
 /// The variant an inventory request targets: the given one (which must belong to the product) or the
 /// product's default variant.
-pub async fn target_variant(
+async fn target_variant(
     conn: &mut PgConnection,
     site_id: &str,
     product_id_or_slug: &str,
@@ -598,6 +589,59 @@ pub async fn target_variant(
         (None, Some(_)) => Err(Error::NotFound("variant")),
         (None, None) => Err(Error::NotFound("product")),
     }
+}
+
+/// Longest audit note an adjustment may carry.
+const MAX_REASON_CHARS: usize = 500;
+
+/// A stock change a key asks for on a product: which variant and location, the change, and settings of
+/// that stock level to change first.
+#[derive(Debug)]
+pub struct StockRequest {
+    /// The product's default variant when `None`.
+    pub variant_id: Option<String>,
+    /// The site's default location when `None`.
+    pub location_id: Option<String>,
+    pub operation: Operation,
+    pub quantity: i32,
+    /// An audit note for the ledger.
+    pub reason: Option<String>,
+    pub policy: StockPolicy,
+}
+
+/// Applies a key's stock request to a product: its policy first, then the change, recorded with the key.
+/// The caller runs this inside its transaction.
+pub async fn adjust_product(
+    conn: &mut PgConnection,
+    site_id: &str,
+    product_id_or_slug: &str,
+    key_id: &str,
+    request: StockRequest,
+) -> Result<StockChange> {
+    if let Some(reason) = &request.reason {
+        let mut v = Validator::new();
+        v.text("reason", reason, 0, MAX_REASON_CHARS);
+        v.finish()?;
+    }
+    let variant_id = target_variant(
+        conn,
+        site_id,
+        product_id_or_slug,
+        request.variant_id.as_deref(),
+    )
+    .await?;
+    let location_id = request.location_id.as_deref();
+    set_policy(conn, site_id, &variant_id, location_id, &request.policy).await?;
+    let adjustment = Adjustment {
+        variant_id: &variant_id,
+        location_id,
+        operation: request.operation,
+        quantity: request.quantity,
+        reason: request.reason.as_deref(),
+        source: "api",
+        key_id: Some(key_id),
+    };
+    adjust(conn, site_id, adjustment).await
 }
 
 /// Takes `quantity` of a variant for an order: from enabled stock at active locations, the default

@@ -6,7 +6,6 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 use sqlx::types::Json;
 use sqlx::{FromRow, PgConnection};
 
@@ -406,10 +405,8 @@ pub fn human_duration(d: Duration) -> String {
 }
 
 /// One attempt, as the operator views show it.
-#[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, FromRow)]
 pub struct Attempt {
-    #[serde(skip)]
     pub delivery_id: String,
     /// 1 for the first attempt.
     pub attempt: i32,
@@ -423,16 +420,13 @@ pub struct Attempt {
 }
 
 /// A delivery of a subscription, with its attempts.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone)]
 pub struct Delivery {
-    /// Sent as `X-Shopvo-Delivery`; the same for every attempt.
-    #[schema(example = "whd_01JD2W3M4N5P6Q7R8S9T0V1W2X")]
+    /// The same for every attempt.
     pub id: String,
     pub webhook_id: Option<String>,
     /// The outbox event (absent for `ping`).
     pub event_id: Option<String>,
-    #[schema(example = "order.created")]
     pub event: String,
     /// `pending`, `delivered` or `failed` (after its last retry).
     pub status: String,
@@ -445,7 +439,6 @@ pub struct Delivery {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// The body as sent.
-    #[schema(value_type = Object)]
     pub payload: serde_json::Value,
     /// Every attempt, oldest first (the latest 50).
     pub attempts: Vec<Attempt>,

@@ -9,11 +9,11 @@ pub mod target;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Deserializer, Serialize};
 use sqlx::{FromRow, PgConnection};
 
 use super::error::{Error, Result, Validator};
 use super::events::{self, Event};
+use super::field::FieldKey;
 use super::pagination::{Page, PageRequest};
 use super::patch;
 use crate::crypto::{self, ServerKey};
@@ -32,16 +32,12 @@ pub const HEADER_EVENT: &str = "X-Shopvo-Event";
 pub const HEADER_DELIVERY: &str = "X-Shopvo-Delivery";
 pub const HEADER_SIGNATURE: &str = "X-Shopvo-Signature";
 
-#[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, FromRow)]
 pub struct Subscription {
-    #[schema(example = "wh_01JD2W3M4N5P6Q7R8S9T0V1W2X")]
     pub id: String,
-    #[schema(example = "https://example.com/hooks/shopvo")]
     pub url: String,
     pub description: Option<String>,
     /// Event names, `*` for every event, or `<group>.*` (e.g. `order.*`).
-    #[schema(example = json!(["order.created", "inventory.low"]))]
     pub events: Vec<String>,
     /// Inactive subscriptions get no new events; their queued deliveries wait until reactivated.
     pub active: bool,
@@ -57,72 +53,25 @@ pub struct Subscription {
 const COLUMNS: &str = "id, url, description, events, active, failing_since, disabled_at, disabled_reason, \
     created_at, updated_at";
 
-/// `events`: a list of names, or the string `*` (every event).
-#[derive(Debug, Clone)]
-pub struct EventList(pub Vec<String>);
-
-impl<'de> Deserialize<'de> for EventList {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = EventList;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a list of event names, or \"*\"")
-            }
-            fn visit_str<E: serde::de::Error>(self, s: &str) -> std::result::Result<EventList, E> {
-                Ok(EventList(vec![s.to_string()]))
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> std::result::Result<EventList, A::Error> {
-                let mut out = Vec::new();
-                while let Some(name) = seq.next_element::<String>()? {
-                    // Bounded while reading, so a huge list costs nothing before it is refused.
-                    if out.len() > MAX_EVENTS {
-                        return Err(serde::de::Error::custom(format!(
-                            "at most {MAX_EVENTS} events"
-                        )));
-                    }
-                    out.push(name);
-                }
-                Ok(EventList(out))
-            }
-        }
-        deserializer.deserialize_any(Visitor)
-    }
-}
-
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+/// A subscription's settings, for creating or replacing one.
+#[derive(Debug)]
 pub struct SubscriptionInput {
-    /// Where deliveries are POSTed: https (plain http only when the server allows it), and not a private
-    /// or loopback address unless the server allows private targets.
-    #[schema(example = "https://example.com/hooks/shopvo")]
+    /// Checked against the [`TargetPolicy`].
     pub url: String,
-    /// Event names, `*`, or `<group>.*`; at most 50. `"*"` alone may be given as a string.
-    #[schema(value_type = Vec<String>, example = json!(["order.created", "inventory.low"]))]
-    pub events: EventList,
-    #[serde(default)]
+    /// Event names, `*`, or `<group>.*`; at most [`MAX_EVENTS`].
+    pub events: Vec<String>,
     pub description: Option<String>,
     /// Default true.
-    #[serde(default)]
     pub active: Option<bool>,
 }
 
-#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+/// Changes to a subscription; `None` leaves a field as it is (`Some(None)` clears the description).
+#[derive(Debug)]
 pub struct SubscriptionPatch {
-    #[serde(default, deserialize_with = "patch::present")]
     pub url: Option<String>,
-    #[serde(default, deserialize_with = "patch::present")]
-    #[schema(value_type = Option<Vec<String>>)]
-    pub events: Option<EventList>,
-    #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<String>)]
+    pub events: Option<Vec<String>>,
     pub description: Option<Option<String>>,
     /// `true` re-enables a subscription the server disabled (and clears its failure state).
-    #[serde(default, deserialize_with = "patch::present")]
     pub active: Option<bool>,
 }
 
@@ -130,7 +79,7 @@ pub struct SubscriptionPatch {
 fn validate(
     v: &mut Validator,
     url: Option<&str>,
-    events: Option<&EventList>,
+    events: Option<&[String]>,
     description: Option<&str>,
     policy: TargetPolicy,
 ) -> Vec<String> {
@@ -143,7 +92,7 @@ fn validate(
         v.text("description", description, 0, 500);
     }
     let mut normalised: Vec<String> = Vec::new();
-    if let Some(EventList(list)) = events {
+    if let Some(list) = events {
         if list.is_empty() {
             v.error("events", "list at least one event, or `*` for all");
         } else if list.len() > MAX_EVENTS {
@@ -154,7 +103,7 @@ fn validate(
             if !events::is_valid_pattern(name) {
                 let shown: String = name.chars().take(64).collect();
                 v.error(
-                    format!("events[{i}]"),
+                    FieldKey::from("events").at(i),
                     format!(
                         "unknown event `{shown}`: use `*`, `<group>.*` or one of {}",
                         events::CATALOG
@@ -203,7 +152,7 @@ pub async fn create(
     let events = validate(
         &mut v,
         Some(&input.url),
-        Some(&input.events),
+        Some(&input.events[..]),
         description.as_deref(),
         policy,
     );
@@ -298,7 +247,7 @@ pub async fn update(
     let events = validate(
         &mut v,
         p.url.as_deref(),
-        p.events.as_ref(),
+        p.events.as_deref(),
         description.as_ref().and_then(|d| d.as_deref()),
         policy,
     );
@@ -549,7 +498,7 @@ pub(crate) fn require_active(subscription: &Subscription) -> Result<()> {
     } else {
         Err(Error::Conflict {
             code: "WEBHOOK_INACTIVE",
-            message: "this webhook is inactive: set `active: true` first".into(),
+            message: "this webhook is inactive: reactivate it first".into(),
         })
     }
 }

@@ -42,7 +42,7 @@ pub fn parse(input: &str, policy: TargetPolicy) -> Result<Url, String> {
     }
     if !url.username().is_empty() || url.password().is_some() {
         return Err(
-            "must not carry credentials: verify the X-Shopvo-Signature header instead".into(),
+            "must not carry credentials: verify the signature of each delivery instead".into(),
         );
     }
     let host = url.host().ok_or_else(|| "must have a host".to_string())?;
