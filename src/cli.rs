@@ -177,7 +177,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             json,
         }) => {
             let site = sites::create(
-                &pool,
+                &mut *pool.acquire().await?,
                 sites::NewSite {
                     name,
                     currency: currency.to_uppercase(),
@@ -216,7 +216,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 name,
                 expires_at: None,
             };
-            let created = keys::create(&pool, &server_key, &site, new).await?;
+            let created =
+                keys::create(&mut *pool.acquire().await?, &server_key, &site, new).await?;
             if json {
                 let mut out = serde_json::json!({"id": created.key.id, "key": created.plaintext, "scopes": created.key.scopes});
                 if let Some(secret) = &created.signing_secret {
@@ -233,7 +234,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Key(KeyCommand::List { site, json }) => {
-            let list = keys::list(&pool, &site).await?;
+            let list = keys::list(&mut *pool.acquire().await?, &site).await?;
             if json {
                 print_json(serde_json::json!({ "keys": list }));
             } else {
@@ -256,7 +257,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Key(KeyCommand::Revoke { key_id }) => {
-            let key = keys::revoke(&pool, None, &key_id).await?;
+            let key = keys::revoke(&mut *pool.acquire().await?, None, &key_id).await?;
             eprintln!("revoked {}", key.id);
             Ok(())
         }

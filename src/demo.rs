@@ -15,12 +15,12 @@ pub async fn run(
     url: &str,
     as_json: bool,
 ) -> anyhow::Result<()> {
-    let site = match sites::find_by_alias(pool, ALIAS).await? {
+    let site = match sites::find_by_alias(&mut *pool.acquire().await?, ALIAS).await? {
         Some(site) => site,
         None => {
             let mut tx = pool.begin().await?;
             let site = sites::create(
-                &mut *tx,
+                &mut tx,
                 sites::NewSite {
                     name: "Demo Store".into(),
                     currency: "EUR".into(),
@@ -28,7 +28,7 @@ pub async fn run(
                 },
             )
             .await?;
-            sites::set_alias(&mut *tx, &site.id, ALIAS).await?;
+            sites::set_alias(&mut tx, &site.id, ALIAS).await?;
             seed_catalog(&mut tx, &site.id).await?;
             tx.commit().await?;
             site
@@ -42,7 +42,7 @@ pub async fn run(
         name: Some("demo admin".into()),
         expires_at: None,
     };
-    let created = keys::create(pool, server_key, &site.id, new).await?;
+    let created = keys::create(&mut *pool.acquire().await?, server_key, &site.id, new).await?;
     let url = url.trim_end_matches('/');
     if as_json {
         println!(

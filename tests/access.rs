@@ -296,10 +296,15 @@ async fn a_key_stops_working_when_it_expires_even_while_cached() {
         name: None,
         expires_at: Some(expires_at),
     };
-    let key = keys::create(&app.pool, &app.server_key, &app.site_id, new)
-        .await
-        .unwrap()
-        .plaintext;
+    let key = keys::create(
+        &mut app.pool.acquire().await.unwrap(),
+        &app.server_key,
+        &app.site_id,
+        new,
+    )
+    .await
+    .unwrap()
+    .plaintext;
     let products = app.api("/products");
     // The first use caches the authentication.
     assert_eq!(

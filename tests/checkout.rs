@@ -30,9 +30,14 @@ async fn test_key(app: &TestApp) -> String {
         name: None,
         expires_at: None,
     };
-    let created = keys::create(&app.pool, &app.server_key, &app.site_id, new)
-        .await
-        .unwrap();
+    let created = keys::create(
+        &mut app.pool.acquire().await.unwrap(),
+        &app.server_key,
+        &app.site_id,
+        new,
+    )
+    .await
+    .unwrap();
     assert!(created.plaintext.starts_with("sk_test_"));
     created.plaintext
 }

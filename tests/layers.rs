@@ -33,3 +33,44 @@ fn domain_does_not_use_axum() {
 fn handlers_do_not_use_sqlx() {
     assert_eq!(offenders("src/api", "sqlx"), Vec::<String>::new());
 }
+
+#[test]
+fn domain_holds_no_wire_format() {
+    for marker in ["utoipa", "deny_unknown_fields", "ToSchema", "IntoParams"] {
+        assert_eq!(
+            offenders("src/domain", marker),
+            Vec::<String>::new(),
+            "{marker}"
+        );
+    }
+}
+
+#[test]
+fn orders_are_placed_only_through_checkout() {
+    // The steps of placement are private to the domain (the compiler holds that); no dialect names them.
+    for step in [
+        "orders::insert",
+        "stock::allocate",
+        "promotions::redeem",
+        "NewOrder",
+    ] {
+        assert_eq!(offenders("src/api", step), Vec::<String>::new(), "{step}");
+    }
+}
+
+#[test]
+fn plumbing_reads_route_policies_not_paths() {
+    for pattern in [
+        "MatchedPath",
+        "PUBLIC_ROUTES",
+        "CACHED_ROUTES",
+        "\"/auth/\"",
+        ".contains(\"/",
+    ] {
+        assert_eq!(
+            offenders("src/http", pattern),
+            Vec::<String>::new(),
+            "{pattern}"
+        );
+    }
+}

@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::{FromRow, PgExecutor};
+use sqlx::{FromRow, PgConnection};
 
 use super::error::{Error, Result, Validator};
 use super::field::FieldKey;
@@ -147,7 +147,7 @@ pub fn validate_scopes(v: &mut Validator, scopes: &[String]) {
 }
 
 pub async fn create(
-    db: impl PgExecutor<'_>,
+    conn: &mut PgConnection,
     server_key: &ServerKey,
     site_id: &str,
     new: NewKey,
@@ -213,7 +213,7 @@ pub async fn create(
     .bind(sealed)
     .bind(new.expires_at)
     .bind(kind)
-    .fetch_one(db)
+    .fetch_one(&mut *conn)
     .await
     .map_err(|e| match &e {
         sqlx::Error::Database(db) if db.is_foreign_key_violation() => Error::NotFound("site"),
@@ -226,18 +226,18 @@ pub async fn create(
     })
 }
 
-pub async fn list(db: impl PgExecutor<'_>, site_id: &str) -> Result<Vec<ApiKey>> {
+pub async fn list(conn: &mut PgConnection, site_id: &str) -> Result<Vec<ApiKey>> {
     Ok(sqlx::query_as::<_, ApiKey>(sqlx::AssertSqlSafe(format!(
         "select {KEY_COLUMNS} from api_keys where site_id = $1 order by id"
     )))
     .bind(site_id)
-    .fetch_all(db)
+    .fetch_all(&mut *conn)
     .await?)
 }
 
 /// Revokes a key of this site; revoking twice is harmless. `NotFound` when the site has no such key.
 pub async fn revoke(
-    db: impl PgExecutor<'_>,
+    conn: &mut PgConnection,
     site_id: Option<&str>,
     key_id: &str,
 ) -> Result<ApiKey> {
@@ -247,7 +247,7 @@ pub async fn revoke(
     )))
     .bind(key_id)
     .bind(site_id)
-    .fetch_optional(db)
+    .fetch_optional(&mut *conn)
     .await?
     .ok_or(Error::NotFound("API key"))
 }
@@ -271,7 +271,7 @@ pub fn is_well_formed(presented: &str) -> bool {
 
 /// Looks a presented key up by its digest and checks that it is usable now.
 pub async fn authenticate(
-    db: impl PgExecutor<'_>,
+    conn: &mut PgConnection,
     server_key: &ServerKey,
     presented: &str,
 ) -> Result<std::result::Result<AuthenticatedKey, KeyRejection>> {
@@ -285,7 +285,7 @@ pub async fn authenticate(
          from api_keys k join sites s on s.id = k.site_id where k.digest = $1",
     )
     .bind(&digest[..])
-    .fetch_optional(db)
+    .fetch_optional(&mut *conn)
     .await?;
     let Some(row) = row else {
         return Ok(Err(KeyRejection::Unknown));
@@ -344,20 +344,20 @@ struct KeyRow {
 }
 
 /// Records that a key was used, at most once a minute per key.
-pub async fn touch(db: impl PgExecutor<'_>, key_id: &str) -> Result<()> {
+pub async fn touch(conn: &mut PgConnection, key_id: &str) -> Result<()> {
     sqlx::query(
         "update api_keys set last_used_at = now() \
          where id = $1 and (last_used_at is null or last_used_at < now() - interval '1 minute')",
     )
     .bind(key_id)
-    .execute(db)
+    .execute(&mut *conn)
     .await?;
     Ok(())
 }
 
 /// Remembers a signature until its window closes. `false` when it was seen before (a replay).
 pub async fn remember_signature(
-    db: impl PgExecutor<'_>,
+    conn: &mut PgConnection,
     key_id: &str,
     signature: &str,
     expires_at: DateTime<Utc>,
@@ -368,7 +368,7 @@ pub async fn remember_signature(
     .bind(key_id)
     .bind(signature)
     .bind(expires_at)
-    .execute(db)
+    .execute(&mut *conn)
     .await?
     .rows_affected();
     Ok(inserted == 1)

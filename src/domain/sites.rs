@@ -1,7 +1,7 @@
 //! Sites: the tenants. Every other row belongs to one.
 
 use chrono::{DateTime, Utc};
-use sqlx::{FromRow, PgExecutor};
+use sqlx::{FromRow, PgConnection};
 
 use super::error::{Result, Validator};
 use super::field::FieldKey;
@@ -37,7 +37,7 @@ const SITE_COLUMNS: &str = "id, name, locale, locales, currency, \
     coalesce(settings -> 'theme', '{}'::jsonb) as theme, \
     coalesce((settings ->> 'pricesIncludeTax')::boolean, false) as prices_include_tax, created_at, updated_at";
 
-pub async fn create(db: impl PgExecutor<'_>, new: NewSite) -> Result<Site> {
+pub async fn create(conn: &mut PgConnection, new: NewSite) -> Result<Site> {
     let mut v = Validator::new();
     v.text("name", new.name.trim(), 1, 200);
     v.check(
@@ -64,35 +64,35 @@ pub async fn create(db: impl PgExecutor<'_>, new: NewSite) -> Result<Site> {
     .bind(new.name.trim())
     .bind(&new.currency)
     .bind(&new.locale)
-    .fetch_one(db)
+    .fetch_one(&mut *conn)
     .await?;
     Ok(site)
 }
 
-pub async fn get(db: impl PgExecutor<'_>, site_id: &str) -> Result<Site> {
+pub async fn get(conn: &mut PgConnection, site_id: &str) -> Result<Site> {
     sqlx::query_as::<_, Site>(sqlx::AssertSqlSafe(format!(
         "select {SITE_COLUMNS} from sites where id = $1"
     )))
     .bind(site_id)
-    .fetch_optional(db)
+    .fetch_optional(&mut *conn)
     .await?
     .ok_or(super::Error::NotFound("site"))
 }
 
-pub async fn find_by_alias(db: impl PgExecutor<'_>, alias: &str) -> Result<Option<Site>> {
+pub async fn find_by_alias(conn: &mut PgConnection, alias: &str) -> Result<Option<Site>> {
     Ok(sqlx::query_as::<_, Site>(sqlx::AssertSqlSafe(format!(
         "select {SITE_COLUMNS} from sites where alias = $1"
     )))
     .bind(alias)
-    .fetch_optional(db)
+    .fetch_optional(&mut *conn)
     .await?)
 }
 
-pub async fn set_alias(db: impl PgExecutor<'_>, site_id: &str, alias: &str) -> Result<()> {
+pub async fn set_alias(conn: &mut PgConnection, site_id: &str, alias: &str) -> Result<()> {
     sqlx::query("update sites set alias = $2 where id = $1")
         .bind(site_id)
         .bind(alias)
-        .execute(db)
+        .execute(&mut *conn)
         .await?;
     Ok(())
 }
@@ -113,7 +113,7 @@ pub struct SitePatch {
     pub theme: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
-pub async fn update(db: impl PgExecutor<'_> + Copy, site_id: &str, p: SitePatch) -> Result<Site> {
+pub async fn update(conn: &mut PgConnection, site_id: &str, p: SitePatch) -> Result<Site> {
     let mut v = Validator::new();
     if let Some(name) = &p.name {
         v.text("name", name.trim(), 1, 200);
@@ -196,9 +196,9 @@ pub async fn update(db: impl PgExecutor<'_> + Copy, site_id: &str, p: SitePatch)
     .bind(p.locale)
     .bind(serde_json::Value::Object(settings))
     .bind(clear_rate_limit)
-    .execute(db)
+    .execute(&mut *conn)
     .await?;
-    get(db, site_id).await
+    get(&mut *conn, site_id).await
 }
 
 /// `scheme://host[:port]` with nothing after it, as browsers send in `Origin`.
@@ -217,12 +217,12 @@ fn is_origin(origin: &str) -> bool {
 }
 
 /// The origins a site allows for browser calls.
-pub async fn cors_origins(db: impl PgExecutor<'_>, site_id: &str) -> Result<Vec<String>> {
+pub async fn cors_origins(conn: &mut PgConnection, site_id: &str) -> Result<Vec<String>> {
     let origins: Option<Vec<String>> = sqlx::query_scalar(
         "select coalesce(array(select jsonb_array_elements_text(settings -> 'corsOrigins')), '{}') from sites where id = $1",
     )
     .bind(site_id)
-    .fetch_optional(db)
+    .fetch_optional(&mut *conn)
     .await?;
     Ok(origins.unwrap_or_default())
 }

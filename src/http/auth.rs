@@ -251,11 +251,17 @@ async fn load_key(state: &AppState, presented: &str) -> Result<Arc<Authenticated
     if let Some(key) = state.auth_cache.get(&digest) {
         return Ok(key);
     }
-    match keys::authenticate(&state.pool, &state.server_key, presented).await? {
+    match keys::authenticate(
+        &mut *state.pool.acquire().await?,
+        &state.server_key,
+        presented,
+    )
+    .await?
+    {
         Ok(key) => {
             let key = Arc::new(key);
             state.auth_cache.put(digest, key.clone());
-            if let Err(e) = keys::touch(&state.pool, &key.id).await {
+            if let Err(e) = keys::touch(&mut *state.pool.acquire().await?, &key.id).await {
                 tracing::warn!(error = %e, "could not record key use");
             }
             Ok(key)

@@ -34,7 +34,13 @@ impl SiteOrigins {
         {
             return origins.clone();
         }
-        let origins = Arc::new(sites::cors_origins(pool, site_id).await.unwrap_or_default());
+        let origins = match pool.acquire().await {
+            Ok(mut conn) => sites::cors_origins(&mut conn, site_id)
+                .await
+                .unwrap_or_default(),
+            Err(_) => Vec::new(),
+        };
+        let origins = Arc::new(origins);
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         if entries.len() > 10_000 {
             entries.clear();

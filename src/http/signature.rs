@@ -75,7 +75,14 @@ pub async fn verify(
     }
     let expires_at =
         chrono::DateTime::from_timestamp(timestamp + WINDOW_SECONDS, 0).unwrap_or_default();
-    if !keys::remember_signature(&state.pool, key_id, &signature, expires_at).await? {
+    if !keys::remember_signature(
+        &mut *state.pool.acquire().await?,
+        key_id,
+        &signature,
+        expires_at,
+    )
+    .await?
+    {
         return Err(unauthorized(
             "SIGNATURE_REPLAYED",
             "Replayed X-Shopvo-Signature: each signature may be used once",

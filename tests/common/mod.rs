@@ -212,7 +212,10 @@ impl TestApp {
             currency: "EUR".into(),
             locale: "en".into(),
         };
-        sites::create(&self.pool, new).await.unwrap().id
+        sites::create(&mut self.pool.acquire().await.unwrap(), new)
+            .await
+            .unwrap()
+            .id
     }
 
     pub async fn key(&self, site_id: &str, scopes: &[&str]) -> String {
@@ -239,9 +242,14 @@ impl TestApp {
             name: None,
             expires_at: None,
         };
-        let created = keys::create(&self.pool, &self.server_key, site_id, new)
-            .await
-            .unwrap();
+        let created = keys::create(
+            &mut self.pool.acquire().await.unwrap(),
+            &self.server_key,
+            site_id,
+            new,
+        )
+        .await
+        .unwrap();
         (created.plaintext, created.signing_secret)
     }
 

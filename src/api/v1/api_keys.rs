@@ -118,7 +118,7 @@ pub async fn list(
     key: Scoped<Admin>,
     State(state): State<AppState>,
 ) -> Result<Data<Vec<ApiKeyOut>>, ApiError> {
-    let list = keys::list(&state.pool, key.site_id()).await?;
+    let list = keys::list(&mut *state.pool.acquire().await?, key.site_id()).await?;
     Ok(Data::new(list.into_iter().map(Into::into).collect()))
 }
 
@@ -137,7 +137,13 @@ pub async fn create(
     State(state): State<AppState>,
     Json(body): Json<CreateKeyIn>,
 ) -> Result<(Extension<Sensitive>, Created<CreatedKeyBody>), ApiError> {
-    let created = keys::create(&state.pool, &state.server_key, key.site_id(), body.into()).await?;
+    let created = keys::create(
+        &mut *state.pool.acquire().await?,
+        &state.server_key,
+        key.site_id(),
+        body.into(),
+    )
+    .await?;
     Ok((
         Extension(Sensitive),
         Created(CreatedKeyBody {
@@ -164,7 +170,12 @@ pub async fn revoke(
     State(state): State<AppState>,
     Path((_site, key_id)): Path<(String, String)>,
 ) -> Result<Data<ApiKeyOut>, ApiError> {
-    let revoked = keys::revoke(&state.pool, Some(key.site_id()), &key_id).await?;
+    let revoked = keys::revoke(
+        &mut *state.pool.acquire().await?,
+        Some(key.site_id()),
+        &key_id,
+    )
+    .await?;
     state.auth_cache.forget(&revoked.id);
     Ok(Data::new(revoked.into()))
 }

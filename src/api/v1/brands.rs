@@ -4,9 +4,9 @@ use axum::extract::State;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::api::v1::patch;
 use crate::domain::catalog::Brand;
 use crate::domain::catalog::brands::{self, BrandPatch, NewBrand};
-use crate::domain::patch;
 use crate::http::auth::{ReadCatalog, WriteCatalog};
 use crate::http::{
     ApiError, CommonErrors, Created, Data, Deleted, ErrorBody, Json, Path, Query, Scoped,

@@ -4,9 +4,9 @@ use axum::extract::State;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::api::v1::patch;
 use crate::domain::catalog::Category;
 use crate::domain::catalog::categories::{self, CategoryPatch, NewCategory};
-use crate::domain::patch;
 use crate::http::auth::{ReadCatalog, WriteCatalog};
 use crate::http::{
     ApiError, CommonErrors, Created, Data, Deleted, ErrorBody, Json, Path, Query, Scoped,

@@ -4,9 +4,9 @@ use axum::extract::State;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::api::v1::patch;
 use crate::domain::customers::Address;
 use crate::domain::customers::addresses::{self, AddressInput, AddressPatch};
-use crate::domain::patch;
 use crate::http::auth::{ReadCustomers, WriteCustomers};
 use crate::http::{ApiError, CommonErrors, Created, Data, Deleted, ErrorBody, Json, Path, Scoped};
 use crate::state::AppState;

@@ -6,9 +6,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::customer_addresses::AddressOut;
+use crate::api::v1::patch;
 use crate::domain::customers::Customer;
 use crate::domain::customers::profiles::{self, CustomerFilter, CustomerInput, CustomerPatch};
-use crate::domain::patch;
 use crate::http::auth::{ReadCustomers, WriteCustomers};
 use crate::http::{
     ApiError, CommonErrors, Created, Data, Deleted, ErrorBody, Json, List, Pagination, Path, Query,

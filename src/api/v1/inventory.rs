@@ -4,12 +4,12 @@ use axum::extract::State;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::catalog::InventoryStatus;
+use super::variants::InventoryStatusWire;
+use crate::api::v1::patch;
 use crate::domain::inventory::stock::{
     self, Backorder, InventoryItem, LedgerEntry, LocationStock, StockPolicy, StockRequest,
 };
 use crate::domain::inventory::{Operation, StockChange};
-use crate::domain::patch;
 use crate::http::auth::{ReadInventory, WriteInventory};
 use crate::http::{
     ApiError, CommonErrors, Data, ErrorBody, Json, List, Pagination, Path, Query, Scoped,
@@ -29,7 +29,7 @@ pub struct InventoryItemOut {
     name: String,
     sku: Option<String>,
     inventory_count: i32,
-    inventory_status: InventoryStatus,
+    inventory_status: InventoryStatusWire,
     low_stock_threshold: i32,
     /// Per-location breakdown, with `expand[]=locations`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -45,7 +45,7 @@ impl From<InventoryItem> for InventoryItemOut {
             name: i.name,
             sku: i.sku,
             inventory_count: i.inventory_count,
-            inventory_status: i.inventory_status,
+            inventory_status: i.inventory_status.into(),
             low_stock_threshold: i.low_stock_threshold,
             locations: i
                 .locations
@@ -257,7 +257,7 @@ pub struct StockChangeOut {
     delta: i32,
     /// The variant's total over enabled stock at active locations.
     inventory_count: i32,
-    inventory_status: InventoryStatus,
+    inventory_status: InventoryStatusWire,
 }
 
 impl From<StockChange> for StockChangeOut {
@@ -271,7 +271,7 @@ impl From<StockChange> for StockChangeOut {
             on_hand: c.on_hand,
             delta: c.delta,
             inventory_count: c.inventory_count,
-            inventory_status: c.inventory_status,
+            inventory_status: c.inventory_status.into(),
         }
     }
 }

@@ -5,9 +5,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::api::v1::patch;
 use crate::domain::inventory::Location;
 use crate::domain::inventory::locations::{self, LocationInput, LocationPatch};
-use crate::domain::patch;
 use crate::http::auth::{ReadInventory, WriteInventory};
 use crate::http::{ApiError, CommonErrors, Created, Data, Deleted, ErrorBody, Json, Path, Scoped};
 use crate::state::AppState;
@@ -127,7 +127,7 @@ pub async fn list(
     key: Scoped<ReadInventory>,
     State(state): State<AppState>,
 ) -> Result<Data<Vec<LocationOut>>, ApiError> {
-    let list = locations::list(&state.pool, key.site_id()).await?;
+    let list = locations::list(&mut *state.pool.acquire().await?, key.site_id()).await?;
     Ok(Data::new(list.into_iter().map(Into::into).collect()))
 }
 
@@ -145,7 +145,7 @@ pub async fn get(
     State(state): State<AppState>,
     Path((_site, id)): Path<(String, String)>,
 ) -> Result<Data<LocationOut>, ApiError> {
-    let location = locations::get(&state.pool, key.site_id(), &id).await?;
+    let location = locations::get(&mut *state.pool.acquire().await?, key.site_id(), &id).await?;
     Ok(Data::new(location.into()))
 }
 

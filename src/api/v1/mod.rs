@@ -12,6 +12,7 @@ mod customers;
 mod inventory;
 mod locations;
 mod orders;
+mod patch;
 mod products;
 mod promotions;
 mod shipping;

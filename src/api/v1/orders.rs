@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::wire::wire_enum;
+use crate::api::v1::patch;
 use crate::domain::orders::{self, OrderFilter, OrderPatch};
-use crate::domain::patch;
 use crate::http::auth::{ReadOrders, WriteOrders};
 use crate::http::{
     ApiError, CommonErrors, Data, ErrorBody, Json, List, Pagination, Path, Query, Scoped,

@@ -4,7 +4,7 @@ use axum::extract::State;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::patch;
+use crate::api::v1::patch;
 use crate::domain::pricing::{self, Line, PriceInput};
 use crate::domain::promotions::{self, NewPromotion, Promotion, PromotionPatch};
 use crate::domain::sites;
@@ -426,12 +426,10 @@ pub async fn validate(
     }
     let mut conn = state.pool.acquire().await?;
     // An unknown site answers exactly like an unknown path; other failures stay what they are.
-    sites::get(&mut *conn, &site_id)
-        .await
-        .map_err(|e| match e {
-            crate::domain::Error::NotFound(_) => ApiError::not_found(),
-            other => other.into(),
-        })?;
+    sites::get(&mut conn, &site_id).await.map_err(|e| match e {
+        crate::domain::Error::NotFound(_) => ApiError::not_found(),
+        other => other.into(),
+    })?;
     let check = promotions::check(
         &mut conn,
         &site_id,

@@ -4,7 +4,7 @@ use axum::extract::State;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::patch;
+use crate::api::v1::patch;
 use crate::domain::shipping::{
     self, NewShippingMethod, NewTaxRate, ShippingMethod, ShippingMethodPatch, TaxRate,
 };

@@ -4,7 +4,7 @@ use axum::extract::State;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::patch;
+use crate::api::v1::patch;
 use crate::domain::sites::{self, Site, SitePatch};
 use crate::http::auth::{Admin, ReadContent};
 use crate::http::{ApiError, CommonErrors, Data, Json, Scoped};
@@ -112,7 +112,7 @@ pub async fn get(
     key: Scoped<ReadContent>,
     State(state): State<AppState>,
 ) -> Result<Data<SiteOut>, ApiError> {
-    let site = sites::get(&state.pool, key.site_id()).await?;
+    let site = sites::get(&mut *state.pool.acquire().await?, key.site_id()).await?;
     Ok(Data::new(site.into()))
 }
 
@@ -133,7 +133,12 @@ pub async fn update(
     State(state): State<AppState>,
     Json(patch): Json<SitePatchIn>,
 ) -> Result<Data<SiteOut>, ApiError> {
-    let site = sites::update(&state.pool, key.site_id(), patch.into()).await?;
+    let site = sites::update(
+        &mut *state.pool.acquire().await?,
+        key.site_id(),
+        patch.into(),
+    )
+    .await?;
     state.site_origins.forget(&site.id);
     state.auth_cache.forget_site(&site.id);
     Ok(Data::new(site.into()))

@@ -5,10 +5,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::api::v1::patch;
 use crate::domain::catalog::products;
 use crate::domain::catalog::variants::{self, NewVariant, VariantPatch};
 use crate::domain::catalog::{InventoryStatus, Variant};
-use crate::domain::patch;
 use crate::http::auth::{ReadCatalog, WriteCatalog};
 use crate::http::{ApiError, CommonErrors, Created, Data, Deleted, ErrorBody, Json, Path, Scoped};
 use crate::state::AppState;

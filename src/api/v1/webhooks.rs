@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::domain::patch;
+use crate::api::v1::patch;
 use crate::domain::webhooks::deliveries::Attempt;
 use crate::domain::webhooks::{
     self, Delivery, MAX_EVENTS, Subscription, SubscriptionInput, SubscriptionPatch, deliveries,

@@ -16,9 +16,8 @@ use crate::domain::error::Validator;
 use crate::domain::field::FieldKey;
 
 /// A variant's stock state, derived from its count and low-stock threshold unless explicitly overridden.
-// Serialised in event payloads. `ToSchema` stays only while the inventory area's wire types (in the
-// domain) still name this enum; the native catalog uses `api::v1::variants::InventoryStatusWire`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+/// Serialised in event payloads; the native API's schema is `api::v1::variants::InventoryStatusWire`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum InventoryStatus {
     InStock,

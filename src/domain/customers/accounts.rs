@@ -141,9 +141,9 @@ pub async fn register(
     let hash = hash_password(input.password).await?;
     let mut tx = pool.begin().await?;
     let customer_id =
-        profiles::create_with_password(&mut *tx, site_id, &email, first_name, last_name, &hash)
+        profiles::create_with_password(&mut tx, site_id, &email, first_name, last_name, &hash)
             .await?;
-    let customer = profiles::find(&mut *tx, site_id, &customer_id).await?;
+    let customer = profiles::find(&mut tx, site_id, &customer_id).await?;
     crate::domain::events::record(&mut tx, site_id, "customer.created", &customer).await?;
     let session = issue(&mut tx, key, site_id, &customer_id).await?;
     tx.commit().await?;

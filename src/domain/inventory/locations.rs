@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
-use sqlx::{FromRow, PgConnection, PgExecutor};
+use sqlx::{FromRow, PgConnection};
 
 use super::stock;
 use crate::domain::catalog::slug;
@@ -83,22 +83,22 @@ fn validate(
     v.finish()
 }
 
-pub async fn list(db: impl PgExecutor<'_>, site_id: &str) -> Result<Vec<Location>> {
+pub async fn list(conn: &mut PgConnection, site_id: &str) -> Result<Vec<Location>> {
     Ok(sqlx::query_as::<_, Location>(sqlx::AssertSqlSafe(format!(
         "select {COLUMNS} from locations where site_id = $1 order by is_default desc, name, id"
     )))
     .bind(site_id)
-    .fetch_all(db)
+    .fetch_all(&mut *conn)
     .await?)
 }
 
-pub async fn get(db: impl PgExecutor<'_>, site_id: &str, id_or_slug: &str) -> Result<Location> {
+pub async fn get(conn: &mut PgConnection, site_id: &str, id_or_slug: &str) -> Result<Location> {
     sqlx::query_as::<_, Location>(sqlx::AssertSqlSafe(format!(
         "select {COLUMNS} from locations where site_id = $1 and (id = $2 or slug = $2)"
     )))
     .bind(site_id)
     .bind(id_or_slug)
-    .fetch_optional(db)
+    .fetch_optional(&mut *conn)
     .await?
     .ok_or(Error::NotFound("location"))
 }

@@ -647,7 +647,7 @@ pub async fn adjust_product(
 /// Takes `quantity` of a variant for an order: from enabled stock at active locations, the default
 /// location first, each step a conditional decrement. When stock runs short, a location that takes
 /// backorders covers the rest; otherwise OUT_OF_STOCK and the caller's transaction rolls back.
-pub async fn allocate(
+pub(in crate::domain) async fn allocate(
     conn: &mut PgConnection,
     site_id: &str,
     variant_id: &str,

@@ -8,9 +8,9 @@ use serde::{Deserialize, Deserializer, Serialize};
 use super::super::brands::BrandOut;
 use super::super::categories::CategoryOut;
 use super::super::variants::{VariantIn, VariantOut};
+use crate::api::v1::patch;
 use crate::domain::catalog::Product;
 use crate::domain::catalog::products::{NewProduct, ProductPatch, ProductStatus, Translation};
-use crate::domain::patch;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[schema(as = ProductStatus)]
