@@ -440,3 +440,49 @@ async fn site_settings_errors_name_wire_fields_and_keep_theme_tokens_verbatim() 
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["data"]["theme"]["--brand_color"], "#123456");
 }
+
+#[tokio::test]
+async fn arrays_and_scalars_are_refused_as_object_bodies() {
+    let app = TestApp::spawn().await;
+    let product = app
+        .post("/products", json!({"name": "Original", "price": 100}))
+        .await["data"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let promotion = app
+        .post(
+            "/promotions",
+            json!({"code": "TEN", "type": "PERCENTAGE", "value": 10}),
+        )
+        .await["data"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let cases = [
+        (
+            Method::PATCH,
+            format!("/products/{product}"),
+            json!(["Renamed via array"]),
+        ),
+        (
+            Method::PATCH,
+            format!("/promotions/{promotion}"),
+            json!([null, null]),
+        ),
+        (Method::POST, "/cart".to_string(), json!(42)),
+        (Method::POST, "/products".to_string(), json!("a product")),
+    ];
+    for (method, path, body) in cases {
+        let res = app.admin(method, &path, Some(body)).await;
+        assert_error(&res, StatusCode::BAD_REQUEST, "INVALID_BODY");
+    }
+    let name: String = sqlx::query_scalar("select name from products where id = $1")
+        .bind(&product)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(name, "Original");
+    assert_eq!(app.count("select count(*) from products").await, 1);
+    assert_eq!(app.count("select count(*) from carts").await, 0);
+}

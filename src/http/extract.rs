@@ -38,8 +38,25 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
                 ApiError::bad_request("INVALID_BODY", "the request body could not be read")
             }
         })?;
+        refuse_non_objects(&bytes)?;
         parse_json(&bytes).map(Json)
     }
+}
+
+/// Every native request body is a JSON object: an array or a scalar is refused rather than mapped onto the
+/// fields by position (serde would read `["x"]` as a struct's first field). Malformed JSON falls through to
+/// the parser's own error.
+fn refuse_non_objects(bytes: &[u8]) -> Result<(), ApiError> {
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if first.is_none_or(|b| *b == b'{')
+        || serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_err()
+    {
+        return Ok(());
+    }
+    Err(ApiError::bad_request(
+        "INVALID_BODY",
+        "the request body must be a JSON object",
+    ))
 }
 
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
