@@ -319,3 +319,42 @@ async fn cli_creates_sites_and_keys_as_json() {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["data"]["name"], "CLI Store");
 }
+
+#[tokio::test]
+async fn a_signature_header_with_repeated_parts_is_refused() {
+    let app = TestApp::spawn().await;
+    let (key, secret) = app.signing_key(&app.site_id, &["read:catalog"]).await;
+    let now = chrono::Utc::now().timestamp();
+    let good = signature(&secret, now, "");
+    let mac = good.split_once(",sha256=").unwrap().1.to_string();
+    for header in [
+        format!("t={},t={now},sha256={mac}", now - 1000),
+        format!("t={now},sha256={mac},sha256={mac}"),
+    ] {
+        let res = app
+            .client
+            .get(app.api("/products"))
+            .bearer_auth(&key)
+            .header("X-Shopvo-Signature", header)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status();
+        let body = res.json::<serde_json::Value>().await.unwrap();
+        assert_error(
+            &(status, body),
+            StatusCode::UNAUTHORIZED,
+            "SIGNATURE_MALFORMED",
+        );
+    }
+    // The well-formed header still works (it was not used up by the refused ones).
+    let res = app
+        .client
+        .get(app.api("/products"))
+        .bearer_auth(&key)
+        .header("X-Shopvo-Signature", good)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+}

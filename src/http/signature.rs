@@ -16,17 +16,25 @@ fn unauthorized(code: &'static str, message: &str) -> ApiError {
     ApiError::unauthorized(code, message)
 }
 
-/// Parses `t=<digits>,sha256=<64 hex>` (parts in either order).
+/// Parses `t=<digits>,sha256=<64 hex>` (parts in either order, each exactly once: a repeated part would
+/// leave which one counts to the parser).
 pub fn parse(header: &str) -> Option<(i64, String)> {
     let mut timestamp = None;
     let mut signature = None;
     for part in header.split(',') {
         let (name, value) = part.trim().split_once('=')?;
         match name {
-            "t" if value.len() <= 12 && value.bytes().all(|b| b.is_ascii_digit()) => {
-                timestamp = value.parse().ok()
+            "t" if timestamp.is_none()
+                && value.len() <= 12
+                && value.bytes().all(|b| b.is_ascii_digit()) =>
+            {
+                timestamp = Some(value.parse().ok()?)
             }
-            "sha256" if value.len() == 64 && value.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            "sha256"
+                if signature.is_none()
+                    && value.len() == 64
+                    && value.bytes().all(|b| b.is_ascii_hexdigit()) =>
+            {
                 signature = Some(value.to_ascii_lowercase())
             }
             _ => return None,
@@ -94,6 +102,13 @@ pub async fn verify(
 #[cfg(test)]
 mod tests {
     use super::parse;
+
+    #[test]
+    fn refuses_repeated_parts() {
+        let sig = "a".repeat(64);
+        assert_eq!(parse(&format!("t=1,t=2,sha256={sig}")), None);
+        assert_eq!(parse(&format!("t=1,sha256={sig},sha256={sig}")), None);
+    }
 
     #[test]
     fn parses_the_header() {
