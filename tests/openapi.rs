@@ -54,3 +54,26 @@ fn operation_ids_are_unique() {
         }
     }
 }
+
+#[test]
+fn pagination_parameters_state_the_bounds_the_server_enforces() {
+    let doc: serde_json::Value =
+        serde_json::from_str(&shopvo::api::v1::openapi().to_json().unwrap()).unwrap();
+    let mut seen = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            for param in op["parameters"].as_array().into_iter().flatten() {
+                let (min, max) = match param["name"].as_str() {
+                    Some("limit") => (1, 100),
+                    Some("page") => (1, 1_000_000),
+                    _ => continue,
+                };
+                seen += 1;
+                let schema = &param["schema"];
+                assert_eq!(schema["minimum"], min, "{method} {path} {param}");
+                assert_eq!(schema["maximum"], max, "{method} {path} {param}");
+            }
+        }
+    }
+    assert!(seen >= 16, "only {seen} pagination parameters found");
+}

@@ -143,8 +143,10 @@ impl<T: Serialize> IntoResponse for List<T> {
 #[into_params(parameter_in = Query)]
 pub struct Pagination {
     /// Page number for offset pagination (default 1). Ignored when `cursor` is given.
+    #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<i64>,
     /// Results per page (1–100, default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
     /// The `cursor` of a previous response (an id); empty to start a cursor walk.
     pub cursor: Option<String>,

@@ -164,8 +164,10 @@ impl From<CustomerPatchIn> for CustomerPatch {
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// Page number for offset pagination (default 1). Ignored when `cursor` is given.
+    #[param(minimum = 1, maximum = 1000000)]
     page: Option<i64>,
     /// Results per page (1–100, default 20).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<i64>,
     /// The `cursor` of a previous response; empty to start a cursor walk.
     cursor: Option<String>,

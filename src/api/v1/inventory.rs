@@ -86,7 +86,9 @@ impl From<LocationStock> for LocationStockOut {
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    #[param(minimum = 1, maximum = 1000000)]
     page: Option<i64>,
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<i64>,
     cursor: Option<String>,
     /// Only the variant with this SKU (case-insensitive).
@@ -354,7 +356,9 @@ impl From<LedgerEntry> for LedgerEntryOut {
 #[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase")]
 pub struct HistoryQuery {
+    #[param(minimum = 1, maximum = 1000000)]
     page: Option<i64>,
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<i64>,
     cursor: Option<String>,
     /// Only this variant's changes.

@@ -185,7 +185,9 @@ impl From<OrderPatchIn> for OrderPatch {
 #[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase")]
 pub struct ListQuery {
+    #[param(minimum = 1, maximum = 1000000)]
     page: Option<i64>,
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<i64>,
     cursor: Option<String>,
     #[param(inline)]

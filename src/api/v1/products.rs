@@ -20,8 +20,10 @@ use types::{ProductIn, ProductOut, ProductPatchIn, ProductStatusWire};
 #[serde(rename_all = "camelCase")]
 pub struct ListQuery {
     /// Page number for offset pagination (default 1). Ignored when `cursor` is given.
+    #[param(minimum = 1, maximum = 1000000)]
     page: Option<i64>,
     /// Results per page (1–100, default 20).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<i64>,
     /// The `cursor` of a previous response; empty to start a cursor walk.
     cursor: Option<String>,

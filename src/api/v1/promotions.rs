@@ -191,7 +191,9 @@ impl From<PromotionPatchIn> for PromotionPatch {
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    #[param(minimum = 1, maximum = 1000000)]
     page: Option<i64>,
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<i64>,
     cursor: Option<String>,
     #[param(inline)]

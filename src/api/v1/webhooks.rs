@@ -267,8 +267,10 @@ impl DeliveryStatus {
 #[serde(deny_unknown_fields)]
 pub struct DeliveriesQuery {
     /// Page number for offset pagination (default 1). Ignored when `cursor` is given.
+    #[param(minimum = 1, maximum = 1000000)]
     page: Option<i64>,
     /// Results per page (1–100, default 20).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<i64>,
     /// The `cursor` of a previous response; empty to start a cursor walk (newest first).
     cursor: Option<String>,
