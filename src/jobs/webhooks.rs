@@ -403,6 +403,8 @@ async fn listen(pool: PgPool, wake: Arc<Notify>) {
                     loop {
                         match listener.recv().await {
                             Ok(_) => wake.notify_one(),
+                            // The pool closes when the server shuts down: nothing was lost.
+                            Err(_) if pool.is_closed() => return,
                             Err(e) => {
                                 tracing::warn!(error = %e, "webhook worker: notifications lost; polling");
                                 break;
@@ -411,6 +413,7 @@ async fn listen(pool: PgPool, wake: Arc<Notify>) {
                     }
                 }
             }
+            Err(_) if pool.is_closed() => return,
             Err(e) => tracing::warn!(error = %e, "webhook worker: cannot LISTEN; polling"),
         }
         tokio::time::sleep(Duration::from_secs(5)).await;
