@@ -186,7 +186,11 @@ pub async fn create(
     params(("siteId" = String, Path), ("brandId" = String, Path)),
     request_body(content = BrandPatchIn, example = json!({"description": "Everyday basics"})),
     security(("bearerAuth" = ["write:catalog"])),
-    responses((status = 200, description = "The updated brand", body = Data<BrandOut>), CommonErrors)
+    responses(
+        (status = 200, description = "The updated brand", body = Data<BrandOut>),
+        (status = 409, description = "Slug already in use", body = ErrorBody),
+        CommonErrors,
+    )
 )]
 pub async fn update(
     key: Scoped<WriteCatalog>,
@@ -210,7 +214,11 @@ pub async fn update(
     params(("siteId" = String, Path), ("brandId" = String, Path)),
     request_body(content = BrandIn, example = json!({"name": "Essentials"})),
     security(("bearerAuth" = ["write:catalog"])),
-    responses((status = 200, description = "The replaced brand", body = Data<BrandOut>), CommonErrors)
+    responses(
+        (status = 200, description = "The replaced brand", body = Data<BrandOut>),
+        (status = 409, description = "Slug already in use", body = ErrorBody),
+        CommonErrors,
+    )
 )]
 pub async fn replace(
     key: Scoped<WriteCatalog>,

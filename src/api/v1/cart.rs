@@ -303,7 +303,11 @@ pub async fn update(
     params(("siteId" = String, Path), CartQuery),
     request_body(content = CartActionBody),
     security(("bearerAuth" = ["write:cart"])),
-    responses((status = 200, description = "The updated cart", body = Data<CartOut>), CommonErrors)
+    responses(
+        (status = 200, description = "The updated cart", body = Data<CartOut>),
+        (status = 409, description = "OUT_OF_STOCK, PROMOTION_INVALID or CART_CLOSED", body = ErrorBody),
+        CommonErrors,
+    )
 )]
 pub async fn replace(
     key: Scoped<WriteCart>,

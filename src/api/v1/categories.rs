@@ -203,7 +203,11 @@ pub async fn create(
     params(("siteId" = String, Path), ("categoryId" = String, Path)),
     request_body(content = CategoryPatchIn, example = json!({"position": 2})),
     security(("bearerAuth" = ["write:catalog"])),
-    responses((status = 200, description = "The updated category", body = Data<CategoryOut>), CommonErrors)
+    responses(
+        (status = 200, description = "The updated category", body = Data<CategoryOut>),
+        (status = 409, description = "Slug already in use", body = ErrorBody),
+        CommonErrors,
+    )
 )]
 pub async fn update(
     key: Scoped<WriteCatalog>,
@@ -225,7 +229,11 @@ pub async fn update(
     params(("siteId" = String, Path), ("categoryId" = String, Path)),
     request_body(content = CategoryIn, example = json!({"name": "T-Shirts"})),
     security(("bearerAuth" = ["write:catalog"])),
-    responses((status = 200, description = "The replaced category", body = Data<CategoryOut>), CommonErrors)
+    responses(
+        (status = 200, description = "The replaced category", body = Data<CategoryOut>),
+        (status = 409, description = "Slug already in use", body = ErrorBody),
+        CommonErrors,
+    )
 )]
 pub async fn replace(
     key: Scoped<WriteCatalog>,

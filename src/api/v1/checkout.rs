@@ -291,7 +291,11 @@ pub async fn advance(
     params(("siteId" = String, Path)),
     request_body(content = AdvanceIn),
     security(("bearerAuth" = ["write:checkout"])),
-    responses((status = 200, description = "The session in its new state", body = Data<SessionOut>), CommonErrors)
+    responses(
+        (status = 200, description = "The session in its new state", body = Data<SessionOut>),
+        (status = 409, description = "INVALID_TRANSITION, CHECKOUT_EXPIRED, OUT_OF_STOCK, PROMOTION_INVALID, PAYMENT_DECLINED", body = ErrorBody),
+        CommonErrors,
+    )
 )]
 pub async fn advance_put(
     key: Scoped<WriteCheckout>,

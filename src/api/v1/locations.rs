@@ -185,7 +185,11 @@ pub async fn create(
     params(("siteId" = String, Path), ("locationId" = String, Path)),
     request_body(content = LocationPatchIn, example = json!({"active": false})),
     security(("bearerAuth" = ["write:inventory"])),
-    responses((status = 200, description = "The updated location", body = Data<LocationOut>), CommonErrors)
+    responses(
+        (status = 200, description = "The updated location", body = Data<LocationOut>),
+        (status = 409, description = "Slug already in use", body = ErrorBody),
+        CommonErrors,
+    )
 )]
 pub async fn update(
     key: Scoped<WriteInventory>,
@@ -207,7 +211,11 @@ pub async fn update(
     params(("siteId" = String, Path), ("locationId" = String, Path)),
     request_body(content = LocationIn, example = json!({"name": "Riga shop"})),
     security(("bearerAuth" = ["write:inventory"])),
-    responses((status = 200, description = "The replaced location", body = Data<LocationOut>), CommonErrors)
+    responses(
+        (status = 200, description = "The replaced location", body = Data<LocationOut>),
+        (status = 409, description = "Slug already in use", body = ErrorBody),
+        CommonErrors,
+    )
 )]
 pub async fn replace(
     key: Scoped<WriteInventory>,

@@ -301,7 +301,11 @@ pub async fn update(
     params(("siteId" = String, Path), ("productId" = String, Path, description = "Product id or slug")),
     request_body(content = ProductIn, example = json!({"name": "Classic White T-Shirt", "price": 2999})),
     security(("bearerAuth" = ["write:catalog"])),
-    responses((status = 200, description = "The replaced product", body = Data<ProductOut>), CommonErrors)
+    responses(
+        (status = 200, description = "The replaced product", body = Data<ProductOut>),
+        (status = 409, description = "Slug or handle already in use", body = crate::http::ErrorBody),
+        CommonErrors,
+    )
 )]
 pub async fn replace(
     key: Scoped<WriteCatalog>,

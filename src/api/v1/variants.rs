@@ -280,7 +280,11 @@ pub async fn update(
     params(("siteId" = String, Path), ("productId" = String, Path), ("variantId" = String, Path)),
     request_body(content = VariantIn, example = json!({"name": "Large / Black", "sku": "TS-BLK-L", "inventoryCount": 3})),
     security(("bearerAuth" = ["write:catalog"])),
-    responses((status = 200, description = "The replaced variant", body = Data<VariantOut>), CommonErrors)
+    responses(
+        (status = 200, description = "The replaced variant", body = Data<VariantOut>),
+        (status = 409, description = "SKU already in use", body = ErrorBody),
+        CommonErrors,
+    )
 )]
 pub async fn replace(
     key: Scoped<WriteCatalog>,
