@@ -2206,3 +2206,45 @@ async fn product_events_carry_the_product_as_the_api_shows_it() {
     let shown = app.get(&format!("/products/{pid}")).await["data"].clone();
     assert_eq!(event_payloads(&app, "product.updated").await, vec![shown]);
 }
+
+/// The document's nullability is what the server does with `null`: for each property of `ProductPatch`, a
+/// non-nullable one refuses `null` (400 naming it, nothing changed) and a nullable one clears the field.
+#[tokio::test]
+async fn product_patch_nullability_is_what_the_document_says() {
+    let app = TestApp::spawn().await;
+    let doc: Value = serde_json::from_str(&shopvo::api::v1::openapi().to_json().unwrap()).unwrap();
+    let properties = doc["components"]["schemas"]["ProductPatch"]["properties"]
+        .as_object()
+        .unwrap()
+        .clone();
+    let product = app
+        .product(
+            json!({"name": "Nullable", "price": 100, "handle": "nullable-1", "description": "d",
+            "compareAtPrice": 200, "vendor": "v", "model": "m"}),
+        )
+        .await;
+    let path = format!("/products/{}", product["id"].as_str().unwrap());
+    let (mut refused, mut cleared) = (0, 0);
+    for (name, schema) in properties {
+        let nullable = schema["type"]
+            .as_array()
+            .is_some_and(|types| types.iter().any(|t| t == "null"));
+        let res = app
+            .admin(Method::PATCH, &path, Some(json!({ name.clone(): null })))
+            .await;
+        if nullable {
+            assert_eq!(res.0, StatusCode::OK, "{name}: {}", res.1);
+            assert_eq!(res.1["data"][&name], Value::Null, "{name}");
+            cleared += 1;
+        } else {
+            assert_error(&res, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
+            assert_eq!(res.1["details"][0]["field"], name.as_str(), "{}", res.1);
+            refused += 1;
+        }
+    }
+    assert!(
+        refused >= 5 && cleared >= 5,
+        "{refused} refused, {cleared} cleared"
+    );
+    assert_eq!(app.get(&path).await["data"]["name"], "Nullable");
+}

@@ -79,8 +79,10 @@ impl<'de> Deserialize<'de> for NewBrand {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BrandPatchIn {
     #[serde(default, deserialize_with = "patch::present")]
+    #[schema(nullable = false)]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "patch::present")]
+    #[schema(nullable = false)]
     pub slug: Option<String>,
     #[serde(default, deserialize_with = "patch::nullable")]
     #[schema(value_type = Option<String>)]

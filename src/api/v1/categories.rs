@@ -82,13 +82,16 @@ impl<'de> Deserialize<'de> for NewCategory {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CategoryPatchIn {
     #[serde(default, deserialize_with = "patch::present")]
+    #[schema(nullable = false)]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "patch::present")]
+    #[schema(nullable = false)]
     pub slug: Option<String>,
     #[serde(default, deserialize_with = "patch::nullable")]
     #[schema(value_type = Option<String>)]
     pub parent_id: Option<Option<String>>,
     #[serde(default, deserialize_with = "patch::present")]
+    #[schema(nullable = false)]
     pub position: Option<i32>,
     #[serde(default, deserialize_with = "patch::nullable")]
     #[schema(value_type = Option<String>)]

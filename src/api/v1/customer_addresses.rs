@@ -116,11 +116,13 @@ pub struct AddressPatchIn {
     #[schema(value_type = Option<String>)]
     pub company: Option<Option<String>>,
     #[serde(default, deserialize_with = "patch::present")]
+    #[schema(nullable = false)]
     pub line1: Option<String>,
     #[serde(default, deserialize_with = "patch::nullable")]
     #[schema(value_type = Option<String>)]
     pub line2: Option<Option<String>>,
     #[serde(default, deserialize_with = "patch::present")]
+    #[schema(nullable = false)]
     pub city: Option<String>,
     #[serde(default, deserialize_with = "patch::nullable")]
     #[schema(value_type = Option<String>)]
@@ -129,12 +131,14 @@ pub struct AddressPatchIn {
     #[schema(value_type = Option<String>)]
     pub postal_code: Option<Option<String>>,
     #[serde(default, deserialize_with = "patch::present")]
+    #[schema(nullable = false)]
     pub country: Option<String>,
     #[serde(default, deserialize_with = "patch::nullable")]
     #[schema(value_type = Option<String>)]
     pub phone: Option<Option<String>>,
     /// `true` makes it the default (demoting the previous one); `false` leaves the customer without one.
     #[serde(default, deserialize_with = "patch::present")]
+    #[schema(nullable = false)]
     pub is_default: Option<bool>,
 }
 

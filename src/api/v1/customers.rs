@@ -120,6 +120,7 @@ impl From<CustomerIn> for CustomerInput {
 #[schema(as = CustomerPatch)]
 pub struct CustomerPatchIn {
     #[serde(default, deserialize_with = "patch::present")]
+    #[schema(nullable = false)]
     pub email: Option<String>,
     #[serde(default, deserialize_with = "patch::nullable")]
     #[schema(value_type = Option<String>)]
@@ -135,10 +136,11 @@ pub struct CustomerPatchIn {
     #[schema(value_type = Option<String>)]
     pub group_id: Option<Option<String>>,
     #[serde(default, deserialize_with = "patch::present")]
+    #[schema(nullable = false)]
     pub accepts_marketing: Option<bool>,
     /// Replaces the whole preferences object.
     #[serde(default, deserialize_with = "patch::present")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<Object>, nullable = false)]
     pub preferences: Option<Map<String, Value>>,
     #[serde(default, deserialize_with = "patch::nullable")]
     #[schema(value_type = Option<String>)]

@@ -84,18 +84,22 @@ impl From<LocationIn> for LocationInput {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LocationPatchIn {
     #[serde(default, deserialize_with = "patch::present")]
+    #[schema(nullable = false)]
     name: Option<String>,
     #[serde(default, deserialize_with = "patch::present")]
+    #[schema(nullable = false)]
     slug: Option<String>,
     #[serde(default, deserialize_with = "patch::nullable")]
     #[schema(value_type = Option<String>)]
     description: Option<Option<String>>,
     #[serde(default, deserialize_with = "patch::present")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<Object>, nullable = false)]
     address: Option<Map<String, Value>>,
     #[serde(default, deserialize_with = "patch::present")]
+    #[schema(nullable = false)]
     active: Option<bool>,
     #[serde(default, deserialize_with = "patch::present")]
+    #[schema(nullable = false)]
     is_default: Option<bool>,
 }
 

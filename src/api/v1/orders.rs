@@ -145,10 +145,13 @@ impl From<orders::Order> for OrderOut {
 #[schema(as = OrderPatch)]
 pub struct OrderPatchIn {
     #[serde(default, deserialize_with = "patch::present")]
+    #[schema(nullable = false)]
     pub status: Option<OrderStatusWire>,
     #[serde(default, deserialize_with = "patch::present")]
+    #[schema(nullable = false)]
     pub payment_status: Option<PaymentStatusWire>,
     #[serde(default, deserialize_with = "patch::present")]
+    #[schema(nullable = false)]
     pub fulfillment_status: Option<FulfillmentStatusWire>,
     #[serde(default, deserialize_with = "patch::nullable")]
     #[schema(value_type = Option<String>)]
@@ -163,6 +166,7 @@ pub struct OrderPatchIn {
     #[schema(value_type = Option<String>)]
     pub notes: Option<Option<String>>,
     #[serde(default, deserialize_with = "patch::present")]
+    #[schema(nullable = false)]
     pub archived: Option<bool>,
 }
 

@@ -81,15 +81,19 @@ impl From<ShippingMethodIn> for NewShippingMethod {
 #[schema(as = ShippingMethodPatch)]
 pub struct ShippingMethodPatchIn {
     #[serde(default, deserialize_with = "patch::present")]
+    #[schema(nullable = false)]
     name: Option<String>,
     #[serde(default, deserialize_with = "patch::present")]
+    #[schema(nullable = false)]
     price: Option<i64>,
     #[serde(default, deserialize_with = "patch::nullable")]
     #[schema(value_type = Option<i64>)]
     free_above: Option<Option<i64>>,
     #[serde(default, deserialize_with = "patch::present")]
+    #[schema(nullable = false)]
     countries: Option<Vec<String>>,
     #[serde(default, deserialize_with = "patch::present")]
+    #[schema(nullable = false)]
     active: Option<bool>,
 }
 

@@ -59,10 +59,13 @@ impl From<Site> for SiteOut {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SitePatchIn {
     #[serde(default, deserialize_with = "patch::present")]
+    #[schema(nullable = false)]
     name: Option<String>,
     #[serde(default, deserialize_with = "patch::present")]
+    #[schema(nullable = false)]
     locale: Option<String>,
     #[serde(default, deserialize_with = "patch::present")]
+    #[schema(nullable = false)]
     prices_include_tax: Option<bool>,
     /// Requests per minute per key on routes without a stricter limit; `null` returns to the server default.
     #[serde(default, deserialize_with = "patch::nullable")]
@@ -70,13 +73,15 @@ pub struct SitePatchIn {
     rate_limit_per_minute: Option<Option<i32>>,
     /// Verified custom domains, the primary first.
     #[serde(default, deserialize_with = "patch::present")]
+    #[schema(nullable = false)]
     domains: Option<Vec<String>>,
     /// Origins allowed to call this site's API from a browser (`https://shop.example.com`).
     #[serde(default, deserialize_with = "patch::present")]
+    #[schema(nullable = false)]
     cors_origins: Option<Vec<String>>,
     /// Theme design tokens (CSS custom properties to string values).
     #[serde(default, deserialize_with = "patch::present")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<Object>, nullable = false)]
     theme: Option<serde_json::Map<String, serde_json::Value>>,
 }
 

@@ -143,6 +143,7 @@ impl From<VariantIn> for NewVariant {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct VariantPatchIn {
     #[serde(default, deserialize_with = "patch::present")]
+    #[schema(nullable = false)]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "patch::nullable")]
     #[schema(value_type = Option<String>)]
@@ -154,6 +155,7 @@ pub struct VariantPatchIn {
     #[schema(value_type = Option<i64>)]
     pub compare_at_price: Option<Option<i64>>,
     #[serde(default, deserialize_with = "patch::present")]
+    #[schema(nullable = false)]
     pub inventory_count: Option<i32>,
     /// `null` returns to the derived status.
     #[serde(default, deserialize_with = "patch::nullable")]
@@ -161,12 +163,16 @@ pub struct VariantPatchIn {
     pub inventory_status: Option<Option<InventoryStatusWire>>,
     #[schema(value_type = Option<Object>)]
     #[serde(default, deserialize_with = "patch::present")]
+    #[schema(nullable = false)]
     pub options: Option<Map<String, Value>>,
     #[serde(default, deserialize_with = "patch::present")]
+    #[schema(nullable = false)]
     pub is_default: Option<bool>,
     #[serde(default, deserialize_with = "patch::present")]
+    #[schema(nullable = false)]
     pub low_stock_threshold: Option<i32>,
     #[serde(default, deserialize_with = "patch::present")]
+    #[schema(nullable = false)]
     pub position: Option<i32>,
 }
 

@@ -129,15 +129,17 @@ impl From<SubscriptionIn> for SubscriptionInput {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SubscriptionPatchIn {
     #[serde(default, deserialize_with = "patch::present")]
+    #[schema(nullable = false)]
     url: Option<String>,
     #[serde(default, deserialize_with = "patch::present")]
-    #[schema(value_type = Option<Vec<String>>)]
+    #[schema(value_type = Option<Vec<String>>, nullable = false)]
     events: Option<EventsIn>,
     #[serde(default, deserialize_with = "patch::nullable")]
     #[schema(value_type = Option<String>)]
     description: Option<Option<String>>,
     /// `true` re-enables a subscription the server disabled (and clears its failure state).
     #[serde(default, deserialize_with = "patch::present")]
+    #[schema(nullable = false)]
     active: Option<bool>,
 }
 

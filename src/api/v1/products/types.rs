@@ -221,8 +221,10 @@ impl<'de> Deserialize<'de> for NewProduct {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ProductPatchIn {
     #[serde(default, deserialize_with = "patch::present")]
+    #[schema(nullable = false)]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "patch::present")]
+    #[schema(nullable = false)]
     pub slug: Option<String>,
     #[serde(default, deserialize_with = "patch::nullable")]
     #[schema(value_type = Option<String>)]
@@ -231,8 +233,10 @@ pub struct ProductPatchIn {
     #[schema(value_type = Option<String>)]
     pub description: Option<Option<String>>,
     #[serde(default, deserialize_with = "patch::present")]
+    #[schema(nullable = false)]
     pub status: Option<ProductStatusWire>,
     #[serde(default, deserialize_with = "patch::present")]
+    #[schema(nullable = false)]
     pub price: Option<i64>,
     #[serde(default, deserialize_with = "patch::nullable")]
     #[schema(value_type = Option<i64>)]
@@ -242,8 +246,10 @@ pub struct ProductPatchIn {
     pub brand_id: Option<Option<String>>,
     /// Replaces the product's categories, in this order.
     #[serde(default, deserialize_with = "patch::present")]
+    #[schema(nullable = false)]
     pub category_ids: Option<Vec<String>>,
     #[serde(default, deserialize_with = "patch::present")]
+    #[schema(nullable = false)]
     pub featured: Option<bool>,
     #[serde(default, deserialize_with = "patch::nullable")]
     #[schema(value_type = Option<String>)]
@@ -252,8 +258,10 @@ pub struct ProductPatchIn {
     #[schema(value_type = Option<String>)]
     pub model: Option<Option<String>>,
     #[serde(default, deserialize_with = "patch::present")]
+    #[schema(nullable = false)]
     pub images: Option<Vec<String>>,
     #[serde(default, deserialize_with = "patch::present")]
+    #[schema(nullable = false)]
     pub translations: Option<BTreeMap<String, TranslationWire>>,
 }
 
