@@ -77,3 +77,42 @@ fn pagination_parameters_state_the_bounds_the_server_enforces() {
     }
     assert!(seen >= 16, "only {seen} pagination parameters found");
 }
+
+#[test]
+fn request_amounts_state_the_bounds_of_money() {
+    let doc: serde_json::Value =
+        serde_json::from_str(&shopvo::api::v1::openapi().to_json().unwrap()).unwrap();
+    let money = [
+        "price",
+        "compareAtPrice",
+        "regularPrice",
+        "salePrice",
+        "minOrderAmount",
+        "freeAbove",
+        "cartTotal",
+    ];
+    let mut seen = 0;
+    for (name, schema) in doc["components"]["schemas"].as_object().unwrap() {
+        // Request bodies: the schemas clients send (inputs, patches, actions).
+        let is_request = ["Input", "Patch", "Request", "Body", "Product", "Variant"]
+            .iter()
+            .any(|s| name.ends_with(s))
+            && schema["additionalProperties"] == false;
+        // A cart item's `price` is accepted for compatibility and ignored (prices come from the catalog).
+        if !is_request || name == "ItemInput" {
+            continue;
+        }
+        for (field, property) in schema["properties"].as_object().into_iter().flatten() {
+            if money.contains(&field.as_str()) {
+                seen += 1;
+                assert_eq!(property["minimum"], 0, "{name}.{field}");
+                assert_eq!(
+                    property["maximum"],
+                    shopvo::domain::money::MAX_AMOUNT,
+                    "{name}.{field}"
+                );
+            }
+        }
+    }
+    assert!(seen >= 12, "only {seen} amounts found");
+}

@@ -136,7 +136,7 @@ pub struct ItemIn {
     pub product_id: String,
     /// The product's default variant when omitted.
     pub variant_id: Option<String>,
-    #[schema(example = 2)]
+    #[schema(example = 2, minimum = 1, maximum = 10000)]
     pub quantity: i32,
     /// Ignored.
     #[serde(default)]
@@ -167,6 +167,7 @@ pub struct CartActionBody {
     pub action: ActionKind,
     pub item: Option<ItemIn>,
     pub item_id: Option<String>,
+    #[schema(minimum = 1, maximum = 10000)]
     pub quantity: Option<i32>,
     pub code: Option<String>,
 }

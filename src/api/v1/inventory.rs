@@ -217,11 +217,11 @@ pub struct AdjustInventoryIn {
     /// This location's own regular price in minor units (`null` clears it); shown per location, carts
     /// keep using the catalog price.
     #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 10_000_000_000_000_f64)]
     regular_price: Option<Option<i64>>,
     /// This location's own sale price in minor units (`null` clears it).
     #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 10_000_000_000_000_f64)]
     sale_price: Option<Option<i64>>,
 }
 

@@ -132,6 +132,7 @@ pub struct PromotionIn {
     #[serde(default)]
     #[schema(example = 20)]
     value: i64,
+    #[schema(minimum = 0, maximum = 10_000_000_000_000_f64)]
     min_order_amount: Option<i64>,
     max_uses: Option<i32>,
     per_customer_limit: Option<i32>,
@@ -160,7 +161,7 @@ impl From<PromotionIn> for NewPromotion {
 #[schema(as = PromotionPatch)]
 pub struct PromotionPatchIn {
     #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 10_000_000_000_000_f64)]
     min_order_amount: Option<Option<i64>>,
     #[serde(default, deserialize_with = "patch::nullable")]
     #[schema(value_type = Option<i32>)]
@@ -319,7 +320,7 @@ pub struct ValidateIn {
     #[schema(example = "WELCOME20")]
     code: String,
     /// Cart subtotal in minor units.
-    #[schema(example = 5000)]
+    #[schema(example = 5000, minimum = 0, maximum = 10_000_000_000_000_f64)]
     cart_total: i64,
     /// Used for per-customer limits.
     email: Option<String>,
@@ -406,6 +407,7 @@ impl From<promotions::InvalidReason> for InvalidReason {
             "promotion": {"id": "promo_abc", "code": "WELCOME20", "type": "PERCENTAGE", "value": 20}})),
         (status = 400, description = "Bad input", body = ErrorBody),
         (status = 404, description = "No such site", body = ErrorBody),
+        (status = 422, description = "AMOUNT_OUT_OF_RANGE: `cartTotal` past the bound of money", body = ErrorBody),
         (status = 429, description = "Too many attempts from this address", body = ErrorBody),
     )
 )]

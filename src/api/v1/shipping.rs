@@ -56,7 +56,9 @@ impl From<ShippingMethod> for ShippingMethodOut {
 pub struct ShippingMethodIn {
     name: String,
     code: String,
+    #[schema(minimum = 0, maximum = 10_000_000_000_000_f64)]
     price: i64,
+    #[schema(minimum = 0, maximum = 10_000_000_000_000_f64)]
     free_above: Option<i64>,
     #[serde(default)]
     countries: Vec<String>,
@@ -84,10 +86,10 @@ pub struct ShippingMethodPatchIn {
     #[schema(nullable = false)]
     name: Option<String>,
     #[serde(default, deserialize_with = "patch::present")]
-    #[schema(nullable = false)]
+    #[schema(nullable = false, minimum = 0, maximum = 10_000_000_000_000_f64)]
     price: Option<i64>,
     #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 10_000_000_000_000_f64)]
     free_above: Option<Option<i64>>,
     #[serde(default, deserialize_with = "patch::present")]
     #[schema(nullable = false)]

@@ -107,7 +107,9 @@ pub struct VariantIn {
     #[schema(example = "TS-BLK-L")]
     pub sku: Option<String>,
     /// Minor units; omit to inherit the product's price.
+    #[schema(minimum = 0, maximum = 10_000_000_000_000_f64)]
     pub price: Option<i64>,
+    #[schema(minimum = 0, maximum = 10_000_000_000_000_f64)]
     pub compare_at_price: Option<i64>,
     #[schema(example = 10)]
     pub inventory_count: Option<i32>,
@@ -149,10 +151,10 @@ pub struct VariantPatchIn {
     #[schema(value_type = Option<String>)]
     pub sku: Option<Option<String>>,
     #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 10_000_000_000_000_f64)]
     pub price: Option<Option<i64>>,
     #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 10_000_000_000_000_f64)]
     pub compare_at_price: Option<Option<i64>>,
     #[serde(default, deserialize_with = "patch::present")]
     #[schema(nullable = false)]

@@ -167,8 +167,9 @@ pub struct ProductIn {
     /// Defaults to ACTIVE.
     pub status: Option<ProductStatusWire>,
     /// Minor units (cents), a non-negative integer.
-    #[schema(example = 2999)]
+    #[schema(example = 2999, minimum = 0, maximum = 10_000_000_000_000_f64)]
     pub price: i64,
+    #[schema(minimum = 0, maximum = 10_000_000_000_000_f64)]
     pub compare_at_price: Option<i64>,
     pub brand_id: Option<String>,
     #[serde(default)]
@@ -236,10 +237,10 @@ pub struct ProductPatchIn {
     #[schema(nullable = false)]
     pub status: Option<ProductStatusWire>,
     #[serde(default, deserialize_with = "patch::present")]
-    #[schema(nullable = false)]
+    #[schema(nullable = false, minimum = 0, maximum = 10_000_000_000_000_f64)]
     pub price: Option<i64>,
     #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 10_000_000_000_000_f64)]
     pub compare_at_price: Option<Option<i64>>,
     #[serde(default, deserialize_with = "patch::nullable")]
     #[schema(value_type = Option<String>)]
