@@ -25,7 +25,8 @@ const TEMPLATE: &str = "shopvo_test_template";
 struct Server {
     admin: PgConnectOptions,
     socket_dir: Option<PathBuf>,
-    _cluster: Option<EmbeddedPostgres>,
+    /// The private cluster and its data folder, stopped and removed when the test process exits.
+    cluster: std::sync::Mutex<Option<(EmbeddedPostgres, PathBuf)>>,
 }
 
 static SERVER: OnceLock<Server> = OnceLock::new();
@@ -57,7 +58,7 @@ fn start_server() -> Server {
         return Server {
             admin,
             socket_dir: None,
-            _cluster: None,
+            cluster: std::sync::Mutex::new(None),
         };
     }
     let base = std::env::temp_dir().join("shopvo-tests");
@@ -66,17 +67,32 @@ fn start_server() -> Server {
     let _ = std::fs::remove_dir_all(&data_dir);
     std::fs::create_dir_all(&data_dir).unwrap();
     let cluster = EmbeddedPostgres::start(&EmbeddedOptions {
-        data_dir,
+        data_dir: data_dir.clone(),
         ephemeral: true,
     })
     .unwrap_or_else(|e| panic!("cannot start a private PostgreSQL for tests: {e}"));
     let socket_dir = cluster.socket_dir().to_path_buf();
     let admin = shopvo::db::socket_options(&socket_dir, "postgres");
-    // The cluster must outlive every test: keep it for the life of the process.
+    // The cluster must outlive every test: keep it for the life of the process, then stop it and delete
+    // its folder (statics are never dropped, so an exit hook does it).
+    unsafe { libc::atexit(remove_cluster) };
     Server {
         admin,
         socket_dir: Some(socket_dir),
-        _cluster: Some(cluster),
+        cluster: std::sync::Mutex::new(Some((cluster, data_dir))),
+    }
+}
+
+extern "C" fn remove_cluster() {
+    let Some(server) = SERVER.get() else { return };
+    let taken = server
+        .cluster
+        .lock()
+        .map(|mut c| c.take())
+        .unwrap_or_default();
+    if let Some((mut cluster, data_dir)) = taken {
+        cluster.stop();
+        let _ = std::fs::remove_dir_all(data_dir);
     }
 }
 
