@@ -180,3 +180,52 @@ async fn one_call_keeps_the_step_rules_and_a_refusal_leaves_nothing() {
         1
     );
 }
+
+#[tokio::test]
+async fn a_browser_caller_reads_only_its_own_customers_orders() {
+    let app = TestApp::spawn().await;
+    let (cart, method) = setup(&app, 5, 1).await;
+    let ttl = chrono::Duration::minutes(30);
+    let system = Caller::system(&app.site_id);
+    let mut tx = app.pool.begin().await.unwrap();
+    let guest_order = checkout::place_from_cart(
+        &mut tx,
+        &system,
+        &cart,
+        ttl,
+        order_data(&method, PaymentMethod::Manual),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    let browser = |customer: Option<&str>| Caller {
+        site_id: app.site_id.clone(),
+        mode: Mode::Live,
+        audience: Audience::Publishable,
+        customer_id: customer.map(String::from),
+    };
+    let page = shopvo::domain::pagination::PageRequest::Offset { page: 1, limit: 20 };
+    let filter = shopvo::domain::orders::OrderFilter::default();
+    let mut conn = app.pool.acquire().await.unwrap();
+    // A guest's order has a guessable number: no browser caller reads it, signed in or not.
+    for caller in [
+        browser(None),
+        browser(Some("cust_00000000000000000000000000")),
+    ] {
+        let got = shopvo::domain::orders::get(&mut conn, &caller, &guest_order.number).await;
+        assert!(
+            matches!(got, Err(shopvo::domain::Error::NotFound(_))),
+            "{got:?}"
+        );
+        let listed = shopvo::domain::orders::list(&mut conn, &caller, &filter, &page)
+            .await
+            .unwrap();
+        assert!(listed.items.is_empty());
+    }
+    // A secret caller reads it.
+    let got = shopvo::domain::orders::get(&mut conn, &system, &guest_order.number)
+        .await
+        .unwrap();
+    assert_eq!(got.id, guest_order.id);
+}

@@ -62,6 +62,14 @@ impl Caller {
             || owner.is_none_or(|o| self.customer_id.as_deref() == Some(o))
     }
 
+    /// Whether the caller may read an order placed for `owner`. Unlike carts and sessions, a guest's order
+    /// is never a browser's to read: order numbers can be guessed, so only the signed-in customer's own
+    /// orders are.
+    pub fn may_see_order(&self, owner: Option<&str>) -> bool {
+        self.audience == Audience::Secret
+            || owner.is_some_and(|o| self.customer_id.as_deref() == Some(o))
+    }
+
     /// The customer a new cart or a contact step is for. A signed-in caller acts for itself, and a customer
     /// it names must be itself; only secret callers may name any customer of the site.
     pub fn acting_for(&self, requested: Option<String>) -> Result<Option<String>> {
@@ -109,6 +117,15 @@ mod tests {
         assert!(browser(Some("cust_a")).may_reach(Some("cust_a")));
         assert!(!browser(Some("cust_a")).may_reach(Some("cust_b")));
         assert!(Caller::system("site_1").may_reach(Some("cust_b")));
+    }
+
+    #[test]
+    fn browsers_read_only_their_own_customers_orders() {
+        assert!(!browser(None).may_see_order(None));
+        assert!(!browser(Some("cust_a")).may_see_order(None));
+        assert!(!browser(Some("cust_a")).may_see_order(Some("cust_b")));
+        assert!(browser(Some("cust_a")).may_see_order(Some("cust_a")));
+        assert!(Caller::system("s").may_see_order(None));
     }
 
     #[test]

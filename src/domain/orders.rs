@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::{FromRow, PgConnection, Postgres, QueryBuilder};
 
+use super::caller::{Audience, Caller};
 use super::error::{Error, Result, Validator, on_unique};
 use super::events;
 use super::inventory::stock::{self, Adjustment, Operation};
@@ -240,7 +241,21 @@ fn parse_number(s: &str) -> Option<i64> {
         .filter(|n| *n > 0)
 }
 
-pub async fn get(conn: &mut PgConnection, site_id: &str, id_or_number: &str) -> Result<Order> {
+/// An order the caller may read (another customer's, or a guest's for a browser, is "not found").
+pub async fn get(conn: &mut PgConnection, caller: &Caller, id_or_number: &str) -> Result<Order> {
+    let order = load(conn, caller.site_id(), id_or_number).await?;
+    if !caller.may_see_order(order.customer_id.as_deref()) {
+        return Err(Error::NotFound("order"));
+    }
+    Ok(order)
+}
+
+/// Any order of the site, for the domain's own use.
+pub(in crate::domain) async fn load(
+    conn: &mut PgConnection,
+    site_id: &str,
+    id_or_number: &str,
+) -> Result<Order> {
     let row: Option<OrderRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "select {COLUMNS} from orders o where o.site_id = $1 and (o.id = $2 or o.number = $3)"
     )))
@@ -281,12 +296,25 @@ fn push_filters(qb: &mut QueryBuilder<Postgres>, site_id: &str, f: &OrderFilter)
     }
 }
 
+/// The orders the caller may read: a browser caller lists only its signed-in customer's (none without one).
 pub async fn list(
     conn: &mut PgConnection,
-    site_id: &str,
+    caller: &Caller,
     filter: &OrderFilter,
     page: &PageRequest,
 ) -> Result<Page<Order>> {
+    let site_id = caller.site_id();
+    let scoped;
+    let filter = if caller.audience == Audience::Secret {
+        filter
+    } else {
+        // No customer signed in: an id no order has, so the list is empty.
+        scoped = OrderFilter {
+            customer_id: Some(caller.customer_id.clone().unwrap_or_default()),
+            ..filter.clone()
+        };
+        &scoped
+    };
     let mut qb = QueryBuilder::new(format!("select {COLUMNS} from orders o"));
     push_filters(&mut qb, site_id, filter);
     if let Some(after) = page.after() {
@@ -386,7 +414,7 @@ pub(in crate::domain) async fn insert(
             .push_bind(item.total);
     });
     qb.build().execute(&mut *conn).await?;
-    let order = get(conn, site_id, o.id).await?;
+    let order = load(conn, site_id, o.id).await?;
     events::record(conn, site_id, "order.created", &order).await?;
     if order.payment_status == PaymentStatus::Paid {
         events::record(
@@ -421,7 +449,7 @@ pub async fn update(
     p: OrderPatch,
     key_id: Option<&str>,
 ) -> Result<Order> {
-    let current = get(&mut *conn, site_id, id_or_number).await?;
+    let current = load(&mut *conn, site_id, id_or_number).await?;
     // Lock the row: concurrent updates of one order serialise (and cannot both restock).
     let locked: (String, String) = sqlx::query_as(
         "select status, payment_status from orders where site_id = $1 and id = $2 for update",
@@ -523,7 +551,7 @@ pub async fn update(
             format!("another order already has externalRef `{}`", external_ref.as_deref().unwrap_or_default())
         })
     })?;
-    let order = get(conn, site_id, &current.id).await?;
+    let order = load(conn, site_id, &current.id).await?;
     events::record(conn, site_id, "order.updated", &order).await?;
     if payment != payment_now {
         let kind = match payment {

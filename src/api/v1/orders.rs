@@ -233,7 +233,7 @@ pub async fn list(
         to: q.to,
     };
     let mut conn = state.pool.acquire().await?;
-    let page = orders::list(&mut conn, key.site_id(), &filter, &page).await?;
+    let page = orders::list(&mut conn, &key.caller(), &filter, &page).await?;
     Ok(List::from(page.map(OrderOut::from)))
 }
 
@@ -255,7 +255,7 @@ pub async fn get(
 ) -> Result<Data<OrderOut>, ApiError> {
     let mut conn = state.pool.acquire().await?;
     Ok(Data::new(
-        orders::get(&mut conn, key.site_id(), &id).await?.into(),
+        orders::get(&mut conn, &key.caller(), &id).await?.into(),
     ))
 }
 

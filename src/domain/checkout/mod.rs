@@ -343,7 +343,7 @@ async fn quote(conn: &mut PgConnection, site_id: &str, row: &Row) -> Result<Quot
 
 async fn view(conn: &mut PgConnection, site_id: &str, row: Row) -> Result<Session> {
     let order = match &row.order_id {
-        Some(order_id) => Some(orders::get(&mut *conn, site_id, order_id).await?),
+        Some(order_id) => Some(orders::load(&mut *conn, site_id, order_id).await?),
         None => None,
     };
     let totals = match &order {
