@@ -3,15 +3,15 @@
 // With the admin key it only creates a publishable test key (and a shipping method if the site has
 // none for LV); everything else goes through that publishable key, as a web page would.
 import createClient from "openapi-fetch";
-import type { paths } from "./schema.js";
+import type { components, paths } from "./schema.js";
 
 function fail(message: string): never {
   console.error(`storefront: ${message}`);
   process.exit(1);
 }
 
-function env(name: string, fallback?: string): string {
-  const value = process.env[name] ?? fallback;
+function env(name: string): string {
+  const value = process.env[name];
   if (!value) fail(`${name} is not set`);
   return value;
 }
@@ -27,8 +27,14 @@ function expect<T>(step: string, status: number, res: { data?: T; error?: unknow
 
 const baseUrl = env("SHOPVO_URL").replace(/\/+$/, "");
 const siteId = env("SHOPVO_SITE");
-const currency = env("SHOPVO_CURRENCY", "EUR");
-const client = (headers: Record<string, string>) => createClient<paths>({ baseUrl, headers });
+const client = (headers: Record<string, string>) =>
+  createClient<paths>({
+    baseUrl,
+    headers,
+    fetch: (request) =>
+      fetch(request).catch((err: unknown) =>
+        fail(`${request.method} ${request.url}: ${err instanceof Error ? (err.cause ?? err.message) : err}`)),
+  });
 const path = { siteId };
 
 // 1. Admin: a publishable test key for the storefront.
@@ -41,6 +47,7 @@ const created = expect("create a publishable key", 201,
 const publishableKey = created.data.secret;
 if (!publishableKey.startsWith("pk_test_")) fail(`expected a pk_test_ key, got ${publishableKey.slice(0, 8)}…`);
 const shop = client({ Authorization: `Bearer ${publishableKey}` });
+const site = expect("read the site", 200, await shop.GET("/api/v1/{siteId}/site", { params: { path } })).data;
 
 // A shipping method for LV must exist: checkout refuses an address no method serves.
 const country = "LV";
@@ -53,6 +60,7 @@ if (!method) {
       params: { path },
       body: { name: "Standard", code: "standard", price: 500, countries: [country] },
     })).data;
+  console.log(`created shipping method ${method.code} for ${country}`);
 }
 
 // 2. The shopper: an account, then every call as that customer.
@@ -79,7 +87,7 @@ if (!pick) fail(`no ACTIVE product with a default variant in stock among ${produ
 console.log(`product ${pick.productId}: ${pick.name}`);
 
 const cart = expect("create a cart", 201,
-  await customer.POST("/api/v1/{siteId}/cart", { params: { path }, body: { currency } })).data;
+  await customer.POST("/api/v1/{siteId}/cart", { params: { path }, body: { currency: site.currency } })).data;
 const filled = expect("add an item", 200,
   await customer.PATCH("/api/v1/{siteId}/cart", {
     params: { path, query: { cartId: cart.id } },
@@ -90,8 +98,7 @@ console.log(`cart ${filled.id}: ${filled.items.length} line(s), subtotal ${fille
 // 3. Checkout: contact → shipping → payment → review → complete.
 let checkout = expect("start checkout", 201,
   await customer.POST("/api/v1/{siteId}/checkout", { params: { path }, body: { cartId: cart.id } })).data;
-type Advance = paths["/api/v1/{siteId}/checkout"]["patch"]["requestBody"]["content"]["application/json"];
-const steps: Omit<Advance, "sessionId">[] = [
+const steps: Omit<components["schemas"]["Advance"], "sessionId">[] = [
   { state: "contact", email },
   {
     state: "shipping",
@@ -112,4 +119,4 @@ for (const step of steps) {
 
 const order = checkout.order;
 if (!order) fail(`checkout ${checkout.id} is complete but has no order`);
-console.log(`order ${order.number}: ${order.status}, total ${order.total} ${order.currency}`);
+console.log(`order ${order.number}: ${order.status}, payment ${order.paymentStatus}, total ${order.total} ${order.currency}`);
