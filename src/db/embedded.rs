@@ -179,9 +179,12 @@ impl EmbeddedPostgres {
         let socket = self.socket_dir.join(".s.PGSQL.5432");
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
-            if socket.exists() && std::os::unix::net::UnixStream::connect(&socket).is_ok() {
-                // The socket accepts before recovery finishes; a short grace keeps the first query from racing it.
-                std::thread::sleep(Duration::from_millis(50));
+            // The socket accepts while the server is still starting ("the database system is starting up"):
+            // ready is when the postmaster says so in the status line of postmaster.pid (PostgreSQL 10+).
+            if socket.exists()
+                && std::os::unix::net::UnixStream::connect(&socket).is_ok()
+                && postmaster_status(&data_dir.join("pg")).as_deref() == Some("ready")
+            {
                 return Ok(());
             }
             if self.thread.as_ref().is_some_and(|t| t.is_finished()) {
@@ -235,6 +238,13 @@ fn postgres_user() -> Option<(u32, u32)> {
     }
     let pw = unsafe { &*pw };
     Some((pw.pw_uid, pw.pw_gid))
+}
+
+/// The postmaster's status (`starting`, `ready`, `stopping`): the 8th line of `postmaster.pid` in the
+/// cluster's folder.
+fn postmaster_status(data_dir: &Path) -> Option<String> {
+    let pid_file = std::fs::read_to_string(data_dir.join("postmaster.pid")).ok()?;
+    pid_file.lines().nth(7).map(|line| line.trim().to_string())
 }
 
 /// Where `initdb` and `postgres` are: PATH, `pg_config --bindir`, then the newest `/usr/lib/postgresql/*/bin`.
