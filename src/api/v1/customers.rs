@@ -36,7 +36,7 @@ pub struct CustomerOut {
     pub group_id: Option<String>,
     pub accepts_marketing: bool,
     /// Free-form preferences (a JSON object).
-    #[schema(value_type = Object, example = json!({"newsletter": "weekly"}))]
+    #[schema(value_type = std::collections::HashMap<String, serde_json::Value>, example = json!({"newsletter": "weekly"}))]
     pub preferences: Map<String, Value>,
     /// An internal note, for staff.
     pub note: Option<String>,
@@ -95,7 +95,7 @@ pub struct CustomerIn {
     pub group_id: Option<String>,
     /// Defaults to `false`.
     pub accepts_marketing: Option<bool>,
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<std::collections::HashMap<String, serde_json::Value>>)]
     pub preferences: Option<Map<String, Value>>,
     pub note: Option<String>,
 }
@@ -140,7 +140,7 @@ pub struct CustomerPatchIn {
     pub accepts_marketing: Option<bool>,
     /// Replaces the whole preferences object.
     #[serde(default, deserialize_with = "patch::present")]
-    #[schema(value_type = Option<Object>, nullable = false)]
+    #[schema(value_type = Option<std::collections::HashMap<String, serde_json::Value>>, nullable = false)]
     pub preferences: Option<Map<String, Value>>,
     #[serde(default, deserialize_with = "patch::nullable")]
     #[schema(value_type = Option<String>)]

@@ -26,7 +26,7 @@ pub struct LocationOut {
     name: String,
     description: Option<String>,
     /// Free-form address fields (`line1`, `city`, `postalCode`, `country`, ...), all strings.
-    #[schema(value_type = Object)]
+    #[schema(value_type = std::collections::HashMap<String, String>)]
     address: Map<String, Value>,
     active: bool,
     is_default: bool,
@@ -59,7 +59,7 @@ pub struct LocationIn {
     name: String,
     slug: Option<String>,
     description: Option<String>,
-    #[schema(value_type = Option<Object>, example = json!({"line1": "Main St 1", "city": "Riga", "country": "LV"}))]
+    #[schema(value_type = Option<std::collections::HashMap<String, String>>, example = json!({"line1": "Main St 1", "city": "Riga", "country": "LV"}))]
     address: Option<Map<String, Value>>,
     active: Option<bool>,
     /// Make this the site's default location (the previous default stops being one).
@@ -93,7 +93,7 @@ pub struct LocationPatchIn {
     #[schema(value_type = Option<String>)]
     description: Option<Option<String>>,
     #[serde(default, deserialize_with = "patch::present")]
-    #[schema(value_type = Option<Object>, nullable = false)]
+    #[schema(value_type = Option<std::collections::HashMap<String, String>>, nullable = false)]
     address: Option<Map<String, Value>>,
     #[serde(default, deserialize_with = "patch::present")]
     #[schema(nullable = false)]

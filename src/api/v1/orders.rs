@@ -86,9 +86,9 @@ pub struct OrderOut {
     #[schema(example = 7137)]
     pub total: i64,
     pub promotion_code: Option<String>,
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<std::collections::HashMap<String, serde_json::Value>>)]
     pub shipping_address: Option<serde_json::Value>,
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<std::collections::HashMap<String, serde_json::Value>>)]
     pub shipping_method: Option<serde_json::Value>,
     pub payment_method: String,
     /// An external (e.g. WooCommerce) order reference, unique per site.

@@ -27,7 +27,7 @@ pub struct SiteOut {
     primary_domain: Option<String>,
     domains: Vec<String>,
     /// Active theme design tokens (CSS custom properties).
-    #[schema(value_type = Object, example = json!({"--color-primary": "#6366f1"}))]
+    #[schema(value_type = std::collections::HashMap<String, String>, example = json!({"--color-primary": "#6366f1"}))]
     theme: serde_json::Value,
     /// Whether catalog prices include tax (then the tax line is the part already inside the total).
     prices_include_tax: bool,
@@ -81,7 +81,7 @@ pub struct SitePatchIn {
     cors_origins: Option<Vec<String>>,
     /// Theme design tokens (CSS custom properties to string values).
     #[serde(default, deserialize_with = "patch::present")]
-    #[schema(value_type = Option<Object>, nullable = false)]
+    #[schema(value_type = Option<std::collections::HashMap<String, String>>, nullable = false)]
     theme: Option<serde_json::Map<String, serde_json::Value>>,
 }
 

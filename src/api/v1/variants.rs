@@ -63,7 +63,7 @@ pub struct VariantOut {
     pub price: Option<i64>,
     pub compare_at_price: Option<i64>,
     /// Option values in their defined order, e.g. `{"Size": "Small", "Color": "White"}`.
-    #[schema(value_type = Object, example = json!({"Size": "Small", "Color": "White"}))]
+    #[schema(value_type = std::collections::HashMap<String, String>, example = json!({"Size": "Small", "Color": "White"}))]
     pub options: Map<String, Value>,
     pub is_default: bool,
     pub position: i32,
@@ -115,7 +115,7 @@ pub struct VariantIn {
     pub inventory_count: Option<i32>,
     /// Overrides the status derived from `inventoryCount`.
     pub inventory_status: Option<InventoryStatusWire>,
-    #[schema(value_type = Option<Object>, example = json!({"Size": "Large", "Color": "Black"}))]
+    #[schema(value_type = Option<std::collections::HashMap<String, String>>, example = json!({"Size": "Large", "Color": "Black"}))]
     pub options: Option<Map<String, Value>>,
     pub is_default: Option<bool>,
     pub low_stock_threshold: Option<i32>,
@@ -163,7 +163,7 @@ pub struct VariantPatchIn {
     #[serde(default, deserialize_with = "patch::nullable")]
     #[schema(value_type = Option<InventoryStatusWire>)]
     pub inventory_status: Option<Option<InventoryStatusWire>>,
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<std::collections::HashMap<String, String>>)]
     #[serde(default, deserialize_with = "patch::present")]
     #[schema(nullable = false)]
     pub options: Option<Map<String, Value>>,

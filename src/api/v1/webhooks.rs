@@ -219,7 +219,7 @@ pub struct DeliveryOut {
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     /// The body as sent.
-    #[schema(value_type = Object)]
+    #[schema(value_type = std::collections::HashMap<String, serde_json::Value>)]
     payload: serde_json::Value,
     /// Every attempt, oldest first (the latest 50).
     attempts: Vec<AttemptOut>,
