@@ -218,7 +218,7 @@ pub struct CartQuery {
     get,
     path = "/api/v1/{siteId}/cart",
     tag = "Cart",
-    params(("siteId" = String, Path), CartQuery),
+    params(("siteId" = String, Path), CartQuery, ("X-Customer-Token" = Option<String>, Header, description = "A signed-in customer's access token: the cart or checkout is then that customer's (required to reach a customer's cart with a publishable key).")),
     security(("bearerAuth" = ["read:cart"])),
     responses((status = 200, description = "The cart", body = Data<CartOut>), CommonErrors)
 )]
@@ -243,7 +243,7 @@ pub async fn get(
     post,
     path = "/api/v1/{siteId}/cart",
     tag = "Cart",
-    params(("siteId" = String, Path)),
+    params(("siteId" = String, Path), ("X-Customer-Token" = Option<String>, Header, description = "A signed-in customer's access token: the cart or checkout is then that customer's (required to reach a customer's cart with a publishable key).")),
     request_body(content = NewCartIn, example = json!({"sessionId": "sess_abc123", "currency": "EUR"})),
     security(("bearerAuth" = ["write:cart"])),
     responses((status = 201, description = "The new cart", body = Data<CartOut>), CommonErrors)
@@ -270,7 +270,7 @@ pub async fn create(
     patch,
     path = "/api/v1/{siteId}/cart",
     tag = "Cart",
-    params(("siteId" = String, Path), CartQuery),
+    params(("siteId" = String, Path), CartQuery, ("X-Customer-Token" = Option<String>, Header, description = "A signed-in customer's access token: the cart or checkout is then that customer's (required to reach a customer's cart with a publishable key).")),
     request_body(content = CartActionBody, example = json!({"action": "add", "item": {"productId": "prd_abc", "variantId": "var_s", "quantity": 2}})),
     security(("bearerAuth" = ["write:cart"])),
     responses(
@@ -301,7 +301,7 @@ pub async fn update(
     put,
     path = "/api/v1/{siteId}/cart",
     tag = "Cart",
-    params(("siteId" = String, Path), CartQuery),
+    params(("siteId" = String, Path), CartQuery, ("X-Customer-Token" = Option<String>, Header, description = "A signed-in customer's access token: the cart or checkout is then that customer's (required to reach a customer's cart with a publishable key).")),
     request_body(content = CartActionBody),
     security(("bearerAuth" = ["write:cart"])),
     responses(
@@ -325,7 +325,7 @@ pub async fn replace(
     delete,
     path = "/api/v1/{siteId}/cart",
     tag = "Cart",
-    params(("siteId" = String, Path), CartQuery),
+    params(("siteId" = String, Path), CartQuery, ("X-Customer-Token" = Option<String>, Header, description = "A signed-in customer's access token: the cart or checkout is then that customer's (required to reach a customer's cart with a publishable key).")),
     security(("bearerAuth" = ["write:cart"])),
     responses((status = 200, description = "Deleted", body = Deleted), CommonErrors)
 )]

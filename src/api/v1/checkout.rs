@@ -200,7 +200,7 @@ impl From<AdvanceIn> for Step {
     get,
     path = "/api/v1/{siteId}/checkout",
     tag = "Checkout",
-    params(("siteId" = String, Path), SessionQuery),
+    params(("siteId" = String, Path), SessionQuery, ("X-Customer-Token" = Option<String>, Header, description = "A signed-in customer's access token: the cart or checkout is then that customer's (required to reach a customer's cart with a publishable key).")),
     security(("bearerAuth" = ["read:checkout"])),
     responses((status = 200, description = "The session", body = Data<SessionOut>), CommonErrors)
 )]
@@ -226,7 +226,7 @@ pub async fn get(
     post,
     path = "/api/v1/{siteId}/checkout",
     tag = "Checkout",
-    params(("siteId" = String, Path)),
+    params(("siteId" = String, Path), ("X-Customer-Token" = Option<String>, Header, description = "A signed-in customer's access token: the cart or checkout is then that customer's (required to reach a customer's cart with a publishable key).")),
     request_body(content = StartCheckout, example = json!({"cartId": "cart_xyz"})),
     security(("bearerAuth" = ["write:checkout"])),
     responses(
@@ -258,7 +258,7 @@ pub async fn start(
     patch,
     path = "/api/v1/{siteId}/checkout",
     tag = "Checkout",
-    params(("siteId" = String, Path)),
+    params(("siteId" = String, Path), ("X-Customer-Token" = Option<String>, Header, description = "A signed-in customer's access token: the cart or checkout is then that customer's (required to reach a customer's cart with a publishable key).")),
     request_body(content = AdvanceIn, example = json!({"sessionId": "cs_abc", "state": "contact", "email": "jane@example.com"})),
     security(("bearerAuth" = ["write:checkout"])),
     responses(
@@ -288,7 +288,7 @@ pub async fn advance(
     put,
     path = "/api/v1/{siteId}/checkout",
     tag = "Checkout",
-    params(("siteId" = String, Path)),
+    params(("siteId" = String, Path), ("X-Customer-Token" = Option<String>, Header, description = "A signed-in customer's access token: the cart or checkout is then that customer's (required to reach a customer's cart with a publishable key).")),
     request_body(content = AdvanceIn),
     security(("bearerAuth" = ["write:checkout"])),
     responses(
