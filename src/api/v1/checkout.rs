@@ -158,6 +158,7 @@ pub struct AdvanceIn {
     pub customer_id: Option<String>,
     /// shipping
     pub shipping_address: Option<PostalAddress>,
+    /// A shipping method's id (`shm_…`) or its code (e.g. `standard`); the session shows the id.
     pub shipping_method_id: Option<String>,
     /// payment
     pub payment_method: Option<PaymentMethodWire>,
