@@ -116,3 +116,162 @@ fn request_amounts_state_the_bounds_of_money() {
     }
     assert!(seen >= 12, "only {seen} amounts found");
 }
+
+/// Every example in the document validates against the schema it illustrates (request bodies, responses,
+/// parameters and schema properties). A small checker for the keywords the document uses: `$ref`, `type`
+/// (with `null`), `required`, `properties`, `additionalProperties`, `items`, `enum`, `minimum`/`maximum`,
+/// `oneOf`/`anyOf`/`allOf`.
+#[test]
+fn every_example_matches_its_schema() {
+    use serde_json::Value;
+    let doc: Value = serde_json::from_str(&shopvo::api::v1::openapi().to_json().unwrap()).unwrap();
+
+    fn resolve<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
+        match schema["$ref"].as_str() {
+            Some(r) => resolve(
+                doc,
+                &doc["components"]["schemas"][r.rsplit('/').next().unwrap()],
+            ),
+            None => schema,
+        }
+    }
+    fn check(doc: &Value, schema: &Value, value: &Value, at: &str, errors: &mut Vec<String>) {
+        let schema = resolve(doc, schema);
+        for (key, all) in [("oneOf", false), ("anyOf", false), ("allOf", true)] {
+            if let Some(options) = schema[key].as_array() {
+                let ok: Vec<bool> = options
+                    .iter()
+                    .map(|s| {
+                        let mut e = Vec::new();
+                        check(doc, s, value, at, &mut e);
+                        e.is_empty()
+                    })
+                    .collect();
+                let passed = if all {
+                    ok.iter().all(|b| *b)
+                } else {
+                    ok.iter().any(|b| *b)
+                };
+                if !passed {
+                    errors.push(format!("{at}: does not match {key}"));
+                }
+            }
+        }
+        let types: Vec<&str> = match &schema["type"] {
+            Value::String(t) => vec![t.as_str()],
+            Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+            _ => vec![],
+        };
+        let type_of = |v: &Value| match v {
+            Value::Null => "null",
+            Value::Bool(_) => "boolean",
+            Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+            Value::Number(_) => "number",
+            Value::String(_) => "string",
+            Value::Array(_) => "array",
+            Value::Object(_) => "object",
+        };
+        let t = type_of(value);
+        let allowed =
+            types.is_empty() || types.contains(&t) || (t == "integer" && types.contains(&"number"));
+        if !allowed {
+            errors.push(format!("{at}: a {t}, the schema says {types:?}"));
+            return;
+        }
+        if let Some(values) = schema["enum"].as_array()
+            && !values.contains(value)
+        {
+            errors.push(format!("{at}: {value} is not one of {values:?}"));
+        }
+        if let Some(n) = value.as_f64()
+            && (schema["minimum"].as_f64().is_some_and(|m| n < m)
+                || schema["maximum"].as_f64().is_some_and(|m| n > m))
+        {
+            errors.push(format!("{at}: {n} is out of the schema's bounds"));
+        }
+        if let Value::Object(object) = value {
+            for required in schema["required"].as_array().into_iter().flatten() {
+                let name = required.as_str().unwrap();
+                if !object.contains_key(name) {
+                    errors.push(format!("{at}: lacks required `{name}`"));
+                }
+            }
+            for (name, v) in object {
+                match schema["properties"].get(name) {
+                    Some(s) => check(doc, s, v, &format!("{at}.{name}"), errors),
+                    None => match &schema["additionalProperties"] {
+                        Value::Bool(false) => {
+                            errors.push(format!("{at}: unknown property `{name}`"))
+                        }
+                        Value::Object(s) if !s.is_empty() => check(
+                            doc,
+                            &schema["additionalProperties"],
+                            v,
+                            &format!("{at}.{name}"),
+                            errors,
+                        ),
+                        _ => {}
+                    },
+                }
+            }
+        }
+        if let (Value::Array(items), Some(s)) = (value, schema.get("items")) {
+            for (i, v) in items.iter().enumerate() {
+                check(doc, s, v, &format!("{at}[{i}]"), errors);
+            }
+        }
+    }
+
+    let mut errors = Vec::new();
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let mut media = Vec::new();
+            if let Some(content) = op["requestBody"]["content"].as_object() {
+                media.extend(content.values().map(|m| ("request".to_string(), m)));
+            }
+            for (status, response) in op["responses"].as_object().into_iter().flatten() {
+                for m in response["content"]
+                    .as_object()
+                    .into_iter()
+                    .flat_map(|c| c.values())
+                {
+                    media.push((status.clone(), m));
+                }
+            }
+            for (what, m) in media {
+                if let Some(example) = m.get("example") {
+                    checked += 1;
+                    check(
+                        &doc,
+                        &m["schema"],
+                        example,
+                        &format!("{method} {path} {what}"),
+                        &mut errors,
+                    );
+                }
+            }
+        }
+    }
+    for (name, schema) in doc["components"]["schemas"].as_object().unwrap() {
+        for (field, property) in schema["properties"].as_object().into_iter().flatten() {
+            if let Some(example) = property.get("example") {
+                checked += 1;
+                check(
+                    &doc,
+                    property,
+                    example,
+                    &format!("{name}.{field}"),
+                    &mut errors,
+                );
+            }
+        }
+    }
+    assert!(checked >= 40, "only {checked} examples found");
+    assert!(
+        errors.is_empty(),
+        "{} examples do not match:\n{}",
+        errors.len(),
+        errors.join("\n")
+    );
+}

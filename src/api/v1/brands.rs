@@ -120,7 +120,8 @@ pub struct ListQuery {
     params(("siteId" = String, Path), ListQuery),
     security(("bearerAuth" = ["read:catalog"])),
     responses((status = 200, description = "The brands", body = Data<Vec<BrandOut>>,
-        example = json!({"success": true, "data": [{"id": "br_1", "name": "Essentials", "slug": "essentials"}]})),
+        example = json!({"success": true, "data": [{"id": "br_01JD2W3M4N5P6Q7R8S9T0V1W2X", "name": "Essentials",
+            "slug": "essentials", "description": null, "logoUrl": null, "createdAt": "2026-01-15T09:30:00Z", "updatedAt": "2026-01-15T09:30:00Z"}]})),
         CommonErrors)
 )]
 pub async fn list(

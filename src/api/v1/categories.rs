@@ -130,7 +130,8 @@ pub struct ListQuery {
     params(("siteId" = String, Path), ListQuery),
     security(("bearerAuth" = ["read:catalog"])),
     responses((status = 200, description = "The categories", body = Data<Vec<CategoryOut>>,
-        example = json!({"success": true, "data": [{"id": "cat_1", "name": "Apparel", "slug": "apparel", "parentId": null, "position": 0}]})),
+        example = json!({"success": true, "data": [{"id": "cat_01JD2W3M4N5P6Q7R8S9T0V1W2X", "name": "Apparel",
+            "slug": "apparel", "parentId": null, "position": 0, "description": null, "createdAt": "2026-01-15T09:30:00Z", "updatedAt": "2026-01-15T09:30:00Z"}]})),
         CommonErrors)
 )]
 pub async fn list(

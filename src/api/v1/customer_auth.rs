@@ -171,7 +171,9 @@ pub async fn register(
         (status = 200, description = "The customer and their tokens", body = Data<SessionOut>,
          example = json!({"success": true, "data": {"accessToken": "eyJhbGciOiJIUzI1NiIs…",
             "refreshToken": "q3Xv…64 characters…", "tokenType": "Bearer", "expiresIn": 900,
-            "refreshExpiresIn": 2592000, "customer": {"id": "cust_xyz", "email": "jane@example.com"}}})),
+            "refreshExpiresIn": 2592000, "customer": {"id": "cust_01JD2W3M4N5P6Q7R8S9T0V1W2X",
+            "email": "jane@example.com", "acceptsMarketing": false, "preferences": {}, "hasPassword": true,
+            "totalOrders": 0, "totalSpent": 0, "createdAt": "2026-01-15T09:30:00Z", "updatedAt": "2026-01-15T09:30:00Z"}}})),
         CommonErrors,
     )
 )]

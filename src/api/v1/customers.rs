@@ -191,8 +191,9 @@ pub struct ListQuery {
     responses(
         (status = 200, description = "A page of customers", body = List<CustomerOut>,
          example = json!({"success": true, "items": [{"id": "cust_01JD2W3M4N5P6Q7R8S9T0V1W2X",
-            "email": "jane@example.com", "firstName": "Jane", "lastName": "Smith", "totalOrders": 4,
-            "totalSpent": 28400}], "pagination": {"page": 1, "limit": 20, "total": 1, "totalPages": 1}})),
+            "email": "jane@example.com", "firstName": "Jane", "lastName": "Smith", "acceptsMarketing": true,
+            "preferences": {}, "hasPassword": false, "totalOrders": 4, "totalSpent": 28400, "createdAt": "2026-01-15T09:30:00Z", "updatedAt": "2026-01-15T09:30:00Z"}],
+            "pagination": {"page": 1, "limit": 20, "total": 1, "totalPages": 1}})),
         CommonErrors,
     )
 )]
@@ -231,9 +232,9 @@ pub async fn list(
     params(("siteId" = String, Path), ("customerId" = String, Path)),
     security(("bearerAuth" = ["read:customers"])),
     responses((status = 200, description = "The customer", body = Data<CustomerOut>,
-        example = json!({"success": true, "data": {"id": "cust_xyz", "email": "jane@example.com",
-            "firstName": "Jane", "lastName": "Smith", "hasPassword": true, "totalOrders": 4, "totalSpent": 28400,
-            "addresses": []}})),
+        example = json!({"success": true, "data": {"id": "cust_01JD2W3M4N5P6Q7R8S9T0V1W2X", "email": "jane@example.com",
+            "firstName": "Jane", "lastName": "Smith", "acceptsMarketing": true, "preferences": {}, "hasPassword": true,
+            "totalOrders": 4, "totalSpent": 28400, "addresses": [], "createdAt": "2026-01-15T09:30:00Z", "updatedAt": "2026-01-15T09:30:00Z"}})),
         CommonErrors)
 )]
 pub async fn get(

@@ -46,6 +46,8 @@ use customer_auth::CustomerTokenAuth;
             `{\"success\": false, \"error\": \"…\", \"code\": \"…\"}`.",
         license(name = "MIT", identifier = "MIT"),
     ),
+    // Relative: the document is served by the server it describes, wherever that is deployed.
+    servers((url = "/", description = "The server serving this document")),
     modifiers(&BearerAuth, &CustomerTokenAuth, &WebhooksDoc),
     tags(
         (name = "Products", description = "Products, with variants, brands and categories"),

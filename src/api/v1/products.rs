@@ -159,8 +159,10 @@ fn project(product: &ProductOut, fields: &[String], expand: Expand) -> Value {
     security(("bearerAuth" = ["read:catalog"])),
     responses(
         (status = 200, description = "A page of products", body = List<ProductOut>,
-         example = json!({"success": true, "items": [{"id": "prd_01JD2W3M4N5P6Q7R8S9T0V1W2X", "name": "Classic White T-Shirt",
-            "slug": "classic-white-t-shirt", "price": 2999, "compareAtPrice": 3999}],
+         example = json!({"success": true, "items": [{"id": "prd_01JD2W3M4N5P6Q7R8S9T0V1W2X", "number": 1,
+            "name": "Classic White T-Shirt", "slug": "classic-white-t-shirt", "status": "ACTIVE", "price": 2999,
+            "compareAtPrice": 3999, "categoryIds": [], "featured": false, "images": [], "translations": {},
+            "createdAt": "2026-01-15T09:30:00Z", "updatedAt": "2026-01-15T09:30:00Z"}],
             "pagination": {"page": 1, "limit": 20, "total": 1, "totalPages": 1}})),
         CommonErrors,
     )

@@ -109,8 +109,10 @@ impl From<SitePatchIn> for SitePatch {
     params(("siteId" = String, Path)),
     security(("bearerAuth" = ["read:content"])),
     responses((status = 200, description = "The site", body = Data<SiteOut>,
-        example = json!({"success": true, "data": {"id": "site_abc", "name": "My Store", "locale": "en", "currency": "EUR",
-            "primaryDomain": "mystore.eu", "theme": {"--color-primary": "#6366f1"}}})),
+        example = json!({"success": true, "data": {"id": "site_01JD2W3M4N5P6Q7R8S9T0V1W2X", "name": "My Store",
+            "locale": "en", "locales": ["en", "lv"], "currency": "EUR", "primaryDomain": "mystore.eu",
+            "domains": ["mystore.eu"], "theme": {"--color-primary": "#6366f1"}, "pricesIncludeTax": true,
+            "createdAt": "2026-01-15T09:30:00Z", "updatedAt": "2026-01-15T09:30:00Z"}})),
         CommonErrors)
 )]
 pub async fn get(

@@ -373,7 +373,7 @@ pub async fn get(
     path = "/api/v1/{siteId}/webhooks/{webhookId}",
     tag = "Webhooks",
     params(("siteId" = String, Path), ("webhookId" = String, Path)),
-    request_body(content = SubscriptionPatchIn, example = json!({"events": "*", "active": true})),
+    request_body(content = SubscriptionPatchIn, example = json!({"events": ["*"], "active": true})),
     security(("bearerAuth" = ["webhooks:write"])),
     responses((status = 200, description = "The updated subscription", body = Data<SubscriptionOut>), CommonErrors)
 )]
