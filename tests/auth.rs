@@ -243,8 +243,10 @@ async fn signed_keys_require_a_valid_fresh_unique_signature() {
     let good = signature(&secret, now, "");
     let ok = send(Some(good.clone()), "", Method::GET).await;
     assert_eq!(ok.0, StatusCode::OK, "{}", ok.1);
-    let replay = send(Some(good), "", Method::GET).await;
-    assert_error(&replay, StatusCode::UNAUTHORIZED, "SIGNATURE_REPLAYED");
+    // Reads may share a signature (a storefront signs several GETs in one second); see
+    // `signatures_are_never_replayed_on_writes` for what stays refused.
+    let again = send(Some(good), "", Method::GET).await;
+    assert_eq!(again.0, StatusCode::OK, "{}", again.1);
 
     // A POST signs its raw body; a signature of another body is refused and writes nothing.
     let body = r#"{"name":"Signed","price":500}"#;
@@ -357,4 +359,85 @@ async fn a_signature_header_with_repeated_parts_is_refused() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
+}
+
+fn request_signature(secret: &str, t: i64, method: &str, path: &str, body: &str) -> String {
+    format!(
+        "t={t},v2={}",
+        crypto::request_signature_hex(secret.as_bytes(), t, method, path, body.as_bytes())
+    )
+}
+
+#[tokio::test]
+async fn signatures_are_never_replayed_on_writes() {
+    let app = TestApp::spawn().await;
+    let (key, secret) = app
+        .signing_key(&app.site_id, &["read:catalog", "write:catalog"])
+        .await;
+    let product = app.product(json!({"name": "Keep me", "price": 100})).await;
+    let product_path = format!("/products/{}", product["id"].as_str().unwrap());
+    let send = |method: Method, path: String, header: String, body: &'static str| {
+        let mut req = app
+            .client
+            .request(method, app.api(&path))
+            .bearer_auth(&key)
+            .header("X-Shopvo-Signature", header);
+        if !body.is_empty() {
+            req = req.header("content-type", "application/json").body(body);
+        }
+        async move {
+            let res = req.send().await.unwrap();
+            (res.status(), res.json::<serde_json::Value>().await.unwrap())
+        }
+    };
+    let now = chrono::Utc::now().timestamp();
+
+    // Short form: parallel GETs of different paths in one second carry the same header, and all succeed.
+    let header = signature(&secret, now, "");
+    let (a, b, c) = tokio::join!(
+        send(Method::GET, "/products?limit=1".into(), header.clone(), ""),
+        send(Method::GET, "/categories".into(), header.clone(), ""),
+        send(Method::GET, "/brands".into(), header.clone(), ""),
+    );
+    for res in [a, b, c] {
+        assert_eq!(res.0, StatusCode::OK, "{}", res.1);
+    }
+    // …but a read's header is never accepted on a write (it signs the same empty body as a DELETE).
+    let res = send(Method::DELETE, product_path.clone(), header, "").await;
+    assert_error(&res, StatusCode::UNAUTHORIZED, "SIGNATURE_REPLAYED");
+    assert_eq!(app.count("select count(*) from products").await, 1);
+
+    // A write's signature works once.
+    let body = r#"{"name":"Once","price":500}"#;
+    let header = signature(&secret, now, body);
+    let first = send(Method::POST, "/products".into(), header.clone(), body).await;
+    assert_eq!(first.0, StatusCode::CREATED, "{}", first.1);
+    let again = send(Method::POST, "/products".into(), header.clone(), body).await;
+    assert_error(&again, StatusCode::UNAUTHORIZED, "SIGNATURE_REPLAYED");
+    // Nor may a read reuse a write's signature.
+    let read = send(Method::GET, "/products".into(), header, body).await;
+    assert_eq!(read.0, StatusCode::UNAUTHORIZED, "{}", read.1);
+    assert_eq!(app.count("select count(*) from products").await, 2);
+
+    // Extended form: the header is valid for exactly the request it signs.
+    let t = chrono::Utc::now().timestamp();
+    let path = format!("/api/v1/{}/products?limit=1", app.site_id);
+    let header = request_signature(&secret, t, "GET", &path, "");
+    let ok = send(Method::GET, "/products?limit=1".into(), header.clone(), "").await;
+    assert_eq!(ok.0, StatusCode::OK, "{}", ok.1);
+    for (method, other) in [
+        (Method::GET, "/products?limit=2".to_string()),
+        (Method::GET, "/categories".to_string()),
+        (Method::DELETE, product_path.clone()),
+    ] {
+        let res = send(method, other, header.clone(), "").await;
+        assert_error(&res, StatusCode::UNAUTHORIZED, "SIGNATURE_INVALID");
+    }
+    let delete_path = format!("/api/v1/{}{product_path}", app.site_id);
+    let header = request_signature(&secret, t, "DELETE", &delete_path, "");
+    let deleted = send(Method::DELETE, product_path.clone(), header.clone(), "").await;
+    assert_eq!(deleted.0, StatusCode::OK, "{}", deleted.1);
+    let replayed = send(Method::DELETE, product_path, header, "").await;
+    assert_error(&replayed, StatusCode::UNAUTHORIZED, "SIGNATURE_REPLAYED");
+    assert_eq!(app.count("select count(*) from products").await, 1);
 }

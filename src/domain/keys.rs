@@ -355,21 +355,37 @@ pub async fn touch(conn: &mut PgConnection, key_id: &str) -> Result<()> {
     Ok(())
 }
 
-/// Remembers a signature until its window closes. `false` when it was seen before (a replay).
+/// Remembers a signature until its window closes, with whether its first use was a read. `false` for a
+/// replay: a signature seen before, unless both uses are reads.
 pub async fn remember_signature(
     conn: &mut PgConnection,
     key_id: &str,
     signature: &str,
+    safe: bool,
     expires_at: DateTime<Utc>,
 ) -> Result<bool> {
-    let inserted = sqlx::query(
-        "insert into seen_signatures (key_id, signature, expires_at) values ($1, $2, $3) on conflict do nothing",
+    // First use: remembered with whether it was a read. Again: accepted only for a read, after a read.
+    let first_use_was_safe: Option<Option<bool>> = sqlx::query_scalar(
+        "with inserted as ( \
+           insert into seen_signatures (key_id, signature, safe, expires_at) values ($1, $2, $3, $4) \
+           on conflict do nothing returning true) \
+         select null::boolean from inserted \
+         union all \
+         select s.safe from seen_signatures s \
+         where s.key_id = $1 and s.signature = $2 and not exists (select 1 from inserted)",
     )
     .bind(key_id)
     .bind(signature)
+    .bind(safe)
     .bind(expires_at)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    Ok(inserted == 1)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(match first_use_was_safe {
+        // Inserted: the first use.
+        Some(None) => true,
+        Some(Some(first_safe)) => safe && first_safe,
+        // A concurrent first use committed meanwhile, outside this statement's snapshot: only a read may
+        // share it (at worst it reads what the other request could).
+        None => safe,
+    })
 }

@@ -2,6 +2,7 @@
 
 use axum::body::Body;
 use axum::extract::Request;
+use axum::http::Method;
 
 use super::error::ApiError;
 use crate::crypto;
@@ -16,13 +17,23 @@ fn unauthorized(code: &'static str, message: &str) -> ApiError {
     ApiError::unauthorized(code, message)
 }
 
-/// Parses `t=<digits>,sha256=<64 hex>` (parts in either order, each exactly once: a repeated part would
-/// leave which one counts to the parser).
-pub fn parse(header: &str) -> Option<(i64, String)> {
+/// Which form a signature header uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Form {
+    /// `sha256=`: HMAC over `<t>.<body>` (the SDK's form). It does not bind the method or the path.
+    Body,
+    /// `v2=`: HMAC over `v2\n<t>\n<METHOD>\n<path?query>\n<body>`: valid for exactly one request.
+    Request,
+}
+
+/// Parses `t=<digits>,sha256=<64 hex>` or `t=<digits>,v2=<64 hex>` (parts in either order, each exactly
+/// once: a repeated part would leave which one counts to the parser).
+pub fn parse(header: &str) -> Option<(i64, Form, String)> {
     let mut timestamp = None;
     let mut signature = None;
     for part in header.split(',') {
         let (name, value) = part.trim().split_once('=')?;
+        let hex = value.len() == 64 && value.bytes().all(|b| b.is_ascii_hexdigit());
         match name {
             "t" if timestamp.is_none()
                 && value.len() <= 12
@@ -30,17 +41,17 @@ pub fn parse(header: &str) -> Option<(i64, String)> {
             {
                 timestamp = Some(value.parse().ok()?)
             }
-            "sha256"
-                if signature.is_none()
-                    && value.len() == 64
-                    && value.bytes().all(|b| b.is_ascii_hexdigit()) =>
-            {
-                signature = Some(value.to_ascii_lowercase())
+            "sha256" if signature.is_none() && hex => {
+                signature = Some((Form::Body, value.to_ascii_lowercase()))
+            }
+            "v2" if signature.is_none() && hex => {
+                signature = Some((Form::Request, value.to_ascii_lowercase()))
             }
             _ => return None,
         }
     }
-    Some((timestamp?, signature?))
+    let (form, signature) = signature?;
+    Some((timestamp?, form, signature))
 }
 
 /// Checks the signature and hands back the request with its body buffered for the handler.
@@ -56,10 +67,10 @@ pub async fn verify(
             "Missing X-Shopvo-Signature header: this API key requires signed requests",
         )
     })?;
-    let (timestamp, signature) = header.to_str().ok().and_then(parse).ok_or_else(|| {
+    let (timestamp, form, signature) = header.to_str().ok().and_then(parse).ok_or_else(|| {
         unauthorized(
             "SIGNATURE_MALFORMED",
-            "Malformed X-Shopvo-Signature header: expected t=<unix-timestamp>,sha256=<hex>",
+            "Malformed X-Shopvo-Signature header: expected t=<unix-timestamp>,sha256=<hex> or t=<unix-timestamp>,v2=<hex>",
         )
     })?;
     let now = chrono::Utc::now().timestamp();
@@ -74,7 +85,20 @@ pub async fn verify(
     let bytes = axum::body::to_bytes(body, limit)
         .await
         .map_err(|_| ApiError::payload_too_large(limit))?;
-    let expected = crypto::signature_hex(secret, timestamp, &bytes);
+    let expected = match form {
+        Form::Body => crypto::signature_hex(secret, timestamp, &bytes),
+        Form::Request => crypto::request_signature_hex(
+            secret,
+            timestamp,
+            parts.method.as_str(),
+            parts
+                .uri
+                .path_and_query()
+                .map(|p| p.as_str())
+                .unwrap_or("/"),
+            &bytes,
+        ),
+    };
     if !crypto::constant_time_eq(expected.as_bytes(), signature.as_bytes()) {
         return Err(unauthorized(
             "SIGNATURE_INVALID",
@@ -83,17 +107,21 @@ pub async fn verify(
     }
     let expires_at =
         chrono::DateTime::from_timestamp(timestamp + WINDOW_SECONDS, 0).unwrap_or_default();
+    // A read may carry a signature already seen on reads (a storefront signing several GETs in one second
+    // sends the same short-form header for all of them); a write never reuses one, nor a read a write's.
+    let safe = matches!(parts.method, Method::GET | Method::HEAD);
     if !keys::remember_signature(
         &mut *state.pool.acquire().await?,
         key_id,
         &signature,
+        safe,
         expires_at,
     )
     .await?
     {
         return Err(unauthorized(
             "SIGNATURE_REPLAYED",
-            "Replayed X-Shopvo-Signature: each signature may be used once",
+            "Replayed X-Shopvo-Signature: a signature seen before is accepted again only on a read, and only if it was first used on one",
         ));
     }
     Ok(Request::from_parts(parts, Body::from(bytes)))
@@ -101,13 +129,14 @@ pub async fn verify(
 
 #[cfg(test)]
 mod tests {
-    use super::parse;
+    use super::{Form, parse};
 
     #[test]
     fn refuses_repeated_parts() {
         let sig = "a".repeat(64);
         assert_eq!(parse(&format!("t=1,t=2,sha256={sig}")), None);
         assert_eq!(parse(&format!("t=1,sha256={sig},sha256={sig}")), None);
+        assert_eq!(parse(&format!("t=1,sha256={sig},v2={sig}")), None);
     }
 
     #[test]
@@ -115,9 +144,16 @@ mod tests {
         let sig = "a".repeat(64);
         assert_eq!(
             parse(&format!("t=1700000000,sha256={sig}")),
-            Some((1_700_000_000, sig.clone()))
+            Some((1_700_000_000, Form::Body, sig.clone()))
         );
-        assert_eq!(parse(&format!("sha256={sig},t=1")), Some((1, sig.clone())));
+        assert_eq!(
+            parse(&format!("sha256={sig},t=1")),
+            Some((1, Form::Body, sig.clone()))
+        );
+        assert_eq!(
+            parse(&format!("t=1,v2={sig}")),
+            Some((1, Form::Request, sig.clone()))
+        );
         assert_eq!(parse("t=1"), None);
         assert_eq!(parse(&format!("t=x,sha256={sig}")), None);
         assert_eq!(parse("t=1,sha256=zz"), None);

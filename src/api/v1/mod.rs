@@ -40,7 +40,10 @@ use customer_auth::CustomerTokenAuth;
         description = "The Shopvo v1 REST API of a self-hostable headless commerce server.\n\n\
             Authenticate with `Authorization: Bearer sk_live_…` (or `sk_test_…`). Each operation lists the scope it \
             needs; `admin:*` grants all. Keys created with a signing secret must also send \
-            `X-Shopvo-Signature: t=<unix>,sha256=<hex HMAC-SHA256(secret, \"<t>.<raw body>\")>`.\n\n\
+            `X-Shopvo-Signature: t=<unix>,sha256=<hex HMAC-SHA256(secret, \"<t>.<raw body>\")>` (the SDK's form, which \
+            binds the body but not the method or path: a read may share a header with other reads, a write never \
+            reuses one) or, binding the whole request, `t=<unix>,v2=<hex HMAC-SHA256(secret, \
+            \"v2\\n<t>\\n<METHOD>\\n<path?query>\\n<raw body>\")>`.\n\n\
             Money is always an integer amount in minor units (cents). Lists take `page`/`limit` (offset) or \
             `cursor` (keyset). Writes accept an `Idempotency-Key` header. Errors are \
             `{\"success\": false, \"error\": \"…\", \"code\": \"…\"}`.",
