@@ -86,6 +86,9 @@ enum KeyCommand {
         /// Also create a signing secret (`sks_…`); requests must then be signed.
         #[arg(long)]
         signing: bool,
+        /// With `--signing`: accept only the request-bound `v2=` signature form.
+        #[arg(long)]
+        require_request_signature: bool,
         #[arg(long)]
         name: Option<String>,
         #[arg(long)]
@@ -200,6 +203,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             publishable,
             test,
             signing,
+            require_request_signature,
             name,
             json,
         }) => {
@@ -213,6 +217,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 publishable,
                 test,
                 signing,
+                require_request_signature,
                 name,
                 expires_at: None,
             };

@@ -39,6 +39,7 @@ pub async fn run(
         publishable: false,
         test: true,
         signing: false,
+        require_request_signature: false,
         name: Some("demo admin".into()),
         expires_at: None,
     };

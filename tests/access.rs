@@ -293,6 +293,7 @@ async fn a_key_stops_working_when_it_expires_even_while_cached() {
         publishable: false,
         test: false,
         signing: false,
+        require_request_signature: false,
         name: None,
         expires_at: Some(expires_at),
     };

@@ -441,3 +441,47 @@ async fn signatures_are_never_replayed_on_writes() {
     assert_error(&replayed, StatusCode::UNAUTHORIZED, "SIGNATURE_REPLAYED");
     assert_eq!(app.count("select count(*) from products").await, 1);
 }
+
+#[tokio::test]
+async fn a_key_can_require_the_request_bound_signature_form() {
+    let app = TestApp::spawn().await;
+    let res = app
+        .admin(
+            Method::POST,
+            "/api-keys",
+            Some(json!({"scopes": ["read:catalog"], "requireRequestSignature": true})),
+        )
+        .await;
+    assert_error(&res, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
+    assert_eq!(res.1["details"][0]["field"], "requireRequestSignature");
+
+    let created = app
+        .post(
+            "/api-keys",
+            json!({"scopes": ["read:catalog"], "signing": true, "requireRequestSignature": true}),
+        )
+        .await;
+    assert_eq!(created["data"]["requireRequestSignature"], true);
+    let key = created["data"]["secret"].as_str().unwrap().to_string();
+    let secret = created["data"]["signingSecret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let get = |header: String| {
+        let req = app
+            .client
+            .get(app.api("/products"))
+            .bearer_auth(&key)
+            .header("X-Shopvo-Signature", header);
+        async move {
+            let res = req.send().await.unwrap();
+            (res.status(), res.json::<serde_json::Value>().await.unwrap())
+        }
+    };
+    let now = chrono::Utc::now().timestamp();
+    let short = get(signature(&secret, now, "")).await;
+    assert_error(&short, StatusCode::UNAUTHORIZED, "SIGNATURE_INVALID");
+    let path = format!("/api/v1/{}/products", app.site_id);
+    let bound = get(request_signature(&secret, now, "GET", &path, "")).await;
+    assert_eq!(bound.0, StatusCode::OK, "{}", bound.1);
+}

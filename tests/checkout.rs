@@ -27,6 +27,7 @@ async fn test_key(app: &TestApp) -> String {
         publishable: false,
         test: true,
         signing: false,
+        require_request_signature: false,
         name: None,
         expires_at: None,
     };

@@ -81,6 +81,8 @@ pub struct ApiKey {
     pub scopes: Vec<String>,
     /// Whether requests with this key must be signed.
     pub signing: bool,
+    /// Whether signatures must use the request-bound form.
+    pub require_request_signature: bool,
     pub expires_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
     pub last_used_at: Option<DateTime<Utc>>,
@@ -88,7 +90,8 @@ pub struct ApiKey {
 }
 
 const KEY_COLUMNS: &str = "id, site_id, kind, mode, display_prefix, name, scopes, \
-    (signing_secret_enc is not null) as signing, expires_at, revoked_at, last_used_at, created_at";
+    (signing_secret_enc is not null) as signing, require_request_signature, expires_at, revoked_at, last_used_at, \
+    created_at";
 
 pub struct NewKey {
     /// For a publishable key, empty means all of [`PUBLISHABLE_SCOPES`].
@@ -97,6 +100,8 @@ pub struct NewKey {
     pub publishable: bool,
     pub test: bool,
     pub signing: bool,
+    /// Refuse signatures that do not bind the method and path (needs `signing`).
+    pub require_request_signature: bool,
     pub name: Option<String>,
     pub expires_at: Option<DateTime<Utc>>,
 }
@@ -118,6 +123,8 @@ pub struct AuthenticatedKey {
     pub publishable: bool,
     pub scopes: Vec<String>,
     pub signing_secret: Option<Vec<u8>>,
+    /// Signatures must use the request-bound form.
+    pub require_request_signature: bool,
     /// The site's own default limit (requests per minute), when it sets one.
     pub rate_limit_rpm: Option<u32>,
     /// When the key stops working; a cached authentication must not outlive it.
@@ -176,6 +183,11 @@ pub async fn create(
             "publishable keys live in browsers and cannot sign requests",
         );
     }
+    v.check(
+        new.signing || !new.require_request_signature,
+        "require_request_signature",
+        "needs a signing secret (signing: true)",
+    );
     if let Some(name) = &new.name {
         v.text("name", name, 1, 100);
     }
@@ -200,8 +212,8 @@ pub async fn create(
     scopes.dedup();
 
     let key = sqlx::query_as::<_, ApiKey>(sqlx::AssertSqlSafe(format!(
-        "insert into api_keys (site_id, id, kind, mode, digest, display_prefix, name, scopes, signing_secret_enc, expires_at) \
-         values ($1, $2, $10, $3, $4, $5, $6, $7, $8, $9) returning {KEY_COLUMNS}"
+        "insert into api_keys (site_id, id, kind, mode, digest, display_prefix, name, scopes, signing_secret_enc, expires_at, \
+         require_request_signature) values ($1, $2, $10, $3, $4, $5, $6, $7, $8, $9, $11) returning {KEY_COLUMNS}"
     )))
     .bind(site_id)
     .bind(ids::new_id("key"))
@@ -213,6 +225,7 @@ pub async fn create(
     .bind(sealed)
     .bind(new.expires_at)
     .bind(kind)
+    .bind(new.require_request_signature)
     .fetch_one(&mut *conn)
     .await
     .map_err(|e| match &e {
@@ -280,7 +293,7 @@ pub async fn authenticate(
     }
     let digest = server_key.key_digest(presented);
     let row: Option<KeyRow> = sqlx::query_as(
-        "select k.id, k.site_id, k.mode, k.kind, k.digest, k.scopes, k.signing_secret_enc, k.expires_at, k.revoked_at, \
+        "select k.id, k.site_id, k.mode, k.kind, k.digest, k.scopes, k.signing_secret_enc, k.require_request_signature, k.expires_at, k.revoked_at, \
          (s.settings ->> 'rateLimitPerMinute')::int as rate_limit_rpm \
          from api_keys k join sites s on s.id = k.site_id where k.digest = $1",
     )
@@ -321,6 +334,7 @@ pub async fn authenticate(
         publishable: row.kind == "publishable",
         scopes: row.scopes,
         signing_secret,
+        require_request_signature: row.require_request_signature,
         rate_limit_rpm: row
             .rate_limit_rpm
             .and_then(|n| u32::try_from(n).ok())
@@ -338,6 +352,7 @@ struct KeyRow {
     digest: Vec<u8>,
     scopes: Vec<String>,
     signing_secret_enc: Option<Vec<u8>>,
+    require_request_signature: bool,
     expires_at: Option<DateTime<Utc>>,
     revoked_at: Option<DateTime<Utc>>,
     rate_limit_rpm: Option<i32>,

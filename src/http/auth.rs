@@ -316,7 +316,7 @@ async fn authenticated(state: &AppState, request: Request) -> Result<Request, Ap
         return Err(ApiError::not_found());
     }
     if let Some(secret) = &key.signing_secret {
-        request = signature::verify(state, &key.id, secret, request).await?;
+        request = signature::verify(state, &key, secret, request).await?;
     }
     request.extensions_mut().insert(AuthContext { key });
     Ok(request)

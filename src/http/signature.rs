@@ -6,7 +6,7 @@ use axum::http::Method;
 
 use super::error::ApiError;
 use crate::crypto;
-use crate::domain::keys;
+use crate::domain::keys::{self, AuthenticatedKey};
 use crate::state::AppState;
 
 pub const HEADER: &str = "x-shopvo-signature";
@@ -57,10 +57,11 @@ pub fn parse(header: &str) -> Option<(i64, Form, String)> {
 /// Checks the signature and hands back the request with its body buffered for the handler.
 pub async fn verify(
     state: &AppState,
-    key_id: &str,
+    key: &AuthenticatedKey,
     secret: &[u8],
     request: Request,
 ) -> Result<Request, ApiError> {
+    let key_id = key.id.as_str();
     let header = request.headers().get(HEADER).ok_or_else(|| {
         unauthorized(
             "SIGNATURE_MISSING",
@@ -73,6 +74,12 @@ pub async fn verify(
             "Malformed X-Shopvo-Signature header: expected t=<unix-timestamp>,sha256=<hex> or t=<unix-timestamp>,v2=<hex>",
         )
     })?;
+    if key.require_request_signature && form != Form::Request {
+        return Err(unauthorized(
+            "SIGNATURE_INVALID",
+            "This API key requires the request-bound signature form: t=<unix-timestamp>,v2=<hex>",
+        ));
+    }
     let now = chrono::Utc::now().timestamp();
     if (now - timestamp).abs() > WINDOW_SECONDS {
         return Err(unauthorized(

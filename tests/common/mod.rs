@@ -255,6 +255,7 @@ impl TestApp {
             publishable: false,
             test: false,
             signing,
+            require_request_signature: false,
             name: None,
             expires_at: None,
         };

@@ -29,6 +29,8 @@ pub struct ApiKeyOut {
     scopes: Vec<String>,
     /// Whether requests with this key must carry `X-Shopvo-Signature`.
     signing: bool,
+    /// Whether the signature must be the request-bound `v2=` form.
+    require_request_signature: bool,
     expires_at: Option<DateTime<Utc>>,
     revoked_at: Option<DateTime<Utc>>,
     last_used_at: Option<DateTime<Utc>>,
@@ -46,6 +48,7 @@ impl From<ApiKey> for ApiKeyOut {
             name: k.name,
             scopes: k.scopes,
             signing: k.signing,
+            require_request_signature: k.require_request_signature,
             expires_at: k.expires_at,
             revoked_at: k.revoked_at,
             last_used_at: k.last_used_at,
@@ -72,6 +75,9 @@ pub struct CreateKeyIn {
     /// Also create a signing secret (`sks_…`): requests must then be signed.
     #[serde(default)]
     signing: bool,
+    /// With `signing`: accept only the request-bound `v2=` signature form, which binds the method and path.
+    #[serde(default)]
+    require_request_signature: bool,
     name: Option<String>,
     expires_at: Option<DateTime<Utc>>,
 }
@@ -83,6 +89,7 @@ impl From<CreateKeyIn> for NewKey {
             publishable: k.publishable,
             test: k.test,
             signing: k.signing,
+            require_request_signature: k.require_request_signature,
             name: k.name,
             expires_at: k.expires_at,
         }
