@@ -428,17 +428,19 @@ pub async fn apply(
                 .await?;
         }
     }
-    if let Some(field) = changed_quantity {
-        let items = priced_items(conn, site_id, &cart.id).await?;
-        pricing::subtotal(&lines(&items)).map_err(|_| Error::out_of_range(field))?;
-    }
     // Any change counts as activity (for abandoned-cart detection).
     sqlx::query("update carts set updated_at = now() where site_id = $1 and id = $2")
         .bind(site_id)
         .bind(&cart.id)
         .execute(&mut *conn)
         .await?;
-    load(conn, site_id, &cart.id).await
+    // Reading the cart back totals it: a change that took it past the bounds of money fails here, and the
+    // caller's transaction drops the change.
+    let changed = load(conn, site_id, &cart.id).await;
+    match changed_quantity {
+        Some(field) => changed.map_err(|e| e.blaming(field)),
+        None => changed,
+    }
 }
 
 async fn add(conn: &mut PgConnection, site_id: &str, cart_id: &str, item: NewItem) -> Result<()> {

@@ -48,6 +48,15 @@ impl Error {
         }])
     }
 
+    /// An amount out of bounds becomes one caused by `field` (the input that took a total past the bound);
+    /// other errors pass.
+    pub fn blaming(self, field: &str) -> Self {
+        match self {
+            Error::OutOfRange(_) => Error::out_of_range(field),
+            other => other,
+        }
+    }
+
     pub fn invalid(field: impl Into<FieldKey>, message: impl Into<String>) -> Self {
         Error::Validation(vec![FieldError {
             field: field.into(),
