@@ -153,7 +153,7 @@ pub async fn create(conn: &mut PgConnection, caller: &Caller, mut new: NewCart) 
     if let Some(session) = &new.session_id {
         v.text("session_id", session, 1, 255);
     }
-    v.check(
+    v.rule(
         new.currency == site.currency,
         "currency",
         format!("must be the site's currency, {}", site.currency),
@@ -458,8 +458,8 @@ async fn add(conn: &mut PgConnection, site_id: &str, cart_id: &str, item: NewIte
     .await?;
     let Some((product_id, variant_id, sku, available, backorders)) = found else {
         return Err(match item.variant_id {
-            Some(_) => Error::invalid("item.variant_id", "no such variant of an active product"),
-            None => Error::invalid("item.product_id", "no such active product"),
+            Some(_) => Error::unprocessable("item.variant_id", "no such variant of an active product"),
+            None => Error::unprocessable("item.product_id", "no such active product"),
         });
     };
     let in_cart: i32 = sqlx::query_scalar(
@@ -482,7 +482,7 @@ async fn add(conn: &mut PgConnection, site_id: &str, cart_id: &str, item: NewIte
         .fetch_one(&mut *conn)
         .await?;
         if count >= MAX_ITEMS {
-            return Err(Error::invalid(
+            return Err(Error::unprocessable(
                 "item",
                 format!("a cart holds at most {MAX_ITEMS} different items"),
             ));
@@ -596,7 +596,7 @@ pub async fn check_customer(
     if exists {
         Ok(())
     } else {
-        Err(Error::invalid(field, "no customer with this id"))
+        Err(Error::unprocessable(field, "no customer with this id"))
     }
 }
 

@@ -22,6 +22,11 @@ pub enum Error {
     /// Well-formed amounts whose value, or whose arithmetic, leaves the bounds of [`super::money`].
     #[error("{}", validation_summary(.0))]
     OutOfRange(Vec<FieldError>),
+    /// Fields each well-formed (every rule a schema can state holds) that break a rule no schema can: one
+    /// field against another (`expiresAt` before `startsAt`) or against stored data (a `parentId` that names
+    /// no category). Dialects answer it apart from [`Error::Validation`] (the native one with 422).
+    #[error("{}", validation_summary(.0))]
+    Unprocessable(Vec<FieldError>),
     #[error("{0}")]
     Forbidden(String),
     #[error("internal error: {0}")]
@@ -63,6 +68,15 @@ impl Error {
             message: message.into(),
         }])
     }
+
+    /// A well-formed `field` that breaks a rule about other fields or stored data (see
+    /// [`Error::Unprocessable`]).
+    pub fn unprocessable(field: impl Into<FieldKey>, message: impl Into<String>) -> Self {
+        Error::Unprocessable(vec![FieldError {
+            field: field.into(),
+            message: message.into(),
+        }])
+    }
 }
 
 fn out_of_range_message() -> String {
@@ -90,6 +104,7 @@ fn validation_summary(errors: &[FieldError]) -> String {
 pub struct Validator {
     errors: Vec<FieldError>,
     out_of_range: Vec<FieldError>,
+    unprocessable: Vec<FieldError>,
 }
 
 impl Validator {
@@ -110,10 +125,22 @@ impl Validator {
         self.check(false, field, message);
     }
 
-    /// Checks a string's length in characters (after the caller trimmed it if it should be).
+    /// Like [`Validator::check`], for a rule that relates a well-formed field to another field or to stored
+    /// data ([`Error::Unprocessable`]).
+    pub fn rule(&mut self, ok: bool, field: impl Into<FieldKey>, message: impl Into<String>) {
+        if !ok {
+            self.unprocessable.push(FieldError {
+                field: field.into(),
+                message: message.into(),
+            });
+        }
+    }
+
+    /// Checks a string's length in characters (after the caller trimmed it if it should be). A required
+    /// text (`min` ≥ 1) must also have a character that is not white space.
     pub fn text(&mut self, field: impl Into<FieldKey>, value: &str, min: usize, max: usize) {
         let len = value.chars().count();
-        if len < min {
+        if len < min || (min > 0 && value.trim().is_empty()) {
             self.error(
                 field,
                 if min == 1 {
@@ -142,13 +169,17 @@ impl Validator {
         }
     }
 
-    /// Malformed fields first (400); when all are well-formed, amounts out of bounds (422).
+    /// Malformed fields first (with everything else found); when all are well-formed, amounts out of bounds;
+    /// then the rules between fields.
     pub fn finish(mut self) -> Result<()> {
         if !self.errors.is_empty() {
             self.errors.append(&mut self.out_of_range);
+            self.errors.append(&mut self.unprocessable);
             Err(Error::Validation(self.errors))
         } else if !self.out_of_range.is_empty() {
             Err(Error::OutOfRange(self.out_of_range))
+        } else if !self.unprocessable.is_empty() {
+            Err(Error::Unprocessable(self.unprocessable))
         } else {
             Ok(())
         }

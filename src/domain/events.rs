@@ -145,6 +145,21 @@ pub fn pattern_matches(pattern: &str, name: &str) -> bool {
 }
 
 /// Whether a subscription pattern is valid: `*`, a known event, or `<group>.*` for a group that has events.
+/// Every pattern [`is_valid_pattern`] accepts: `*`, each `<group>.*`, each event name.
+pub fn patterns() -> Vec<String> {
+    let mut out = vec!["*".to_string()];
+    for kind in CATALOG {
+        if let Some((group, _)) = kind.name.split_once('.') {
+            let wildcard = format!("{group}.*");
+            if !out.contains(&wildcard) {
+                out.push(wildcard);
+            }
+        }
+    }
+    out.extend(CATALOG.iter().map(|k| k.name.to_string()));
+    out
+}
+
 pub fn is_valid_pattern(pattern: &str) -> bool {
     pattern == "*"
         || is_known(pattern)

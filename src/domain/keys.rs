@@ -143,7 +143,7 @@ impl AuthenticatedKey {
 }
 
 pub fn validate_scopes(v: &mut Validator, scopes: &[String]) {
-    v.check(!scopes.is_empty(), "scopes", "must list at least one scope");
+    v.rule(!scopes.is_empty(), "scopes", "must list at least one scope");
     for (i, scope) in scopes.iter().enumerate() {
         v.check(
             SCOPES.contains(&scope.as_str()),
@@ -168,7 +168,7 @@ pub async fn create(
     validate_scopes(&mut v, &scopes);
     if new.publishable {
         for (i, scope) in scopes.iter().enumerate() {
-            v.check(
+            v.rule(
                 PUBLISHABLE_SCOPES.contains(&scope.as_str()),
                 FieldKey::from("scopes").at(i),
                 format!(
@@ -177,13 +177,13 @@ pub async fn create(
                 ),
             );
         }
-        v.check(
+        v.rule(
             !new.signing,
             "signing",
             "publishable keys live in browsers and cannot sign requests",
         );
     }
-    v.check(
+    v.rule(
         new.signing || !new.require_request_signature,
         "require_request_signature",
         "needs a signing secret (signing: true)",

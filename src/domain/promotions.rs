@@ -173,7 +173,7 @@ fn validate_limits(
         "must be a positive integer",
     );
     if let (Some(start), Some(end)) = (starts_at, expires_at) {
-        v.check(end > start, "expires_at", "must be after the start");
+        v.rule(end > start, "expires_at", "must be after the start");
     }
 }
 
@@ -193,23 +193,21 @@ pub async fn create(
         "code",
         "must be 1–64 letters, digits, `-` or `_`",
     );
+    // What `value` means depends on `type`: the well-formedness first (a non-negative amount), then the rule
+    // that ties it to the type.
+    v.money("value", input.value);
     match input.kind {
-        PromotionType::Percentage => v.check(
+        PromotionType::Percentage => v.rule(
             (1..=100).contains(&input.value),
             "value",
             "a percentage from 1 to 100",
         ),
-        PromotionType::FixedAmount => {
-            v.check(
-                input.value > 0,
-                "value",
-                "a positive amount in minor units (cents)",
-            );
-            if input.value > 0 {
-                v.money("value", input.value);
-            }
-        }
-        PromotionType::FreeShipping => v.check(
+        PromotionType::FixedAmount => v.rule(
+            input.value > 0,
+            "value",
+            "a positive amount in minor units (cents)",
+        ),
+        PromotionType::FreeShipping => v.rule(
             input.value == 0,
             "value",
             "must be 0 (or omitted) for FREE_SHIPPING",
@@ -332,7 +330,7 @@ pub async fn update(
         starts_at,
         expires_at,
     );
-    v.check(
+    v.rule(
         max_uses.is_none_or(|m| m >= current.used_count),
         "max_uses",
         format!("must be at least the {} uses so far", current.used_count),

@@ -218,25 +218,46 @@ pub struct TaxRate {
 #[derive(Debug)]
 pub struct NewTaxRate {
     pub country: String,
-    /// Percent as decimal text, with at most two decimals (`21` or `21.5`).
+    /// Percent as decimal text (`21` or `21.5`), kept to two decimals.
     pub percentage: String,
     pub name: Option<String>,
 }
 
 /// `21.5` → 2150 basis points, exactly (from the decimal text, never through a float).
+/// A percentage's decimal text (`21`, `21.5`, `7.255`, `2.1e1`) in basis points, rounded half up to the
+/// nearest hundredth of a percent, exactly (no float is involved). `None` unless it is from 0 to 100.
 fn basis_points(text: &str) -> Option<i32> {
-    let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
-    if frac.len() > 2
-        || whole.starts_with('-')
+    let (mantissa, exponent) = match text.split_once(['e', 'E']) {
+        Some((m, e)) => (m, e.strip_prefix('+').unwrap_or(e).parse::<i32>().ok()?),
+        None => (text, 0),
+    };
+    let (whole, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    if whole.is_empty() && frac.is_empty()
         || !whole.bytes().all(|b| b.is_ascii_digit())
         || !frac.bytes().all(|b| b.is_ascii_digit())
     {
         return None;
     }
-    let whole: i32 = whole.parse().ok()?;
-    let frac: i32 = format!("{frac:0<2}").parse().ok()?;
-    let bps = whole.checked_mul(100)?.checked_add(frac)?;
-    (0..=10_000).contains(&bps).then_some(bps)
+    // The value is `digits` × 10^(shift − 2) percent, i.e. `digits` × 10^shift… basis points.
+    let digits = format!("{whole}{frac}");
+    let digits = digits.trim_start_matches('0');
+    let shift = i64::from(exponent) - frac.len() as i64 + 2;
+    let (kept, dropped) = if shift >= 0 {
+        if digits.len() as i64 + shift > 6 {
+            return None; // at least 1,000,000 basis points
+        }
+        (format!("{digits}{}", "0".repeat(shift as usize)), "")
+    } else {
+        let cut = digits.len().saturating_sub(shift.unsigned_abs() as usize);
+        (digits[..cut].to_string(), &digits[cut..])
+    };
+    let kept: i64 = if kept.is_empty() { 0 } else { kept.parse().ok()? };
+    let exceeds = kept > 10_000 || (kept == 10_000 && dropped.bytes().any(|b| b != b'0'));
+    // A dropped part shorter than the cut means leading zeros were dropped with it: below one half.
+    let cut_len = if shift < 0 { shift.unsigned_abs() as usize } else { 0 };
+    let rounds_up = dropped.len() == cut_len && dropped.as_bytes().first().is_some_and(|&b| b >= b'5');
+    let bps = kept + i64::from(rounds_up);
+    (!exceeds && bps <= 10_000).then(|| bps as i32)
 }
 
 const TAX_COLUMNS: &str = "id, country, basis_points, name, created_at";
@@ -256,7 +277,7 @@ pub async fn create_tax_rate(
     v.check(
         bps.is_some(),
         "percentage",
-        "must be from 0 to 100 with at most two decimals",
+        "must be a number from 0 to 100",
     );
     if let Some(name) = &input.name {
         v.text("name", name, 1, 100);
@@ -327,8 +348,17 @@ mod tests {
         assert_eq!(bps("7.25"), Some(725));
         assert_eq!(bps("0"), Some(0));
         assert_eq!(bps("100"), Some(10_000));
-        assert_eq!(bps("21.255"), None);
+        assert_eq!(bps("21.255"), Some(2126));
+        assert_eq!(bps("21.254"), Some(2125));
+        assert_eq!(bps("0.004"), Some(0));
+        assert_eq!(bps("0.005"), Some(1));
+        assert_eq!(bps("0.0005"), Some(0));
+        assert_eq!(bps("2.15e1"), Some(2150));
+        assert_eq!(bps("1E-05"), Some(0));
+        assert_eq!(bps("100.0"), Some(10_000));
+        assert_eq!(bps("100.001"), None);
         assert_eq!(bps("-1"), None);
         assert_eq!(bps("101"), None);
+        assert_eq!(bps("1e400"), None);
     }
 }

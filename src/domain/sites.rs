@@ -46,12 +46,7 @@ pub async fn create(conn: &mut PgConnection, new: NewSite) -> Result<Site> {
         "must be an ISO 4217 code such as EUR",
     );
     v.check(
-        !new.locale.is_empty()
-            && new.locale.len() <= 35
-            && new
-                .locale
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+        is_locale(&new.locale),
         "locale",
         "must be a locale tag such as en or en-GB",
     );
@@ -120,11 +115,7 @@ pub async fn update(conn: &mut PgConnection, site_id: &str, p: SitePatch) -> Res
     }
     if let Some(locale) = &p.locale {
         v.check(
-            !locale.is_empty()
-                && locale.len() <= 35
-                && locale
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+            is_locale(locale),
             "locale",
             "must be a locale tag such as en or en-GB",
         );
@@ -163,7 +154,7 @@ pub async fn update(conn: &mut PgConnection, site_id: &str, p: SitePatch) -> Res
         v.check(theme.len() <= 200, "theme", "at most 200 tokens");
         for (k, value) in theme {
             v.check(
-                value.as_str().is_some_and(|s| s.len() <= 500) && k.len() <= 100,
+                value.as_str().is_some_and(|s| s.chars().count() <= 500) && k.chars().count() <= 100,
                 FieldKey::from("theme").data(k),
                 "must be a string",
             );
@@ -202,6 +193,20 @@ pub async fn update(conn: &mut PgConnection, site_id: &str, p: SitePatch) -> Res
 }
 
 /// `scheme://host[:port]` with nothing after it, as browsers send in `Origin`.
+/// Longest locale tag.
+pub const MAX_LOCALE_LEN: usize = 35;
+/// [`is_locale`] as a regular expression (for the API documents).
+pub const LOCALE_PATTERN: &str = "^[A-Za-z0-9_-]+$";
+
+/// A locale tag such as `en` or `en-GB`: 1 to [`MAX_LOCALE_LEN`] ASCII letters, digits, `-` and `_`.
+pub fn is_locale(tag: &str) -> bool {
+    !tag.is_empty()
+        && tag.len() <= MAX_LOCALE_LEN
+        && tag
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 fn is_origin(origin: &str) -> bool {
     let Some(rest) = origin
         .strip_prefix("https://")

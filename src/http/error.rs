@@ -155,6 +155,14 @@ impl From<domain::Error> for ApiError {
             domain::Error::Validation(details) => {
                 ApiError::validation(details.into_iter().map(Into::into).collect())
             }
+            domain::Error::Unprocessable(details) => {
+                let details: Vec<FieldErrorBody> = details.into_iter().map(Into::into).collect();
+                let message = summary(&details);
+                ApiError {
+                    details,
+                    ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_ERROR", message)
+                }
+            }
             domain::Error::OutOfRange(details) => {
                 let details: Vec<FieldErrorBody> = details.into_iter().map(Into::into).collect();
                 let message = summary(&details);
@@ -226,8 +234,10 @@ pub enum CommonErrors {
     /// Request body over the configured limit.
     #[response(status = 413)]
     PayloadTooLarge(ErrorBody),
-    /// Idempotency-Key reused with a different request; or an amount (or the total it makes) out of bounds
-    /// (`AMOUNT_OUT_OF_RANGE`, `details` naming the field).
+    /// The body matches its schema but breaks a rule no schema can state (`VALIDATION_ERROR`): a referenced
+    /// resource that does not exist, one field against another (an expiry before the start). Or an amount (or
+    /// the total it makes) out of bounds (`AMOUNT_OUT_OF_RANGE`); `details` names the field. Or an
+    /// Idempotency-Key reused with a different request.
     #[response(status = 422)]
     Unprocessable(ErrorBody),
     /// Rate limit exceeded; see `Retry-After`.

@@ -5,6 +5,7 @@ use axum::extract::State;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::api::v1::formats::Scope;
 use crate::domain::keys::{self, ApiKey, NewKey};
 use crate::http::auth::Admin;
 use crate::http::idempotency::Sensitive;
@@ -64,6 +65,7 @@ pub struct CreateKeyIn {
     /// Scopes of the new key, e.g. `["read:catalog", "write:catalog"]` or `["admin:*"]`. May be omitted for a
     /// publishable key (it then gets every scope a publishable key may have).
     #[serde(default)]
+    #[schema(value_type = Vec<Scope>)]
     scopes: Vec<String>,
     /// A publishable key (`pk_live_…`/`pk_test_…`) for browsers: it reads only the active catalog and drives
     /// carts and checkouts.
@@ -78,6 +80,7 @@ pub struct CreateKeyIn {
     /// With `signing`: accept only the request-bound `v2=` signature form, which binds the method and path.
     #[serde(default)]
     require_request_signature: bool,
+    #[schema(min_length = 1, max_length = 100, pattern = "\\S")]
     name: Option<String>,
     expires_at: Option<DateTime<Utc>>,
 }

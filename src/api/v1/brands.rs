@@ -4,6 +4,7 @@ use axum::extract::State;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::api::v1::formats::{HttpUrl, Slug};
 use crate::api::v1::patch;
 use crate::domain::catalog::Brand;
 use crate::domain::catalog::brands::{self, BrandPatch, NewBrand};
@@ -48,11 +49,14 @@ impl From<Brand> for BrandOut {
 #[schema(as = BrandInput)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BrandIn {
-    #[schema(example = "Essentials")]
+    #[schema(example = "Essentials", min_length = 1, max_length = 200, pattern = "\\S")]
     pub name: String,
     /// Derived from the name when omitted.
+    #[schema(value_type = Option<Slug>)]
     pub slug: Option<String>,
+    #[schema(max_length = 10000)]
     pub description: Option<String>,
+    #[schema(value_type = Option<HttpUrl>)]
     pub logo_url: Option<String>,
 }
 
@@ -79,16 +83,16 @@ impl<'de> Deserialize<'de> for NewBrand {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BrandPatchIn {
     #[serde(default, deserialize_with = "patch::present")]
-    #[schema(nullable = false)]
+    #[schema(nullable = false, min_length = 1, max_length = 200, pattern = "\\S")]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "patch::present")]
-    #[schema(nullable = false)]
+    #[schema(nullable = false, value_type = Slug)]
     pub slug: Option<String>,
     #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 10000)]
     pub description: Option<Option<String>>,
     #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<HttpUrl>)]
     pub logo_url: Option<Option<String>>,
 }
 

@@ -4,6 +4,7 @@ use axum::extract::State;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::api::v1::formats::CustomerId;
 use crate::domain::carts::{self, CartAction, NewCart, NewItem};
 use crate::domain::pricing::Totals;
 use crate::domain::{self, Error};
@@ -108,11 +109,12 @@ impl From<carts::Cart> for CartOut {
 #[schema(as = NewCart)]
 pub struct NewCartIn {
     /// The storefront's session id for a guest.
-    #[schema(example = "sess_abc123")]
+    #[schema(example = "sess_abc123", min_length = 1, max_length = 255, pattern = "\\S")]
     pub session_id: Option<String>,
     /// Must be the site's currency.
     #[schema(example = "EUR")]
     pub currency: String,
+    #[schema(value_type = Option<CustomerId>)]
     pub customer_id: Option<String>,
 }
 
@@ -159,8 +161,9 @@ pub enum ActionKind {
 }
 
 /// The request body of a cart change: `action` and the fields that action needs (`add`: `item`;
-/// `update`: `itemId`, `quantity`; `remove`: `itemId`; `applyPromotion`: `code`). A flat body (rather than
-/// a tagged enum) keeps the failing field's path in errors.
+/// `update`: `itemId`, `quantity`; `remove`: `itemId`; `applyPromotion`: `code`; a field the action needs
+/// but the body lacks is a 422). A flat body (rather than a tagged enum) keeps the failing field's path in
+/// errors.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CartActionBody {
@@ -176,7 +179,7 @@ impl TryFrom<CartActionBody> for CartAction {
     type Error = Error;
 
     fn try_from(b: CartActionBody) -> domain::Result<Self> {
-        let required = |field: &str| Error::invalid(field, "is required for this action");
+        let required = |field: &str| Error::unprocessable(field, "is required for this action");
         Ok(match b.action {
             ActionKind::Add => {
                 let item = b.item.ok_or_else(|| required("item"))?;

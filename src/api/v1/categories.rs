@@ -4,6 +4,7 @@ use axum::extract::State;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::api::v1::formats::{CategoryId, Slug};
 use crate::api::v1::patch;
 use crate::domain::catalog::Category;
 use crate::domain::catalog::categories::{self, CategoryPatch, NewCategory};
@@ -50,11 +51,15 @@ impl From<Category> for CategoryOut {
 #[schema(as = CategoryInput)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CategoryIn {
-    #[schema(example = "Apparel")]
+    #[schema(example = "Apparel", min_length = 1, max_length = 200, pattern = "\\S")]
     pub name: String,
+    #[schema(value_type = Option<Slug>)]
     pub slug: Option<String>,
+    #[schema(value_type = Option<CategoryId>)]
     pub parent_id: Option<String>,
+    #[schema(minimum = 0)]
     pub position: Option<i32>,
+    #[schema(max_length = 10000)]
     pub description: Option<String>,
 }
 
@@ -82,19 +87,19 @@ impl<'de> Deserialize<'de> for NewCategory {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CategoryPatchIn {
     #[serde(default, deserialize_with = "patch::present")]
-    #[schema(nullable = false)]
+    #[schema(nullable = false, min_length = 1, max_length = 200, pattern = "\\S")]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "patch::present")]
-    #[schema(nullable = false)]
+    #[schema(nullable = false, value_type = Slug)]
     pub slug: Option<String>,
     #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<CategoryId>)]
     pub parent_id: Option<Option<String>>,
     #[serde(default, deserialize_with = "patch::present")]
-    #[schema(nullable = false)]
+    #[schema(nullable = false, minimum = 0)]
     pub position: Option<i32>,
     #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 10000)]
     pub description: Option<Option<String>>,
 }
 

@@ -11,6 +11,7 @@ use super::wire::wire_enum;
 use crate::domain::checkout::{
     self, Address, Contact, PaymentChoice, Session, ShippingChoice, Step,
 };
+use crate::api::v1::formats::{CountryCode, CustomerId, Email, Phone};
 use crate::http::auth::{ReadCheckout, WriteCheckout};
 use crate::http::customer::CustomerToken;
 use crate::http::{ApiError, CommonErrors, Created, Data, ErrorBody, Json, Query, Scoped};
@@ -49,16 +50,25 @@ wire_enum! {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schema(as = PostalAddress)]
 pub struct PostalAddress {
+    #[schema(required = true, nullable = false, min_length = 1, max_length = 100, pattern = "\\S")]
     pub first_name: Option<String>,
+    #[schema(required = true, nullable = false, min_length = 1, max_length = 100, pattern = "\\S")]
     pub last_name: Option<String>,
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub company: Option<String>,
+    #[schema(required = true, nullable = false, min_length = 1, max_length = 255, pattern = "\\S")]
     pub line1: Option<String>,
+    #[schema(min_length = 1, max_length = 255, pattern = "\\S")]
     pub line2: Option<String>,
+    #[schema(required = true, nullable = false, min_length = 1, max_length = 100, pattern = "\\S")]
     pub city: Option<String>,
+    #[schema(min_length = 1, max_length = 100, pattern = "\\S")]
     pub province: Option<String>,
+    #[schema(required = true, nullable = false, min_length = 1, max_length = 20, pattern = "\\S")]
     pub postal_code: Option<String>,
-    /// ISO 3166-1 alpha-2, e.g. `LV`.
+    #[schema(required = true, nullable = false, value_type = CountryCode)]
     pub country: Option<String>,
+    #[schema(value_type = Option<Phone>)]
     pub phone: Option<String>,
 }
 
@@ -153,8 +163,11 @@ pub struct AdvanceIn {
     pub session_id: String,
     pub state: StateWire,
     /// contact
+    #[schema(value_type = Option<Email>)]
     pub email: Option<String>,
+    #[schema(value_type = Option<Phone>)]
     pub phone: Option<String>,
+    #[schema(value_type = Option<CustomerId>)]
     pub customer_id: Option<String>,
     /// shipping
     pub shipping_address: Option<PostalAddress>,
@@ -163,9 +176,16 @@ pub struct AdvanceIn {
     /// payment
     pub payment_method: Option<PaymentMethodWire>,
     /// For `test` payments: `tok_chargeDeclined` is declined, anything else succeeds.
+    #[schema(min_length = 1, max_length = 255, pattern = "\\S")]
     pub payment_token: Option<String>,
+    /// Not available on this server yet: anything but an empty list is refused with 422.
+    #[schema(max_items = 10)]
     pub gift_card_codes: Option<Vec<String>>,
+    /// Not available on this server yet: anything but 0 is refused with 422.
+    #[schema(minimum = 0, maximum = 10_000_000_000_000_f64)]
     pub store_credit_amount: Option<i64>,
+    /// Not available on this server yet: anything but 0 is refused with 422.
+    #[schema(minimum = 0, maximum = 10_000_000_000_000_f64)]
     pub loyalty_points: Option<i64>,
 }
 

@@ -4,6 +4,7 @@ use axum::extract::State;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::api::v1::formats::{CountryCode, Phone};
 use crate::api::v1::patch;
 use crate::domain::customers::Address;
 use crate::domain::customers::addresses::{self, AddressInput, AddressPatch};
@@ -66,19 +67,25 @@ impl From<Address> for AddressOut {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schema(as = AddressInput)]
 pub struct AddressIn {
+    #[schema(min_length = 1, max_length = 100, pattern = "\\S")]
     pub first_name: Option<String>,
+    #[schema(min_length = 1, max_length = 100, pattern = "\\S")]
     pub last_name: Option<String>,
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub company: Option<String>,
-    #[schema(example = "Brivibas iela 1")]
+    #[schema(example = "Brivibas iela 1", min_length = 1, max_length = 255, pattern = "\\S")]
     pub line1: String,
+    #[schema(min_length = 1, max_length = 255, pattern = "\\S")]
     pub line2: Option<String>,
-    #[schema(example = "Riga")]
+    #[schema(example = "Riga", min_length = 1, max_length = 100, pattern = "\\S")]
     pub city: String,
+    #[schema(min_length = 1, max_length = 100, pattern = "\\S")]
     pub province: Option<String>,
+    #[schema(min_length = 1, max_length = 20, pattern = "\\S")]
     pub postal_code: Option<String>,
-    /// ISO 3166-1 alpha-2 (`LV`, `US`); lower case is accepted.
-    #[schema(example = "LV")]
+    #[schema(value_type = CountryCode)]
     pub country: String,
+    #[schema(value_type = Option<Phone>)]
     pub phone: Option<String>,
     /// Make this the customer's default address. A customer's first address is the default anyway.
     pub is_default: Option<bool>,
@@ -107,34 +114,34 @@ impl From<AddressIn> for AddressInput {
 #[schema(as = AddressPatch)]
 pub struct AddressPatchIn {
     #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 100, pattern = "\\S")]
     pub first_name: Option<Option<String>>,
     #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 100, pattern = "\\S")]
     pub last_name: Option<Option<String>>,
     #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 200, pattern = "\\S")]
     pub company: Option<Option<String>>,
     #[serde(default, deserialize_with = "patch::present")]
-    #[schema(nullable = false)]
+    #[schema(nullable = false, min_length = 1, max_length = 255, pattern = "\\S")]
     pub line1: Option<String>,
     #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 255, pattern = "\\S")]
     pub line2: Option<Option<String>>,
     #[serde(default, deserialize_with = "patch::present")]
-    #[schema(nullable = false)]
+    #[schema(nullable = false, min_length = 1, max_length = 100, pattern = "\\S")]
     pub city: Option<String>,
     #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 100, pattern = "\\S")]
     pub province: Option<Option<String>>,
     #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 20, pattern = "\\S")]
     pub postal_code: Option<Option<String>>,
     #[serde(default, deserialize_with = "patch::present")]
-    #[schema(nullable = false)]
+    #[schema(nullable = false, value_type = CountryCode)]
     pub country: Option<String>,
     #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Phone>)]
     pub phone: Option<Option<String>>,
     /// `true` makes it the default (demoting the previous one); `false` leaves the customer without one.
     #[serde(default, deserialize_with = "patch::present")]

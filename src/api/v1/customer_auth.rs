@@ -7,6 +7,7 @@ use utoipa::Modify;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 
 use super::customers::CustomerOut;
+use crate::api::v1::formats::Email;
 use crate::domain::customers::accounts::{self, LoginInput, RegisterInput, Session};
 use crate::http::auth::AnyKey;
 use crate::http::customer::CustomerToken;
@@ -35,14 +36,13 @@ impl Modify for CustomerTokenAuth {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schema(as = RegisterInput)]
 pub struct RegisterIn {
-    #[schema(example = "jane@example.com")]
+    #[schema(value_type = Email, example = "jane@example.com")]
     pub email: String,
-    /// 8 to 128 characters.
-    #[schema(example = "correct horse battery staple")]
+    #[schema(example = "correct horse battery staple", min_length = 8, max_length = 128)]
     pub password: String,
-    #[schema(example = "Jane")]
+    #[schema(example = "Jane", min_length = 1, max_length = 100, pattern = "\\S")]
     pub first_name: Option<String>,
-    #[schema(example = "Smith")]
+    #[schema(example = "Smith", min_length = 1, max_length = 100, pattern = "\\S")]
     pub last_name: Option<String>,
 }
 

@@ -4,6 +4,7 @@ use axum::extract::State;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::api::v1::formats::Slug;
 use crate::domain::customers::CustomerGroup;
 use crate::domain::customers::groups::{self, CustomerGroupInput};
 use crate::http::auth::{ReadCustomers, WriteCustomers};
@@ -47,10 +48,12 @@ impl From<CustomerGroup> for CustomerGroupOut {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schema(as = CustomerGroupInput)]
 pub struct CustomerGroupIn {
-    #[schema(example = "Wholesale")]
+    #[schema(example = "Wholesale", min_length = 1, max_length = 200, pattern = "\\S")]
     pub name: String,
     /// Derived from the name when omitted.
+    #[schema(value_type = Option<Slug>)]
     pub slug: Option<String>,
+    #[schema(min_length = 1, max_length = 10000, pattern = "\\S")]
     pub description: Option<String>,
 }
 

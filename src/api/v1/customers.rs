@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::customer_addresses::AddressOut;
+use crate::api::v1::formats::{CustomerGroupId, Email, Phone};
 use crate::api::v1::patch;
 use crate::domain::customers::Customer;
 use crate::domain::customers::profiles::{self, CustomerFilter, CustomerInput, CustomerPatch};
@@ -84,19 +85,21 @@ impl From<Customer> for CustomerOut {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schema(as = CustomerInput)]
 pub struct CustomerIn {
-    #[schema(example = "jane@example.com")]
+    #[schema(value_type = Email, example = "jane@example.com")]
     pub email: String,
-    #[schema(example = "Jane")]
+    #[schema(example = "Jane", min_length = 1, max_length = 100, pattern = "\\S")]
     pub first_name: Option<String>,
-    #[schema(example = "Smith")]
+    #[schema(example = "Smith", min_length = 1, max_length = 100, pattern = "\\S")]
     pub last_name: Option<String>,
+    #[schema(value_type = Option<Phone>)]
     pub phone: Option<String>,
-    /// A customer group id (`cgrp_…`).
+    #[schema(value_type = Option<CustomerGroupId>)]
     pub group_id: Option<String>,
     /// Defaults to `false`.
     pub accepts_marketing: Option<bool>,
     #[schema(value_type = Option<std::collections::HashMap<String, serde_json::Value>>)]
     pub preferences: Option<Map<String, Value>>,
+    #[schema(max_length = 10000)]
     pub note: Option<String>,
 }
 
@@ -120,20 +123,20 @@ impl From<CustomerIn> for CustomerInput {
 #[schema(as = CustomerPatch)]
 pub struct CustomerPatchIn {
     #[serde(default, deserialize_with = "patch::present")]
-    #[schema(nullable = false)]
+    #[schema(nullable = false, value_type = Email)]
     pub email: Option<String>,
     #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 100, pattern = "\\S")]
     pub first_name: Option<Option<String>>,
     #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 100, pattern = "\\S")]
     pub last_name: Option<Option<String>>,
     #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Phone>)]
     pub phone: Option<Option<String>>,
     /// `null` takes the customer out of its group.
     #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<CustomerGroupId>)]
     pub group_id: Option<Option<String>>,
     #[serde(default, deserialize_with = "patch::present")]
     #[schema(nullable = false)]
@@ -143,7 +146,7 @@ pub struct CustomerPatchIn {
     #[schema(value_type = Option<std::collections::HashMap<String, serde_json::Value>>, nullable = false)]
     pub preferences: Option<Map<String, Value>>,
     #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 10000)]
     pub note: Option<Option<String>>,
 }
 

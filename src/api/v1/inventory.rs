@@ -200,15 +200,15 @@ impl From<BackorderIn> for Backorder {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AdjustInventoryIn {
     operation: OperationIn,
-    /// `set`: 0–1,000,000; `increment`/`decrement`: 1–1,000,000.
-    #[schema(example = 10)]
+    /// `set`: 0–1,000,000; `increment`/`decrement`: 1–1,000,000 (0 is refused with 422: it moves nothing).
+    #[schema(example = 10, minimum = 0, maximum = 1_000_000)]
     quantity: i32,
     /// The variant to adjust; the product's default variant when omitted.
     variant_id: Option<String>,
     /// The location; the site's default location when omitted.
     location_id: Option<String>,
     /// An audit note for the ledger.
-    #[schema(example = "Restock from supplier PO-1234")]
+    #[schema(example = "Restock from supplier PO-1234", max_length = 500)]
     reason: Option<String>,
     /// Change this stock level's backorder policy first.
     backorder: Option<BackorderIn>,

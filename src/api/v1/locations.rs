@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::api::v1::formats::{LocationAddress, Slug};
 use crate::api::v1::patch;
 use crate::domain::inventory::Location;
 use crate::domain::inventory::locations::{self, LocationInput, LocationPatch};
@@ -55,11 +56,13 @@ impl From<Location> for LocationOut {
 #[schema(as = LocationInput)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LocationIn {
-    #[schema(example = "Main warehouse")]
+    #[schema(example = "Main warehouse", min_length = 1, max_length = 200, pattern = "\\S")]
     name: String,
+    #[schema(value_type = Option<Slug>)]
     slug: Option<String>,
+    #[schema(max_length = 10000)]
     description: Option<String>,
-    #[schema(value_type = Option<std::collections::HashMap<String, String>>, example = json!({"line1": "Main St 1", "city": "Riga", "country": "LV"}))]
+    #[schema(value_type = Option<LocationAddress>)]
     address: Option<Map<String, Value>>,
     active: Option<bool>,
     /// Make this the site's default location (the previous default stops being one).
@@ -84,16 +87,16 @@ impl From<LocationIn> for LocationInput {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LocationPatchIn {
     #[serde(default, deserialize_with = "patch::present")]
-    #[schema(nullable = false)]
+    #[schema(nullable = false, min_length = 1, max_length = 200, pattern = "\\S")]
     name: Option<String>,
     #[serde(default, deserialize_with = "patch::present")]
-    #[schema(nullable = false)]
+    #[schema(nullable = false, value_type = Slug)]
     slug: Option<String>,
     #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 10000)]
     description: Option<Option<String>>,
     #[serde(default, deserialize_with = "patch::present")]
-    #[schema(value_type = Option<std::collections::HashMap<String, String>>, nullable = false)]
+    #[schema(value_type = LocationAddress, nullable = false)]
     address: Option<Map<String, Value>>,
     #[serde(default, deserialize_with = "patch::present")]
     #[schema(nullable = false)]

@@ -9,6 +9,7 @@ mod customer_addresses;
 mod customer_auth;
 mod customer_groups;
 mod customers;
+mod formats;
 mod inventory;
 mod locations;
 mod orders;

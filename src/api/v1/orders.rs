@@ -154,16 +154,16 @@ pub struct OrderPatchIn {
     #[schema(nullable = false)]
     pub fulfillment_status: Option<FulfillmentStatusWire>,
     #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 255, pattern = "\\S")]
     pub external_ref: Option<Option<String>>,
     #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 255, pattern = "\\S")]
     pub tracking_number: Option<Option<String>>,
     #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 2048, pattern = "\\S")]
     pub tracking_url: Option<Option<String>>,
     #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 10000, pattern = "\\S")]
     pub notes: Option<Option<String>>,
     #[serde(default, deserialize_with = "patch::present")]
     #[schema(nullable = false)]

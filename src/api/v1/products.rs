@@ -13,7 +13,7 @@ use crate::http::{
     ApiError, CommonErrors, Created, Data, Deleted, Json, List, Pagination, Path, Query, Scoped,
 };
 use crate::state::AppState;
-use types::{ProductIn, ProductOut, ProductPatchIn, ProductStatusWire};
+use types::{ProductIn, ProductOut, ProductPatchIn, ProductReplaceIn, ProductStatusWire};
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -301,7 +301,7 @@ pub async fn update(
     path = "/api/v1/{siteId}/products/{productId}",
     tag = "Products",
     params(("siteId" = String, Path), ("productId" = String, Path, description = "Product id or slug")),
-    request_body(content = ProductIn, example = json!({"name": "Classic White T-Shirt", "price": 2999})),
+    request_body(content = ProductReplaceIn, example = json!({"name": "Classic White T-Shirt", "price": 2999})),
     security(("bearerAuth" = ["write:catalog"])),
     responses(
         (status = 200, description = "The replaced product", body = Data<ProductOut>),
@@ -313,7 +313,7 @@ pub async fn replace(
     key: Scoped<WriteCatalog>,
     State(state): State<AppState>,
     Path((_site, id)): Path<(String, String)>,
-    Json(input): Json<ProductIn>,
+    Json(input): Json<ProductReplaceIn>,
 ) -> Result<Data<ProductOut>, ApiError> {
     let mut tx = state.pool.begin().await?;
     let product = products::replace(&mut tx, key.site_id(), &id, input.into()).await?;

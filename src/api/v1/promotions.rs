@@ -4,6 +4,7 @@ use axum::extract::State;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::api::v1::formats::Code;
 use crate::api::v1::patch;
 use crate::domain::pricing::{self, Line, PriceInput};
 use crate::domain::promotions::{self, NewPromotion, Promotion, PromotionPatch};
@@ -125,16 +126,22 @@ impl From<Promotion> for PromotionOut {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schema(as = PromotionInput)]
 pub struct PromotionIn {
-    #[schema(example = "WELCOME20")]
+    /// Unique per site, compared case-insensitively; surrounding spaces are trimmed.
+    #[schema(value_type = Code, example = "WELCOME20")]
     code: String,
     #[serde(rename = "type")]
     kind: PromotionType,
+    /// By `type`: PERCENTAGE 1–100; FIXED_AMOUNT a positive amount in minor units; FREE_SHIPPING 0 (the
+    /// default). A value that does not suit its type is refused with 422.
     #[serde(default)]
-    #[schema(example = 20)]
+    #[schema(example = 20, minimum = 0, maximum = 10_000_000_000_000_f64)]
     value: i64,
     #[schema(minimum = 0, maximum = 10_000_000_000_000_f64)]
     min_order_amount: Option<i64>,
+    /// `null` for unlimited.
+    #[schema(minimum = 1)]
     max_uses: Option<i32>,
+    #[schema(minimum = 1)]
     per_customer_limit: Option<i32>,
     starts_at: Option<DateTime<Utc>>,
     expires_at: Option<DateTime<Utc>>,
@@ -164,10 +171,10 @@ pub struct PromotionPatchIn {
     #[schema(value_type = Option<i64>, minimum = 0, maximum = 10_000_000_000_000_f64)]
     min_order_amount: Option<Option<i64>>,
     #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<i32>)]
+    #[schema(value_type = Option<i32>, minimum = 1)]
     max_uses: Option<Option<i32>>,
     #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<i32>)]
+    #[schema(value_type = Option<i32>, minimum = 1)]
     per_customer_limit: Option<Option<i32>>,
     #[serde(default, deserialize_with = "patch::nullable")]
     #[schema(value_type = Option<DateTime<Utc>>)]

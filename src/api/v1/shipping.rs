@@ -4,6 +4,7 @@ use axum::extract::State;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::api::v1::formats::{Code, CountryCode};
 use crate::api::v1::patch;
 use crate::domain::shipping::{
     self, NewShippingMethod, NewTaxRate, ShippingMethod, ShippingMethodPatch, TaxRate,
@@ -54,13 +55,17 @@ impl From<ShippingMethod> for ShippingMethodOut {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schema(as = ShippingMethodInput)]
 pub struct ShippingMethodIn {
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     name: String,
+    #[schema(value_type = Code)]
     code: String,
     #[schema(minimum = 0, maximum = 10_000_000_000_000_f64)]
     price: i64,
     #[schema(minimum = 0, maximum = 10_000_000_000_000_f64)]
     free_above: Option<i64>,
+    /// Where the method ships; empty for everywhere.
     #[serde(default)]
+    #[schema(value_type = Vec<CountryCode>, max_items = 250)]
     countries: Vec<String>,
     active: Option<bool>,
 }
@@ -83,7 +88,7 @@ impl From<ShippingMethodIn> for NewShippingMethod {
 #[schema(as = ShippingMethodPatch)]
 pub struct ShippingMethodPatchIn {
     #[serde(default, deserialize_with = "patch::present")]
-    #[schema(nullable = false)]
+    #[schema(nullable = false, min_length = 1, max_length = 200, pattern = "\\S")]
     name: Option<String>,
     #[serde(default, deserialize_with = "patch::present")]
     #[schema(nullable = false, minimum = 0, maximum = 10_000_000_000_000_f64)]
@@ -92,7 +97,7 @@ pub struct ShippingMethodPatchIn {
     #[schema(value_type = Option<i64>, minimum = 0, maximum = 10_000_000_000_000_f64)]
     free_above: Option<Option<i64>>,
     #[serde(default, deserialize_with = "patch::present")]
-    #[schema(nullable = false)]
+    #[schema(nullable = false, value_type = Vec<CountryCode>, max_items = 250)]
     countries: Option<Vec<String>>,
     #[serde(default, deserialize_with = "patch::present")]
     #[schema(nullable = false)]
@@ -151,11 +156,12 @@ impl From<TaxRate> for TaxRateOut {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schema(as = TaxRateInput)]
 pub struct TaxRateIn {
-    #[schema(example = "LV")]
+    #[schema(value_type = CountryCode)]
     country: String,
-    /// Percent, with at most two decimals (21 or 21.5).
-    #[schema(value_type = f64, example = 21)]
+    /// Percent from 0 to 100 (21 or 21.5), kept to the hundredth (rounded half up).
+    #[schema(value_type = f64, example = 21, minimum = 0, maximum = 100)]
     percentage: serde_json::Number,
+    #[schema(min_length = 1, max_length = 100, pattern = "\\S")]
     name: Option<String>,
 }
 
@@ -273,7 +279,7 @@ pub async fn list_tax_rates(
 
 /// Create a tax rate
 ///
-/// One rate per country; `percentage` may have two decimals (21 or 21.5). Whether prices include tax is the
+/// One rate per country; `percentage` is kept to two decimals (21 or 21.5). Whether prices include tax is the
 /// site setting `pricesIncludeTax` (PATCH /site).
 #[utoipa::path(
     post,

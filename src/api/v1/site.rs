@@ -4,6 +4,7 @@ use axum::extract::State;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::api::v1::formats::{HostName, LocaleTag, Origin, ThemeTokens};
 use crate::api::v1::patch;
 use crate::domain::sites::{self, Site, SitePatch};
 use crate::http::auth::{Admin, ReadContent};
@@ -59,29 +60,29 @@ impl From<Site> for SiteOut {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SitePatchIn {
     #[serde(default, deserialize_with = "patch::present")]
-    #[schema(nullable = false)]
+    #[schema(nullable = false, min_length = 1, max_length = 200, pattern = "\\S")]
     name: Option<String>,
     #[serde(default, deserialize_with = "patch::present")]
-    #[schema(nullable = false)]
+    #[schema(nullable = false, value_type = LocaleTag)]
     locale: Option<String>,
     #[serde(default, deserialize_with = "patch::present")]
     #[schema(nullable = false)]
     prices_include_tax: Option<bool>,
     /// Requests per minute per key on routes without a stricter limit; `null` returns to the server default.
     #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<i32>)]
+    #[schema(value_type = Option<i32>, minimum = 1, maximum = 100000)]
     rate_limit_per_minute: Option<Option<i32>>,
     /// Verified custom domains, the primary first.
     #[serde(default, deserialize_with = "patch::present")]
-    #[schema(nullable = false)]
+    #[schema(nullable = false, value_type = Vec<HostName>, max_items = 20)]
     domains: Option<Vec<String>>,
     /// Origins allowed to call this site's API from a browser (`https://shop.example.com`).
     #[serde(default, deserialize_with = "patch::present")]
-    #[schema(nullable = false)]
+    #[schema(nullable = false, value_type = Vec<Origin>, max_items = 50)]
     cors_origins: Option<Vec<String>>,
     /// Theme design tokens (CSS custom properties to string values).
     #[serde(default, deserialize_with = "patch::present")]
-    #[schema(value_type = Option<std::collections::HashMap<String, String>>, nullable = false)]
+    #[schema(value_type = ThemeTokens, nullable = false)]
     theme: Option<serde_json::Map<String, serde_json::Value>>,
 }
 

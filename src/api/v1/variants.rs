@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::api::v1::formats::{OptionValues, Sku};
 use crate::api::v1::patch;
 use crate::domain::catalog::products;
 use crate::domain::catalog::variants::{self, NewVariant, VariantPatch};
@@ -102,23 +103,26 @@ impl From<Variant> for VariantOut {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct VariantIn {
     /// Derived from the option values (`Large / Black`) when omitted.
-    #[schema(example = "Large / Black")]
+    #[schema(example = "Large / Black", min_length = 1, max_length = 255, pattern = "\\S")]
     pub name: Option<String>,
-    #[schema(example = "TS-BLK-L")]
+    /// Unique per site; no control characters.
+    #[schema(value_type = Option<Sku>)]
     pub sku: Option<String>,
     /// Minor units; omit to inherit the product's price.
     #[schema(minimum = 0, maximum = 10_000_000_000_000_f64)]
     pub price: Option<i64>,
     #[schema(minimum = 0, maximum = 10_000_000_000_000_f64)]
     pub compare_at_price: Option<i64>,
-    #[schema(example = 10)]
+    #[schema(example = 10, minimum = 0, maximum = 1_000_000)]
     pub inventory_count: Option<i32>,
     /// Overrides the status derived from `inventoryCount`.
     pub inventory_status: Option<InventoryStatusWire>,
-    #[schema(value_type = Option<std::collections::HashMap<String, String>>, example = json!({"Size": "Large", "Color": "Black"}))]
+    #[schema(value_type = Option<OptionValues>)]
     pub options: Option<Map<String, Value>>,
     pub is_default: Option<bool>,
+    #[schema(minimum = 0)]
     pub low_stock_threshold: Option<i32>,
+    #[schema(minimum = 0)]
     pub position: Option<i32>,
 }
 
@@ -145,10 +149,10 @@ impl From<VariantIn> for NewVariant {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct VariantPatchIn {
     #[serde(default, deserialize_with = "patch::present")]
-    #[schema(nullable = false)]
+    #[schema(nullable = false, min_length = 1, max_length = 255, pattern = "\\S")]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Sku>)]
     pub sku: Option<Option<String>>,
     #[serde(default, deserialize_with = "patch::nullable")]
     #[schema(value_type = Option<i64>, minimum = 0, maximum = 10_000_000_000_000_f64)]
@@ -157,24 +161,23 @@ pub struct VariantPatchIn {
     #[schema(value_type = Option<i64>, minimum = 0, maximum = 10_000_000_000_000_f64)]
     pub compare_at_price: Option<Option<i64>>,
     #[serde(default, deserialize_with = "patch::present")]
-    #[schema(nullable = false)]
+    #[schema(nullable = false, minimum = 0, maximum = 1_000_000)]
     pub inventory_count: Option<i32>,
     /// `null` returns to the derived status.
     #[serde(default, deserialize_with = "patch::nullable")]
     #[schema(value_type = Option<InventoryStatusWire>)]
     pub inventory_status: Option<Option<InventoryStatusWire>>,
-    #[schema(value_type = Option<std::collections::HashMap<String, String>>)]
     #[serde(default, deserialize_with = "patch::present")]
-    #[schema(nullable = false)]
+    #[schema(nullable = false, value_type = OptionValues)]
     pub options: Option<Map<String, Value>>,
     #[serde(default, deserialize_with = "patch::present")]
     #[schema(nullable = false)]
     pub is_default: Option<bool>,
     #[serde(default, deserialize_with = "patch::present")]
-    #[schema(nullable = false)]
+    #[schema(nullable = false, minimum = 0)]
     pub low_stock_threshold: Option<i32>,
     #[serde(default, deserialize_with = "patch::present")]
-    #[schema(nullable = false)]
+    #[schema(nullable = false, minimum = 0)]
     pub position: Option<i32>,
 }
 

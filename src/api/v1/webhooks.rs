@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::api::v1::formats::{EventPatterns, HttpUrl};
 use crate::api::v1::patch;
 use crate::domain::webhooks::deliveries::Attempt;
 use crate::domain::webhooks::{
@@ -101,12 +102,12 @@ impl<'de> Deserialize<'de> for EventsIn {
 pub struct SubscriptionIn {
     /// Where deliveries are POSTed: https (plain http only when the server allows it), and not a private
     /// or loopback address unless the server allows private targets.
-    #[schema(example = "https://example.com/hooks/shopvo")]
+    #[schema(value_type = HttpUrl, example = "https://example.com/hooks/shopvo")]
     url: String,
-    /// Event names, `*`, or `<group>.*`; at most 50. `"*"` alone may be given as a string.
-    #[schema(value_type = Vec<String>, example = json!(["order.created", "inventory.low"]))]
+    #[schema(value_type = EventPatterns)]
     events: EventsIn,
     #[serde(default)]
+    #[schema(max_length = 500)]
     description: Option<String>,
     /// Default true.
     #[serde(default)]
@@ -129,13 +130,13 @@ impl From<SubscriptionIn> for SubscriptionInput {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SubscriptionPatchIn {
     #[serde(default, deserialize_with = "patch::present")]
-    #[schema(nullable = false)]
+    #[schema(nullable = false, value_type = HttpUrl)]
     url: Option<String>,
     #[serde(default, deserialize_with = "patch::present")]
-    #[schema(value_type = Option<Vec<String>>, nullable = false)]
+    #[schema(value_type = EventPatterns, nullable = false)]
     events: Option<EventsIn>,
     #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 500)]
     description: Option<Option<String>>,
     /// `true` re-enables a subscription the server disabled (and clears its failure state).
     #[serde(default, deserialize_with = "patch::present")]

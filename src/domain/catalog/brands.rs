@@ -59,11 +59,10 @@ fn validate(
     }
     if let Some(url) = logo_url {
         v.check(
-            url.starts_with("https://") || url.starts_with("http://"),
+            super::is_http_url(url),
             "logo_url",
-            "must be an http(s) URL",
+            "must be an absolute http(s) URL of at most 2048 characters",
         );
-        v.text("logo_url", url, 1, 2048);
     }
     v.finish()
 }

@@ -133,7 +133,7 @@ async fn check_parent(
         return Ok(());
     };
     if Some(parent_id) == id {
-        return Err(Error::invalid(
+        return Err(Error::unprocessable(
             "parent_id",
             "a category cannot be its own parent",
         ));
@@ -152,10 +152,13 @@ async fn check_parent(
     .fetch_all(&mut *conn)
     .await?;
     if ancestors.is_empty() {
-        return Err(Error::invalid("parent_id", "no category with this id"));
+        return Err(Error::unprocessable(
+            "parent_id",
+            "no category with this id",
+        ));
     }
     if id.is_some_and(|id| ancestors.iter().any(|a| a == id)) {
-        return Err(Error::invalid(
+        return Err(Error::unprocessable(
             "parent_id",
             "the new parent is a descendant of this category",
         ));

@@ -60,14 +60,27 @@ impl InventoryStatus {
     }
 }
 
+/// Longest image or logo URL.
+pub const MAX_URL_LEN: usize = 2048;
+/// [`is_http_url`] as a regular expression (for the API documents).
+pub const HTTP_URL_PATTERN: &str = "^https?://[^\\x00-\\x20\\x7f]+$";
+
+/// An absolute `http://` or `https://` URL with something after the scheme, no spaces or ASCII control
+/// characters, at most [`MAX_URL_LEN`] bytes.
+pub fn is_http_url(url: &str) -> bool {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    url.len() <= MAX_URL_LEN
+        && rest.is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b > 0x20 && b != 0x7f))
+}
+
 /// Checks an image list: at most 50 absolute http(s) URLs.
 pub(crate) fn validate_images(v: &mut Validator, field: &str, images: &[String]) {
     v.check(images.len() <= 50, field, "at most 50 images");
     for (i, url) in images.iter().enumerate() {
         v.check(
-            (url.starts_with("https://") || url.starts_with("http://"))
-                && url.len() <= 2048
-                && !url.contains(char::is_whitespace),
+            is_http_url(url),
             FieldKey::from(field).at(i),
             "must be an absolute http(s) URL of at most 2048 characters",
         );

@@ -411,12 +411,11 @@ pub(crate) async fn update(
         position: p.position.unwrap_or(current.position),
     };
     validate(&mut v, &FieldKey::default(), &f);
-    if p.is_default == Some(false) && current.is_default {
-        v.error(
-            "is_default",
-            "a product always has one default variant: promote another variant instead",
-        );
-    }
+    v.rule(
+        p.is_default != Some(false) || !current.is_default,
+        "is_default",
+        "a product always has one default variant: promote another variant instead",
+    );
     v.finish()?;
 
     let make_default = p.is_default == Some(true) && !current.is_default;

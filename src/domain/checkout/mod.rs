@@ -247,7 +247,7 @@ pub async fn start(
     let cart = carts::get(conn, caller, cart_id)
         .await
         .map_err(|e| match e {
-            Error::NotFound(_) => Error::invalid("cartId", "no such cart"),
+            Error::NotFound(_) => Error::unprocessable("cart_id", "no such cart"),
             other => other,
         })?;
     if cart.status != carts::CartStatus::Active {
@@ -511,19 +511,19 @@ async fn to_shipping(
     let mut v = Validator::new();
     let address = choice.address.unwrap_or_default();
     address.validate(&mut v, "shipping_address");
-    v.check(
+    v.rule(
         choice.method_id.is_some(),
         "shipping_method_id",
-        "is required",
+        "is required to move to `shipping`",
     );
     v.finish()?;
     let method_id = choice.method_id.unwrap_or_default();
     let method = shipping::get_method(&mut *conn, site_id, &method_id)
         .await
-        .map_err(|_| Error::invalid("shipping_method_id", "no such shipping method"))?;
+        .map_err(|_| Error::unprocessable("shipping_method_id", "no such shipping method"))?;
     let country = address.country.clone().unwrap_or_default();
     if !method.serves(&country) {
-        return Err(Error::invalid(
+        return Err(Error::unprocessable(
             "shipping_method_id",
             format!("this shipping method does not deliver to {country}"),
         ));
@@ -551,12 +551,14 @@ async fn to_payment(
 ) -> Result<()> {
     let mut v = Validator::new();
     match choice.method {
-        None => v.error("payment_method", "is required: manual, test or invoice"),
-        Some(PaymentMethod::Test) if !(row.is_test && caller.is_test()) => v.error(
+        None => v.rule(false, "payment_method", "is required to move to `payment`: manual, test or invoice"),
+        Some(PaymentMethod::Test) if !(row.is_test && caller.is_test()) => v.rule(
+            false,
             "payment_method",
             "`test` payments need a checkout started and driven in test mode (with a test-mode key)",
         ),
-        Some(PaymentMethod::Invoice) => v.error(
+        Some(PaymentMethod::Invoice) => v.rule(
+            false,
             "payment_method",
             "invoice payment needs an active B2B account",
         ),
@@ -564,17 +566,17 @@ async fn to_payment(
     }
     let codes = choice.gift_card_codes;
     v.check(codes.len() <= 10, "gift_card_codes", "at most 10 codes");
-    v.check(
+    v.rule(
         codes.is_empty(),
         "gift_card_codes",
         "gift cards are not available on this server yet",
     );
-    v.check(
+    v.rule(
         choice.store_credit_amount.is_none_or(|n| n == 0),
         "store_credit_amount",
         "store credit is not available on this server yet",
     );
-    v.check(
+    v.rule(
         choice.loyalty_points.is_none_or(|n| n == 0),
         "loyalty_points",
         "loyalty points are not available on this server yet",

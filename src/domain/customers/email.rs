@@ -12,6 +12,14 @@ pub struct Email(String);
 impl Email {
     /// Trims, then checks: one `@`, a non-empty local part of at most 64 characters, a domain with a dot
     /// that neither starts nor ends with one, no whitespace or control characters, at most 254 characters.
+    /// What [`Email::parse`] accepts (before trimming), as a regular expression for the API documents.
+    pub const PATTERN: &str = concat!(
+        "^[^\\s@\\x00-\\x1f\\x7f-\\x9f]{1,64}@",
+        "[^\\s@\\x00-\\x1f\\x7f-\\x9f.-][^\\s@\\x00-\\x1f\\x7f-\\x9f.]*",
+        "(\\.[^\\s@\\x00-\\x1f\\x7f-\\x9f.]+)*",
+        "\\.[^\\s@\\x00-\\x1f\\x7f-\\x9f.]*[^\\s@\\x00-\\x1f\\x7f-\\x9f.-]$"
+    );
+
     pub fn parse(input: &str) -> std::result::Result<Email, &'static str> {
         let email = input.trim();
         if email.is_empty() {

@@ -22,6 +22,15 @@ use crate::domain::error::{Error, Validator};
 const COUNTRIES: &str = "ADAEAFAGAIALAMAOAQARASATAUAWAXAZBABBBDBEBFBGBHBIBJBLBMBNBOBQBRBSBTBVBWBYBZCACCCDCFCGCHCICKCLCMCNCOCRCUCVCWCXCYCZDEDJDKDMDODZECEEEGEHERESETFIFJFKFMFOFRGAGBGDGEGFGGGHGIGLGMGNGPGQGRGSGTGUGWGYHKHMHNHRHTHUIDIEILIMINIOIQIRISITJEJMJOJPKEKGKHKIKMKNKPKRKWKYKZLALBLCLILKLRLSLTLULVLYMAMCMDMEMFMGMHMKMLMMMNMOMPMQMRMSMTMUMVMWMXMYMZNANCNENFNGNINLNONPNRNUNZOMPAPEPFPGPHPKPLPMPNPRPSPTPWPYQARERORSRURWSASBSCSDSESGSHSISJSKSLSMSNSOSRSSSTSVSXSYSZTCTDTFTGTHTJTKTLTMTNTOTRTTTVTWTZUAUGUMUSUYUZVAVCVEVGVIVNVUWFWSYEYTZAZMZW";
 
 /// Whether `code` is an officially assigned ISO 3166-1 alpha-2 code (or `XK`, Kosovo's code in common use).
+/// Every code [`is_country`] accepts.
+pub fn country_codes() -> impl Iterator<Item = &'static str> {
+    COUNTRIES
+        .as_bytes()
+        .chunks(2)
+        .map(|c| std::str::from_utf8(c).expect("the list is ASCII"))
+        .chain(["XK"])
+}
+
 pub fn is_country(code: &str) -> bool {
     code.len() == 2
         && (code == "XK" || COUNTRIES.as_bytes().chunks(2).any(|c| c == code.as_bytes()))
@@ -33,6 +42,9 @@ pub(crate) fn check_text(v: &mut Validator, field: &str, value: Option<&str>, ma
         v.text(field, value, 1, max);
     }
 }
+
+/// [`check_phone`]'s rule as a regular expression (for the API documents), with lengths 3 to 32.
+pub const PHONE_PATTERN: &str = "^[0-9 +().-]*[0-9][0-9 +().-]*$";
 
 /// A phone number as people write it: digits with spaces, `+`, `-`, `.`, `(`, `)`, 3–32 characters.
 pub(crate) fn check_phone(v: &mut Validator, field: &str, phone: Option<&str>) {
@@ -54,7 +66,8 @@ pub(crate) fn trimmed(value: Option<String>) -> Option<String> {
     value.map(|s| s.trim().to_string())
 }
 
-/// Maps a foreign-key violation on `constraint` to a field error; other errors pass.
+/// Maps a foreign-key violation on `constraint` (a reference to nothing) to an unprocessable field; other
+/// errors pass.
 pub(crate) fn on_foreign_key(
     err: sqlx::Error,
     constraint: &str,
@@ -65,7 +78,7 @@ pub(crate) fn on_foreign_key(
         && db.is_foreign_key_violation()
         && db.constraint() == Some(constraint)
     {
-        return Error::invalid(field, message);
+        return Error::unprocessable(field, message);
     }
     Error::Database(err)
 }

@@ -132,7 +132,7 @@ pub async fn create(
     let make_default = input.is_default == Some(true);
     if make_default {
         if input.active == Some(false) {
-            return Err(Error::invalid(
+            return Err(Error::unprocessable(
                 "active",
                 "the default location must be active",
             ));
@@ -176,13 +176,13 @@ pub async fn update(
     validate(&name, &slug_, description.as_deref(), &address)?;
     let make_default = p.is_default == Some(true) && !current.is_default;
     if p.is_default == Some(false) && current.is_default {
-        return Err(Error::invalid(
+        return Err(Error::unprocessable(
             "is_default",
             "a site always has one default location: promote another one instead",
         ));
     }
     if !active && (current.is_default || make_default) {
-        return Err(Error::invalid(
+        return Err(Error::unprocessable(
             "active",
             "the default location must be active",
         ));

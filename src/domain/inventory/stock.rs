@@ -101,7 +101,7 @@ async fn resolve_location(
         .bind(id_or_slug)
         .fetch_optional(conn)
         .await?
-        .ok_or_else(|| Error::invalid("location_id", "no location with this id")),
+        .ok_or_else(|| Error::unprocessable("location_id", "no location with this id")),
     }
 }
 
@@ -116,8 +116,15 @@ pub async fn adjust(
     } else {
         1
     };
-    if !(min..=MAX_QUANTITY).contains(&adj.quantity) {
+    if !(0..=MAX_QUANTITY).contains(&adj.quantity) {
         return Err(Error::invalid(
+            "quantity",
+            format!("must be an integer from 0 to {MAX_QUANTITY}"),
+        ));
+    }
+    if adj.quantity < min {
+        // Zero is well-formed, but moves nothing for `increment` or `decrement`.
+        return Err(Error::unprocessable(
             "quantity",
             format!("must be an integer from {min} to {MAX_QUANTITY}"),
         ));

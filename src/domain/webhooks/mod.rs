@@ -83,10 +83,14 @@ fn validate(
     description: Option<&str>,
     policy: TargetPolicy,
 ) -> Vec<String> {
-    if let Some(url) = url
-        && let Err(message) = target::parse(url, policy)
-    {
-        v.error("url", message);
+    if let Some(url) = url {
+        // The shape is the schema's (an http(s) URL without spaces); whether this server may deliver there
+        // (https only, no private hosts) is its configuration's, so a refusal of a well-formed URL is 422.
+        if !crate::domain::catalog::is_http_url(url) {
+            v.error("url", "must be an absolute http(s) URL of at most 2048 characters");
+        } else if let Err(message) = target::parse(url, policy) {
+            v.rule(false, "url", message);
+        }
     }
     if let Some(description) = description {
         v.text("description", description, 0, 500);
@@ -129,7 +133,7 @@ async fn check_target(url: &str, policy: TargetPolicy) -> Result<String> {
     target::check(url, policy)
         .await
         .map(|u| u.to_string())
-        .map_err(|message| Error::invalid("url", message))
+        .map_err(|message| Error::unprocessable("url", message))
 }
 
 fn new_secret() -> String {

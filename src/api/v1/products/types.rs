@@ -1,4 +1,4 @@
-//! The native JSON of products: what clients send (`ProductIn`, `ProductPatchIn`) and read (`ProductOut`).
+//! The native JSON of products: what clients send (`ProductIn`, `ProductReplaceIn`, `ProductPatchIn`) and read (`ProductOut`).
 
 use std::collections::BTreeMap;
 
@@ -8,6 +8,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use super::super::brands::BrandOut;
 use super::super::categories::CategoryOut;
 use super::super::variants::{VariantIn, VariantOut};
+use crate::api::v1::formats::{BrandId, CategoryId, HttpUrl, Slug, Translations};
 use crate::api::v1::patch;
 use crate::domain::catalog::Product;
 use crate::domain::catalog::products::{NewProduct, ProductPatch, ProductStatus, Translation};
@@ -46,8 +47,11 @@ impl From<ProductStatusWire> for ProductStatus {
 #[schema(as = Translation)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TranslationWire {
+    #[schema(min_length = 1, max_length = 255)]
     pub name: Option<String>,
+    #[schema(max_length = 65535)]
     pub description: Option<String>,
+    #[schema(value_type = Option<Slug>)]
     pub slug: Option<String>,
 }
 
@@ -153,16 +157,20 @@ impl From<Product> for ProductOut {
     }
 }
 
-/// Creating a product (with optional inline variants), or replacing one with PUT (without variants).
+/// Creating a product, with optional inline variants.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[schema(as = ProductInput)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ProductIn {
-    #[schema(example = "Classic White T-Shirt")]
+    #[schema(example = "Classic White T-Shirt", min_length = 1, max_length = 255, pattern = "\\S")]
     pub name: String,
     /// Derived from the name when omitted (made unique with a numeric suffix).
+    #[schema(value_type = Option<Slug>)]
     pub slug: Option<String>,
+    /// An external reference of your own (an ERP or marketplace handle).
+    #[schema(min_length = 1, max_length = 255)]
     pub handle: Option<String>,
+    #[schema(max_length = 65535)]
     pub description: Option<String>,
     /// Defaults to ACTIVE.
     pub status: Option<ProductStatusWire>,
@@ -171,19 +179,90 @@ pub struct ProductIn {
     pub price: i64,
     #[schema(minimum = 0, maximum = 10_000_000_000_000_f64)]
     pub compare_at_price: Option<i64>,
+    #[schema(value_type = Option<BrandId>)]
     pub brand_id: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Vec<CategoryId>, max_items = 100)]
     pub category_ids: Vec<String>,
     #[serde(default)]
     pub featured: bool,
+    #[schema(max_length = 255)]
     pub vendor: Option<String>,
+    #[schema(max_length = 255)]
     pub model: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Vec<HttpUrl>, max_items = 50)]
     pub images: Vec<String>,
     #[serde(default)]
+    #[schema(value_type = Translations)]
     pub translations: BTreeMap<String, TranslationWire>,
     /// Variants to create with the product. Without any, one default variant is created.
+    #[schema(max_items = 100)]
     pub variants: Option<Vec<VariantIn>>,
+}
+
+/// Replacing a product with PUT: every field of a create except `variants` (each variant is changed on its
+/// own, under `/variants`).
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = ProductReplace)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ProductReplaceIn {
+    #[schema(example = "Classic White T-Shirt", min_length = 1, max_length = 255, pattern = "\\S")]
+    pub name: String,
+    /// Derived from the name when omitted (made unique with a numeric suffix).
+    #[schema(value_type = Option<Slug>)]
+    pub slug: Option<String>,
+    /// An external reference of your own (an ERP or marketplace handle).
+    #[schema(min_length = 1, max_length = 255)]
+    pub handle: Option<String>,
+    #[schema(max_length = 65535)]
+    pub description: Option<String>,
+    /// Defaults to ACTIVE.
+    pub status: Option<ProductStatusWire>,
+    /// Minor units (cents), a non-negative integer.
+    #[schema(example = 2999, minimum = 0, maximum = 10_000_000_000_000_f64)]
+    pub price: i64,
+    #[schema(minimum = 0, maximum = 10_000_000_000_000_f64)]
+    pub compare_at_price: Option<i64>,
+    #[schema(value_type = Option<BrandId>)]
+    pub brand_id: Option<String>,
+    #[serde(default)]
+    #[schema(value_type = Vec<CategoryId>, max_items = 100)]
+    pub category_ids: Vec<String>,
+    #[serde(default)]
+    pub featured: bool,
+    #[schema(max_length = 255)]
+    pub vendor: Option<String>,
+    #[schema(max_length = 255)]
+    pub model: Option<String>,
+    #[serde(default)]
+    #[schema(value_type = Vec<HttpUrl>, max_items = 50)]
+    pub images: Vec<String>,
+    #[serde(default)]
+    #[schema(value_type = Translations)]
+    pub translations: BTreeMap<String, TranslationWire>,
+}
+
+impl From<ProductReplaceIn> for NewProduct {
+    fn from(p: ProductReplaceIn) -> Self {
+        NewProduct {
+            name: p.name,
+            slug: p.slug,
+            handle: p.handle,
+            description: p.description,
+            status: p.status.map(Into::into),
+            price: p.price,
+            compare_at_price: p.compare_at_price,
+            brand_id: p.brand_id,
+            category_ids: p.category_ids,
+            featured: p.featured,
+            vendor: p.vendor,
+            model: p.model,
+            images: p.images,
+            translations: translations(p.translations),
+            variants: None,
+        }
+    }
 }
 
 impl From<ProductIn> for NewProduct {
@@ -222,16 +301,16 @@ impl<'de> Deserialize<'de> for NewProduct {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ProductPatchIn {
     #[serde(default, deserialize_with = "patch::present")]
-    #[schema(nullable = false)]
+    #[schema(nullable = false, min_length = 1, max_length = 255, pattern = "\\S")]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "patch::present")]
-    #[schema(nullable = false)]
+    #[schema(nullable = false, value_type = Slug)]
     pub slug: Option<String>,
     #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 255)]
     pub handle: Option<Option<String>>,
     #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 65535)]
     pub description: Option<Option<String>>,
     #[serde(default, deserialize_with = "patch::present")]
     #[schema(nullable = false)]
@@ -243,26 +322,26 @@ pub struct ProductPatchIn {
     #[schema(value_type = Option<i64>, minimum = 0, maximum = 10_000_000_000_000_f64)]
     pub compare_at_price: Option<Option<i64>>,
     #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<BrandId>)]
     pub brand_id: Option<Option<String>>,
     /// Replaces the product's categories, in this order.
     #[serde(default, deserialize_with = "patch::present")]
-    #[schema(nullable = false)]
+    #[schema(nullable = false, value_type = Vec<CategoryId>, max_items = 100)]
     pub category_ids: Option<Vec<String>>,
     #[serde(default, deserialize_with = "patch::present")]
     #[schema(nullable = false)]
     pub featured: Option<bool>,
     #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 255)]
     pub vendor: Option<Option<String>>,
     #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 255)]
     pub model: Option<Option<String>>,
     #[serde(default, deserialize_with = "patch::present")]
-    #[schema(nullable = false)]
+    #[schema(nullable = false, value_type = Vec<HttpUrl>, max_items = 50)]
     pub images: Option<Vec<String>>,
     #[serde(default, deserialize_with = "patch::present")]
-    #[schema(nullable = false)]
+    #[schema(nullable = false, value_type = Translations)]
     pub translations: Option<BTreeMap<String, TranslationWire>>,
 }
 

@@ -92,9 +92,9 @@ fn validate(v: &mut Validator, f: &Fields) {
         let entry = FieldKey::from("translations").data(locale);
         let at = |field: &str| entry.clone().then(field);
         v.check(
-            !locale.is_empty() && locale.len() <= 35,
+            crate::domain::sites::is_locale(locale),
             entry.clone(),
-            "must be keyed by a locale tag",
+            "must be keyed by a locale tag such as en or en-GB",
         );
         if let Some(name) = &t.name {
             v.text(at("name"), name, 1, 255);
@@ -123,7 +123,7 @@ async fn check_references(conn: &mut PgConnection, site_id: &str, f: &Fields) ->
         .bind(brand_id)
         .fetch_one(&mut *conn)
         .await?;
-        v.check(exists, "brand_id", "no brand with this id");
+        v.rule(exists, "brand_id", "no brand with this id");
     }
     if !f.category_ids.is_empty() {
         let found: Vec<String> =
@@ -133,7 +133,7 @@ async fn check_references(conn: &mut PgConnection, site_id: &str, f: &Fields) ->
                 .fetch_all(&mut *conn)
                 .await?;
         for (i, id) in f.category_ids.iter().enumerate() {
-            v.check(
+            v.rule(
                 found.contains(id),
                 FieldKey::from("category_ids").at(i),
                 "no category with this id",
