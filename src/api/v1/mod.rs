@@ -11,6 +11,7 @@ mod customer_groups;
 mod customers;
 mod formats;
 mod inventory;
+mod links;
 mod locations;
 mod orders;
 mod patch;
@@ -285,6 +286,7 @@ fn assemble(
     );
     let (routes, mut doc) = router.split_for_parts();
     name_operations(&mut doc);
+    links::add(&mut doc);
     (routes, doc)
 }
 
