@@ -284,6 +284,7 @@ fn assemble(
     );
     let (routes, mut doc) = router.split_for_parts();
     name_operations(&mut doc);
+    crate::http::envelope::reference_payloads(&mut doc);
     (routes, doc)
 }
 
