@@ -275,3 +275,31 @@ fn every_example_matches_its_schema() {
         errors.join("\n")
     );
 }
+
+/// Envelopes name their payload (`Data_Cart.data` is `{"$ref": "#/components/schemas/Cart"}`), so typed
+/// clients get the component's type and no component goes unused.
+#[test]
+fn envelopes_reference_their_payload_component() {
+    let doc: serde_json::Value =
+        serde_json::from_str(&shopvo::api::v1::openapi().to_json().unwrap()).unwrap();
+    let mut seen = 0;
+    for (name, schema) in doc["components"]["schemas"].as_object().unwrap() {
+        let (payload, component) = if let Some(argument) = name.strip_prefix("Data_") {
+            match argument.strip_prefix("Vec_") {
+                Some(item) => (&schema["properties"]["data"]["items"], item),
+                None => (&schema["properties"]["data"], argument),
+            }
+        } else if let Some(item) = name.strip_prefix("List_") {
+            (&schema["properties"]["items"]["items"], item)
+        } else {
+            continue;
+        };
+        seen += 1;
+        assert_eq!(
+            payload["$ref"],
+            format!("#/components/schemas/{component}"),
+            "{name}"
+        );
+    }
+    assert!(seen >= 30, "only {seen} envelopes found");
+}

@@ -3,6 +3,8 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
+use utoipa::openapi::schema::{ArrayItems, Schema};
+use utoipa::openapi::{Ref, RefOr};
 
 use super::error::ApiError;
 use crate::domain::pagination::{DEFAULT_LIMIT, MAX_LIMIT, Page, PageInfo, PageRequest};
@@ -135,6 +137,55 @@ impl<T> From<Page<T>> for List<T> {
 impl<T: Serialize> IntoResponse for List<T> {
     fn into_response(self) -> Response {
         axum::Json(self).into_response()
+    }
+}
+
+/// Points each envelope's payload at the payload's component: `Data_X.data`, `Data_Vec_X.data.items` and
+/// `List_X.items.items` become `{"$ref": "#/components/schemas/X"}`, so the document names the type (a
+/// generated client gets `Cart`, not an anonymous copy per envelope) and every component is used.
+///
+/// utoipa composes a generic schema with the whole schema of its type argument (juhaku/utoipa#1586): the
+/// `Data_Cart` it registers for `Data<Cart>` repeats `Cart` inline, while `Cart` itself is registered
+/// beside it. A payload is replaced only when it is exactly the schema of the component its envelope's
+/// name gives (`<envelope>_<argument>`); anything else (a primitive payload, a renamed type) stays inline.
+pub fn reference_payloads(openapi: &mut utoipa::openapi::OpenApi) {
+    let Some(components) = openapi.components.as_mut() else {
+        return;
+    };
+    let named = components.schemas.clone();
+    let point_at = |payload: Option<&mut RefOr<Schema>>, component: &str| {
+        if let Some(payload) = payload
+            && named.get(component) == Some(&*payload)
+        {
+            *payload = RefOr::Ref(Ref::from_schema_name(component));
+        }
+    };
+    for (name, envelope) in components.schemas.iter_mut() {
+        if let Some(argument) = name.strip_prefix("Data_") {
+            match argument.strip_prefix("Vec_") {
+                Some(item) => point_at(property(envelope, "data").and_then(items), item),
+                None => point_at(property(envelope, "data"), argument),
+            }
+        } else if let Some(item) = name.strip_prefix("List_") {
+            point_at(property(envelope, "items").and_then(items), item);
+        }
+    }
+}
+
+fn property<'a>(schema: &'a mut RefOr<Schema>, name: &str) -> Option<&'a mut RefOr<Schema>> {
+    match schema {
+        RefOr::T(Schema::Object(object)) => object.properties.get_mut(name),
+        _ => None,
+    }
+}
+
+fn items(schema: &mut RefOr<Schema>) -> Option<&mut RefOr<Schema>> {
+    match schema {
+        RefOr::T(Schema::Array(array)) => match &mut array.items {
+            ArrayItems::RefOrSchema(items) => Some(items.as_mut()),
+            ArrayItems::False => None,
+        },
+        _ => None,
     }
 }
 

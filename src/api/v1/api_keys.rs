@@ -133,6 +133,12 @@ pub async fn list(
 }
 
 /// Create an API key
+///
+/// Needs an `admin:*` key; the new key belongs to this site. The key itself is in this response only (the
+/// server keeps a digest of it), and so is the signing secret `sks_…` asked for with `signing`. `scopes`
+/// must be known scopes (`admin:*` grants all). A publishable key (`pk_…`) holds browser scopes only (all
+/// of them when `scopes` is omitted) and cannot sign; `requireRequestSignature` needs `signing`. A retry
+/// with the same `Idempotency-Key` replays this answer from a copy sealed with the server secret.
 #[utoipa::path(
     post,
     path = "/api/v1/{siteId}/api-keys",

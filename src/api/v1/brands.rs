@@ -139,6 +139,8 @@ pub async fn list(
 }
 
 /// Get a brand
+///
+/// By id or slug.
 #[utoipa::path(
     get,
     path = "/api/v1/{siteId}/brands/{brandId}",
@@ -159,6 +161,9 @@ pub async fn get(
 }
 
 /// Create a brand
+///
+/// The slug is derived from the name when omitted; slugs are lower-case letters and digits joined by single
+/// dashes, unique per site (409). `logoUrl` must be an http(s) URL.
 #[utoipa::path(
     post,
     path = "/api/v1/{siteId}/brands",
@@ -186,6 +191,9 @@ pub async fn create(
 }
 
 /// Update a brand
+///
+/// By id or slug. Only the fields sent change; `null` clears `description` or `logoUrl`. A slug another
+/// brand uses is a 409.
 #[utoipa::path(
     patch,
     path = "/api/v1/{siteId}/brands/{brandId}",
@@ -214,6 +222,9 @@ pub async fn update(
 }
 
 /// Replace a brand
+///
+/// By id or slug. Every field is set from the body: omitted `description` and `logoUrl` are cleared and an
+/// omitted slug is derived from the name again. A slug another brand uses is a 409.
 #[utoipa::path(
     put,
     path = "/api/v1/{siteId}/brands/{brandId}",

@@ -324,6 +324,10 @@ pub async fn replace(
 }
 
 /// Delete a cart
+///
+/// With its items and the checkout sessions started from it; orders placed from it stay. A publishable key
+/// reaches a guest's cart (its unguessable id is the credential) or, with `X-Customer-Token`, its own
+/// customer's carts; any other cart answers 404.
 #[utoipa::path(
     delete,
     path = "/api/v1/{siteId}/cart",

@@ -158,6 +158,8 @@ pub async fn list(
 }
 
 /// Get a category
+///
+/// By id or slug.
 #[utoipa::path(
     get,
     path = "/api/v1/{siteId}/categories/{categoryId}",
@@ -178,6 +180,9 @@ pub async fn get(
 }
 
 /// Create a category
+///
+/// At the root, or under an existing `parentId`; `position` orders it among its siblings (default 0). The
+/// slug is derived from the name when omitted; slugs are unique per site (409).
 #[utoipa::path(
     post,
     path = "/api/v1/{siteId}/categories",
@@ -231,6 +236,10 @@ pub async fn update(
 }
 
 /// Replace a category
+///
+/// By id or slug. Every field is set from the body: an omitted `parentId` moves it to the root, an omitted
+/// `position` is 0, an omitted `description` is cleared and an omitted slug is derived from the name.
+/// Moving a category under itself or one of its descendants is refused (400).
 #[utoipa::path(
     put,
     path = "/api/v1/{siteId}/categories/{categoryId}",

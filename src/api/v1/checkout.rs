@@ -217,6 +217,11 @@ impl From<AdvanceIn> for Step {
 }
 
 /// Get a checkout session
+///
+/// By `sessionId`, with the data given so far and totals from the cart's current prices (once complete, the
+/// placed order's totals and the `order` itself). Expired sessions stay readable. A publishable key reaches
+/// a guest's session or, with `X-Customer-Token`, its own customer's; any other answers 404. Checkout
+/// routes share a stricter rate limit of 10 requests per minute per key.
 #[utoipa::path(
     get,
     path = "/api/v1/{siteId}/checkout",

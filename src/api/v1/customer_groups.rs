@@ -92,6 +92,10 @@ pub async fn list(
 }
 
 /// Create a customer group
+///
+/// An empty group: customers join it through their `groupId` (create or update a customer). The slug is
+/// derived from the name when omitted; slugs are unique per site (409). Groups cannot be renamed or deleted
+/// over the API yet.
 #[utoipa::path(
     post,
     path = "/api/v1/{siteId}/customer-groups",

@@ -139,6 +139,8 @@ pub async fn list(
 }
 
 /// Get a location
+///
+/// By id or slug, with its address and whether it is active and the site's default.
 #[utoipa::path(
     get,
     path = "/api/v1/{siteId}/locations/{locationId}",
@@ -157,6 +159,10 @@ pub async fn get(
 }
 
 /// Create a location
+///
+/// Active unless `active: false`. `isDefault: true` makes it the site's default location (it must then be
+/// active; the previous default stops being one). The slug is derived from the name when omitted; slugs are
+/// unique per site (409).
 #[utoipa::path(
     post,
     path = "/api/v1/{siteId}/locations",
@@ -211,6 +217,10 @@ pub async fn update(
 }
 
 /// Replace a location
+///
+/// By id or slug. Every field is set from the body: omitted `description` and `address` are cleared, an
+/// omitted `active` is true and an omitted slug is derived from the name. The default location stays the
+/// default (`isDefault: false` on it is refused: promote another location instead) and must stay active.
 #[utoipa::path(
     put,
     path = "/api/v1/{siteId}/locations/{locationId}",

@@ -50,6 +50,7 @@ use customer_auth::CustomerTokenAuth;
             `cursor` (keyset). Writes accept an `Idempotency-Key` header. Errors are \
             `{\"success\": false, \"error\": \"…\", \"code\": \"…\"}`.",
         license(name = "MIT", identifier = "MIT"),
+        contact(name = "Shopvo", url = "https://github.com/shopvo/shopvo"),
     ),
     // Relative: the document is served by the server it describes, wherever that is deployed.
     servers((url = "/", description = "The server serving this document")),
@@ -58,7 +59,7 @@ use customer_auth::CustomerTokenAuth;
         (name = "Products", description = "Products, with variants, brands and categories"),
         (name = "Variants", description = "Product variants: exactly one default per product"),
         (name = "Categories", description = "The category tree"),
-        (name = "Brands"),
+        (name = "Brands", description = "Brands: a flat list; a product has at most one (`brandId`)"),
         (name = "Inventory", description = "Stock per variant and location, adjustments and their history"),
         (name = "Locations", description = "Where stock is kept; every site has a default location"),
         (name = "Customers", description = "Customer profiles, addresses and groups; totals derived from orders"),
@@ -286,6 +287,7 @@ fn assemble(
     );
     let (routes, mut doc) = router.split_for_parts();
     name_operations(&mut doc);
+    crate::http::envelope::reference_payloads(&mut doc);
     links::add(&mut doc);
     (routes, doc)
 }

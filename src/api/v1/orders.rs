@@ -206,6 +206,11 @@ pub struct ListQuery {
 }
 
 /// List orders
+///
+/// In creation order, archived and test orders included (see `archived` and `isTest`). Filters: `status`,
+/// `paymentStatus`, `customerId`, and the creation time from `from` (inclusive) to `to` (exclusive). Offset
+/// pagination with `page`, or keyset pagination with `cursor`. Order routes share a stricter rate limit of
+/// 30 requests per minute per key.
 #[utoipa::path(
     get,
     path = "/api/v1/{siteId}/orders",

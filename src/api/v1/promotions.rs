@@ -209,6 +209,10 @@ pub struct ListQuery {
 }
 
 /// List promotions
+///
+/// In creation order. `status` is derived when read (EXPIRED past `expiresAt`, EXHAUSTED at `maxUses`,
+/// SCHEDULED before `startsAt`, else ACTIVE) and the `status` filter follows the same rules. Offset
+/// pagination with `page`, or keyset pagination with `cursor`.
 #[utoipa::path(
     get,
     path = "/api/v1/{siteId}/promotions",
@@ -262,6 +266,9 @@ pub async fn create(
 }
 
 /// Get a promotion
+///
+/// By id (`promo_…`), with its uses so far (`usedCount`) and its derived status. To check a code as a
+/// shopper would, use `POST /promotions/validate`.
 #[utoipa::path(
     get,
     path = "/api/v1/{siteId}/promotions/{promotionId}",
@@ -281,6 +288,10 @@ pub async fn get(
 }
 
 /// Change a promotion's limits or window
+///
+/// Only `minOrderAmount`, `maxUses`, `perCustomerLimit`, `startsAt` and `expiresAt` change, and only those
+/// sent; `null` removes one. The code, type and value are fixed (create another promotion instead).
+/// `maxUses` cannot go below `usedCount`, and `expiresAt` must be after `startsAt`.
 #[utoipa::path(
     patch,
     path = "/api/v1/{siteId}/promotions/{promotionId}",
@@ -302,6 +313,9 @@ pub async fn update(
 }
 
 /// Delete a promotion
+///
+/// With its redemption records; orders placed with its code keep their discount. A cart that still carries
+/// the code gets no discount from it, and its checkout's `review` refuses it (409 `PROMOTION_INVALID`).
 #[utoipa::path(
     delete,
     path = "/api/v1/{siteId}/promotions/{promotionId}",

@@ -177,6 +177,10 @@ impl From<TaxRateIn> for NewTaxRate {
 }
 
 /// List shipping methods
+///
+/// Every method, inactive ones included, cheapest first. A method serves a country when it is active and
+/// lists the country (an empty `countries` serves every country). Any key with `read:checkout` may read
+/// them, publishable keys included.
 #[utoipa::path(
     get,
     path = "/api/v1/{siteId}/shipping-methods",
@@ -195,6 +199,11 @@ pub async fn list_methods(
 }
 
 /// Create a shipping method
+///
+/// Needs an `admin:*` key. `code` (1–64 letters, digits, `-` or `_`) is unique per site (409) and fixed
+/// once created; a checkout's shipping step accepts the id or the code. Shipping is free when the
+/// discounted subtotal reaches `freeAbove`. Active unless `active: false`; an empty `countries` serves
+/// every country.
 #[utoipa::path(
     post,
     path = "/api/v1/{siteId}/shipping-methods",
@@ -220,6 +229,10 @@ pub async fn create_method(
 }
 
 /// Update a shipping method
+///
+/// By id or code; needs an `admin:*` key. Only the fields sent change; `null` removes `freeAbove`; the code
+/// is fixed. A checkout whose chosen method was deactivated, or no longer serves its country, is refused at
+/// `review` (409 `SHIPPING_UNAVAILABLE`) until it picks another.
 #[utoipa::path(
     patch,
     path = "/api/v1/{siteId}/shipping-methods/{methodId}",
@@ -241,6 +254,10 @@ pub async fn update_method(
 }
 
 /// Delete a shipping method
+///
+/// By id or code; needs an `admin:*` key. Checkouts that chose it lose its charge from their totals and are
+/// refused at `review` (409 `SHIPPING_UNAVAILABLE`) until they pick another; placed orders keep their
+/// shipping.
 #[utoipa::path(
     delete,
     path = "/api/v1/{siteId}/shipping-methods/{methodId}",
@@ -260,6 +277,10 @@ pub async fn delete_method(
 }
 
 /// List tax rates
+///
+/// One per country, by country code. Checkout taxes the discounted subtotal plus shipping at the rate of
+/// the shipping address's country; a country without a rate is not taxed. A rate cannot be changed: delete
+/// it and create it again.
 #[utoipa::path(
     get,
     path = "/api/v1/{siteId}/tax-rates",
@@ -305,6 +326,9 @@ pub async fn create_tax_rate(
 }
 
 /// Delete a tax rate
+///
+/// By id or country code (`LV`); needs an `admin:*` key. The country is untaxed from then on, open
+/// checkouts included; placed orders keep their tax.
 #[utoipa::path(
     delete,
     path = "/api/v1/{siteId}/tax-rates/{taxRateId}",

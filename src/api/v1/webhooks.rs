@@ -283,6 +283,11 @@ pub struct DeliveriesQuery {
 }
 
 /// List webhook subscriptions
+///
+/// In creation order, without secrets. A subscription the server disabled, after every delivery to it
+/// failed for the disable period (48 hours by default), has `active: false`, `disabledAt` and
+/// `disabledReason`; `failingSince` is when its current run of failures began. Offset pagination with
+/// `page`, or keyset pagination with `cursor`.
 #[utoipa::path(
     get,
     path = "/api/v1/{siteId}/webhooks",
@@ -347,6 +352,9 @@ pub async fn create(
 }
 
 /// Get a webhook subscription
+///
+/// By id (`wh_…`), without its secret: that is shown only when the subscription is created and when the
+/// secret is rotated.
 #[utoipa::path(
     get,
     path = "/api/v1/{siteId}/webhooks/{webhookId}",
@@ -502,6 +510,11 @@ pub async fn deliveries(
 }
 
 /// Get a delivery
+///
+/// One delivery of this subscription by its id (`whd_…`, sent as `X-Shopvo-Delivery`): the body as sent,
+/// its status and its latest 50 attempts, oldest first. Delivered and failed deliveries are kept for the
+/// server's retention period (`SHOPVO_WEBHOOK_RETENTION`, 30 days by default), pending ones until they
+/// finish.
 #[utoipa::path(
     get,
     path = "/api/v1/{siteId}/webhooks/{webhookId}/deliveries/{deliveryId}",
