@@ -452,7 +452,7 @@ async fn a_key_can_require_the_request_bound_signature_form() {
             Some(json!({"scopes": ["read:catalog"], "requireRequestSignature": true})),
         )
         .await;
-    assert_error(&res, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
+    assert_error(&res, StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_ERROR");
     assert_eq!(res.1["details"][0]["field"], "requireRequestSignature");
 
     let created = app

@@ -5,7 +5,10 @@ mod common;
 
 use std::collections::HashSet;
 
-use common::{TestApp, assert_error, spawn_unlimited as spawn, start_of_a_window, str_of};
+use common::{
+    TestApp, assert_error, assert_unprocessable, spawn_unlimited as spawn, start_of_a_window,
+    str_of,
+};
 use futures::StreamExt;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -615,7 +618,7 @@ async fn test_payments_need_a_test_mode_session() {
         json!({"sessionId": session, "state": "payment", "paymentMethod": "test"}),
     )
     .await;
-    assert_invalid(&res, "paymentMethod");
+    assert_unprocessable(&res, "paymentMethod");
     assert_eq!(state_in_db(&app, &session).await, "shipping");
     assert_eq!(
         app.count(&format!(
@@ -633,7 +636,7 @@ async fn test_payments_need_a_test_mode_session() {
         json!({"sessionId": session, "state": "payment", "paymentMethod": "test"}),
     )
     .await;
-    assert_invalid(&res, "paymentMethod");
+    assert_unprocessable(&res, "paymentMethod");
     assert_eq!(state_in_db(&app, &session).await, "shipping");
 
     // `invoice` needs a B2B account (not available yet); a missing method is named.
@@ -643,21 +646,21 @@ async fn test_payments_need_a_test_mode_session() {
         json!({"sessionId": session, "state": "payment", "paymentMethod": "invoice"}),
     )
     .await;
-    assert_invalid(&res, "paymentMethod");
+    assert_unprocessable(&res, "paymentMethod");
     let res = advance(
         &app,
         &live,
         json!({"sessionId": session, "state": "payment"}),
     )
     .await;
-    assert_invalid(&res, "paymentMethod");
+    assert_unprocessable(&res, "paymentMethod");
     let res = advance(
         &app,
         &live,
         json!({"sessionId": session, "state": "payment", "paymentMethod": "manual", "giftCardCodes": ["GC-1"]}),
     )
     .await;
-    assert_invalid(&res, "giftCardCodes");
+    assert_unprocessable(&res, "giftCardCodes");
     assert_eq!(state_in_db(&app, &session).await, "shipping");
 }
 
@@ -1401,7 +1404,7 @@ async fn starting_a_checkout_needs_a_known_cart_with_items() {
     let app = spawn().await;
     let key = app.admin_key.clone();
     let res = start(&app, &key, "cart_nope").await;
-    assert_invalid(&res, "cartId");
+    assert_unprocessable(&res, "cartId");
     let cart = new_cart(&app, &key).await;
     let res = start(&app, &key, &cart).await;
     assert_error(&res, StatusCode::CONFLICT, "CART_EMPTY");
@@ -1426,7 +1429,7 @@ async fn starting_a_checkout_needs_a_known_cart_with_items() {
             Some(json!({"cartId": mine})),
         )
         .await;
-    assert_invalid(&res, "cartId");
+    assert_unprocessable(&res, "cartId");
     assert_eq!(app.count("select count(*) from checkout_sessions").await, 0);
 }
 
@@ -1527,7 +1530,7 @@ async fn a_cart_must_use_the_sites_currency() {
                 Some(json!({"sessionId": "s1", "currency": currency})),
             )
             .await;
-        assert_invalid(&res, "currency");
+        assert_unprocessable(&res, "currency");
     }
     let res = app
         .admin(Method::POST, "/cart", Some(json!({"sessionId": "s1"})))
@@ -1608,7 +1611,7 @@ async fn only_active_products_can_be_added() {
         json!({"action": "add", "item": {"productId": draft["id"], "quantity": 1}}),
     )
     .await;
-    assert_invalid(&res, "item.productId");
+    assert_unprocessable(&res, "item.productId");
     let res = cart_action(
         &app,
         &key,
@@ -1620,7 +1623,7 @@ async fn only_active_products_can_be_added() {
         ),
     )
     .await;
-    assert_invalid(&res, "item.variantId");
+    assert_unprocessable(&res, "item.variantId");
     let res = cart_action(
         &app,
         &key,
@@ -1628,10 +1631,10 @@ async fn only_active_products_can_be_added() {
         json!({"action": "add", "item": {"productId": "prd_nope", "quantity": 1}}),
     )
     .await;
-    assert_invalid(&res, "item.productId");
+    assert_unprocessable(&res, "item.productId");
     let (product, _) = stocked(&app, "ACT-1", 1000, 5).await;
     let res = cart_action(&app, &key, &cart, add_item(&product, "var_nope", json!(1))).await;
-    assert_invalid(&res, "item.variantId");
+    assert_unprocessable(&res, "item.variantId");
     assert_eq!(app.count("select count(*) from cart_items").await, 0);
 }
 
@@ -1789,14 +1792,14 @@ async fn shipping_needs_a_complete_address_and_a_method_for_its_country() {
             "shippingAddress": address("LV")}),
     )
     .await;
-    assert_invalid(&res, "shippingMethodId");
+    assert_unprocessable(&res, "shippingMethodId");
     let res = advance(
         &app,
         &key,
         json!({"sessionId": session, "state": "shipping", "shippingAddress": address("LV")}),
     )
     .await;
-    assert_invalid(&res, "shippingMethodId");
+    assert_unprocessable(&res, "shippingMethodId");
     let res = advance(
         &app,
         &key,
@@ -1804,7 +1807,7 @@ async fn shipping_needs_a_complete_address_and_a_method_for_its_country() {
             "shippingAddress": address("EE")}),
     )
     .await;
-    assert_invalid(&res, "shippingMethodId");
+    assert_unprocessable(&res, "shippingMethodId");
     assert!(res.1["error"].as_str().unwrap().contains("EE"), "{}", res.1);
 
     // An inactive method serves nobody.
@@ -1817,7 +1820,7 @@ async fn shipping_needs_a_complete_address_and_a_method_for_its_country() {
         .await;
     assert_eq!(status, StatusCode::OK);
     let res = advance(&app, &key, step(&session, "shipping", &method)).await;
-    assert_invalid(&res, "shippingMethodId");
+    assert_unprocessable(&res, "shippingMethodId");
 
     // Unknown fields in the address are refused, not dropped.
     let mut extra = address("LV");
@@ -2007,7 +2010,7 @@ async fn cart_action_errors_name_their_field() {
         json!({"action": "update", "quantity": 2}),
     )
     .await;
-    assert_invalid(&res, "itemId");
+    assert_unprocessable(&res, "itemId");
     let res = cart_action(&app, &key, &cart, add_item(&product, &variant, json!(-1))).await;
     assert_invalid(&res, "item.quantity");
     let res = cart_action(&app, &key, &cart, json!({"action": "teleport"})).await;

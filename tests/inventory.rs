@@ -303,7 +303,7 @@ async fn default_location_rules() {
             Some(json!({"isDefault": false})),
         )
         .await;
-    assert_error(&res, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
+    assert_error(&res, StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_ERROR");
     let res = app
         .admin(
             Method::PATCH,
@@ -311,7 +311,7 @@ async fn default_location_rules() {
             Some(json!({"active": false})),
         )
         .await;
-    assert_error(&res, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
+    assert_error(&res, StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_ERROR");
 
     let second = app
         .post(
@@ -352,7 +352,7 @@ async fn bad_adjustments_are_refused_and_change_nothing() {
     let cases = [
         (
             json!({"operation": "decrement", "quantity": 0}),
-            StatusCode::BAD_REQUEST,
+            StatusCode::UNPROCESSABLE_ENTITY,
             "quantity",
         ),
         (
@@ -377,7 +377,7 @@ async fn bad_adjustments_are_refused_and_change_nothing() {
         ),
         (
             json!({"operation": "set", "quantity": 1, "locationId": "loc_nope"}),
-            StatusCode::BAD_REQUEST,
+            StatusCode::UNPROCESSABLE_ENTITY,
             "locationId",
         ),
         (
@@ -545,6 +545,6 @@ async fn field_errors_name_wire_fields_and_keep_address_keys_verbatim() {
             Some(json!({"isDefault": false})),
         )
         .await;
-    assert_error(&res, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
+    assert_error(&res, StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_ERROR");
     assert_eq!(res.1["details"][0]["field"], "isDefault");
 }

@@ -120,7 +120,7 @@ async fn one_call_keeps_the_step_rules_and_a_refusal_leaves_nothing() {
     )
     .await;
     assert!(
-        matches!(&refused, Err(shopvo::domain::Error::Validation(f)) if f[0].field.to_string() == "payment_method"),
+        matches!(&refused, Err(shopvo::domain::Error::Unprocessable(f)) if f[0].field.to_string() == "payment_method"),
         "{refused:?}"
     );
     tx.rollback().await.unwrap();

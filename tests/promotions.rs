@@ -263,9 +263,17 @@ async fn bad_promotions_are_refused_and_change_nothing() {
             "usedCount",
         ),
     ];
+    // Well-formed values that break a rule between fields (a value that does not suit the type, a window
+    // that ends before it starts) are 422; the rest 400.
+    let between_fields = ["P0", "P101", "P", "F0", "S5", "WINDOW", "SAME"];
     for (body, field) in cases {
         let res = create_res(&app, body.clone()).await;
-        assert_error(&res, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
+        let status = if between_fields.contains(&body["code"].as_str().unwrap_or_default()) {
+            StatusCode::UNPROCESSABLE_ENTITY
+        } else {
+            StatusCode::BAD_REQUEST
+        };
+        assert_error(&res, status, "VALIDATION_ERROR");
         assert!(
             res.1["details"]
                 .as_array()
@@ -415,9 +423,14 @@ async fn patch_changes_limits_and_window_only() {
         (json!({"value": 50}), "value"),
         (json!({"type": "FIXED_AMOUNT"}), "type"),
     ];
-    for (body, field) in cases {
+    for (i, (body, field)) in cases.into_iter().enumerate() {
         let res = app.admin(Method::PATCH, &path, Some(body.clone())).await;
-        assert_invalid(&res, field);
+        // The first (below the uses so far) and the window break rules between values: 422.
+        if i == 0 || i == 2 {
+            common::assert_unprocessable(&res, field);
+        } else {
+            assert_invalid(&res, field);
+        }
     }
     // A start after the stored expiry is refused as well.
     app.admin(
@@ -433,7 +446,7 @@ async fn patch_changes_limits_and_window_only() {
             Some(json!({"startsAt": "2031-01-01T00:00:00Z"})),
         )
         .await;
-    assert_invalid(&res, "expiresAt");
+    common::assert_unprocessable(&res, "expiresAt");
     assert_eq!(
         app.count(&format!(
             "select count(*) from promotions where id = '{id}' and code = 'LIMITS' and value = 10 \
@@ -908,10 +921,19 @@ async fn tax_rates_read_back_the_percentage_as_given() {
         .clone();
     // A whole percentage reads back as an integer, not `22.0`.
     assert_eq!(data["percentage"], 22);
+    // Kept to the hundredth, rounded half up, exactly.
+    let rounded = app
+        .post("/tax-rates", json!({"country": "FI", "percentage": 25.505}))
+        .await["data"]
+        .clone();
+    assert_eq!(rounded["percentage"], 25.51);
     assert_eq!(data["name"], Value::Null);
 
     for (body, field) in [
-        (json!({"country": "LT", "percentage": 21.255}), "percentage"),
+        (
+            json!({"country": "LT", "percentage": 100.001}),
+            "percentage",
+        ),
         (json!({"country": "LT", "percentage": 101}), "percentage"),
         (json!({"country": "lt", "percentage": 21}), "country"),
         (json!({"country": "LT", "percentage": "21"}), "percentage"),
@@ -931,12 +953,13 @@ async fn tax_rates_read_back_the_percentage_as_given() {
         rates,
         [
             ("EE".to_string(), json!(22)),
+            ("FI".to_string(), json!(25.51)),
             ("LV".to_string(), json!(21.5))
         ]
     );
     assert_eq!(
         app.count("select sum(basis_points)::bigint from tax_rates")
             .await,
-        4350
+        4350 + 2551
     );
 }

@@ -49,7 +49,7 @@ async fn publishable_keys_get_browser_scopes_only() {
             Some(json!({"publishable": true, "scopes": ["write:catalog"]})),
         )
         .await;
-    assert_error(&res, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
+    assert_error(&res, StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_ERROR");
     assert_eq!(res.1["details"][0]["field"], "scopes[0]");
     let res = app
         .admin(
@@ -58,7 +58,7 @@ async fn publishable_keys_get_browser_scopes_only() {
             Some(json!({"publishable": true, "signing": true})),
         )
         .await;
-    assert_error(&res, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
+    assert_error(&res, StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_ERROR");
     assert_eq!(
         app.count("select count(*) from api_keys where kind = 'publishable'")
             .await,
@@ -205,7 +205,7 @@ async fn customer_carts_need_the_customers_token() {
         Some(json!({"cartId": cart})),
     )
     .await;
-    assert_error(&res, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
+    assert_error(&res, StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_ERROR");
     assert_eq!(app.count("select count(*) from carts").await, 1);
 
     // Guest carts work with the key alone; the admin key reaches every cart.

@@ -813,7 +813,8 @@ async fn bad_subscriptions_are_refused_in_the_envelope() {
         &post(json!({"url": "/relative", "events": "*"})).await,
         "url",
     );
-    invalid(
+    // A well-formed URL this server will not deliver to: 422.
+    common::assert_unprocessable(
         &post(json!({"url": "http://u:p@127.0.0.1/x", "events": "*"})).await,
         "url",
     );
@@ -941,7 +942,8 @@ async fn private_and_plain_http_targets_are_refused_unless_allowed() {
                 Some(json!({"url": url, "events": "*"})),
             )
             .await;
-        assert_error(&res, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
+        // Well-formed URLs that this server's target policy refuses: 422.
+        assert_error(&res, StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_ERROR");
         assert_eq!(res.1["details"][0]["field"], "url", "{url}: {}", res.1);
     }
     assert_eq!(
@@ -958,7 +960,7 @@ async fn private_and_plain_http_targets_are_refused_unless_allowed() {
             Some(json!({"url": "https://192.168.0.1/x"})),
         )
         .await;
-    assert_error(&res, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
+    assert_error(&res, StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_ERROR");
 }
 
 #[tokio::test]

@@ -458,7 +458,9 @@ async fn add(conn: &mut PgConnection, site_id: &str, cart_id: &str, item: NewIte
     .await?;
     let Some((product_id, variant_id, sku, available, backorders)) = found else {
         return Err(match item.variant_id {
-            Some(_) => Error::unprocessable("item.variant_id", "no such variant of an active product"),
+            Some(_) => {
+                Error::unprocessable("item.variant_id", "no such variant of an active product")
+            }
             None => Error::unprocessable("item.product_id", "no such active product"),
         });
     };

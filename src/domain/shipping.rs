@@ -251,11 +251,20 @@ fn basis_points(text: &str) -> Option<i32> {
         let cut = digits.len().saturating_sub(shift.unsigned_abs() as usize);
         (digits[..cut].to_string(), &digits[cut..])
     };
-    let kept: i64 = if kept.is_empty() { 0 } else { kept.parse().ok()? };
+    let kept: i64 = if kept.is_empty() {
+        0
+    } else {
+        kept.parse().ok()?
+    };
     let exceeds = kept > 10_000 || (kept == 10_000 && dropped.bytes().any(|b| b != b'0'));
     // A dropped part shorter than the cut means leading zeros were dropped with it: below one half.
-    let cut_len = if shift < 0 { shift.unsigned_abs() as usize } else { 0 };
-    let rounds_up = dropped.len() == cut_len && dropped.as_bytes().first().is_some_and(|&b| b >= b'5');
+    let cut_len = if shift < 0 {
+        shift.unsigned_abs() as usize
+    } else {
+        0
+    };
+    let rounds_up =
+        dropped.len() == cut_len && dropped.as_bytes().first().is_some_and(|&b| b >= b'5');
     let bps = kept + i64::from(rounds_up);
     (!exceeds && bps <= 10_000).then(|| bps as i32)
 }

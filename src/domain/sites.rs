@@ -154,7 +154,8 @@ pub async fn update(conn: &mut PgConnection, site_id: &str, p: SitePatch) -> Res
         v.check(theme.len() <= 200, "theme", "at most 200 tokens");
         for (k, value) in theme {
             v.check(
-                value.as_str().is_some_and(|s| s.chars().count() <= 500) && k.chars().count() <= 100,
+                value.as_str().is_some_and(|s| s.chars().count() <= 500)
+                    && k.chars().count() <= 100,
                 FieldKey::from("theme").data(k),
                 "must be a string",
             );

@@ -160,7 +160,11 @@ impl From<domain::Error> for ApiError {
                 let message = summary(&details);
                 ApiError {
                     details,
-                    ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_ERROR", message)
+                    ..ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "VALIDATION_ERROR",
+                        message,
+                    )
                 }
             }
             domain::Error::OutOfRange(details) => {

@@ -372,3 +372,10 @@ pub async fn start_of_a_window() {
         tokio::time::sleep(std::time::Duration::from_secs(61 - second)).await;
     }
 }
+
+/// A 422 `VALIDATION_ERROR` blaming `field` first: a request that matched its schema but broke a rule no
+/// schema states (a reference to nothing, one field against another, the state of what it changes).
+pub fn assert_unprocessable(result: &(StatusCode, Value), field: &str) {
+    assert_error(result, StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_ERROR");
+    assert_eq!(result.1["details"][0]["field"], field, "body: {}", result.1);
+}

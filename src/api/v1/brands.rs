@@ -49,7 +49,12 @@ impl From<Brand> for BrandOut {
 #[schema(as = BrandInput)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BrandIn {
-    #[schema(example = "Essentials", min_length = 1, max_length = 200, pattern = "\\S")]
+    #[schema(
+        example = "Essentials",
+        min_length = 1,
+        max_length = 200,
+        pattern = "\\S"
+    )]
     pub name: String,
     /// Derived from the name when omitted.
     #[schema(value_type = Option<Slug>)]

@@ -109,7 +109,12 @@ impl From<carts::Cart> for CartOut {
 #[schema(as = NewCart)]
 pub struct NewCartIn {
     /// The storefront's session id for a guest.
-    #[schema(example = "sess_abc123", min_length = 1, max_length = 255, pattern = "\\S")]
+    #[schema(
+        example = "sess_abc123",
+        min_length = 1,
+        max_length = 255,
+        pattern = "\\S"
+    )]
     pub session_id: Option<String>,
     /// Must be the site's currency.
     #[schema(example = "EUR")]

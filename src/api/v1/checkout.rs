@@ -8,10 +8,10 @@ use serde::{Deserialize, Serialize};
 use super::cart::TotalsOut;
 use super::orders::OrderOut;
 use super::wire::wire_enum;
+use crate::api::v1::formats::{CountryCode, CustomerId, Email, Phone};
 use crate::domain::checkout::{
     self, Address, Contact, PaymentChoice, Session, ShippingChoice, Step,
 };
-use crate::api::v1::formats::{CountryCode, CustomerId, Email, Phone};
 use crate::http::auth::{ReadCheckout, WriteCheckout};
 use crate::http::customer::CustomerToken;
 use crate::http::{ApiError, CommonErrors, Created, Data, ErrorBody, Json, Query, Scoped};
@@ -50,21 +50,51 @@ wire_enum! {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schema(as = PostalAddress)]
 pub struct PostalAddress {
-    #[schema(required = true, nullable = false, min_length = 1, max_length = 100, pattern = "\\S")]
+    #[schema(
+        required = true,
+        nullable = false,
+        min_length = 1,
+        max_length = 100,
+        pattern = "\\S"
+    )]
     pub first_name: Option<String>,
-    #[schema(required = true, nullable = false, min_length = 1, max_length = 100, pattern = "\\S")]
+    #[schema(
+        required = true,
+        nullable = false,
+        min_length = 1,
+        max_length = 100,
+        pattern = "\\S"
+    )]
     pub last_name: Option<String>,
     #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub company: Option<String>,
-    #[schema(required = true, nullable = false, min_length = 1, max_length = 255, pattern = "\\S")]
+    #[schema(
+        required = true,
+        nullable = false,
+        min_length = 1,
+        max_length = 255,
+        pattern = "\\S"
+    )]
     pub line1: Option<String>,
     #[schema(min_length = 1, max_length = 255, pattern = "\\S")]
     pub line2: Option<String>,
-    #[schema(required = true, nullable = false, min_length = 1, max_length = 100, pattern = "\\S")]
+    #[schema(
+        required = true,
+        nullable = false,
+        min_length = 1,
+        max_length = 100,
+        pattern = "\\S"
+    )]
     pub city: Option<String>,
     #[schema(min_length = 1, max_length = 100, pattern = "\\S")]
     pub province: Option<String>,
-    #[schema(required = true, nullable = false, min_length = 1, max_length = 20, pattern = "\\S")]
+    #[schema(
+        required = true,
+        nullable = false,
+        min_length = 1,
+        max_length = 20,
+        pattern = "\\S"
+    )]
     pub postal_code: Option<String>,
     #[schema(required = true, nullable = false, value_type = CountryCode)]
     pub country: Option<String>,

@@ -73,7 +73,12 @@ pub struct AddressIn {
     pub last_name: Option<String>,
     #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub company: Option<String>,
-    #[schema(example = "Brivibas iela 1", min_length = 1, max_length = 255, pattern = "\\S")]
+    #[schema(
+        example = "Brivibas iela 1",
+        min_length = 1,
+        max_length = 255,
+        pattern = "\\S"
+    )]
     pub line1: String,
     #[schema(min_length = 1, max_length = 255, pattern = "\\S")]
     pub line2: Option<String>,

@@ -38,7 +38,11 @@ impl Modify for CustomerTokenAuth {
 pub struct RegisterIn {
     #[schema(value_type = Email, example = "jane@example.com")]
     pub email: String,
-    #[schema(example = "correct horse battery staple", min_length = 8, max_length = 128)]
+    #[schema(
+        example = "correct horse battery staple",
+        min_length = 8,
+        max_length = 128
+    )]
     pub password: String,
     #[schema(example = "Jane", min_length = 1, max_length = 100, pattern = "\\S")]
     pub first_name: Option<String>,

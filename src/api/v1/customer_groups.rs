@@ -48,7 +48,12 @@ impl From<CustomerGroup> for CustomerGroupOut {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schema(as = CustomerGroupInput)]
 pub struct CustomerGroupIn {
-    #[schema(example = "Wholesale", min_length = 1, max_length = 200, pattern = "\\S")]
+    #[schema(
+        example = "Wholesale",
+        min_length = 1,
+        max_length = 200,
+        pattern = "\\S"
+    )]
     pub name: String,
     /// Derived from the name when omitted.
     #[schema(value_type = Option<Slug>)]

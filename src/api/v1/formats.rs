@@ -27,17 +27,23 @@ macro_rules! string_format {
 }
 
 string_format!(Slug {
-    description: Some("A URL slug: lower-case ASCII letters and digits in groups joined by single dashes."),
+    description: Some(
+        "A URL slug: lower-case ASCII letters and digits in groups joined by single dashes."
+    ),
     pattern: Some(slug::PATTERN),
     max_length: Some(slug::MAX_LEN),
     examples: [serde_json::json!("classic-white-t-shirt")],
 });
 
 string_format!(HttpUrl {
-    description: Some("An absolute `http://` or `https://` URL without spaces or control characters."),
+    description: Some(
+        "An absolute `http://` or `https://` URL without spaces or control characters."
+    ),
     pattern: Some(crate::domain::catalog::HTTP_URL_PATTERN),
     max_length: Some(crate::domain::catalog::MAX_URL_LEN),
-    examples: [serde_json::json!("https://cdn.example.com/images/white-tee.jpg")],
+    examples: [serde_json::json!(
+        "https://cdn.example.com/images/white-tee.jpg"
+    )],
 });
 
 string_format!(Sku {
@@ -77,7 +83,9 @@ string_format!(LocaleTag {
 });
 
 string_format!(Phone {
-    description: Some("A phone number as people write it: digits, spaces and `+ - . ( )`, at least one digit."),
+    description: Some(
+        "A phone number as people write it: digits, spaces and `+ - . ( )`, at least one digit."
+    ),
     pattern: Some(customers::PHONE_PATTERN),
     min_length: Some(3),
     max_length: Some(32),
@@ -97,7 +105,10 @@ macro_rules! id_format {
                     .schema_type(Type::String)
                     .description(Some(concat!("The id of ", $what, " (`", $prefix, "_…`).")))
                     .pattern(Some(concat!("^", $prefix, "_[A-Za-z0-9_-]{1,64}$")))
-                    .examples([serde_json::json!(concat!($prefix, "_01JD2W3M4N5P6Q7R8S9T0V1W2X"))])
+                    .examples([serde_json::json!(concat!(
+                        $prefix,
+                        "_01JD2W3M4N5P6Q7R8S9T0V1W2X"
+                    ))])
                     .into()
             }
         }
@@ -149,7 +160,9 @@ impl utoipa::PartialSchema for Translations {
     fn schema() -> RefOr<Schema> {
         ObjectBuilder::new()
             .schema_type(Type::Object)
-            .description(Some("Locale tag (`en-GB`) to the product's fields in that locale; at most 50."))
+            .description(Some(
+                "Locale tag (`en-GB`) to the product's fields in that locale; at most 50.",
+            ))
             .max_properties(Some(50))
             .property_names(Some(<LocaleTag as utoipa::PartialSchema>::schema()))
             .additional_properties(Some(Ref::from_schema_name("Translation")))
@@ -168,7 +181,10 @@ pub struct LocationAddress;
 impl utoipa::PartialSchema for LocationAddress {
     fn schema() -> RefOr<Schema> {
         let value = ObjectBuilder::new()
-            .schema_type(utoipa::openapi::schema::SchemaType::from_iter([Type::String, Type::Null]))
+            .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+                Type::String,
+                Type::Null,
+            ]))
             .max_length(Some(255));
         ObjectBuilder::new()
             .schema_type(Type::Object)
@@ -208,7 +224,9 @@ impl utoipa::PartialSchema for ThemeTokens {
 impl utoipa::ToSchema for ThemeTokens {}
 
 string_format!(HostName {
-    description: Some("A host name such as `shop.example.com`: ASCII letters, digits, `-` and `.`."),
+    description: Some(
+        "A host name such as `shop.example.com`: ASCII letters, digits, `-` and `.`."
+    ),
     pattern: Some("^[A-Za-z0-9.-]+$"),
     min_length: Some(1),
     max_length: Some(253),
@@ -216,7 +234,9 @@ string_format!(HostName {
 });
 
 string_format!(Origin {
-    description: Some("A web origin such as `https://shop.example.com` (scheme, host and optional port)."),
+    description: Some(
+        "A web origin such as `https://shop.example.com` (scheme, host and optional port)."
+    ),
     pattern: Some("^https?://[A-Za-z0-9.:-]+$"),
     max_length: Some(255),
     examples: [serde_json::json!("https://shop.example.com")],

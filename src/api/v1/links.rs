@@ -29,7 +29,10 @@ pub fn add(doc: &mut OpenApi) {
                 }
             }
         }
-        if let Some((_, param)) = BY_QUERY.iter().find(|(suffix, _)| collection.ends_with(suffix)) {
+        if let Some((_, param)) = BY_QUERY
+            .iter()
+            .find(|(suffix, _)| collection.ends_with(suffix))
+        {
             let same = paths.iter().find(|(p, _)| p == collection).map(|(_, i)| i);
             for (method, op) in same.into_iter().flat_map(operations) {
                 if method != "post" {
@@ -82,7 +85,10 @@ fn link(
     let operation_id = op.operation_id.clone()?;
     let mut builder = LinkBuilder::new()
         .operation_id(operation_id.clone())
-        .description(format!("{} what this request created", method.to_uppercase()));
+        .description(format!(
+            "{} what this request created",
+            method.to_uppercase()
+        ));
     for inherited in collection
         .split('/')
         .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))

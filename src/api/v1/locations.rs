@@ -56,7 +56,12 @@ impl From<Location> for LocationOut {
 #[schema(as = LocationInput)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LocationIn {
-    #[schema(example = "Main warehouse", min_length = 1, max_length = 200, pattern = "\\S")]
+    #[schema(
+        example = "Main warehouse",
+        min_length = 1,
+        max_length = 200,
+        pattern = "\\S"
+    )]
     name: String,
     #[schema(value_type = Option<Slug>)]
     slug: Option<String>,

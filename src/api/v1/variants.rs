@@ -103,7 +103,12 @@ impl From<Variant> for VariantOut {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct VariantIn {
     /// Derived from the option values (`Large / Black`) when omitted.
-    #[schema(example = "Large / Black", min_length = 1, max_length = 255, pattern = "\\S")]
+    #[schema(
+        example = "Large / Black",
+        min_length = 1,
+        max_length = 255,
+        pattern = "\\S"
+    )]
     pub name: Option<String>,
     /// Unique per site; no control characters.
     #[schema(value_type = Option<Sku>)]

@@ -87,7 +87,10 @@ fn validate(
         // The shape is the schema's (an http(s) URL without spaces); whether this server may deliver there
         // (https only, no private hosts) is its configuration's, so a refusal of a well-formed URL is 422.
         if !crate::domain::catalog::is_http_url(url) {
-            v.error("url", "must be an absolute http(s) URL of at most 2048 characters");
+            v.error(
+                "url",
+                "must be an absolute http(s) URL of at most 2048 characters",
+            );
         } else if let Err(message) = target::parse(url, policy) {
             v.rule(false, "url", message);
         }

@@ -162,7 +162,12 @@ impl From<Product> for ProductOut {
 #[schema(as = ProductInput)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ProductIn {
-    #[schema(example = "Classic White T-Shirt", min_length = 1, max_length = 255, pattern = "\\S")]
+    #[schema(
+        example = "Classic White T-Shirt",
+        min_length = 1,
+        max_length = 255,
+        pattern = "\\S"
+    )]
     pub name: String,
     /// Derived from the name when omitted (made unique with a numeric suffix).
     #[schema(value_type = Option<Slug>)]
@@ -207,7 +212,12 @@ pub struct ProductIn {
 #[schema(as = ProductReplace)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ProductReplaceIn {
-    #[schema(example = "Classic White T-Shirt", min_length = 1, max_length = 255, pattern = "\\S")]
+    #[schema(
+        example = "Classic White T-Shirt",
+        min_length = 1,
+        max_length = 255,
+        pattern = "\\S"
+    )]
     pub name: String,
     /// Derived from the name when omitted (made unique with a numeric suffix).
     #[schema(value_type = Option<Slug>)]
