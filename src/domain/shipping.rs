@@ -266,7 +266,7 @@ fn basis_points(text: &str) -> Option<i32> {
     let rounds_up =
         dropped.len() == cut_len && dropped.as_bytes().first().is_some_and(|&b| b >= b'5');
     let bps = kept + i64::from(rounds_up);
-    (!exceeds && bps <= 10_000).then(|| bps as i32)
+    (!exceeds && bps <= 10_000).then_some(bps as i32)
 }
 
 const TAX_COLUMNS: &str = "id, country, basis_points, name, created_at";
