@@ -303,3 +303,71 @@ fn envelopes_reference_their_payload_component() {
     }
     assert!(seen >= 30, "only {seen} envelopes found");
 }
+
+/// Every `$ref` names a component the document has (a format named only by a query parameter is not
+/// collected by itself), and the formats' patterns are the domain's rules: samples the domain accepts match
+/// them, samples it refuses do not.
+#[test]
+fn references_resolve_and_formats_agree_with_the_domain() {
+    use serde_json::Value;
+    let doc: Value = serde_json::from_str(&shopvo::api::v1::openapi().to_json().unwrap()).unwrap();
+    fn walk(doc: &Value, node: &Value, missing: &mut Vec<String>) {
+        match node {
+            Value::Object(map) => {
+                if let Some(Value::String(r)) = map.get("$ref") {
+                    let name = r.trim_start_matches("#/components/schemas/");
+                    if doc["components"]["schemas"][name].is_null() {
+                        missing.push(r.clone());
+                    }
+                }
+                map.values().for_each(|v| walk(doc, v, missing));
+            }
+            Value::Array(items) => items.iter().for_each(|v| walk(doc, v, missing)),
+            _ => {}
+        }
+    }
+    let mut missing = Vec::new();
+    walk(&doc, &doc, &mut missing);
+    assert!(missing.is_empty(), "unresolved: {missing:?}");
+
+    let pattern = |name: &str| {
+        let p = doc["components"]["schemas"][name]["pattern"]
+            .as_str()
+            .unwrap();
+        regex_lite(p)
+    };
+    use shopvo::domain::catalog::{is_http_url, slug};
+    let slug_re = pattern("Slug");
+    for s in [
+        "a",
+        "classic-white-t-shirt",
+        "x1-2",
+        "café",
+        "A",
+        "a--b",
+        "-a",
+        "a-",
+        "a b",
+        "",
+    ] {
+        assert_eq!(slug_re(s), slug::is_valid(s), "slug {s:?}");
+    }
+    let url_re = pattern("HttpUrl");
+    for u in [
+        "https://a.b/c",
+        "http://x",
+        "http://",
+        "ftp://a",
+        "https://a b",
+        "https://a\u{7f}",
+        "https://é",
+    ] {
+        assert_eq!(url_re(u), is_http_url(u), "url {u:?}");
+    }
+}
+
+/// Whether a string matches a document pattern (anchored with `^…$`, as all the formats are).
+fn regex_lite(pattern: &str) -> impl Fn(&str) -> bool {
+    let re = regex::Regex::new(pattern).unwrap();
+    move |s: &str| re.is_match(s)
+}

@@ -95,6 +95,7 @@ pub struct List<T> {
     pub has_next_page: Option<bool>,
     /// Cursor mode only.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "crate::http::extract::number")]
     pub limit: Option<i64>,
 }
 
@@ -195,9 +196,11 @@ fn items(schema: &mut RefOr<Schema>) -> Option<&mut RefOr<Schema>> {
 pub struct Pagination {
     /// Page number for offset pagination (default 1). Ignored when `cursor` is given.
     #[param(minimum = 1, maximum = 1000000)]
+    #[serde(default, deserialize_with = "crate::http::extract::number")]
     pub page: Option<i64>,
     /// Results per page (1–100, default 20).
     #[param(minimum = 1, maximum = 100)]
+    #[serde(default, deserialize_with = "crate::http::extract::number")]
     pub limit: Option<i64>,
     /// The `cursor` of a previous response (an id); empty to start a cursor walk.
     pub cursor: Option<String>,
@@ -213,24 +216,26 @@ impl Pagination {
                 format!("must be between 1 and {MAX_LIMIT}"),
             ));
         }
+        let page = self.page.unwrap_or(1);
+        if !(1..=1_000_000).contains(&page) {
+            return Err(ApiError::field("page", "must be a positive integer"));
+        }
         if let Some(cursor) = &self.cursor {
             if cursor.is_empty() {
                 return Ok(PageRequest::Cursor { after: None, limit });
             }
+            // A cursor is opaque: only what a previous response gave is one, which no schema can state.
             if !crate::ids::is_valid(prefix, cursor) {
-                return Err(ApiError::field(
+                return Err(crate::domain::Error::unprocessable(
                     "cursor",
                     "malformed cursor: pass the `cursor` of a previous response",
-                ));
+                )
+                .into());
             }
             return Ok(PageRequest::Cursor {
                 after: Some(cursor.clone()),
                 limit,
             });
-        }
-        let page = self.page.unwrap_or(1);
-        if !(1..=1_000_000).contains(&page) {
-            return Err(ApiError::field("page", "must be a positive integer"));
         }
         Ok(PageRequest::Offset { page, limit })
     }

@@ -61,24 +61,62 @@ fn refuse_non_objects(bytes: &[u8]) -> Result<(), ApiError> {
 
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|err| {
-        let path = err.path().to_string();
-        let inner = err.into_inner();
-        match inner.classify() {
-            serde_json::error::Category::Data => {
-                let message = strip_position(&inner.to_string());
-                let path = if path == "." { String::new() } else { path };
-                ApiError::validation(vec![FieldErrorBody {
-                    field: missing_field_path(&path, &message).unwrap_or(path),
-                    message,
-                }])
-            }
-            _ => ApiError::bad_request("INVALID_JSON", format!("malformed JSON: {inner}")),
+    let value: T = match serde_path_to_error::deserialize(&mut de) {
+        Ok(value) => value,
+        // JSON does not tell `2.0` from `2`, and JSON Schema counts both as integers; serde's integer
+        // fields refuse the first. Only then, read the body again with integral floats made integers.
+        Err(err)
+            if err
+                .inner()
+                .to_string()
+                .contains("invalid type: floating point") =>
+        {
+            let mut json: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
+                ApiError::bad_request("INVALID_JSON", format!("malformed JSON: {e}"))
+            })?;
+            integral_floats_to_integers(&mut json);
+            return serde_path_to_error::deserialize(json).map_err(body_error);
         }
-    })?;
+        Err(err) => return Err(body_error(err)),
+    };
     de.end()
         .map_err(|e| ApiError::bad_request("INVALID_JSON", format!("malformed JSON: {e}")))?;
     Ok(value)
+}
+
+fn body_error(err: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+    let path = err.path().to_string();
+    let inner = err.into_inner();
+    match inner.classify() {
+        serde_json::error::Category::Data => {
+            let message = strip_position(&inner.to_string());
+            let path = if path == "." { String::new() } else { path };
+            ApiError::validation(vec![FieldErrorBody {
+                field: missing_field_path(&path, &message).unwrap_or(path),
+                message,
+            }])
+        }
+        _ => ApiError::bad_request("INVALID_JSON", format!("malformed JSON: {inner}")),
+    }
+}
+
+/// `2.0` → `2`, in place, for every float with no fractional part that an `i64` holds exactly.
+fn integral_floats_to_integers(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) => {
+            if let Some(f) = n.as_f64().filter(|_| !n.is_i64() && !n.is_u64())
+                && f.fract() == 0.0
+                && f.abs() < 9_007_199_254_740_992.0
+            {
+                // Below 2^53 every integral float is exact, so the cast keeps the value.
+                *n = serde_json::Number::from(f as i64);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_floats_to_integers),
+        Value::Object(fields) => fields.values_mut().for_each(integral_floats_to_integers),
+        _ => {}
+    }
 }
 
 /// serde reports a missing field at the path of the object that lacks it; name the field itself.
@@ -134,4 +172,13 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
                 }])
             })
     }
+}
+
+/// An optional integer query value that is refused when empty or not a number (`?limit=` is not "no
+/// limit"): serde's query deserializer would read an empty value as absent.
+pub fn number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    let text = <String as serde::Deserialize>::deserialize(d)?;
+    text.parse()
+        .map(Some)
+        .map_err(|_| serde::de::Error::custom(format!("must be an integer, not `{text}`")))
 }

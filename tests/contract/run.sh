@@ -24,11 +24,23 @@ if ! cmp -s "$here/requirements.txt" "$venv/requirements.txt" 2>/dev/null; then
 fi
 
 start_live_server SHOPVO_RATE_LIMIT=off SHOPVO_WEBHOOK_ALLOW_PRIVATE=on
-config="$LIVE_DIR/schemathesis.toml"
-cat "$here/schemathesis.toml" >"$config"
-python3 "$here/seed.py" "$LIVE_URL" "$LIVE_SITE" "$LIVE_KEY" >>"$config"
+pinned="$LIVE_DIR/pinned.toml"
+linked="$LIVE_DIR/linked.toml"
+cat "$here/schemathesis.toml" >"$pinned"
+python3 "$here/seed.py" "$LIVE_URL" "$LIVE_SITE" "$LIVE_KEY" >>"$pinned"
+# The stateful phase takes its ids from the document's links (each create to the operations on what it
+# created), so only the site is pinned there: a pinned id would override the link's.
+cat "$here/schemathesis.toml" >"$linked"
+printf '[parameters]\nsiteId = "%s"\n' "$LIVE_SITE" >>"$linked"
 
-live_log "schemathesis against $LIVE_URL (site $LIVE_SITE)"
 cd "$LIVE_DIR"
-timeout 600 "$venv/bin/schemathesis" --config-file "$config" run "$LIVE_URL/openapi.json" \
-    --header "Authorization: Bearer $LIVE_KEY" "$@"
+st() {
+    local config="$1"
+    shift
+    timeout 600 "$venv/bin/schemathesis" --config-file "$config" run "$LIVE_URL/openapi.json" \
+        --header "Authorization: Bearer $LIVE_KEY" --checks all "$@"
+}
+live_log "schemathesis: examples, coverage and fuzzing, against real ids (site $LIVE_SITE)"
+st "$pinned" --phases examples,coverage,fuzzing "$@"
+live_log "schemathesis: stateful, following links"
+st "$linked" --phases stateful "$@"

@@ -284,3 +284,36 @@ impl utoipa::PartialSchema for EventPatterns {
 }
 
 impl utoipa::ToSchema for EventPatterns {}
+
+/// The pattern of a comma-separated list of `names` (spaces around items allowed, empty items skipped), as
+/// [`list_items`] reads it.
+fn list_pattern(names: &[&str]) -> String {
+    let one = format!("({})?", names.join("|"));
+    format!("^ *{one} *(, *{one} *)*$")
+}
+
+/// The items of a comma-separated query value: split on `,`, spaces trimmed, empty items skipped.
+pub fn list_items(value: &str) -> impl Iterator<Item = &str> {
+    value
+        .split(',')
+        .map(|item| item.trim_matches(' '))
+        .filter(|item| !item.is_empty())
+}
+
+string_format!(ProductExpansions {
+    description: Some("Comma-separated relations to load: `variants`, `brand`, `categories`."),
+    pattern: Some(list_pattern(&["variants", "brand", "categories"])),
+    examples: [serde_json::json!("variants,brand")],
+});
+
+string_format!(ProductFields {
+    description: Some("Comma-separated product fields to return (`id` is always included)."),
+    pattern: Some(list_pattern(super::products::FIELDS)),
+    examples: [serde_json::json!("id,name,price,slug")],
+});
+
+string_format!(InventoryExpansions {
+    description: Some("`locations` adds the per-location breakdown."),
+    pattern: Some(list_pattern(&["locations"])),
+    examples: [serde_json::json!("locations")],
+});

@@ -1,5 +1,6 @@
 //! `/inventory`: stock levels, adjustments and their history.
 
+use crate::api::v1::formats::{InventoryExpansions, list_items};
 use axum::extract::State;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -87,15 +88,17 @@ impl From<LocationStock> for LocationStockOut {
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
     #[param(minimum = 1, maximum = 1000000)]
+    #[serde(default, deserialize_with = "crate::http::extract::number")]
     page: Option<i64>,
     #[param(minimum = 1, maximum = 100)]
+    #[serde(default, deserialize_with = "crate::http::extract::number")]
     limit: Option<i64>,
     cursor: Option<String>,
     /// Only the variant with this SKU (case-insensitive).
     sku: Option<String>,
     /// `locations` adds the per-location breakdown.
     #[serde(rename = "expand[]", default)]
-    #[param(rename = "expand[]")]
+    #[param(rename = "expand[]", value_type = Option<Vec<InventoryExpansions>>)]
     expand: Vec<String>,
 }
 
@@ -127,13 +130,7 @@ pub async fn list(
     }
     .request("var")?;
     let mut with_locations = false;
-    for e in q
-        .expand
-        .iter()
-        .flat_map(|e| e.split(','))
-        .map(str::trim)
-        .filter(|e| !e.is_empty())
-    {
+    for e in q.expand.iter().flat_map(|e| list_items(e)) {
         match e {
             "locations" => with_locations = true,
             other => {
@@ -357,8 +354,10 @@ impl From<LedgerEntry> for LedgerEntryOut {
 #[serde(rename_all = "camelCase")]
 pub struct HistoryQuery {
     #[param(minimum = 1, maximum = 1000000)]
+    #[serde(default, deserialize_with = "crate::http::extract::number")]
     page: Option<i64>,
     #[param(minimum = 1, maximum = 100)]
+    #[serde(default, deserialize_with = "crate::http::extract::number")]
     limit: Option<i64>,
     cursor: Option<String>,
     /// Only this variant's changes.

@@ -26,8 +26,7 @@ pub struct LocationOut {
     #[schema(example = "Main warehouse")]
     name: String,
     description: Option<String>,
-    /// Free-form address fields (`line1`, `city`, `postalCode`, `country`, ...), all strings.
-    #[schema(value_type = std::collections::HashMap<String, String>)]
+    #[schema(value_type = LocationAddress)]
     address: Map<String, Value>,
     active: bool,
     is_default: bool,

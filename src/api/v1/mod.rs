@@ -55,6 +55,12 @@ use customer_auth::CustomerTokenAuth;
     // Relative: the document is served by the server it describes, wherever that is deployed.
     servers((url = "/", description = "The server serving this document")),
     modifiers(&BearerAuth, &CustomerTokenAuth, &WebhooksDoc),
+    // Formats that only query parameters name (utoipa collects body schemas by itself, not these).
+    components(schemas(
+        formats::ProductExpansions,
+        formats::ProductFields,
+        formats::InventoryExpansions
+    )),
     tags(
         (name = "Products", description = "Products, with variants, brands and categories"),
         (name = "Variants", description = "Product variants: exactly one default per product"),

@@ -190,8 +190,10 @@ impl From<OrderPatchIn> for OrderPatch {
 #[serde(rename_all = "camelCase")]
 pub struct ListQuery {
     #[param(minimum = 1, maximum = 1000000)]
+    #[serde(default, deserialize_with = "crate::http::extract::number")]
     page: Option<i64>,
     #[param(minimum = 1, maximum = 100)]
+    #[serde(default, deserialize_with = "crate::http::extract::number")]
     limit: Option<i64>,
     cursor: Option<String>,
     #[param(inline)]

@@ -2,6 +2,7 @@
 
 mod types;
 
+use crate::api::v1::formats::{ProductExpansions, ProductFields, list_items};
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -21,20 +22,24 @@ use types::{ProductIn, ProductOut, ProductPatchIn, ProductReplaceIn, ProductStat
 pub struct ListQuery {
     /// Page number for offset pagination (default 1). Ignored when `cursor` is given.
     #[param(minimum = 1, maximum = 1000000)]
+    #[serde(default, deserialize_with = "crate::http::extract::number")]
     page: Option<i64>,
     /// Results per page (1–100, default 20).
     #[param(minimum = 1, maximum = 100)]
+    #[serde(default, deserialize_with = "crate::http::extract::number")]
     limit: Option<i64>,
     /// The `cursor` of a previous response; empty to start a cursor walk.
     cursor: Option<String>,
     /// Comma-separated fields to return, e.g. `id,name,price,slug` (`id` is always included).
+    #[param(value_type = Option<ProductFields>)]
     fields: Option<String>,
     /// Related resources to load: `variants`, `brand`, `categories` (repeat the parameter).
     #[serde(rename = "expand[]", default)]
-    #[param(rename = "expand[]")]
+    #[param(rename = "expand[]", value_type = Option<Vec<ProductExpansions>>)]
     expand_list: Vec<String>,
     /// Same as `expand[]`, comma-separated.
     #[serde(default)]
+    #[param(value_type = Option<ProductExpansions>)]
     expand: Option<String>,
     /// Full-text search across name, SKU (prefix) and description.
     search: Option<String>,
@@ -51,16 +56,18 @@ pub struct ListQuery {
 #[into_params(parameter_in = Query)]
 pub struct GetQuery {
     /// Comma-separated fields to return (`id` is always included).
+    #[param(value_type = Option<ProductFields>)]
     fields: Option<String>,
     /// `brand`, `categories` (variants are always included here).
     #[serde(rename = "expand[]", default)]
-    #[param(rename = "expand[]")]
+    #[param(rename = "expand[]", value_type = Option<Vec<ProductExpansions>>)]
     expand_list: Vec<String>,
     #[serde(default)]
+    #[param(value_type = Option<ProductExpansions>)]
     expand: Option<String>,
 }
 
-const FIELDS: &[&str] = &[
+pub(super) const FIELDS: &[&str] = &[
     "id",
     "number",
     "name",
@@ -86,13 +93,11 @@ const FIELDS: &[&str] = &[
 
 fn parse_expand(list: &[String], csv: Option<&str>) -> Result<Expand, ApiError> {
     let mut expand = Expand::default();
-    let csv_items = csv.into_iter().flat_map(|s| s.split(','));
     for item in list
         .iter()
         .map(String::as_str)
-        .chain(csv_items)
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
+        .chain(csv)
+        .flat_map(list_items)
     {
         match item {
             "variants" => expand.variants = true,
@@ -111,11 +116,11 @@ fn parse_expand(list: &[String], csv: Option<&str>) -> Result<Expand, ApiError> 
 
 /// The requested sparse fieldset; `None` means every field.
 fn parse_fields(fields: Option<&str>) -> Result<Option<Vec<String>>, ApiError> {
-    let Some(fields) = fields.filter(|f| !f.trim().is_empty()) else {
+    let Some(fields) = fields.filter(|f| list_items(f).next().is_some()) else {
         return Ok(None);
     };
     let mut selected = vec!["id".to_string()];
-    for field in fields.split(',').map(str::trim).filter(|f| !f.is_empty()) {
+    for field in list_items(fields) {
         if !FIELDS.contains(&field) {
             return Err(ApiError::field(
                 "fields",

@@ -271,9 +271,11 @@ impl DeliveryStatus {
 pub struct DeliveriesQuery {
     /// Page number for offset pagination (default 1). Ignored when `cursor` is given.
     #[param(minimum = 1, maximum = 1000000)]
+    #[serde(default, deserialize_with = "crate::http::extract::number")]
     page: Option<i64>,
     /// Results per page (1–100, default 20).
     #[param(minimum = 1, maximum = 100)]
+    #[serde(default, deserialize_with = "crate::http::extract::number")]
     limit: Option<i64>,
     /// The `cursor` of a previous response; empty to start a cursor walk (newest first).
     cursor: Option<String>,
