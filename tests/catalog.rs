@@ -612,7 +612,7 @@ async fn offset_pagination_returns_the_requested_page_and_totals() {
     assert_eq!(item_ids(&body), ids[20..25]);
     assert_eq!(
         body["pagination"],
-        json!({"page": 3, "limit": 10, "total": 25, "totalPages": 3})
+        json!({"page": 3, "limit": 10, "total": 25, "totalPages": 3, "totalIsEstimate": false})
     );
     assert!(body.get("cursor").is_none() && body.get("hasNextPage").is_none());
 
@@ -620,7 +620,7 @@ async fn offset_pagination_returns_the_requested_page_and_totals() {
     assert_eq!(item_ids(&first), ids[..20]);
     assert_eq!(
         first["pagination"],
-        json!({"page": 1, "limit": 20, "total": 25, "totalPages": 2})
+        json!({"page": 1, "limit": 20, "total": 25, "totalPages": 2, "totalIsEstimate": false})
     );
 
     let second = list_ok(&app, &[("page", "2"), ("limit", "10")]).await;
@@ -709,12 +709,13 @@ async fn cursor_walk_is_stable_while_products_are_added() {
 }
 
 #[tokio::test]
-async fn malformed_cursor_is_400() {
+async fn malformed_cursor_is_422() {
     let app = TestApp::spawn().await;
     new_product(&app, "Only").await;
+    // A cursor is opaque: any string that is not one a response gave is well-formed and names nothing.
     for cursor in ["bad id", "var_01JD2W3M4N5P6Q7R8S9T0V1W2X", "prd_", "'; --"] {
         let res = list_products(&app, &[("cursor", cursor)]).await;
-        assert_invalid(&res, "cursor");
+        assert_unprocessable(&res, "cursor");
     }
     // A well-formed cursor of a product that no longer exists still works (keyset).
     let body = list_ok(&app, &[("cursor", "prd_00000000000000000000000000")]).await;

@@ -895,7 +895,7 @@ async fn bad_subscriptions_are_refused_in_the_envelope() {
     let res = app
         .admin(Method::GET, "/webhooks?cursor=prd_abc", None)
         .await;
-    invalid(&res, "cursor");
+    common::assert_unprocessable(&res, "cursor");
     let res = app
         .admin(Method::GET, "/webhooks/wh_nope/deliveries", None)
         .await;

@@ -8,7 +8,7 @@ use super::caller::{Audience, Caller};
 use super::error::{Error, Result, Validator, on_unique};
 use super::events;
 use super::inventory::stock::{self, Adjustment, Operation};
-use super::pagination::{Page, PageRequest};
+use super::pagination::{self, Page, PageRequest};
 use super::patch;
 
 // Statuses serialise as the order event payloads show them.
@@ -325,16 +325,11 @@ pub async fn list(
         .push(" offset ")
         .push_bind(page.offset());
     let rows: Vec<OrderRow> = qb.build_query_as().fetch_all(&mut *conn).await?;
-    let total = if page.is_cursor() {
-        0
-    } else {
-        let mut count = QueryBuilder::new("select count(*) from orders o");
-        push_filters(&mut count, site_id, filter);
-        count
-            .build_query_scalar::<i64>()
-            .fetch_one(&mut *conn)
-            .await?
-    };
+    let total = pagination::total(&mut *conn, page, |qb| {
+        qb.push(" from orders o");
+        push_filters(qb, site_id, filter);
+    })
+    .await?;
     Ok(Page::from_rows(
         page,
         rows.into_iter().map(Order::from).collect(),

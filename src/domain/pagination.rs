@@ -1,7 +1,65 @@
 //! Offset and cursor (keyset on the primary key) pagination, shared by every list.
 
+use sqlx::{PgConnection, Postgres, QueryBuilder};
+
 pub const DEFAULT_LIMIT: i64 = 20;
 pub const MAX_LIMIT: i64 = 100;
+
+/// Offset totals are exact up to this many matches. Past it, counting would read every match, so the total
+/// is the planner's estimate, flagged as one.
+pub const EXACT_TOTAL_UP_TO: i64 = 10_000;
+
+/// How many rows a list's filter matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Total {
+    pub count: i64,
+    /// `count` is an estimate: more than [`EXACT_TOTAL_UP_TO`] rows match.
+    pub is_estimate: bool,
+}
+
+impl Total {
+    /// No total (cursor pages have none).
+    pub const NONE: Total = Total {
+        count: 0,
+        is_estimate: false,
+    };
+}
+
+/// The total of a list for an offset page ([`Total::NONE`] for a cursor page). `from_where` pushes the
+/// list's `from … where …` (the same it selects from), and is called up to twice: a count that stops after
+/// [`EXACT_TOTAL_UP_TO`] + 1 rows, and, past that, the planner's row estimate for the same query. Its cost
+/// is bounded by the threshold, not by the table.
+pub async fn total(
+    conn: &mut PgConnection,
+    page: &PageRequest,
+    from_where: impl Fn(&mut QueryBuilder<Postgres>),
+) -> crate::domain::Result<Total> {
+    if page.is_cursor() {
+        return Ok(Total::NONE);
+    }
+    let mut capped = QueryBuilder::new("select count(*) from (select 1");
+    from_where(&mut capped);
+    capped
+        .push(" limit ")
+        .push(EXACT_TOTAL_UP_TO + 1)
+        .push(") matches");
+    let count: i64 = capped.build_query_scalar().fetch_one(&mut *conn).await?;
+    if count <= EXACT_TOTAL_UP_TO {
+        return Ok(Total {
+            count,
+            is_estimate: false,
+        });
+    }
+    let mut explain = QueryBuilder::new("explain (format json) select 1");
+    from_where(&mut explain);
+    let plan: serde_json::Value = explain.build_query_scalar().fetch_one(&mut *conn).await?;
+    let estimate = plan[0]["Plan"]["Plan Rows"].as_f64().unwrap_or_default();
+    Ok(Total {
+        // Never below what the capped count saw.
+        count: (estimate as i64).max(EXACT_TOTAL_UP_TO + 1),
+        is_estimate: true,
+    })
+}
 
 /// Which page a list asks for. A cursor wins over a page number, as the spec says.
 #[derive(Debug, Clone)]
@@ -64,7 +122,7 @@ pub enum PageInfo {
     Offset {
         page: i64,
         limit: i64,
-        total: i64,
+        total: Total,
     },
     Cursor {
         next_cursor: Option<String>,
@@ -78,7 +136,7 @@ impl<T> Page<T> {
     pub fn from_rows(
         request: &PageRequest,
         mut rows: Vec<T>,
-        total: i64,
+        total: Total,
         id_of: impl Fn(&T) -> &str,
     ) -> Self {
         let info = match request {

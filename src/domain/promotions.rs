@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{FromRow, PgConnection, Postgres, QueryBuilder};
 
 use super::error::{Error, Result, Validator, on_unique};
-use super::pagination::{Page, PageRequest};
+use super::pagination::{self, Page, PageRequest};
 use super::patch;
 use crate::ids;
 
@@ -291,16 +291,11 @@ pub async fn list(
         .push(" offset ")
         .push_bind(page.offset());
     let rows: Vec<Row> = qb.build_query_as().fetch_all(&mut *conn).await?;
-    let total = if page.is_cursor() {
-        0
-    } else {
-        let mut count = QueryBuilder::new("select count(*) from promotions");
-        filter(&mut count);
-        count
-            .build_query_scalar::<i64>()
-            .fetch_one(&mut *conn)
-            .await?
-    };
+    let total = pagination::total(&mut *conn, page, |qb| {
+        qb.push(" from promotions");
+        filter(qb);
+    })
+    .await?;
     Ok(Page::from_rows(
         page,
         rows.into_iter().map(Promotion::from).collect(),

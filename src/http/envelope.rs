@@ -73,8 +73,12 @@ impl IntoResponse for Deleted {
 pub struct OffsetPagination {
     pub page: i64,
     pub limit: i64,
+    /// How many items match. Exact up to 10,000; past that an estimate, and `totalIsEstimate` is `true`.
     pub total: i64,
     pub total_pages: i64,
+    /// `total` (and so `totalPages`) is the database's estimate: more than 10,000 items match, and counting
+    /// them all would cost more than the page. Walk with `cursor` to see every item.
+    pub total_is_estimate: bool,
 }
 
 /// A list: `items` plus `pagination` (offset mode) or `cursor`/`hasNextPage`/`limit` (cursor mode).
@@ -95,7 +99,6 @@ pub struct List<T> {
     pub has_next_page: Option<bool>,
     /// Cursor mode only.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[serde(default, deserialize_with = "crate::http::extract::number")]
     pub limit: Option<i64>,
 }
 
@@ -112,8 +115,9 @@ impl<T> From<Page<T>> for List<T> {
                 pagination: Some(OffsetPagination {
                     page: number,
                     limit,
-                    total,
-                    total_pages: (total + limit - 1) / limit,
+                    total: total.count,
+                    total_pages: (total.count + limit - 1) / limit,
+                    total_is_estimate: total.is_estimate,
                 }),
                 cursor: None,
                 has_next_page: None,

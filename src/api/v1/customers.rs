@@ -198,7 +198,7 @@ pub struct ListQuery {
          example = json!({"success": true, "items": [{"id": "cust_01JD2W3M4N5P6Q7R8S9T0V1W2X",
             "email": "jane@example.com", "firstName": "Jane", "lastName": "Smith", "acceptsMarketing": true,
             "preferences": {}, "hasPassword": false, "totalOrders": 4, "totalSpent": 28400, "createdAt": "2026-01-15T09:30:00Z", "updatedAt": "2026-01-15T09:30:00Z"}],
-            "pagination": {"page": 1, "limit": 20, "total": 1, "totalPages": 1}})),
+            "pagination": {"page": 1, "limit": 20, "total": 1, "totalPages": 1, "totalIsEstimate": false}})),
         CommonErrors,
     )
 )]

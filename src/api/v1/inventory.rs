@@ -115,7 +115,7 @@ pub struct ListQuery {
         example = json!({"success": true, "items": [{"id": "var_s", "variantId": "var_s", "productId": "prd_abc",
             "name": "Classic White T-Shirt — Small / White", "sku": "TS-WHT-S", "inventoryCount": 42,
             "inventoryStatus": "IN_STOCK", "lowStockThreshold": 5}],
-            "pagination": {"page": 1, "limit": 20, "total": 1, "totalPages": 1}})),
+            "pagination": {"page": 1, "limit": 20, "total": 1, "totalPages": 1, "totalIsEstimate": false}})),
         CommonErrors)
 )]
 pub async fn list(

@@ -168,7 +168,7 @@ fn project(product: &ProductOut, fields: &[String], expand: Expand) -> Value {
             "name": "Classic White T-Shirt", "slug": "classic-white-t-shirt", "status": "ACTIVE", "price": 2999,
             "compareAtPrice": 3999, "categoryIds": [], "featured": false, "images": [], "translations": {},
             "createdAt": "2026-01-15T09:30:00Z", "updatedAt": "2026-01-15T09:30:00Z"}],
-            "pagination": {"page": 1, "limit": 20, "total": 1, "totalPages": 1}})),
+            "pagination": {"page": 1, "limit": 20, "total": 1, "totalPages": 1, "totalIsEstimate": false}})),
         CommonErrors,
     )
 )]

@@ -5,7 +5,7 @@ use sqlx::{FromRow, PgConnection};
 
 use crate::domain::catalog::slug;
 use crate::domain::error::{Result, Validator, on_unique};
-use crate::domain::pagination::{Page, PageRequest};
+use crate::domain::pagination::{self, Page, PageRequest};
 use crate::ids;
 
 #[derive(Debug, Clone, FromRow)]
@@ -51,14 +51,11 @@ pub async fn list(
     .bind(page.offset())
     .fetch_all(&mut *conn)
     .await?;
-    let total = if page.is_cursor() {
-        0
-    } else {
-        sqlx::query_scalar("select count(*) from customer_groups where site_id = $1")
-            .bind(site_id)
-            .fetch_one(&mut *conn)
-            .await?
-    };
+    let total = pagination::total(&mut *conn, page, |qb| {
+        qb.push(" from customer_groups where site_id = ")
+            .push_bind(site_id.to_string());
+    })
+    .await?;
     Ok(Page::from_rows(page, rows, total, |g| &g.id))
 }
 

@@ -7,7 +7,7 @@ use sqlx::{FromRow, PgConnection};
 
 use super::{Address, Email, addresses};
 use crate::domain::error::{Error, Result, Validator, on_unique};
-use crate::domain::pagination::{Page, PageRequest};
+use crate::domain::pagination::{self, Page, PageRequest};
 use crate::domain::patch;
 use crate::ids;
 
@@ -198,18 +198,23 @@ pub async fn list(
     .bind(page.offset())
     .fetch_all(&mut *conn)
     .await?;
-    let total = if page.is_cursor() {
-        0
-    } else {
-        sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "select count(*) from customers c {WHERE}"
-        )))
-        .bind(site_id)
-        .bind(&filter.group_id)
-        .bind(&search)
-        .fetch_one(&mut *conn)
-        .await?
-    };
+    let total = pagination::total(&mut *conn, page, |qb| {
+        // The same conditions as `WHERE`, each value bound where it is used.
+        qb.push(" from customers c where c.site_id = ")
+            .push_bind(site_id.to_string());
+        if let Some(group_id) = &filter.group_id {
+            qb.push(" and c.group_id = ").push_bind(group_id.clone());
+        }
+        if let Some(search) = &search {
+            qb.push(" and (c.email ilike ").push_bind(search.clone());
+            qb.push(" or c.first_name ilike ").push_bind(search.clone());
+            qb.push(" or c.last_name ilike ").push_bind(search.clone());
+            qb.push(" or concat_ws(' ', c.first_name, c.last_name) ilike ")
+                .push_bind(search.clone())
+                .push(")");
+        }
+    })
+    .await?;
     Ok(Page::from_rows(page, rows, total, |c| &c.id))
 }
 

@@ -13,7 +13,7 @@ use sqlx::{FromRow, PgConnection};
 use crate::domain::catalog::InventoryStatus;
 use crate::domain::error::{Error, Result, Validator};
 use crate::domain::events;
-use crate::domain::pagination::{Page, PageRequest};
+use crate::domain::pagination::{self, Page, PageRequest};
 use crate::ids;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -462,15 +462,16 @@ pub async fn list(
     .bind(page.offset())
     .fetch_all(&mut *conn)
     .await?;
-    let total: i64 = if page.is_cursor() {
-        0
-    } else {
-        sqlx::query_scalar("select count(*) from variants where site_id = $1 and ($2::text is null or lower(sku) = lower($2))")
-            .bind(site_id)
-            .bind(sku)
-            .fetch_one(&mut *conn)
-            .await?
-    };
+    let total = pagination::total(&mut *conn, page, |qb| {
+        qb.push(" from variants where site_id = ")
+            .push_bind(site_id.to_string());
+        if let Some(sku) = sku {
+            qb.push(" and lower(sku) = lower(")
+                .push_bind(sku.to_string())
+                .push(")");
+        }
+    })
+    .await?;
     let items: Vec<InventoryItem> = rows
         .into_iter()
         .map(|r| InventoryItem {
@@ -559,18 +560,17 @@ pub async fn history(
     .bind(page.offset())
     .fetch_all(&mut *conn)
     .await?;
-    let total: i64 = if page.is_cursor() {
-        0
-    } else {
-        sqlx::query_scalar(
-            "select count(*) from inventory_ledger where site_id = $1 and product_id = $2 and ($3::text is null or variant_id = $3)",
-        )
-        .bind(site_id)
-        .bind(&product_id)
-        .bind(variant_id)
-        .fetch_one(&mut *conn)
-        .await?
-    };
+    let total = pagination::total(&mut *conn, page, |qb| {
+        qb.push(" from inventory_ledger where site_id = ")
+            .push_bind(site_id.to_string())
+            .push(" and product_id = ")
+            .push_bind(product_id.clone());
+        if let Some(variant_id) = variant_id {
+            qb.push(" and variant_id = ")
+                .push_bind(variant_id.to_string());
+        }
+    })
+    .await?;
     Ok(Page::from_rows(page, rows, total, |e| &e.id))
 }
 

@@ -11,7 +11,7 @@ use sqlx::{FromRow, PgConnection};
 
 use super::Subscription;
 use crate::domain::error::{Error, Result};
-use crate::domain::pagination::{Page, PageRequest};
+use crate::domain::pagination::{self, Page, PageRequest};
 
 pub const ID_PREFIX: &str = "whd";
 /// The wake-up channel of the delivery workers.
@@ -540,19 +540,16 @@ pub async fn list(
     .bind(page.offset())
     .fetch_all(&mut *conn)
     .await?;
-    let total: i64 = if page.is_cursor() {
-        0
-    } else {
-        sqlx::query_scalar(
-            "select count(*) from webhook_deliveries \
-             where site_id = $1 and subscription_id = $2 and ($3::text is null or status = $3)",
-        )
-        .bind(site_id)
-        .bind(subscription_id)
-        .bind(status)
-        .fetch_one(&mut *conn)
-        .await?
-    };
+    let total = pagination::total(&mut *conn, page, |qb| {
+        qb.push(" from webhook_deliveries where site_id = ")
+            .push_bind(site_id.to_string())
+            .push(" and subscription_id = ")
+            .push_bind(subscription_id.to_string());
+        if let Some(status) = status {
+            qb.push(" and status = ").push_bind(status.to_string());
+        }
+    })
+    .await?;
     let items = with_attempts(conn, site_id, rows).await?;
     Ok(Page::from_rows(page, items, total, |d| &d.id))
 }

@@ -14,7 +14,7 @@ use sqlx::{FromRow, PgConnection};
 use super::error::{Error, Result, Validator};
 use super::events::{self, Event};
 use super::field::FieldKey;
-use super::pagination::{Page, PageRequest};
+use super::pagination::{self, Page, PageRequest};
 use super::patch;
 use crate::crypto::{self, ServerKey};
 use crate::ids;
@@ -216,14 +216,11 @@ pub async fn list(
     .bind(page.offset())
     .fetch_all(&mut *conn)
     .await?;
-    let total: i64 = if page.is_cursor() {
-        0
-    } else {
-        sqlx::query_scalar("select count(*) from webhook_subscriptions where site_id = $1")
-            .bind(site_id)
-            .fetch_one(&mut *conn)
-            .await?
-    };
+    let total = pagination::total(&mut *conn, page, |qb| {
+        qb.push(" from webhook_subscriptions where site_id = ")
+            .push_bind(site_id.to_string());
+    })
+    .await?;
     Ok(Page::from_rows(page, rows, total, |s| &s.id))
 }
 

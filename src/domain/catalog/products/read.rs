@@ -8,7 +8,7 @@ use super::{COLUMNS, Expand, Product, ProductFilter, ProductRow, ProductStatus, 
 use crate::domain::caller::Caller;
 use crate::domain::catalog::{Brand, Category, brands, categories};
 use crate::domain::error::{Error, Result};
-use crate::domain::pagination::{Page, PageRequest};
+use crate::domain::pagination::{self, Page, PageRequest};
 
 /// Turns free text into a prefix-matching tsquery (`white shirt` → `white:* & shirt:*`). Only letters and
 /// digits reach the query, so no client text is interpreted as tsquery syntax.
@@ -85,16 +85,11 @@ pub async fn list(
     qb.push(" offset ").push_bind(page.offset());
     let rows: Vec<ProductRow> = qb.build_query_as().fetch_all(&mut *conn).await?;
 
-    let total = if page.is_cursor() {
-        0
-    } else {
-        let mut count = QueryBuilder::new("select count(*) from products p");
-        push_filters(&mut count, site_id, filter);
-        count
-            .build_query_scalar::<i64>()
-            .fetch_one(&mut *conn)
-            .await?
-    };
+    let total = pagination::total(&mut *conn, page, |qb| {
+        qb.push(" from products p");
+        push_filters(qb, site_id, filter);
+    })
+    .await?;
     let mut page = Page::from_rows(
         page,
         rows.into_iter().map(Product::from).collect(),

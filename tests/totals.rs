@@ -1,0 +1,48 @@
+//! Offset totals cost at most the threshold: exact up to `EXACT_TOTAL_UP_TO` matches, and past it the
+//! planner's estimate with `pagination.totalIsEstimate: true`.
+
+mod common;
+
+use common::TestApp;
+use serde_json::json;
+use shopvo::domain::pagination::EXACT_TOTAL_UP_TO;
+
+/// Inserts `n` active products straight into the table (the API would take minutes for this many).
+async fn bulk_products(app: &TestApp, n: i64) {
+    sqlx::query(
+        "insert into products (site_id, id, slug, name, price) \
+         select $1, 'prd_bulk' || i, 'bulk-' || i, 'Bulk ' || i, 100 from generate_series(1, $2) as i",
+    )
+    .bind(&app.site_id)
+    .bind(n)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    sqlx::query("analyze products")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn totals_are_exact_up_to_the_threshold_and_flagged_past_it() {
+    let app = TestApp::spawn().await;
+    bulk_products(&app, EXACT_TOTAL_UP_TO).await;
+    let body = app.get("/products?limit=1").await;
+    assert_eq!(body["pagination"]["total"], EXACT_TOTAL_UP_TO, "{body}");
+    assert_eq!(body["pagination"]["totalIsEstimate"], false);
+    assert_eq!(body["pagination"]["totalPages"], EXACT_TOTAL_UP_TO);
+
+    // One more match: the count stops, and the answer says the total is an estimate.
+    app.product(json!({"name": "One more", "price": 100})).await;
+    let body = app.get("/products?limit=100").await;
+    let total = body["pagination"]["total"].as_i64().unwrap();
+    assert!(total > EXACT_TOTAL_UP_TO, "{}", body["pagination"]);
+    assert_eq!(body["pagination"]["totalIsEstimate"], true);
+    assert_eq!(body["items"].as_array().unwrap().len(), 100);
+
+    // A filter that matches few rows is exact again.
+    let body = app.get("/products?search=more").await;
+    assert_eq!(body["pagination"]["total"], 1, "{body}");
+    assert_eq!(body["pagination"]["totalIsEstimate"], false);
+}
