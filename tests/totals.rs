@@ -1,9 +1,10 @@
 //! Offset totals cost at most the threshold: exact up to `EXACT_TOTAL_UP_TO` matches, and past it the
-//! planner's estimate with `pagination.totalIsEstimate: true`.
+//! planner's estimate with `pagination.totalIsEstimate: true`. Offset pages stop at `MAX_OFFSET`.
 
 mod common;
 
 use common::TestApp;
+use reqwest::Method;
 use serde_json::json;
 use shopvo::domain::pagination::EXACT_TOTAL_UP_TO;
 
@@ -40,6 +41,25 @@ async fn totals_are_exact_up_to_the_threshold_and_flagged_past_it() {
     assert!(total > EXACT_TOTAL_UP_TO, "{}", body["pagination"]);
     assert_eq!(body["pagination"]["totalIsEstimate"], true);
     assert_eq!(body["items"].as_array().unwrap().len(), 100);
+
+    // Offset pages reach the first MAX_OFFSET items and the page that starts there; deeper is a 422 pointing
+    // at the cursor.
+    let body = app.get("/products?limit=100&page=101").await;
+    assert_eq!(
+        body["items"].as_array().unwrap().len(),
+        1,
+        "{}",
+        body["pagination"]
+    );
+    let res = app
+        .admin(Method::GET, "/products?limit=100&page=102", None)
+        .await;
+    common::assert_unprocessable(&res, "page");
+    assert!(
+        res.1["error"].as_str().unwrap().contains("cursor"),
+        "{}",
+        res.1
+    );
 
     // A filter that matches few rows is exact again.
     let body = app.get("/products?search=more").await;

@@ -9,6 +9,11 @@ pub const MAX_LIMIT: i64 = 100;
 /// is the planner's estimate, flagged as one.
 pub const EXACT_TOTAL_UP_TO: i64 = 10_000;
 
+/// The deepest offset a page may start at: past it an offset page would read every row before it, so
+/// the cursor (keyset) walk is the way on. The same as the exact-total threshold, so every page an offset
+/// reaches has an exact total below it.
+pub const MAX_OFFSET: i64 = EXACT_TOTAL_UP_TO;
+
 /// How many rows a list's filter matches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Total {

@@ -198,7 +198,8 @@ fn items(schema: &mut RefOr<Schema>) -> Option<&mut RefOr<Schema>> {
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct Pagination {
-    /// Page number for offset pagination (default 1). Ignored when `cursor` is given.
+    /// Page number for offset pagination (default 1); pages reach the first 10,000 items (walk further with
+    /// `cursor`, 422 otherwise). Checked, then ignored, when `cursor` is given.
     #[param(minimum = 1, maximum = 1000000)]
     #[serde(default, deserialize_with = "crate::http::extract::number")]
     pub page: Option<i64>,
@@ -240,6 +241,17 @@ impl Pagination {
                 after: Some(cursor.clone()),
                 limit,
             });
+        }
+        // `page` and `limit` are each in range; together they may reach too deep, which no schema states.
+        if (page - 1) * limit > crate::domain::pagination::MAX_OFFSET {
+            return Err(crate::domain::Error::unprocessable(
+                "page",
+                format!(
+                    "offset pages reach the first {} items: walk further with `cursor` (empty to start)",
+                    crate::domain::pagination::MAX_OFFSET
+                ),
+            )
+            .into());
         }
         Ok(PageRequest::Offset { page, limit })
     }

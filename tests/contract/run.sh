@@ -14,7 +14,9 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 source "$root/tests/support/live-server.sh"
 
-venv="$root/${CARGO_TARGET_DIR:-target}/contract-venv"
+target="${CARGO_TARGET_DIR:-target}"
+[[ "$target" == /* ]] || target="$root/$target"
+venv="$target/contract-venv"
 if ! cmp -s "$here/requirements.txt" "$venv/requirements.txt" 2>/dev/null; then
     live_log "installing schemathesis into $venv"
     rm -rf "$venv"

@@ -45,7 +45,9 @@ start_live_server() {
 
     live_log "cargo build --locked"
     (cd "$root" && cargo build --locked)
-    LIVE_BIN="$root/${CARGO_TARGET_DIR:-target}/debug/shopvo"
+    local target="${CARGO_TARGET_DIR:-target}"
+    [[ "$target" == /* ]] || target="$root/$target"
+    LIVE_BIN="$target/debug/shopvo"
     [[ -x "$LIVE_BIN" ]] || live_die "no binary at $LIVE_BIN"
 
     LIVE_DIR="$(mktemp -d "${TMPDIR:-/tmp}/shopvo-live.XXXXXX")"

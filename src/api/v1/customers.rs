@@ -168,7 +168,8 @@ impl From<CustomerPatchIn> for CustomerPatch {
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
-    /// Page number for offset pagination (default 1). Ignored when `cursor` is given.
+    /// Page number for offset pagination (default 1); pages reach the first 10,000 items (walk further with
+    /// `cursor`, 422 otherwise). Checked, then ignored, when `cursor` is given.
     #[param(minimum = 1, maximum = 1000000)]
     #[serde(default, deserialize_with = "crate::http::extract::number")]
     page: Option<i64>,
