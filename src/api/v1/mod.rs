@@ -59,7 +59,9 @@ use customer_auth::CustomerTokenAuth;
     components(schemas(
         formats::ProductExpansions,
         formats::ProductFields,
-        formats::InventoryExpansions
+        formats::InventoryExpansions,
+        products::types::PartialProduct,
+        products::types::ProductRead
     )),
     tags(
         (name = "Products", description = "Products, with variants, brands and categories"),

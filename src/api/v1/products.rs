@@ -1,6 +1,6 @@
 //! `/products`: list (filters, search, pagination, fields, expand), get by id or slug, and writes.
 
-mod types;
+pub(super) mod types;
 
 use crate::api::v1::formats::{ProductExpansions, ProductFields, list_items};
 use axum::extract::State;
@@ -14,7 +14,9 @@ use crate::http::{
     ApiError, CommonErrors, Created, Data, Deleted, Json, List, Pagination, Path, Query, Scoped,
 };
 use crate::state::AppState;
-use types::{ProductIn, ProductOut, ProductPatchIn, ProductReplaceIn, ProductStatusWire};
+use types::{
+    ProductIn, ProductOut, ProductPatchIn, ProductRead, ProductReplaceIn, ProductStatusWire,
+};
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -164,7 +166,7 @@ fn project(product: &ProductOut, fields: &[String], expand: Expand) -> Value {
     params(("siteId" = String, Path, description = "Site id"), ListQuery),
     security(("bearerAuth" = ["read:catalog"])),
     responses(
-        (status = 200, description = "A page of products", body = List<ProductOut>,
+        (status = 200, description = "A page of products", body = List<ProductRead>,
          example = json!({"success": true, "items": [{"id": "prd_01JD2W3M4N5P6Q7R8S9T0V1W2X", "number": 1,
             "name": "Classic White T-Shirt", "slug": "classic-white-t-shirt", "status": "ACTIVE", "price": 2999,
             "compareAtPrice": 3999, "categoryIds": [], "featured": false, "images": [], "translations": {},
@@ -219,7 +221,7 @@ pub async fn list(
         GetQuery,
     ),
     security(("bearerAuth" = ["read:catalog"])),
-    responses((status = 200, description = "The product", body = Data<ProductOut>), CommonErrors)
+    responses((status = 200, description = "The product", body = Data<ProductRead>), CommonErrors)
 )]
 pub async fn get(
     key: Scoped<ReadCatalog>,

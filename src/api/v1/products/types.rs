@@ -375,3 +375,42 @@ impl From<ProductPatchIn> for ProductPatch {
         }
     }
 }
+
+/// A product as `?fields=` may trim it: the properties of `Product`, only `id` required.
+#[allow(dead_code)] // never built: it exists for its schema
+pub struct PartialProduct;
+
+impl utoipa::PartialSchema for PartialProduct {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        let mut schema = <ProductOut as utoipa::PartialSchema>::schema();
+        if let utoipa::openapi::RefOr::T(utoipa::openapi::schema::Schema::Object(object)) =
+            &mut schema
+        {
+            object.required = vec!["id".to_string()];
+            object.description =
+                Some("A product with only the fields `?fields=` asked for (and `id`).".to_string());
+        }
+        schema
+    }
+}
+
+impl utoipa::ToSchema for PartialProduct {}
+
+/// What a product read answers: the whole product, or with `?fields=` the fields asked for.
+#[allow(dead_code)] // never built: it exists for its schema
+pub struct ProductRead;
+
+impl utoipa::PartialSchema for ProductRead {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{AnyOfBuilder, Ref};
+        AnyOfBuilder::new()
+            .item(Ref::from_schema_name("Product"))
+            .item(Ref::from_schema_name("PartialProduct"))
+            .description(Some(
+                "The product; with `?fields=`, only the fields asked for (and `id`).",
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for ProductRead {}
