@@ -50,6 +50,16 @@ pub fn camel_case(name: &str) -> String {
     out
 }
 
+/// A 422 with `code`, its message summarising the failing fields.
+fn unprocessable(code: &'static str, details: Vec<FieldError>) -> ApiError {
+    let details: Vec<FieldErrorBody> = details.into_iter().map(Into::into).collect();
+    let message = summary(&details);
+    ApiError {
+        details,
+        ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+    }
+}
+
 /// `field: message`, and how many more.
 fn summary(details: &[FieldErrorBody]) -> String {
     match details {
@@ -155,30 +165,8 @@ impl From<domain::Error> for ApiError {
             domain::Error::Validation(details) => {
                 ApiError::validation(details.into_iter().map(Into::into).collect())
             }
-            domain::Error::Unprocessable(details) => {
-                let details: Vec<FieldErrorBody> = details.into_iter().map(Into::into).collect();
-                let message = summary(&details);
-                ApiError {
-                    details,
-                    ..ApiError::new(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        "VALIDATION_ERROR",
-                        message,
-                    )
-                }
-            }
-            domain::Error::OutOfRange(details) => {
-                let details: Vec<FieldErrorBody> = details.into_iter().map(Into::into).collect();
-                let message = summary(&details);
-                ApiError {
-                    details,
-                    ..ApiError::new(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        "AMOUNT_OUT_OF_RANGE",
-                        message,
-                    )
-                }
-            }
+            domain::Error::Unprocessable(details) => unprocessable("VALIDATION_ERROR", details),
+            domain::Error::OutOfRange(details) => unprocessable("AMOUNT_OUT_OF_RANGE", details),
             domain::Error::Forbidden(message) => {
                 ApiError::new(StatusCode::FORBIDDEN, "FORBIDDEN", message)
             }
