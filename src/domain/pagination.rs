@@ -7,12 +7,12 @@ pub const MAX_LIMIT: i64 = 100;
 
 /// Offset totals are exact up to this many matches. Past it, counting would read every match, so the total
 /// is the planner's estimate, flagged as one.
-pub const EXACT_TOTAL_UP_TO: i64 = 10_000;
+/// A thousand keeps the count of a first page as cheap as the page itself, in a catalog of any size.
+pub const EXACT_TOTAL_UP_TO: i64 = 1_000;
 
 /// The deepest offset a page may start at: past it an offset page would read every row before it, so
-/// the cursor (keyset) walk is the way on. The same as the exact-total threshold, so every page an offset
-/// reaches has an exact total below it.
-pub const MAX_OFFSET: i64 = EXACT_TOTAL_UP_TO;
+/// the cursor (keyset) walk is the way on.
+pub const MAX_OFFSET: i64 = 10_000;
 
 /// How many rows a list's filter matches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -73,10 +73,10 @@ impl IntoResponse for Deleted {
 pub struct OffsetPagination {
     pub page: i64,
     pub limit: i64,
-    /// How many items match. Exact up to 10,000; past that an estimate, and `totalIsEstimate` is `true`.
+    /// How many items match. Exact up to 1,000; past that an estimate, and `totalIsEstimate` is `true`.
     pub total: i64,
     pub total_pages: i64,
-    /// `total` (and so `totalPages`) is the database's estimate: more than 10,000 items match, and counting
+    /// `total` (and so `totalPages`) is the database's estimate: more than 1,000 items match, and counting
     /// them all would cost more than the page. Walk with `cursor` to see every item.
     pub total_is_estimate: bool,
 }
@@ -214,6 +214,12 @@ pub struct Pagination {
 impl Pagination {
     /// The page request, checking ranges and that the cursor is an id with the list's `prefix`.
     pub fn request(&self, prefix: &str) -> Result<PageRequest, ApiError> {
+        self.request_with(|cursor| crate::ids::is_valid(prefix, cursor))
+    }
+
+    /// The page request, checking ranges and the cursor with `is_cursor` (for lists whose cursors are not
+    /// plain ids).
+    pub fn request_with(&self, is_cursor: impl Fn(&str) -> bool) -> Result<PageRequest, ApiError> {
         let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
         if !(1..=MAX_LIMIT).contains(&limit) {
             return Err(ApiError::field(
@@ -230,7 +236,7 @@ impl Pagination {
                 return Ok(PageRequest::Cursor { after: None, limit });
             }
             // A cursor is opaque: only what a previous response gave is one, which no schema can state.
-            if !crate::ids::is_valid(prefix, cursor) {
+            if !is_cursor(cursor) {
                 return Err(crate::domain::Error::unprocessable(
                     "cursor",
                     "malformed cursor: pass the `cursor` of a previous response",

@@ -44,7 +44,10 @@ pub struct ListQuery {
     #[serde(default)]
     #[param(value_type = Option<ProductExpansions>)]
     expand: Option<String>,
-    /// Full-text search across name, SKU (prefix) and description.
+    /// Search: products with a SKU starting with the text first, then those whose name holds every word
+    /// (as a prefix), then those whose description does, each in creation order; a product appears once.
+    /// When nothing matches, the first page holds the names nearest the text (typos), best first. A cursor
+    /// walk keeps this order from page to page.
     search: Option<String>,
     category_id: Option<String>,
     brand_id: Option<String>,
@@ -180,12 +183,6 @@ pub async fn list(
     State(state): State<AppState>,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, ApiError> {
-    let page = Pagination {
-        page: q.page,
-        limit: q.limit,
-        cursor: q.cursor,
-    }
-    .request("prd")?;
     let expand = parse_expand(&q.expand_list, q.expand.as_deref())?;
     let fields = parse_fields(q.fields.as_deref())?;
     if q.search.as_ref().is_some_and(|s| s.chars().count() > 200) {
@@ -198,6 +195,12 @@ pub async fn list(
         brand_id: q.brand_id,
         featured: q.featured,
     };
+    let page = Pagination {
+        page: q.page,
+        limit: q.limit,
+        cursor: q.cursor,
+    }
+    .request_with(|cursor| products::is_cursor(&filter, cursor))?;
     let mut conn = state.pool.acquire().await?;
     let page = products::list(&mut conn, &key.caller(), &filter, &page, expand).await?;
     let page = page.map(ProductOut::from);

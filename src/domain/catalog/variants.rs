@@ -43,7 +43,8 @@ pub struct Variant {
     pub updated_at: DateTime<Utc>,
 }
 
-/// A variant as stored; also read from `json_agg` when variants are loaded with their products.
+/// A variant as stored; also read from a product's read document, which leaves out the stock columns
+/// (defaulted here, then laid over from the live row).
 #[derive(Debug, Clone, Deserialize, FromRow)]
 pub(crate) struct VariantRow {
     pub id: String,
@@ -57,11 +58,16 @@ pub(crate) struct VariantRow {
     pub options: Vec<OptionValue>,
     pub is_default: bool,
     pub position: i32,
+    #[serde(default)]
     pub low_stock_threshold: i32,
+    #[serde(default)]
     pub inventory_count: i32,
+    #[serde(default)]
     pub backorders: bool,
+    #[serde(default)]
     pub inventory_status: Option<String>,
     pub created_at: DateTime<Utc>,
+    #[serde(default)]
     pub updated_at: DateTime<Utc>,
 }
 

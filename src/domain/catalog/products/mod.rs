@@ -2,6 +2,7 @@
 //! locks the product and records `product.updated` with the whole product.
 
 mod read;
+mod search;
 mod variant_writes;
 mod write;
 
@@ -9,9 +10,8 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sqlx::FromRow;
 
-pub use read::{get, list};
+pub use read::{get, is_cursor, list};
 pub use variant_writes::{add_variant, delete_variant, replace_variant, update_variant};
 pub use write::{create, delete, replace, update};
 
@@ -82,8 +82,11 @@ pub struct Product {
     pub categories: Option<Vec<Category>>,
 }
 
-#[derive(FromRow)]
-struct ProductRow {
+/// A product's read document (`product_docs.doc`, kept current by triggers: migration 0013): the product row,
+/// its category ids and its variants' catalog fields. The variants' stock columns are not in it; they are
+/// read live beside it and laid over the variants with [`ProductDoc::into_product`].
+#[derive(Deserialize)]
+struct ProductDoc {
     id: String,
     number: i64,
     name: String,
@@ -98,58 +101,68 @@ struct ProductRow {
     featured: bool,
     vendor: Option<String>,
     model: Option<String>,
-    #[sqlx(json)]
     images: Vec<String>,
-    #[sqlx(json)]
     translations: BTreeMap<String, Translation>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
-    /// Only selected when variants are loaded in the same query.
-    #[sqlx(default, json(nullable))]
-    variants: Option<Vec<VariantRow>>,
+    variants: Vec<VariantRow>,
 }
 
-impl From<ProductRow> for Product {
-    fn from(r: ProductRow) -> Self {
+/// A variant's live stock columns: id, inventory count, backorders, status override, low-stock threshold,
+/// last update (a stock change touches the variant row).
+type VariantStock = (String, i32, bool, Option<String>, i32, DateTime<Utc>);
+
+impl ProductDoc {
+    /// The product, with its variants when `stock` (their live columns) was read; without it, none.
+    fn into_product(self, stock: Option<Vec<VariantStock>>) -> Product {
+        let variants = stock.map(|stock| {
+            let mut stock: std::collections::HashMap<String, VariantStock> =
+                stock.into_iter().map(|s| (s.0.clone(), s)).collect();
+            self.variants
+                .into_iter()
+                .map(|mut v| {
+                    if let Some((_, count, backorders, status, threshold, updated_at)) =
+                        stock.remove(&v.id)
+                    {
+                        v.inventory_count = count;
+                        v.backorders = backorders;
+                        v.inventory_status = status;
+                        v.low_stock_threshold = threshold;
+                        v.updated_at = updated_at;
+                    }
+                    Variant::from(v)
+                })
+                .collect()
+        });
         Product {
-            id: r.id,
-            number: r.number,
-            name: r.name,
-            slug: r.slug,
-            handle: r.handle,
-            description: r.description,
-            status: match r.status.as_str() {
+            id: self.id,
+            number: self.number,
+            name: self.name,
+            slug: self.slug,
+            handle: self.handle,
+            description: self.description,
+            status: match self.status.as_str() {
                 "DRAFT" => ProductStatus::Draft,
                 "ARCHIVED" => ProductStatus::Archived,
                 _ => ProductStatus::Active,
             },
-            price: r.price,
-            compare_at_price: r.compare_at_price,
-            brand_id: r.brand_id,
-            category_ids: r.category_ids,
-            featured: r.featured,
-            vendor: r.vendor,
-            model: r.model,
-            images: r.images,
-            translations: r.translations,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-            variants: r
-                .variants
-                .map(|rows| rows.into_iter().map(Variant::from).collect()),
+            price: self.price,
+            compare_at_price: self.compare_at_price,
+            brand_id: self.brand_id,
+            category_ids: self.category_ids,
+            featured: self.featured,
+            vendor: self.vendor,
+            model: self.model,
+            images: self.images,
+            translations: self.translations,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            variants,
             brand: None,
             categories: None,
         }
     }
 }
-
-const COLUMNS: &str = "p.id, p.number, p.name, p.slug, p.handle, p.description, p.status, p.price, \
-    p.compare_at_price, p.brand_id, p.featured, p.vendor, p.model, p.images, p.translations, p.created_at, p.updated_at, \
-    coalesce(array(select pc.category_id from product_categories pc \
-        where pc.site_id = p.site_id and pc.product_id = p.id order by pc.position, pc.category_id), '{}') as category_ids";
-
-const VARIANTS_JSON: &str = "coalesce((select json_agg(v order by v.is_default desc, v.position, v.created_at, v.id) \
-    from variants v where v.site_id = p.site_id and v.product_id = p.id), '[]') as variants";
 
 /// Related resources a list or get may load alongside products.
 #[derive(Debug, Clone, Copy, Default)]

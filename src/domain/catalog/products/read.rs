@@ -1,63 +1,77 @@
-//! Reading products: a filtered, searched page, or one product by id or slug, with related resources.
+//! Reading products from their read documents: one product by id or slug (one lookup), or a page of a
+//! list, whose ids come from an index walk that stops after the page (searches: [`super::search`]).
 
 use std::collections::HashMap;
 
-use sqlx::{PgConnection, Postgres, QueryBuilder};
+use sqlx::types::Json;
+use sqlx::{FromRow, PgConnection, Postgres, QueryBuilder};
 
-use super::{COLUMNS, Expand, Product, ProductFilter, ProductRow, ProductStatus, VARIANTS_JSON};
+use super::search::{self, Search};
+use super::{Expand, Product, ProductDoc, ProductFilter, ProductStatus, VariantStock};
 use crate::domain::caller::Caller;
 use crate::domain::catalog::{Brand, Category, brands, categories};
 use crate::domain::error::{Error, Result};
 use crate::domain::pagination::{self, Page, PageRequest};
 
-/// Turns free text into a prefix-matching tsquery (`white shirt` → `white:* & shirt:*`). Only letters and
-/// digits reach the query, so no client text is interpreted as tsquery syntax.
-fn search_query(text: &str) -> Option<String> {
-    let terms: Vec<String> = text
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|t| !t.is_empty())
-        .take(10)
-        .map(|t| format!("{}:*", t.to_lowercase()))
-        .collect();
-    if terms.is_empty() {
-        None
-    } else {
-        Some(terms.join(" & "))
+/// The live stock columns of the variants of the product whose document is `d`.
+const STOCK: &str = "coalesce((select json_agg(json_build_array(v.id, v.inventory_count, v.backorders, \
+    v.inventory_status, v.low_stock_threshold, v.updated_at)) \
+    from variants v where v.site_id = d.site_id and v.product_id = d.product_id), '[]') as stock";
+
+#[derive(FromRow)]
+struct DocRow {
+    doc: Json<ProductDoc>,
+    /// Selected only when variants are read.
+    #[sqlx(default)]
+    stock: Option<Json<Vec<VariantStock>>>,
+}
+
+impl DocRow {
+    fn into_product(self) -> Product {
+        self.doc.0.into_product(self.stock.map(|s| s.0))
     }
 }
 
-fn push_filters(qb: &mut QueryBuilder<Postgres>, site_id: &str, f: &ProductFilter) {
-    qb.push(" where p.site_id = ").push_bind(site_id);
+/// Pushes the `from … where …` of a product list without its search, and returns the column the list is
+/// ordered and walked by. A category filter drives the walk from the category's index, so a small category
+/// of a large catalog is read without visiting the rest.
+pub(super) fn push_source(
+    qb: &mut QueryBuilder<Postgres>,
+    site_id: &str,
+    f: &ProductFilter,
+) -> &'static str {
+    let key = if let Some(category_id) = &f.category_id {
+        qb.push(
+            " from product_categories pc join products p on p.site_id = pc.site_id and p.id = pc.product_id \
+             where pc.site_id = ",
+        )
+        .push_bind(site_id.to_string())
+        .push(" and pc.category_id = ")
+        .push_bind(category_id.clone())
+        .push(" and p.site_id = ")
+        .push_bind(site_id.to_string());
+        "pc.product_id"
+    } else {
+        qb.push(" from products p where p.site_id = ")
+            .push_bind(site_id.to_string());
+        "p.id"
+    };
     qb.push(" and p.status = ")
         .push_bind(f.status.unwrap_or(ProductStatus::Active).as_str());
     if let Some(brand_id) = &f.brand_id {
-        qb.push(" and p.brand_id = ").push_bind(brand_id);
+        qb.push(" and p.brand_id = ").push_bind(brand_id.clone());
     }
     if let Some(featured) = f.featured {
         qb.push(" and p.featured = ").push_bind(featured);
     }
-    if let Some(category_id) = &f.category_id {
-        qb.push(" and exists (select 1 from product_categories pc where pc.site_id = p.site_id and pc.product_id = p.id and pc.category_id = ")
-            .push_bind(category_id)
-            .push(")");
-    }
-    if let Some(text) = f.search.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        let escaped = crate::domain::escape_like(text);
-        // Either branch can use its own index (full text; SKU prefix); an OR across them could not.
-        // Uncorrelated subqueries (the site bound again), so each runs once rather than per product.
-        qb.push(" and p.id in (");
-        if let Some(tsquery) = search_query(text) {
-            qb.push("select s.id from products s where s.site_id = ")
-                .push_bind(site_id.to_string())
-                .push(" and s.search @@ to_tsquery('simple', ")
-                .push_bind(tsquery)
-                .push(") union all ");
-        }
-        qb.push("select v.product_id from variants v where v.site_id = ")
-            .push_bind(site_id.to_string())
-            .push(" and lower(v.sku) like ")
-            .push_bind(format!("{}%", escaped.to_lowercase()))
-            .push(")");
+    key
+}
+
+/// Whether `cursor` is one that a page of this list gave (a search walks its tiers, so its cursors differ).
+pub fn is_cursor(filter: &ProductFilter, cursor: &str) -> bool {
+    match Search::new(filter) {
+        Some(_) => search::is_cursor(cursor),
+        None => crate::ids::is_valid("prd", cursor),
     }
 }
 
@@ -71,36 +85,87 @@ pub async fn list(
 ) -> Result<Page<Product>> {
     caller.check_status_filter(filter.status.is_none_or(|s| s == ProductStatus::Active))?;
     let site_id = caller.site_id();
-    let mut qb = QueryBuilder::new(format!("select {COLUMNS}"));
-    if expand.variants {
-        qb.push(", ").push(VARIANTS_JSON);
-    }
-    qb.push(" from products p");
-    push_filters(&mut qb, site_id, filter);
-    if let Some(after) = page.after() {
-        qb.push(" and p.id > ").push_bind(after);
-    }
-    qb.push(" order by p.id limit ")
-        .push_bind(page.fetch_limit());
-    qb.push(" offset ").push_bind(page.offset());
-    let rows: Vec<ProductRow> = qb.build_query_as().fetch_all(&mut *conn).await?;
-
-    let total = pagination::total(&mut *conn, page, |qb| {
-        qb.push(" from products p");
-        push_filters(qb, site_id, filter);
-    })
-    .await?;
-    let mut page = Page::from_rows(
-        page,
-        rows.into_iter().map(Product::from).collect(),
-        total,
-        |p| &p.id,
-    );
+    let ids = match Search::new(filter) {
+        Some(search) => search::page(conn, site_id, filter, &search, page).await?,
+        None => page_ids(conn, site_id, filter, page).await?,
+    };
+    let products = by_ids(conn, site_id, &ids.items, expand.variants).await?;
+    let mut page = Page {
+        items: products,
+        info: ids.info,
+    };
     expand_related(conn, site_id, &mut page.items, expand).await?;
     Ok(page)
 }
 
-/// Loads brands and categories for `expand[]` (variants come with the product query itself).
+/// The ids of a list page: an index walk in id order that stops after the page.
+async fn page_ids(
+    conn: &mut PgConnection,
+    site_id: &str,
+    filter: &ProductFilter,
+    page: &PageRequest,
+) -> Result<Page<String>> {
+    let mut qb = QueryBuilder::new("select ");
+    qb.push(if filter.category_id.is_some() {
+        "pc.product_id"
+    } else {
+        "p.id"
+    });
+    let key = push_source(&mut qb, site_id, filter);
+    if let Some(after) = page.after() {
+        qb.push(" and ")
+            .push(key)
+            .push(" > ")
+            .push_bind(after.to_string());
+    }
+    qb.push(" order by ")
+        .push(key)
+        .push(" limit ")
+        .push_bind(page.fetch_limit())
+        .push(" offset ")
+        .push_bind(page.offset());
+    let rows: Vec<String> = qb.build_query_scalar().fetch_all(&mut *conn).await?;
+    let total = pagination::total(&mut *conn, page, |qb| {
+        push_source(qb, site_id, filter);
+    })
+    .await?;
+    Ok(Page::from_rows(page, rows, total, |id| id))
+}
+
+/// The products `ids` (in that order) from their documents, with their variants when `with_variants`.
+async fn by_ids(
+    conn: &mut PgConnection,
+    site_id: &str,
+    ids: &[String],
+    with_variants: bool,
+) -> Result<Vec<Product>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<DocRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select d.doc{} from product_docs d where d.site_id = $1 and d.product_id = any($2)",
+        if with_variants {
+            format!(", {STOCK}")
+        } else {
+            String::new()
+        }
+    )))
+    .bind(site_id)
+    .bind(ids)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut by_id: HashMap<String, Product> = rows
+        .into_iter()
+        .map(|r| {
+            let p = r.into_product();
+            (p.id.clone(), p)
+        })
+        .collect();
+    // A product deleted between the walk and this read is left out.
+    Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+}
+
+/// Loads brands and categories for `expand[]` (variants come with the documents).
 async fn expand_related(
     conn: &mut PgConnection,
     site_id: &str,
@@ -145,56 +210,30 @@ pub async fn get(
     Ok(product)
 }
 
-/// One product by id or slug, with its variants (one query), whatever its status.
+/// One product by id or slug, with its variants, whatever its status: its document (one primary-key
+/// lookup; a slug is resolved through its unique index first) and its variants' stock.
 pub(super) async fn load(
     conn: &mut PgConnection,
     site_id: &str,
     id_or_slug: &str,
     expand: Expand,
 ) -> Result<Product> {
-    let row: ProductRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {COLUMNS}, {VARIANTS_JSON} from products p where p.site_id = $1 and p.{} = $2",
-        // Slugs never contain `_` and ids always do: one equality keeps this on a single index.
-        if id_or_slug.contains('_') {
-            "id"
-        } else {
-            "slug"
-        }
+    // Slugs never contain `_` and ids always do.
+    let id = if id_or_slug.contains('_') {
+        "$2"
+    } else {
+        "(select p.id from products p where p.site_id = $1 and p.slug = $2)"
+    };
+    let row: DocRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select d.doc, {STOCK} from product_docs d where d.site_id = $1 and d.product_id = {id}"
     )))
     .bind(site_id)
     .bind(id_or_slug)
     .fetch_optional(&mut *conn)
     .await?
     .ok_or(Error::NotFound("product"))?;
-    let mut products = [Product::from(row)];
-    expand_related(
-        conn,
-        site_id,
-        &mut products,
-        Expand {
-            variants: false,
-            ..expand
-        },
-    )
-    .await?;
+    let mut products = [row.into_product()];
+    expand_related(conn, site_id, &mut products, expand).await?;
     let [product] = products;
     Ok(product)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::search_query;
-
-    #[test]
-    fn search_terms_are_sanitised() {
-        assert_eq!(
-            search_query("White shirt").as_deref(),
-            Some("white:* & shirt:*")
-        );
-        assert_eq!(
-            search_query("a' | b:* & !c").as_deref(),
-            Some("a:* & b:* & c:*")
-        );
-        assert_eq!(search_query("!!"), None);
-    }
 }
