@@ -1,14 +1,9 @@
 //! Product search, ranked in tiers: products with a SKU starting with the text, then products whose name
-//! holds every term (as a word prefix), then products whose description does. Within a tier, products come
-//! in id order, so the order (tier, id) is the same on every page and a cursor names the tier and id it
-//! stopped at. When no tier matches at all, the first page holds the names nearest the text by trigram
-//! similarity (typos, `linnen` for `linen`), best first, and nothing after it.
-//!
-//! A tier's page is read in two bounded steps, chosen here rather than left to the planner (whose estimates
-//! for prefix text queries are far off, and whose wrong guess is a walk over the whole catalog): first a walk
-//! of the next [`WINDOW`] products in id order, testing each, which fills the page when the terms are
-//! common; when it does not, the matches after the window come from the text index (a bitmap of them), which
-//! is small exactly because the terms were rare in the window.
+//! holds every term (as a word prefix), then products whose description does. Each tier is its own index
+//! walk in id order that stops when the page is full, so a page costs the page, not the number of matches,
+//! and the order (tier, id) is the same on every page: a cursor names the tier and id it stopped at.
+//! When no tier matches at all, the first page holds the names nearest the text by trigram similarity
+//! (typos, `linnen` for `linen`), best first, and nothing after it.
 
 use sqlx::{Acquire, PgConnection, Postgres, QueryBuilder};
 
@@ -21,8 +16,9 @@ const SKU: u8 = 0;
 const NAME: u8 = 1;
 const DESCRIPTION: u8 = 2;
 
-/// How many products a tier walks in id order before it reads the rest of its matches from its index.
-const WINDOW: i64 = 256;
+/// The SKU tier holds the products of at most this many SKUs with the prefix (in SKU order); a prefix
+/// shared by more is a word, and its other products rank by name and description.
+const SKU_TIER_MAX: i64 = 1_000;
 
 /// Fuzzy matching compares trigrams of the whole text; past this length a text is not a typo'd word.
 const FUZZY_MAX_CHARS: usize = 50;
@@ -90,14 +86,17 @@ pub(super) fn is_cursor(cursor: &str) -> bool {
 
 /// Adds a tier's condition. Each tier leaves out the products of the tiers before it, so a product appears
 /// once, in its best tier.
-fn push_tier(qb: &mut QueryBuilder<Postgres>, s: &Search, tier: u8) {
+fn push_tier(qb: &mut QueryBuilder<Postgres>, site_id: &str, s: &Search, tier: u8) {
+    // The products of the first SKU_TIER_MAX SKUs with the prefix, in SKU order: read from the SKU index
+    // once per statement (never a walk of the catalog probing each product's SKUs).
     let sku = |qb: &mut QueryBuilder<Postgres>| {
-        qb.push(
-            "exists (select 1 from variants v where v.site_id = p.site_id and v.product_id = p.id \
-             and lower(v.sku) like ",
-        )
-        .push_bind(s.sku_prefix.clone())
-        .push(")");
+        qb.push("p.id = any(array(select v.product_id from variants v where v.site_id = ")
+            .push_bind(site_id.to_string())
+            .push(" and lower(v.sku) like ")
+            .push_bind(s.sku_prefix.clone())
+            .push(" order by lower(v.sku) limit ")
+            .push(SKU_TIER_MAX)
+            .push("))");
     };
     let tsquery = s.tsquery.clone().unwrap_or_default();
     match tier {
@@ -149,8 +148,21 @@ pub(super) async fn page(
         if found.len() >= want {
             break;
         }
-        let after = after.filter(|_| tier == start).map(str::to_string);
-        let ids = tier_page(conn, site_id, filter, s, tier, after, want - found.len()).await?;
+        let mut qb = QueryBuilder::new("select ");
+        qb.push(key_column(filter));
+        let key = push_source(&mut qb, site_id, filter);
+        push_tier(&mut qb, site_id, s, tier);
+        if let Some(after) = after.filter(|_| tier == start) {
+            qb.push(" and ")
+                .push(key)
+                .push(" > ")
+                .push_bind(after.to_string());
+        }
+        qb.push(" order by ")
+            .push(key)
+            .push(" limit ")
+            .push_bind((want - found.len()) as i64);
+        let ids: Vec<String> = qb.build_query_scalar().fetch_all(&mut *conn).await?;
         found.extend(ids.into_iter().map(|id| (tier, id)));
     }
 
@@ -208,82 +220,6 @@ pub(super) async fn page(
     })
 }
 
-/// Up to `n` ids of one tier after `after`, in id order: a walk of the next [`WINDOW`] products, then,
-/// if the page is not full and the catalog goes on, the tier's matches after the window from its index.
-async fn tier_page(
-    conn: &mut PgConnection,
-    site_id: &str,
-    filter: &ProductFilter,
-    s: &Search,
-    tier: u8,
-    after: Option<String>,
-    n: usize,
-) -> Result<Vec<String>> {
-    let key = key_column(filter);
-    let mut qb = QueryBuilder::new(
-        "select id, hit, rn from (select w.*, row_number() over () as rn from (select ",
-    );
-    qb.push(key).push(" as id, (true");
-    push_tier(&mut qb, s, tier);
-    qb.push(") as hit");
-    push_source(&mut qb, site_id, filter);
-    if let Some(after) = &after {
-        qb.push(" and ")
-            .push(key)
-            .push(" > ")
-            .push_bind(after.clone());
-    }
-    qb.push(" order by ")
-        .push(key)
-        .push(" limit ")
-        .push_bind(WINDOW)
-        .push(") w) x where hit or rn = ")
-        .push_bind(WINDOW)
-        .push(" order by rn");
-    let walked: Vec<(String, bool, i64)> = qb.build_query_as().fetch_all(&mut *conn).await?;
-    let mut ids: Vec<String> = walked
-        .iter()
-        .filter(|(_, hit, _)| *hit)
-        .map(|(id, _, _)| id.clone())
-        .take(n)
-        .collect();
-    let window_end = walked.iter().find(|(_, _, rn)| *rn == WINDOW);
-    let Some((window_end, _, _)) = window_end.filter(|_| ids.len() < n) else {
-        return Ok(ids);
-    };
-
-    let mut tx = conn.begin().await?;
-    bitmap_only(&mut tx).await?;
-    let mut qb = QueryBuilder::new("select ");
-    qb.push(key);
-    push_source(&mut qb, site_id, filter);
-    push_tier(&mut qb, s, tier);
-    qb.push(" and ")
-        .push(key)
-        .push(" > ")
-        .push_bind(window_end.clone())
-        .push(" order by ")
-        .push(key)
-        .push(" limit ")
-        .push_bind((n - ids.len()) as i64);
-    let rest: Vec<String> = qb.build_query_scalar().fetch_all(&mut *tx).await?;
-    tx.commit().await?;
-    ids.extend(rest);
-    Ok(ids)
-}
-
-/// Keeps the planner, for the rest of the transaction, from walking indexes in order or scanning tables:
-/// text conditions are then read from their text index as a bitmap of the matches.
-async fn bitmap_only(conn: &mut PgConnection) -> Result<()> {
-    sqlx::query(
-        "select set_config('enable_indexscan', 'off', true), set_config('enable_indexonlyscan', 'off', true), \
-         set_config('enable_seqscan', 'off', true)",
-    )
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
 fn key_column(filter: &ProductFilter) -> &'static str {
     if filter.category_id.is_some() {
         "pc.product_id"
@@ -304,18 +240,15 @@ async fn total(
         count: 0,
         is_estimate: false,
     };
-    let mut tx = conn.begin().await?;
-    bitmap_only(&mut tx).await?;
     for tier in s.tiers() {
-        let t = pagination::total(&mut tx, page, |qb| {
+        let t = pagination::total(&mut *conn, page, |qb| {
             push_source(qb, site_id, filter);
-            push_tier(qb, s, tier);
+            push_tier(qb, site_id, s, tier);
         })
         .await?;
         sum.count += t.count;
         sum.is_estimate |= t.is_estimate;
     }
-    tx.commit().await?;
     Ok(sum)
 }
 
