@@ -1,9 +1,11 @@
 //! Product search, ranked in tiers: products with a SKU starting with the text, then products whose name
-//! holds every term (as a word prefix), then products whose description does. Each tier is its own index
-//! walk in id order that stops when the page is full, so a page costs the page, not the number of matches,
-//! and the order (tier, id) is the same on every page: a cursor names the tier and id it stopped at.
-//! When no tier matches at all, the first page holds the names nearest the text by trigram similarity
-//! (typos, `linnen` for `linen`), best first, and nothing after it.
+//! holds every term (as a word prefix), then products whose description does. Within a tier products come in
+//! id order, so the order (tier, id) is the same on every page: a cursor names the tier and id it stopped at.
+//! The name tier is an index walk in id order that stops when the page is full; the SKU and description
+//! tiers take their candidates from their own index once per statement, at most 1,000 each (a prefix or a
+//! word shared by more products than that is not what ranks a product). When no tier matches at all, the
+//! first page holds the names nearest the text by trigram similarity (typos, `linnen` for `linen`), best
+//! first, and nothing after it.
 
 use sqlx::{Acquire, PgConnection, Postgres, QueryBuilder};
 
@@ -19,6 +21,12 @@ const DESCRIPTION: u8 = 2;
 /// The SKU tier holds the products of at most this many SKUs with the prefix (in SKU order); a prefix
 /// shared by more is a word, and its other products rank by name and description.
 const SKU_TIER_MAX: i64 = 1_000;
+
+/// The description tier holds at most this many products (the first the text index yields).
+const DESCRIPTION_TIER_MAX: i64 = 1_000;
+
+/// How long the typo fallback may look for near names.
+const FUZZY_TIMEOUT: &str = "200ms";
 
 /// Fuzzy matching compares trigrams of the whole text; past this length a text is not a typo'd word.
 const FUZZY_MAX_CHARS: usize = 50;
@@ -111,9 +119,16 @@ fn push_tier(qb: &mut QueryBuilder<Postgres>, site_id: &str, s: &Search, tier: u
             sku(qb);
         }
         _ => {
-            qb.push(" and p.description_search @@ to_tsquery('simple', ")
+            // The first matches the description index yields, once per statement: the planner misjudges
+            // prefix queries, and its other plan, a walk testing every product, reads the whole catalog when
+            // the word is rare.
+            qb.push(" and p.id = any(array(select d.id from products d where d.site_id = ")
+                .push_bind(site_id.to_string())
+                .push(" and d.description_search @@ to_tsquery('simple', ")
                 .push_bind(tsquery.clone())
-                .push(") and not p.name_search @@ to_tsquery('simple', ")
+                .push(") limit ")
+                .push(DESCRIPTION_TIER_MAX)
+                .push(")) and not p.name_search @@ to_tsquery('simple', ")
                 .push_bind(tsquery)
                 .push(") and not ");
             sku(qb);
@@ -274,16 +289,24 @@ async fn nearest(
         .push(" <<-> p.name limit ")
         .push_bind(limit);
     // Nearest first straight from the trigram index, never by scoring every name.
+    // Typo tolerance is best effort: in a large catalog of similar names the index can take long, and a
+    // search that found nothing answers an empty page rather than wait.
     let mut tx = conn.begin().await?;
     sqlx::query(
         "select set_config('enable_seqscan', 'off', true), set_config('enable_bitmapscan', 'off', true), \
-         set_config('enable_sort', 'off', true)",
+         set_config('enable_sort', 'off', true), set_config('statement_timeout', $1, true)",
     )
+    .bind(FUZZY_TIMEOUT)
     .execute(&mut *tx)
     .await?;
-    let ids = qb.build_query_scalar().fetch_all(&mut *tx).await?;
-    tx.commit().await?;
-    Ok(ids)
+    match qb.build_query_scalar().fetch_all(&mut *tx).await {
+        Ok(ids) => {
+            tx.commit().await?;
+            Ok(ids)
+        }
+        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("57014") => Ok(Vec::new()),
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[cfg(test)]
