@@ -40,7 +40,7 @@ pub(super) fn push_source(
     site_id: &str,
     f: &ProductFilter,
 ) -> &'static str {
-    let key = if let Some(category_id) = &f.category_id {
+    if let Some(category_id) = &f.category_id {
         qb.push(
             " from product_categories pc join products p on p.site_id = pc.site_id and p.id = pc.product_id \
              where pc.site_id = ",
@@ -50,12 +50,10 @@ pub(super) fn push_source(
         .push_bind(category_id.clone())
         .push(" and p.site_id = ")
         .push_bind(site_id.to_string());
-        "pc.product_id"
     } else {
         qb.push(" from products p where p.site_id = ")
             .push_bind(site_id.to_string());
-        "p.id"
-    };
+    }
     qb.push(" and p.status = ")
         .push_bind(f.status.unwrap_or(ProductStatus::Active).as_str());
     if let Some(brand_id) = &f.brand_id {
@@ -64,7 +62,16 @@ pub(super) fn push_source(
     if let Some(featured) = f.featured {
         qb.push(" and p.featured = ").push_bind(featured);
     }
-    key
+    key_column(f)
+}
+
+/// The column a product list selects, orders and walks by: the category's index when it has a category.
+pub(super) fn key_column(filter: &ProductFilter) -> &'static str {
+    if filter.category_id.is_some() {
+        "pc.product_id"
+    } else {
+        "p.id"
+    }
 }
 
 /// Whether `cursor` is one that a page of this list gave (a search walks its tiers, so its cursors differ).
@@ -106,11 +113,7 @@ async fn page_ids(
     page: &PageRequest,
 ) -> Result<Page<String>> {
     let mut qb = QueryBuilder::new("select ");
-    qb.push(if filter.category_id.is_some() {
-        "pc.product_id"
-    } else {
-        "p.id"
-    });
+    qb.push(key_column(filter));
     let key = push_source(&mut qb, site_id, filter);
     if let Some(after) = page.after() {
         qb.push(" and ")

@@ -10,7 +10,7 @@
 use sqlx::{Acquire, PgConnection, Postgres, QueryBuilder};
 
 use super::ProductFilter;
-use super::read::push_source;
+use super::read::{key_column, push_source};
 use crate::domain::error::{Error, Result};
 use crate::domain::pagination::{self, Page, PageInfo, PageRequest, Total};
 
@@ -233,14 +233,6 @@ pub(super) async fn page(
         items: found.into_iter().map(|(_, id)| id).collect(),
         info,
     })
-}
-
-fn key_column(filter: &ProductFilter) -> &'static str {
-    if filter.category_id.is_some() {
-        "pc.product_id"
-    } else {
-        "p.id"
-    }
 }
 
 /// The matches of every tier: each tier's total (the tiers do not overlap), exact up to the threshold.
