@@ -485,3 +485,23 @@ async fn a_key_can_require_the_request_bound_signature_form() {
     let bound = get(request_signature(&secret, now, "GET", &path, "")).await;
     assert_eq!(bound.0, StatusCode::OK, "{}", bound.1);
 }
+
+/// A burst of first requests with a key no cache knows yet, more than the pool has connections: each
+/// looks the key up and records its use on the one connection it holds, so none waits on another.
+#[tokio::test]
+async fn a_burst_of_uncached_key_lookups_does_not_exhaust_the_pool() {
+    let app = TestApp::spawn().await;
+    let key = app.key(&app.site_id, &["read:catalog"]).await;
+    let url = app.api("/products");
+    let burst = (0..60).map(|_| app.call(Method::GET, &url, Some(&key), None));
+    let statuses = tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        futures::future::join_all(burst),
+    )
+    .await
+    .expect("the pool deadlocked: requests waited for connections held by each other");
+    assert!(
+        statuses.iter().all(|(status, _)| *status == StatusCode::OK),
+        "{statuses:?}"
+    );
+}

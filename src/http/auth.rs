@@ -251,17 +251,14 @@ async fn load_key(state: &AppState, presented: &str) -> Result<Arc<Authenticated
     if let Some(key) = state.auth_cache.get(&digest) {
         return Ok(key);
     }
-    match keys::authenticate(
-        &mut *state.pool.acquire().await?,
-        &state.server_key,
-        presented,
-    )
-    .await?
-    {
+    // One connection for the lookup and the touch: a request must never wait for a second connection
+    // while it holds one (a burst of cache misses would then hold the whole pool, each waiting for more).
+    let mut conn = state.pool.acquire().await?;
+    match keys::authenticate(&mut conn, &state.server_key, presented).await? {
         Ok(key) => {
             let key = Arc::new(key);
             state.auth_cache.put(digest, key.clone());
-            if let Err(e) = keys::touch(&mut *state.pool.acquire().await?, &key.id).await {
+            if let Err(e) = keys::touch(&mut conn, &key.id).await {
                 tracing::warn!(error = %e, "could not record key use");
             }
             Ok(key)
