@@ -15,7 +15,8 @@ pub async fn run(
     url: &str,
     as_json: bool,
 ) -> anyhow::Result<()> {
-    let site = match sites::find_by_alias(&mut *pool.acquire().await?, ALIAS).await? {
+    let existing = sites::find_by_alias(&mut *pool.acquire().await?, ALIAS).await?;
+    let site = match existing {
         Some(site) => site,
         None => {
             let mut tx = pool.begin().await?;
