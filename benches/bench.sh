@@ -26,6 +26,8 @@
 #   LOADGEN        wrk or oha (default: oha when installed, else wrk; `apt-get install -y wrk`)
 #   RUST_LOG       passed to the server (default: the server's own default, info: one log line per request)
 #   KEEP=1         keep the temporary folder (server and postgres logs) after the run
+#   PERF=1         record a CPU profile of the machine during each workload (perf record -a, no call graphs):
+#                  $WORK/perf-<size>-<workload>.data, with a top-50 report (by process, library, function) beside it (implies KEEP=1)
 set -euo pipefail
 
 DURATION=${DURATION:-10}
@@ -54,6 +56,7 @@ BIN="${CARGO_TARGET_DIR:-target}/release/shopvo"
 BIN=$(realpath "$BIN")
 
 BENCH_NAME=shopvo-bench
+[[ "${PERF:-0}" == 1 ]] && KEEP=1
 export SHOPVO_READ_CACHE=off
 # shellcheck source=benches/common.sh
 source benches/common.sh
@@ -94,7 +97,12 @@ RESULTS=()
 
 # run SIZE NAME MODE PATH DURATION -> appends "size|name|rps|p50 ms|p99 ms|max ms|non-2xx|errors" to RESULTS
 run() {
-    local size=$1 name=$2 mode=$3 path=$4 duration=$5 out rps p50 p99 max non2xx errors
+    local size=$1 name=$2 mode=$3 path=$4 duration=$5 out rps p50 p99 max non2xx errors perf_pid=""
+    if [[ "${PERF:-0}" == 1 && "$name" != warmup ]]; then
+        perf record -q -F 999 -a -o "$WORK/perf-$size-$mode.data" -- sleep "$duration" \
+            >/dev/null 2>&1 &
+        perf_pid=$!
+    fi
     if [[ "$LOADGEN" == wrk ]]; then
         local script="$WORK/report.lua"
         [[ "$mode" == get ]] && script="$WORK/random.lua"
@@ -119,6 +127,11 @@ print("%.1f %.3f %.3f %.3f %d %d" % (d["summary"]["requestsPerSec"], p["p50"] * 
 ' <<<"$out")
     fi
     RESULTS+=("$size|$name|$rps|$p50|$p99|$max|$non2xx|$errors")
+    if [[ -n "$perf_pid" ]]; then
+        wait "$perf_pid" || true
+        perf report -q -i "$WORK/perf-$size-$mode.data" --no-children --sort comm,dso,symbol 2>/dev/null \
+            | head -50 >"$WORK/perf-$size-$mode.txt" || true
+    fi
 }
 
 # seed SIZE: a new site with SIZE products x 3 variants, 20 categories and stock at the default location.
@@ -154,8 +167,9 @@ select :'site',
        '["https://images.example.com/bench.jpg"]'::jsonb
 from generate_series(1, :n) as i;
 
-insert into product_categories (site_id, product_id, category_id)
-select :'site', 'prd_' || lpad(i::text, 26, '0'), 'cat_' || lpad((1 + i % 20)::text, 26, '0')
+-- With triggers off, the link's copy of the product's status is written here.
+insert into product_categories (site_id, product_id, category_id, product_status)
+select :'site', 'prd_' || lpad(i::text, 26, '0'), 'cat_' || lpad((1 + i % 20)::text, 26, '0'), 'ACTIVE'
 from generate_series(1, :n) as i;
 
 insert into variants (site_id, id, product_id, name, sku, options, is_default, position, inventory_count)

@@ -27,6 +27,16 @@ async fn assert_documents_fresh(app: &TestApp, after: &str) {
         )
         .await;
     assert_eq!(orphans, 0, "documents of deleted products after {after}");
+    let stale_links = app
+        .count(
+            "select count(*) from product_categories pc join products p on p.site_id = pc.site_id \
+             and p.id = pc.product_id where pc.product_status <> p.status",
+        )
+        .await;
+    assert_eq!(
+        stale_links, 0,
+        "category links with a stale product status after {after}"
+    );
 
     let ids: Vec<String> = sqlx::query_scalar("select id from products where site_id = $1")
         .bind(&app.site_id)
@@ -290,6 +300,61 @@ async fn cursor_walks_see_every_product_once_with_any_filter() {
         .get(&format!("/products?limit=100&categoryId={}", str_of(&cat)))
         .await;
     assert_eq!(offset["pagination"]["total"], 125);
+}
+
+/// A category page reads the product's status from the category's own index: it follows every change.
+#[tokio::test]
+async fn category_pages_follow_their_products_status() {
+    let app = TestApp::spawn().await;
+    let cat = str_of(&app.post("/categories", json!({"name": "Shirts"})).await["data"]["id"]);
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let body = json!({"name": format!("Shirt {i}"), "price": 1000, "categoryIds": [cat]});
+        ids.push(str_of(&app.post("/products", body).await["data"]["id"]));
+    }
+    let listed = |status: &'static str| {
+        let app = &app;
+        let cat = cat.clone();
+        async move {
+            let page = app
+                .get(&format!("/products?categoryId={cat}&status={status}"))
+                .await;
+            let ids: Vec<String> = page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| str_of(&p["id"]))
+                .collect();
+            (ids, page["pagination"]["total"].as_i64().unwrap())
+        }
+    };
+    assert_eq!(listed("ACTIVE").await, (ids.clone(), 3));
+
+    ok(
+        &app,
+        Method::PATCH,
+        &format!("/products/{}", ids[1]),
+        Some(json!({"status": "DRAFT"})),
+    )
+    .await;
+    assert_eq!(
+        listed("ACTIVE").await,
+        (vec![ids[0].clone(), ids[2].clone()], 2)
+    );
+    assert_eq!(listed("DRAFT").await, (vec![ids[1].clone()], 1));
+    // The cursor walk reads the same index.
+    let walked = walk(&app, &format!("limit=1&categoryId={cat}")).await;
+    assert_eq!(walked, vec![ids[0].clone(), ids[2].clone()]);
+
+    ok(
+        &app,
+        Method::PATCH,
+        &format!("/products/{}", ids[1]),
+        Some(json!({"status": "ACTIVE"})),
+    )
+    .await;
+    assert_eq!(listed("ACTIVE").await, (ids.clone(), 3));
+    assert_documents_fresh(&app, "status changes").await;
 }
 
 #[tokio::test]

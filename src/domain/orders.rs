@@ -320,11 +320,13 @@ pub async fn list(
     if let Some(after) = page.after() {
         qb.push(" and o.id > ").push_bind(after.to_string());
     }
-    qb.push(" order by o.id limit ")
-        .push_bind(page.fetch_limit())
-        .push(" offset ")
-        .push_bind(page.offset());
-    let rows: Vec<OrderRow> = qb.build_query_as().fetch_all(&mut *conn).await?;
+    qb.push(" order by o.id");
+    page.push_window(&mut qb);
+    let rows: Vec<OrderRow> = qb
+        .build_query_as()
+        .persistent(page.keeps_statement())
+        .fetch_all(&mut *conn)
+        .await?;
     let total = pagination::total(&mut *conn, page, |qb| {
         qb.push(" from orders o");
         push_filters(qb, site_id, filter);

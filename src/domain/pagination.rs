@@ -113,6 +113,23 @@ impl PageRequest {
     pub fn is_cursor(&self) -> bool {
         matches!(self, PageRequest::Cursor { .. })
     }
+
+    /// Pushes ` limit N` (and ` offset M` past the first page) as literals, not parameters: with a parameter
+    /// limit PostgreSQL can never trust a generic plan and plans the statement on every execution, which
+    /// costs more than running a page. Both are validated integers. A statement with an offset is not worth
+    /// keeping prepared (one per page number): see [`PageRequest::keeps_statement`].
+    pub fn push_window(&self, qb: &mut QueryBuilder<Postgres>) {
+        qb.push(" limit ").push(self.fetch_limit());
+        if self.offset() > 0 {
+            qb.push(" offset ").push(self.offset());
+        }
+    }
+
+    /// Whether the statement of this page is worth keeping prepared on the connection: not for a page past
+    /// the first of an offset list, whose text carries its offset.
+    pub fn keeps_statement(&self) -> bool {
+        self.offset() == 0
+    }
 }
 
 /// A page of results, with the information either envelope needs.

@@ -286,11 +286,13 @@ pub async fn list(
     if let Some(after) = page.after() {
         qb.push(" and id > ").push_bind(after.to_string());
     }
-    qb.push(" order by id limit ")
-        .push_bind(page.fetch_limit())
-        .push(" offset ")
-        .push_bind(page.offset());
-    let rows: Vec<Row> = qb.build_query_as().fetch_all(&mut *conn).await?;
+    qb.push(" order by id");
+    page.push_window(&mut qb);
+    let rows: Vec<Row> = qb
+        .build_query_as()
+        .persistent(page.keeps_statement())
+        .fetch_all(&mut *conn)
+        .await?;
     let total = pagination::total(&mut *conn, page, |qb| {
         qb.push(" from promotions");
         filter(qb);

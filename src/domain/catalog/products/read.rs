@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 
+use chrono::{DateTime, Utc};
+
 use sqlx::types::Json;
 use sqlx::{FromRow, PgConnection, Postgres, QueryBuilder};
 
@@ -13,7 +15,9 @@ use crate::domain::catalog::{Brand, Category, brands, categories};
 use crate::domain::error::{Error, Result};
 use crate::domain::pagination::{self, Page, PageRequest};
 
-/// The live stock columns of the variants of the product whose document is `d`.
+/// The live stock columns of the variants of the product whose document is `d`, as one JSON array: a
+/// single product is then read in one statement. (For a page, [`stock_of`] reads them as rows: per
+/// product, this subquery costs more than the document.)
 const STOCK: &str = "coalesce((select json_agg(json_build_array(v.id, v.inventory_count, v.backorders, \
     v.inventory_status, v.low_stock_threshold, v.updated_at)) \
     from variants v where v.site_id = d.site_id and v.product_id = d.product_id), '[]') as stock";
@@ -21,41 +25,41 @@ const STOCK: &str = "coalesce((select json_agg(json_build_array(v.id, v.inventor
 #[derive(FromRow)]
 struct DocRow {
     doc: Json<ProductDoc>,
-    /// Selected only when variants are read.
-    #[sqlx(default)]
-    stock: Option<Json<Vec<VariantStock>>>,
-}
-
-impl DocRow {
-    fn into_product(self) -> Product {
-        self.doc.0.into_product(self.stock.map(|s| s.0))
-    }
+    stock: Json<Vec<VariantStock>>,
 }
 
 /// Pushes the `from … where …` of a product list without its search, and returns the column the list is
-/// ordered and walked by. A category filter drives the walk from the category's index, so a small category
-/// of a large catalog is read without visiting the rest.
+/// ordered and walked by. A category filter drives the walk from the category's listing index, which
+/// carries each product's status: a category page (and its count) reads that index alone unless the
+/// product row is needed, by `product_columns` (a search) or by a brand or featured filter.
 pub(super) fn push_source(
     qb: &mut QueryBuilder<Postgres>,
     site_id: &str,
     f: &ProductFilter,
+    product_columns: bool,
 ) -> &'static str {
+    let status = f.status.unwrap_or(ProductStatus::Active).as_str();
     if let Some(category_id) = &f.category_id {
-        qb.push(
-            " from product_categories pc join products p on p.site_id = pc.site_id and p.id = pc.product_id \
-             where pc.site_id = ",
-        )
-        .push_bind(site_id.to_string())
-        .push(" and pc.category_id = ")
-        .push_bind(category_id.clone())
-        .push(" and p.site_id = ")
-        .push_bind(site_id.to_string());
+        qb.push(" from product_categories pc");
+        let join = product_columns || f.brand_id.is_some() || f.featured.is_some();
+        if join {
+            qb.push(" join products p on p.site_id = pc.site_id and p.id = pc.product_id");
+        }
+        qb.push(" where pc.site_id = ")
+            .push_bind(site_id.to_string())
+            .push(" and pc.category_id = ")
+            .push_bind(category_id.clone())
+            .push(" and pc.product_status = ")
+            .push_bind(status);
+        if join {
+            qb.push(" and p.site_id = ").push_bind(site_id.to_string());
+        }
     } else {
         qb.push(" from products p where p.site_id = ")
-            .push_bind(site_id.to_string());
+            .push_bind(site_id.to_string())
+            .push(" and p.status = ")
+            .push_bind(status);
     }
-    qb.push(" and p.status = ")
-        .push_bind(f.status.unwrap_or(ProductStatus::Active).as_str());
     if let Some(brand_id) = &f.brand_id {
         qb.push(" and p.brand_id = ").push_bind(brand_id.clone());
     }
@@ -92,80 +96,127 @@ pub async fn list(
 ) -> Result<Page<Product>> {
     caller.check_status_filter(filter.status.is_none_or(|s| s == ProductStatus::Active))?;
     let site_id = caller.site_id();
-    let ids = match Search::new(filter) {
-        Some(search) => search::page(conn, site_id, filter, &search, page).await?,
-        None => page_ids(conn, site_id, filter, page).await?,
+    let (docs, info) = match Search::new(filter) {
+        Some(search) => {
+            let ids = search::page(conn, site_id, filter, &search, page).await?;
+            (by_ids(conn, site_id, &ids.items).await?, ids.info)
+        }
+        None => {
+            let docs = page_docs(conn, site_id, filter, page).await?;
+            (docs.items, docs.info)
+        }
     };
-    let products = by_ids(conn, site_id, &ids.items, expand.variants).await?;
-    let mut page = Page {
-        items: products,
-        info: ids.info,
+    let mut stock = if expand.variants {
+        stock_of(conn, site_id, docs.iter().map(|d| d.id.clone()).collect()).await?
+    } else {
+        HashMap::new()
     };
+    let items = docs
+        .into_iter()
+        .map(|d| {
+            let variants = expand
+                .variants
+                .then(|| stock.remove(&d.id).unwrap_or_default());
+            d.into_product(variants)
+        })
+        .collect();
+    let mut page = Page { items, info };
     expand_related(conn, site_id, &mut page.items, expand).await?;
     Ok(page)
 }
 
-/// The ids of a list page: an index walk in id order that stops after the page.
-async fn page_ids(
+/// A page of a list without a search: the documents of an index walk in id order that stops after the
+/// page, in one statement, and its total.
+async fn page_docs(
     conn: &mut PgConnection,
     site_id: &str,
     filter: &ProductFilter,
     page: &PageRequest,
-) -> Result<Page<String>> {
-    let mut qb = QueryBuilder::new("select ");
-    qb.push(key_column(filter));
-    let key = push_source(&mut qb, site_id, filter);
+) -> Result<Page<ProductDoc>> {
+    let mut qb = QueryBuilder::new("select d.doc from product_docs d where d.site_id = ");
+    qb.push_bind(site_id.to_string())
+        .push(" and d.product_id = any(array(select ")
+        .push(key_column(filter));
+    let key = push_source(&mut qb, site_id, filter, false);
     if let Some(after) = page.after() {
         qb.push(" and ")
             .push(key)
             .push(" > ")
             .push_bind(after.to_string());
     }
-    qb.push(" order by ")
-        .push(key)
-        .push(" limit ")
-        .push_bind(page.fetch_limit())
-        .push(" offset ")
-        .push_bind(page.offset());
-    let rows: Vec<String> = qb.build_query_scalar().fetch_all(&mut *conn).await?;
+    qb.push(" order by ").push(key);
+    page.push_window(&mut qb);
+    qb.push(")) order by d.product_id");
+    let docs: Vec<Json<ProductDoc>> = qb
+        .build_query_scalar()
+        .persistent(page.keeps_statement())
+        .fetch_all(&mut *conn)
+        .await?;
     let total = pagination::total(&mut *conn, page, |qb| {
-        push_source(qb, site_id, filter);
+        push_source(qb, site_id, filter, false);
     })
     .await?;
-    Ok(Page::from_rows(page, rows, total, |id| id))
+    let docs = docs.into_iter().map(|d| d.0).collect();
+    Ok(Page::from_rows(page, docs, total, |d| &d.id))
 }
 
-/// The products `ids` (in that order) from their documents, with their variants when `with_variants`.
-async fn by_ids(
-    conn: &mut PgConnection,
-    site_id: &str,
-    ids: &[String],
-    with_variants: bool,
-) -> Result<Vec<Product>> {
+/// The documents of the products `ids`, in that order (a product deleted meanwhile is left out).
+async fn by_ids(conn: &mut PgConnection, site_id: &str, ids: &[String]) -> Result<Vec<ProductDoc>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let rows: Vec<DocRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select d.doc{} from product_docs d where d.site_id = $1 and d.product_id = any($2)",
-        if with_variants {
-            format!(", {STOCK}")
-        } else {
-            String::new()
-        }
-    )))
+    let docs: Vec<Json<ProductDoc>> = sqlx::query_scalar(
+        "select d.doc from product_docs d where d.site_id = $1 and d.product_id = any($2)",
+    )
     .bind(site_id)
     .bind(ids)
     .fetch_all(&mut *conn)
     .await?;
-    let mut by_id: HashMap<String, Product> = rows
-        .into_iter()
-        .map(|r| {
-            let p = r.into_product();
-            (p.id.clone(), p)
-        })
-        .collect();
-    // A product deleted between the walk and this read is left out.
+    let mut by_id: HashMap<String, ProductDoc> =
+        docs.into_iter().map(|d| (d.0.id.clone(), d.0)).collect();
     Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+}
+
+#[derive(FromRow)]
+struct StockRow {
+    product_id: String,
+    id: String,
+    inventory_count: i32,
+    backorders: bool,
+    inventory_status: Option<String>,
+    low_stock_threshold: i32,
+    updated_at: DateTime<Utc>,
+}
+
+/// The live stock of the variants of `product_ids`, by product: one index scan for the whole page.
+async fn stock_of(
+    conn: &mut PgConnection,
+    site_id: &str,
+    product_ids: Vec<String>,
+) -> Result<HashMap<String, Vec<VariantStock>>> {
+    if product_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<StockRow> = sqlx::query_as(
+        "select v.product_id, v.id, v.inventory_count, v.backorders, v.inventory_status, \
+         v.low_stock_threshold, v.updated_at from variants v where v.site_id = $1 and v.product_id = any($2)",
+    )
+    .bind(site_id)
+    .bind(product_ids)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut by_product: HashMap<String, Vec<VariantStock>> = HashMap::new();
+    for r in rows {
+        by_product.entry(r.product_id).or_default().push((
+            r.id,
+            r.inventory_count,
+            r.backorders,
+            r.inventory_status,
+            r.low_stock_threshold,
+            r.updated_at,
+        ));
+    }
+    Ok(by_product)
 }
 
 /// Loads brands and categories for `expand[]` (variants come with the documents).
@@ -235,7 +286,7 @@ pub(super) async fn load(
     .fetch_optional(&mut *conn)
     .await?
     .ok_or(Error::NotFound("product"))?;
-    let mut products = [row.into_product()];
+    let mut products = [row.doc.0.into_product(Some(row.stock.0))];
     expand_related(conn, site_id, &mut products, expand).await?;
     let [product] = products;
     Ok(product)

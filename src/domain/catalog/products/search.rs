@@ -165,7 +165,7 @@ pub(super) async fn page(
         }
         let mut qb = QueryBuilder::new("select ");
         qb.push(key_column(filter));
-        let key = push_source(&mut qb, site_id, filter);
+        let key = push_source(&mut qb, site_id, filter, true);
         push_tier(&mut qb, site_id, s, tier);
         if let Some(after) = after.filter(|_| tier == start) {
             qb.push(" and ")
@@ -249,7 +249,7 @@ async fn total(
     };
     for tier in s.tiers() {
         let t = pagination::total(&mut *conn, page, |qb| {
-            push_source(qb, site_id, filter);
+            push_source(qb, site_id, filter, true);
             push_tier(qb, site_id, s, tier);
         })
         .await?;
@@ -273,7 +273,7 @@ async fn nearest(
     }
     let mut qb = QueryBuilder::new("select ");
     qb.push(key_column(filter));
-    push_source(&mut qb, site_id, filter);
+    push_source(&mut qb, site_id, filter, true);
     qb.push(" and ")
         .push_bind(s.text.clone())
         .push(" <% p.name order by ")
