@@ -135,8 +135,8 @@ print("%.1f %.3f %.3f %.3f %d %d" % (d["summary"]["requestsPerSec"], p["p50"] * 
 }
 
 # seed SIZE: a new site with SIZE products x 3 variants, 20 categories and stock at the default location.
-# Triggers are off while rows go in (session_replication_role), and the read documents are then built in one
-# statement, as a restore would; the triggers keep them current from there on.
+# Triggers are off while rows go in (session_replication_role), and the read documents and search words are
+# then built in one statement each, as a restore would; the triggers keep them current from there on.
 seed() {
     local size=$1 start
     SITE=$("$BIN" site create --name "Bench $size" --json | sed -n 's/.*"id":"\([^"]*\)".*/\1/p')
@@ -192,6 +192,11 @@ where v.site_id = :'site';
 
 insert into product_docs (site_id, product_id, doc)
 select p.site_id, p.id, product_doc(p) from products p where p.site_id = :'site';
+
+insert into product_words (site_id, word)
+select distinct p.site_id, w.word
+from products p, unnest(tsvector_to_array(p.name_search || p.description_search)) as w(word)
+where p.site_id = :'site';
 commit;
 SQL
     log "seeded in $((($(date +%s%N) - start) / 1000000)) ms; vacuum analyze"

@@ -357,6 +357,88 @@ async fn category_pages_follow_their_products_status() {
     assert_documents_fresh(&app, "status changes").await;
 }
 
+/// A tier with more matches than an exact total counts is walked in id order: its total is flagged as an
+/// estimate, and a cursor walk still sees every match once, in order.
+#[tokio::test]
+async fn a_tier_with_many_matches_is_walked_in_order() {
+    let app = TestApp::spawn().await;
+    bulk(&app, 3_300).await;
+    let body = app.get("/products?search=linen&limit=100").await;
+    assert_eq!(
+        body["pagination"]["totalIsEstimate"], true,
+        "{}",
+        body["pagination"]
+    );
+    let first: Vec<String> = body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| str_of(&p["id"]))
+        .collect();
+    let walked = walk(&app, "search=linen&limit=100").await;
+    assert_eq!(walked.len(), 1_100);
+    assert_eq!(walked.iter().collect::<HashSet<_>>().len(), 1_100);
+    let mut sorted = walked.clone();
+    sorted.sort();
+    assert_eq!(walked, sorted, "name matches in id order");
+    assert_eq!(first, walked[..100]);
+}
+
+/// The last word of a search is a prefix, as typed so far, expanded through the site's own words (kept by
+/// every write); earlier words are whole words.
+#[tokio::test]
+async fn the_last_word_is_a_prefix_of_the_sites_words() {
+    let app = TestApp::spawn().await;
+    let id = |name: &'static str| {
+        let app = &app;
+        async move {
+            str_of(
+                &app.post("/products", json!({"name": name, "price": 100}))
+                    .await["data"]["id"],
+            )
+        }
+    };
+    let shirt = id("Linen Shirt").await;
+    let towel = id("Linenfold Towel").await;
+    let found = |text: &'static str| {
+        let app = &app;
+        async move {
+            let page = app.get(&format!("/products?search={text}")).await;
+            let ids: Vec<String> = page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| str_of(&p["id"]))
+                .collect();
+            ids
+        }
+    };
+    assert_eq!(found("line").await, vec![shirt.clone(), towel.clone()]);
+    assert_eq!(found("linen%20shi").await, vec![shirt.clone()]);
+    assert_eq!(found("linenfold").await, vec![towel.clone()]);
+    // `line` is not a word of either name (only a last word is a prefix): what comes back is the typo
+    // fallback's nearest name.
+    assert_eq!(found("line%20shirt").await, vec![shirt.clone()]);
+
+    // A rename brings its words with it, in the same transaction.
+    ok(
+        &app,
+        Method::PATCH,
+        &format!("/products/{towel}"),
+        Some(json!({"name": "Velvet Scarf"})),
+    )
+    .await;
+    assert_eq!(found("velv").await, vec![towel.clone()]);
+    let words: Vec<String> = sqlx::query_scalar(
+        "select word from product_words where site_id = $1 and word like 'vel%' order by word",
+    )
+    .bind(&app.site_id)
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(words, ["velvet"]);
+}
+
 #[tokio::test]
 async fn searches_rank_in_tiers_and_keep_their_order_on_every_page() {
     let app = TestApp::spawn().await;

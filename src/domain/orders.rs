@@ -327,7 +327,7 @@ pub async fn list(
         .persistent(page.keeps_statement())
         .fetch_all(&mut *conn)
         .await?;
-    let total = pagination::total(&mut *conn, page, |qb| {
+    let total = pagination::total(&mut *conn, page, "o.id", |qb| {
         qb.push(" from orders o");
         push_filters(qb, site_id, filter);
     })

@@ -34,9 +34,14 @@ impl Total {
 /// list's `from … where …` (the same it selects from), and is called up to twice: a count that stops after
 /// [`EXACT_TOTAL_UP_TO`] + 1 rows, and, past that, the planner's row estimate for the same query. Its cost
 /// is bounded by the threshold, not by the table.
+///
+/// `order_by` is the list's own order. The count walks in it, so the planner weighs the same early-stopping
+/// index walk as for the page: unordered, a common search word was counted from a text-index bitmap of every
+/// match (85 ms at a million products, against 6 ms for the walk).
 pub async fn total(
     conn: &mut PgConnection,
     page: &PageRequest,
+    order_by: &str,
     from_where: impl Fn(&mut QueryBuilder<Postgres>),
 ) -> crate::domain::Result<Total> {
     if page.is_cursor() {
@@ -45,6 +50,8 @@ pub async fn total(
     let mut capped = QueryBuilder::new("select count(*) from (select 1");
     from_where(&mut capped);
     capped
+        .push(" order by ")
+        .push(order_by)
         .push(" limit ")
         .push(EXACT_TOTAL_UP_TO + 1)
         .push(") matches");
@@ -55,12 +62,20 @@ pub async fn total(
             is_estimate: false,
         });
     }
+    estimate(conn, from_where).await
+}
+
+/// The total of a list known to match more than [`EXACT_TOTAL_UP_TO`] rows: the planner's row estimate for
+/// `from_where`, flagged, and never below the threshold.
+pub async fn estimate(
+    conn: &mut PgConnection,
+    from_where: impl Fn(&mut QueryBuilder<Postgres>),
+) -> crate::domain::Result<Total> {
     let mut explain = QueryBuilder::new("explain (format json) select 1");
     from_where(&mut explain);
     let plan: serde_json::Value = explain.build_query_scalar().fetch_one(&mut *conn).await?;
     let estimate = plan[0]["Plan"]["Plan Rows"].as_f64().unwrap_or_default();
     Ok(Total {
-        // Never below what the capped count saw.
         count: (estimate as i64).max(EXACT_TOTAL_UP_TO + 1),
         is_estimate: true,
     })

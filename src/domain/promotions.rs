@@ -293,7 +293,7 @@ pub async fn list(
         .persistent(page.keeps_statement())
         .fetch_all(&mut *conn)
         .await?;
-    let total = pagination::total(&mut *conn, page, |qb| {
+    let total = pagination::total(&mut *conn, page, "id", |qb| {
         qb.push(" from promotions");
         filter(qb);
     })

@@ -51,7 +51,7 @@ pub async fn list(
     .bind(page.offset())
     .fetch_all(&mut *conn)
     .await?;
-    let total = pagination::total(&mut *conn, page, |qb| {
+    let total = pagination::total(&mut *conn, page, "id", |qb| {
         qb.push(" from customer_groups where site_id = ")
             .push_bind(site_id.to_string());
     })

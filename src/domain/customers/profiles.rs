@@ -198,7 +198,7 @@ pub async fn list(
     .bind(page.offset())
     .fetch_all(&mut *conn)
     .await?;
-    let total = pagination::total(&mut *conn, page, |qb| {
+    let total = pagination::total(&mut *conn, page, "c.id", |qb| {
         // The same conditions as `WHERE`, each value bound where it is used.
         qb.push(" from customers c where c.site_id = ")
             .push_bind(site_id.to_string());

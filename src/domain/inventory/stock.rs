@@ -462,7 +462,7 @@ pub async fn list(
     .bind(page.offset())
     .fetch_all(&mut *conn)
     .await?;
-    let total = pagination::total(&mut *conn, page, |qb| {
+    let total = pagination::total(&mut *conn, page, "id", |qb| {
         qb.push(" from variants where site_id = ")
             .push_bind(site_id.to_string());
         if let Some(sku) = sku {
@@ -560,7 +560,7 @@ pub async fn history(
     .bind(page.offset())
     .fetch_all(&mut *conn)
     .await?;
-    let total = pagination::total(&mut *conn, page, |qb| {
+    let total = pagination::total(&mut *conn, page, "id", |qb| {
         qb.push(" from inventory_ledger where site_id = ")
             .push_bind(site_id.to_string())
             .push(" and product_id = ")

@@ -98,7 +98,7 @@ pub async fn list(
     let site_id = caller.site_id();
     let (docs, info) = match Search::new(filter) {
         Some(search) => {
-            let ids = search::page(conn, site_id, filter, &search, page).await?;
+            let ids = search::page(conn, site_id, filter, search, page).await?;
             (by_ids(conn, site_id, &ids.items).await?, ids.info)
         }
         None => {
@@ -152,7 +152,7 @@ async fn page_docs(
         .persistent(page.keeps_statement())
         .fetch_all(&mut *conn)
         .await?;
-    let total = pagination::total(&mut *conn, page, |qb| {
+    let total = pagination::total(&mut *conn, page, key, |qb| {
         push_source(qb, site_id, filter, false);
     })
     .await?;

@@ -1,11 +1,13 @@
 //! Product search, ranked in tiers: products with a SKU starting with the text, then products whose name
-//! holds every term (as a word prefix), then products whose description does. Within a tier products come in
-//! id order, so the order (tier, id) is the same on every page: a cursor names the tier and id it stopped at.
-//! The name tier is an index walk in id order that stops when the page is full; the SKU and description
-//! tiers take their candidates from their own index once per statement, at most 1,000 each (a prefix or a
-//! word shared by more products than that is not what ranks a product). When no tier matches at all, the
-//! first page holds the names nearest the text by trigram similarity (typos, `linnen` for `linen`), best
-//! first, and nothing after it.
+//! holds every word, then products whose description does. The last word is a prefix, as typed so far: it is
+//! expanded into the site's words that begin with it (`product_words`, migration 0015), so the text indexes
+//! are only asked for whole words, whose frequency the planner knows. Within a tier products come in id
+//! order, so the order (tier, id) is the same on every page: a cursor names the tier and id it stopped at.
+//! The name tier is an index walk in id order that stops when the page is full (or, for a rare word, a
+//! lookup in the text index); the SKU and description tiers take their candidates from their own index once
+//! per statement, at most 1,000 each (a prefix or a word shared by more products than that is not what ranks
+//! a product). When no tier matches at all, the first page holds the names nearest the text by trigram
+//! similarity (typos, `linnen` for `linen`), best first, and nothing after it.
 
 use sqlx::{Acquire, PgConnection, Postgres, QueryBuilder};
 
@@ -31,10 +33,17 @@ const FUZZY_TIMEOUT: &str = "200ms";
 /// Fuzzy matching compares trigrams of the whole text; past this length a text is not a typo'd word.
 const FUZZY_MAX_CHARS: usize = 50;
 
+/// A last word expands into at most this many of the site's words (the first in code-point order): a prefix
+/// of one or two letters begins more words than a search can use.
+const PREFIX_WORDS: i64 = 50;
+
 /// A search text, prepared for each tier.
 pub(super) struct Search {
     text: String,
-    /// `None` when the text has no letters or digits (only the SKU tier can match it).
+    /// The text's words, lowercased (letters and digits only, at most 10).
+    words: Vec<String>,
+    /// The text query of the name and description tiers, once [`Search::expand`] has run: `None` when the
+    /// text has no words, or its last word begins none of the site's words (only the SKU tier can match).
     tsquery: Option<String>,
     sku_prefix: String,
 }
@@ -49,9 +58,31 @@ impl Search {
             .filter(|t| !t.is_empty())?;
         Some(Search {
             text: text.to_string(),
-            tsquery: tsquery(text),
+            words: words(text),
+            tsquery: None,
             sku_prefix: format!("{}%", crate::domain::escape_like(text).to_lowercase()),
         })
+    }
+
+    /// Builds the text query: every word but the last as it is, the last as any of the site's words that
+    /// begin with it (`white shi` → `'white' & ('shirt' | 'shirts')`).
+    async fn expand(&mut self, conn: &mut PgConnection, site_id: &str) -> Result<()> {
+        let Some((last, rest)) = self.words.split_last() else {
+            return Ok(());
+        };
+        // Every word that begins with `last` sorts in [last, last + U+10FFFF) by code point.
+        let completions: Vec<String> = sqlx::query_scalar(
+            "select w.word from product_words w where w.site_id = $1 and w.word >= $2 and w.word < $3 \
+             order by w.word limit $4",
+        )
+        .bind(site_id)
+        .bind(last)
+        .bind(format!("{last}{}", char::MAX))
+        .bind(PREFIX_WORDS)
+        .fetch_all(&mut *conn)
+        .await?;
+        self.tsquery = tsquery(rest, &completions);
+        Ok(())
     }
 
     fn tiers(&self) -> impl Iterator<Item = u8> + '_ {
@@ -61,20 +92,29 @@ impl Search {
     }
 }
 
-/// Turns free text into a prefix-matching tsquery (`white shirt` → `white:* & shirt:*`). Only letters and
-/// digits reach the query, so no client text is interpreted as tsquery syntax.
-fn tsquery(text: &str) -> Option<String> {
-    let terms: Vec<String> = text
-        .split(|c: char| !c.is_alphanumeric())
+/// The words of a search text: runs of letters and digits, lowercased, at most 10. Nothing else of the text
+/// reaches a query.
+fn words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
         .filter(|t| !t.is_empty())
         .take(10)
-        .map(|t| format!("{}:*", t.to_lowercase()))
-        .collect();
-    if terms.is_empty() {
-        None
-    } else {
-        Some(terms.join(" & "))
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// A tsquery (in its literal syntax, each word quoted) holding every word of `all` and any one of `any`;
+/// `None` when `any` is empty.
+fn tsquery(all: &[String], any: &[String]) -> Option<String> {
+    if any.is_empty() {
+        return None;
     }
+    let quote = |w: &String| format!("'{}'", w.replace('\\', "\\\\").replace('\'', "''"));
+    let mut terms: Vec<String> = all.iter().map(quote).collect();
+    terms.push(format!(
+        "({})",
+        any.iter().map(quote).collect::<Vec<_>>().join(" | ")
+    ));
+    Some(terms.join(" & "))
 }
 
 /// A search page's cursor: the tier and the id of its last product, `1~prd_…`.
@@ -113,37 +153,38 @@ fn push_tier(qb: &mut QueryBuilder<Postgres>, site_id: &str, s: &Search, tier: u
             sku(qb);
         }
         NAME => {
-            qb.push(" and p.name_search @@ to_tsquery('simple', ")
+            qb.push(" and p.name_search @@ cast(")
                 .push_bind(tsquery)
-                .push(") and not ");
+                .push(" as tsquery) and not ");
             sku(qb);
         }
         _ => {
-            // The first matches the description index yields, once per statement: the planner misjudges
-            // prefix queries, and its other plan, a walk testing every product, reads the whole catalog when
-            // the word is rare.
+            // At most DESCRIPTION_TIER_MAX candidates, once per statement, unordered: looked up in the
+            // description index when the words are rare, read until there are enough when they are common.
             qb.push(" and p.id = any(array(select d.id from products d where d.site_id = ")
                 .push_bind(site_id.to_string())
-                .push(" and d.description_search @@ to_tsquery('simple', ")
+                .push(" and d.description_search @@ cast(")
                 .push_bind(tsquery.clone())
-                .push(") limit ")
+                .push(" as tsquery) limit ")
                 .push(DESCRIPTION_TIER_MAX)
-                .push(")) and not p.name_search @@ to_tsquery('simple', ")
+                .push(")) and not p.name_search @@ cast(")
                 .push_bind(tsquery)
-                .push(") and not ");
+                .push(" as tsquery) and not ");
             sku(qb);
         }
     }
 }
 
-/// The ids of a search page, in (tier, id) order.
+/// The ids of a search page, in (tier, id) order, with the total of every tier on an offset page.
 pub(super) async fn page(
     conn: &mut PgConnection,
     site_id: &str,
     filter: &ProductFilter,
-    s: &Search,
+    mut s: Search,
     page: &PageRequest,
 ) -> Result<Page<String>> {
+    s.expand(&mut *conn, site_id).await?;
+    let s = &s;
     let (start, after) = match page.after() {
         Some(c) => {
             let (tier, id) = parse_cursor(c).ok_or_else(|| {
@@ -157,28 +198,38 @@ pub(super) async fn page(
         None => (SKU, None),
     };
     // Offset pages read the rows before them too (at most MAX_OFFSET); cursor pages one more than the limit.
-    let want = (page.offset() + page.fetch_limit()) as usize;
+    let want = page.offset() + page.fetch_limit();
     let mut found: Vec<(u8, String)> = Vec::new();
+    let mut total = Total {
+        count: 0,
+        is_estimate: false,
+    };
     for tier in s.tiers().filter(|t| *t >= start) {
-        if found.len() >= want {
+        let need = want - found.len() as i64;
+        // A cursor page stops at a full page; an offset page visits every tier for its total.
+        if need <= 0 && page.is_cursor() {
             break;
         }
-        let mut qb = QueryBuilder::new("select ");
-        qb.push(key_column(filter));
-        let key = push_source(&mut qb, site_id, filter, true);
-        push_tier(&mut qb, site_id, s, tier);
-        if let Some(after) = after.filter(|_| tier == start) {
-            qb.push(" and ")
-                .push(key)
-                .push(" > ")
-                .push_bind(after.to_string());
-        }
-        qb.push(" order by ")
-            .push(key)
-            .push(" limit ")
-            .push_bind((want - found.len()) as i64);
-        let ids: Vec<String> = qb.build_query_scalar().fetch_all(&mut *conn).await?;
+        let after = after.filter(|_| tier == start);
+        let (ids, count) = tier_page(conn, site_id, filter, s, tier, after, need.max(0)).await?;
         found.extend(ids.into_iter().map(|id| (tier, id)));
+        if !page.is_cursor() {
+            let tier_total = match count {
+                Some(count) => Total {
+                    count,
+                    is_estimate: false,
+                },
+                None => {
+                    pagination::estimate(&mut *conn, |qb| {
+                        push_source(qb, site_id, filter, true);
+                        push_tier(qb, site_id, s, tier);
+                    })
+                    .await?
+                }
+            };
+            total.count += tier_total.count;
+            total.is_estimate |= tier_total.is_estimate;
+        }
     }
 
     if found.is_empty() && after.is_none() && page.offset() == 0 {
@@ -213,7 +264,7 @@ pub(super) async fn page(
             PageInfo::Offset {
                 page: *number,
                 limit: *limit,
-                total: total(conn, site_id, filter, s, page).await?,
+                total,
             }
         }
         PageRequest::Cursor { limit, .. } => {
@@ -235,28 +286,61 @@ pub(super) async fn page(
     })
 }
 
-/// The matches of every tier: each tier's total (the tiers do not overlap), exact up to the threshold.
-async fn total(
+/// A tier's matches after `after`: the first `need` in id order, and how many there are when at most
+/// [`pagination::EXACT_TOTAL_UP_TO`] (`None`: more).
+///
+/// The matches are first read unordered, at most one past the threshold: the planner looks a rare word up
+/// in its text index and reads a common one until it has enough, and either way the read stops there.
+/// Ordered, a word it wrongly thinks common (any word outside its statistics) was walked through the whole
+/// catalog looking for a page. Only a tier with more matches than that is walked in id order, and a walk
+/// finds a page of so many matches soon.
+async fn tier_page(
     conn: &mut PgConnection,
     site_id: &str,
     filter: &ProductFilter,
     s: &Search,
-    page: &PageRequest,
-) -> Result<Total> {
-    let mut sum = Total {
-        count: 0,
-        is_estimate: false,
+    tier: u8,
+    after: Option<&str>,
+    need: i64,
+) -> Result<(Vec<String>, Option<i64>)> {
+    let query = |ordered: bool, limit: i64| {
+        let mut qb = QueryBuilder::new("select ");
+        qb.push(key_column(filter));
+        let key = push_source(&mut qb, site_id, filter, true);
+        push_tier(&mut qb, site_id, s, tier);
+        if let Some(after) = after {
+            qb.push(" and ")
+                .push(key)
+                .push(" > ")
+                .push_bind(after.to_string());
+        }
+        if ordered {
+            qb.push(" order by ").push(key);
+        }
+        qb.push(" limit ").push_bind(limit);
+        qb
     };
-    for tier in s.tiers() {
-        let t = pagination::total(&mut *conn, page, |qb| {
-            push_source(qb, site_id, filter, true);
-            push_tier(qb, site_id, s, tier);
-        })
+    let cap = pagination::EXACT_TOTAL_UP_TO + 1;
+    let mut ids: Vec<String> = query(false, cap)
+        .build_query_scalar()
+        .fetch_all(&mut *conn)
         .await?;
-        sum.count += t.count;
-        sum.is_estimate |= t.is_estimate;
+    let count = ids.len() as i64;
+    if count < cap {
+        // Ids are ASCII letters, digits and `_`: their byte order is the database's order.
+        ids.sort_unstable();
+        ids.truncate(need as usize);
+        return Ok((ids, Some(count)));
     }
-    Ok(sum)
+    let ids = if need > 0 {
+        query(true, need)
+            .build_query_scalar()
+            .fetch_all(&mut *conn)
+            .await?
+    } else {
+        Vec::new()
+    };
+    Ok((ids, None))
 }
 
 /// The names nearest the text by trigram word similarity (pg_trgm's `<%`, at least 0.6), best first, from
@@ -268,7 +352,7 @@ async fn nearest(
     s: &Search,
     limit: i64,
 ) -> Result<Vec<String>> {
-    if s.text.chars().count() > FUZZY_MAX_CHARS || s.tsquery.is_none() {
+    if s.text.chars().count() > FUZZY_MAX_CHARS || s.words.is_empty() {
         return Ok(Vec::new());
     }
     let mut qb = QueryBuilder::new("select ");
@@ -303,13 +387,24 @@ async fn nearest(
 
 #[cfg(test)]
 mod tests {
-    use super::{parse_cursor, tsquery};
+    use super::{parse_cursor, tsquery, words};
 
     #[test]
-    fn search_terms_are_sanitised() {
-        assert_eq!(tsquery("White shirt").as_deref(), Some("white:* & shirt:*"));
-        assert_eq!(tsquery("a' | b:* & !c").as_deref(), Some("a:* & b:* & c:*"));
-        assert_eq!(tsquery("!!"), None);
+    fn search_texts_become_quoted_words() {
+        assert_eq!(words("White shi"), ["white", "shi"]);
+        assert_eq!(words("a' | b:* & !c"), ["a", "b", "c"]);
+        assert!(words("!!").is_empty());
+        let (shirt, shirts) = ("shirt".to_string(), "shirts".to_string());
+        assert_eq!(
+            tsquery(&words("White"), &[shirt, shirts]).as_deref(),
+            Some("'white' & ('shirt' | 'shirts')")
+        );
+        // Site words come from the text index and may hold any character: each is a quoted literal.
+        assert_eq!(
+            tsquery(&[], &["it's".to_string(), "a\\b".to_string()]).as_deref(),
+            Some("('it''s' | 'a\\\\b')")
+        );
+        assert_eq!(tsquery(&words("white"), &[]), None);
     }
 
     #[test]
