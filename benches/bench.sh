@@ -250,41 +250,61 @@ if [[ "${EXPLAIN:-1}" == 1 ]]; then
     half=$(printf '%026d' $((size / 2)))
     psql "$APP_CONN" -v ON_ERROR_STOP=1 -q -v site="$SITE" -v half="prd_$half" \
         -v deep="prd_$(printf '%026d' $((size * 9 / 10)))" -v cat="cat_$(printf '%026d' 7)" \
-        -v sku="bench-$((size / 2))-%" >"$WORK/explain.txt" <<'SQL'
+        -v sku="bench-$((size / 2))-%" -v rare="'$((size / 2))'" >"$WORK/explain.txt" <<'SQL'
 \echo '-- get: the document and the variants'' stock'
 explain (analyze, buffers, costs off) select d.doc, coalesce((select json_agg(json_build_array(v.id, v.inventory_count,
     v.backorders, v.inventory_status, v.low_stock_threshold, v.updated_at)) from variants v
     where v.site_id = d.site_id and v.product_id = d.product_id), '[]') as stock
 from product_docs d where d.site_id = :'site' and d.product_id = :'half';
-\echo '-- list: the first page''s ids'
-explain (analyze, buffers, costs off) select p.id from products p where p.site_id = :'site' and p.status = 'ACTIVE'
-order by p.id limit 20 offset 0;
+\echo '-- list: the first page''s documents, from a walk of its ids'
+explain (analyze, buffers, costs off) select d.doc from product_docs d where d.site_id = :'site'
+    and d.product_id = any(array(select p.id from products p where p.site_id = :'site' and p.status = 'ACTIVE'
+    order by p.id limit 20)) order by d.product_id;
+\echo '-- list: the page''s stock (the server binds the page''s ids)'
+explain (analyze, buffers, costs off) select v.product_id, v.id, v.inventory_count, v.backorders, v.inventory_status,
+    v.low_stock_threshold, v.updated_at from variants v where v.site_id = :'site' and v.product_id = any(array(
+    select p.id from products p where p.site_id = :'site' and p.status = 'ACTIVE' order by p.id limit 20));
 \echo '-- list: its total, counted up to 1,001'
 explain (analyze, buffers, costs off) select count(*) from (select 1 from products p where p.site_id = :'site'
     and p.status = 'ACTIVE' limit 1001) matches;
 \echo '-- deep cursor page'
+explain (analyze, buffers, costs off) select d.doc from product_docs d where d.site_id = :'site'
+    and d.product_id = any(array(select p.id from products p where p.site_id = :'site' and p.status = 'ACTIVE'
+    and p.id > :'deep' order by p.id limit 21)) order by d.product_id;
+\echo '-- category page, from the category''s listing index'
+explain (analyze, buffers, costs off) select d.doc from product_docs d where d.site_id = :'site'
+    and d.product_id = any(array(select pc.product_id from product_categories pc where pc.site_id = :'site'
+    and pc.category_id = :'cat' and pc.product_status = 'ACTIVE' order by pc.product_id limit 20))
+    order by d.product_id;
+\echo '-- category total, counted up to 1,001'
+explain (analyze, buffers, costs off) select count(*) from (select 1 from product_categories pc
+    where pc.site_id = :'site' and pc.category_id = :'cat' and pc.product_status = 'ACTIVE' limit 1001) matches;
+\echo '-- search linen: the words it begins (the last word of a search is a prefix)'
+explain (analyze, buffers, costs off) select w.word from product_words w where w.site_id = :'site'
+    and w.word >= 'linen' and w.word < 'linen' || U&'\+10FFFF' order by w.word limit 50;
+\echo '-- search linen, the name tier: its matches, unordered, up to 1,001 (a common word: read until enough)'
 explain (analyze, buffers, costs off) select p.id from products p where p.site_id = :'site' and p.status = 'ACTIVE'
-    and p.id > :'deep' order by p.id limit 21 offset 0;
-\echo '-- category page'
-explain (analyze, buffers, costs off) select pc.product_id from product_categories pc join products p
-    on p.site_id = pc.site_id and p.id = pc.product_id where pc.site_id = :'site' and pc.category_id = :'cat'
-    and p.site_id = :'site' and p.status = 'ACTIVE' order by pc.product_id limit 20 offset 0;
-\echo '-- search linen, the name tier'
+    and p.name_search @@ cast('(''linen'')' as tsquery) and not p.id = any(array(select v.product_id from variants v
+    where v.site_id = :'site' and lower(v.sku) like 'linen%' order by lower(v.sku) limit 1000)) limit 1001;
+\echo '-- search linen, the name tier: past 1,000 matches, the page is a walk in id order'
 explain (analyze, buffers, costs off) select p.id from products p where p.site_id = :'site' and p.status = 'ACTIVE'
-    and p.name_search @@ to_tsquery('simple', 'linen:*') and not p.id = any(array(select v.product_id from variants v
+    and p.name_search @@ cast('(''linen'')' as tsquery) and not p.id = any(array(select v.product_id from variants v
     where v.site_id = :'site' and lower(v.sku) like 'linen%' order by lower(v.sku) limit 1000)) order by p.id limit 20;
 \echo '-- search linen, the description tier (no matches)'
 explain (analyze, buffers, costs off) select p.id from products p where p.site_id = :'site' and p.status = 'ACTIVE'
     and p.id = any(array(select d.id from products d where d.site_id = :'site'
-    and d.description_search @@ to_tsquery('simple', 'linen:*') limit 1000))
-    and not p.name_search @@ to_tsquery('simple', 'linen:*')
+    and d.description_search @@ cast('(''linen'')' as tsquery) limit 1000))
+    and not p.name_search @@ cast('(''linen'')' as tsquery)
     and not p.id = any(array(select v.product_id from variants v where v.site_id = :'site'
-    and lower(v.sku) like 'linen%' order by lower(v.sku) limit 1000)) order by p.id limit 20;
+    and lower(v.sku) like 'linen%' order by lower(v.sku) limit 1000)) limit 1001;
+\echo '-- a rare word (one product): looked up in the name index'
+explain (analyze, buffers, costs off) select p.id from products p where p.site_id = :'site' and p.status = 'ACTIVE'
+    and p.name_search @@ cast(:'rare' as tsquery) limit 1001;
 \echo '-- search a rare SKU prefix, the SKU tier'
 explain (analyze, buffers, costs off) select p.id from products p where p.site_id = :'site' and p.status = 'ACTIVE'
     and p.id = any(array(select v.product_id from variants v where v.site_id = :'site'
-    and lower(v.sku) like :'sku' order by lower(v.sku) limit 1000)) order by p.id limit 20;
-\echo '-- a typo: the nearest names'
+    and lower(v.sku) like :'sku' order by lower(v.sku) limit 1000)) limit 1001;
+\echo '-- a typo: the nearest names (the server gives up after 200 ms)'
 explain (analyze, buffers, costs off) select p.id from products p where p.site_id = :'site' and p.status = 'ACTIVE'
     and 'linnen' <% p.name order by 'linnen' <<-> p.name limit 20;
 SQL

@@ -45,7 +45,8 @@ pub struct ListQuery {
     #[param(value_type = Option<ProductExpansions>)]
     expand: Option<String>,
     /// Search: products with a SKU starting with the text first, then those whose name holds every word
-    /// (as a prefix), then those whose description does, each in creation order; a product appears once.
+    /// (the last one as a prefix, as typed so far), then those whose description does, each in creation
+    /// order; a product appears once.
     /// When nothing matches, the first page holds the names nearest the text (typos), best first. A cursor
     /// walk keeps this order from page to page.
     search: Option<String>,
