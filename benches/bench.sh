@@ -304,9 +304,9 @@ explain (analyze, buffers, costs off) select p.id from products p where p.site_i
 explain (analyze, buffers, costs off) select p.id from products p where p.site_id = :'site' and p.status = 'ACTIVE'
     and p.id = any(array(select v.product_id from variants v where v.site_id = :'site'
     and lower(v.sku) like :'sku' order by lower(v.sku) limit 1000)) limit 1001;
-\echo '-- a typo: the nearest names (the server gives up after 200 ms)'
-explain (analyze, buffers, costs off) select p.id from products p where p.site_id = :'site' and p.status = 'ACTIVE'
-    and 'linnen' <% p.name order by 'linnen' <<-> p.name limit 20;
+\echo '-- a typo, when nothing matched: the nearest of the site''s words (then the tiers search for it)'
+explain (analyze, buffers, costs off) select w.word from product_words w where w.site_id = :'site'
+    and w.word % 'linnen' order by w.word <-> 'linnen', w.word limit 1;
 SQL
     log "EXPLAIN of the main statements at $size products: $WORK/explain.txt"
 fi

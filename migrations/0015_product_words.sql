@@ -14,6 +14,13 @@ create table product_words (
     primary key (site_id, word)
 );
 
+-- Typo tolerance corrects each word of a search that matched nothing to the site's nearest word
+-- (`word % 'linnen' order by word <-> 'linnen'`). GIN finds the words sharing enough trigrams in 0.3 ms among
+-- a million; a GiST index took 130 ms there, and the GiST index over product names it replaces took seconds.
+create extension if not exists btree_gin;
+create index product_words_trgm on product_words using gin (site_id, word gin_trgm_ops);
+drop index products_name_trgm;
+
 insert into product_words (site_id, word)
 select distinct p.site_id, w.word
 from products p, unnest(tsvector_to_array(p.name_search || p.description_search)) as w(word)

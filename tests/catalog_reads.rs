@@ -416,8 +416,8 @@ async fn the_last_word_is_a_prefix_of_the_sites_words() {
     assert_eq!(found("line").await, vec![shirt.clone(), towel.clone()]);
     assert_eq!(found("linen%20shi").await, vec![shirt.clone()]);
     assert_eq!(found("linenfold").await, vec![towel.clone()]);
-    // `line` is not a word of either name (only a last word is a prefix): what comes back is the typo
-    // fallback's nearest name.
+    // `line` is not a word of either name (only a last word is a prefix): the typo fallback corrects it to
+    // the nearest word of the site, `linen`.
     assert_eq!(found("line%20shirt").await, vec![shirt.clone()]);
 
     // A rename brings its words with it, in the same transaction.
@@ -487,7 +487,7 @@ async fn searches_rank_in_tiers_and_keep_their_order_on_every_page() {
     // A SKU prefix, case-insensitive.
     let body = app.get("/products?search=sku-29&limit=100").await;
     assert_eq!(body["pagination"]["total"], 11, "SKU-29 and SKU-290..299");
-    // A typo finds the nearest names on one page, best first.
+    // A typo is corrected to the site's nearest word: one page of what that word matches.
     let body = app.get("/products?search=linnen&limit=5").await;
     let items = body["items"].as_array().unwrap();
     assert_eq!(items.len(), 5, "{body}");
@@ -495,6 +495,16 @@ async fn searches_rank_in_tiers_and_keep_their_order_on_every_page() {
         items
             .iter()
             .all(|p| str_of(&p["name"]).starts_with("Linen")),
+        "{body}"
+    );
+    // Each word is corrected on its own; words the site has stay.
+    let body = app.get("/products?search=linen%20iten&limit=5").await;
+    let items = body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 5, "{body}");
+    assert!(
+        items
+            .iter()
+            .all(|p| str_of(&p["name"]).starts_with("Linen Item")),
         "{body}"
     );
     let body = app.get("/products?search=linnen&limit=5&cursor=").await;

@@ -47,8 +47,9 @@ pub struct ListQuery {
     /// Search: products with a SKU starting with the text first, then those whose name holds every word
     /// (the last one as a prefix, as typed so far), then those whose description does, each in creation
     /// order; a product appears once.
-    /// When nothing matches, the first page holds the names nearest the text (typos), best first. A cursor
-    /// walk keeps this order from page to page.
+    /// A cursor walk keeps this order from page to page. When nothing matches, each word is corrected to the
+    /// catalog's nearest word (typos) and the first page holds what the corrected words match, with nothing
+    /// after it.
     search: Option<String>,
     category_id: Option<String>,
     brand_id: Option<String>,

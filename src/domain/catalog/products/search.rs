@@ -6,10 +6,11 @@
 //! The name tier is an index walk in id order that stops when the page is full (or, for a rare word, a
 //! lookup in the text index); the SKU and description tiers take their candidates from their own index once
 //! per statement, at most 1,000 each (a prefix or a word shared by more products than that is not what ranks
-//! a product). When no tier matches at all, the first page holds the names nearest the text by trigram
-//! similarity (typos, `linnen` for `linen`), best first, and nothing after it.
+//! a product). When no tier matches at all, each word is corrected to the site's nearest word by trigram
+//! similarity (typos, `linnen` for `linen`) and the first page holds the products of the corrected words, with
+//! nothing after it.
 
-use sqlx::{Acquire, PgConnection, Postgres, QueryBuilder};
+use sqlx::{PgConnection, Postgres, QueryBuilder};
 
 use super::ProductFilter;
 use super::read::{key_column, push_source};
@@ -27,10 +28,7 @@ const SKU_TIER_MAX: i64 = 1_000;
 /// The description tier holds at most this many products (the first the text index yields).
 const DESCRIPTION_TIER_MAX: i64 = 1_000;
 
-/// How long the typo fallback may look for near names.
-const FUZZY_TIMEOUT: &str = "200ms";
-
-/// Fuzzy matching compares trigrams of the whole text; past this length a text is not a typo'd word.
+/// Past this length a text is not a few typo'd words: no correction is tried.
 const FUZZY_MAX_CHARS: usize = 50;
 
 /// A last word expands into at most this many of the site's words (the first in code-point order): a prefix
@@ -233,7 +231,7 @@ pub(super) async fn page(
     }
 
     if found.is_empty() && after.is_none() && page.offset() == 0 {
-        let ids = nearest(conn, site_id, filter, s, page.limit()).await?;
+        let ids = corrected(conn, site_id, filter, s, page.limit()).await?;
         let total = Total {
             count: ids.len() as i64,
             is_estimate: false,
@@ -343,9 +341,10 @@ async fn tier_page(
     Ok((ids, None))
 }
 
-/// The names nearest the text by trigram word similarity (pg_trgm's `<%`, at least 0.6), best first, from
-/// the site's trigram index.
-async fn nearest(
+/// When no tier matches: each word corrected to the nearest of the site's words by trigram similarity
+/// (`linnen` → linen, from the words' trigram index, small at any catalog size), then the name and
+/// description tiers searched for the corrected words, all whole. The first page only.
+async fn corrected(
     conn: &mut PgConnection,
     site_id: &str,
     filter: &ProductFilter,
@@ -355,34 +354,36 @@ async fn nearest(
     if s.text.chars().count() > FUZZY_MAX_CHARS || s.words.is_empty() {
         return Ok(Vec::new());
     }
-    let mut qb = QueryBuilder::new("select ");
-    qb.push(key_column(filter));
-    push_source(&mut qb, site_id, filter, true);
-    qb.push(" and ")
-        .push_bind(s.text.clone())
-        .push(" <% p.name order by ")
-        .push_bind(s.text.clone())
-        .push(" <<-> p.name limit ")
-        .push_bind(limit);
-    // Nearest first straight from the trigram index, never by scoring every name.
-    // Typo tolerance is best effort: in a large catalog of similar names the index can take long, and a
-    // search that found nothing answers an empty page rather than wait.
-    let mut tx = conn.begin().await?;
-    sqlx::query(
-        "select set_config('enable_seqscan', 'off', true), set_config('enable_bitmapscan', 'off', true), \
-         set_config('enable_sort', 'off', true), set_config('statement_timeout', $1, true)",
+    // Numbers are left as they are: a number's trigrams are shared by a great many others, and a near number
+    // is another product, not a correction.
+    let words: Vec<String> = sqlx::query_scalar(
+        "select case when q.word ~ '^[0-9]+$' then q.word else coalesce((select w.word from product_words w \
+         where w.site_id = $1 and w.word % q.word order by w.word <-> q.word, w.word limit 1), q.word) end \
+         from unnest($2::text[]) with ordinality as q(word, n) order by q.n",
     )
-    .bind(FUZZY_TIMEOUT)
-    .execute(&mut *tx)
+    .bind(site_id)
+    .bind(&s.words)
+    .fetch_all(&mut *conn)
     .await?;
-    match qb.build_query_scalar().fetch_all(&mut *tx).await {
-        Ok(ids) => {
-            tx.commit().await?;
-            Ok(ids)
+    let Some((last, rest)) = words.split_last() else {
+        return Ok(Vec::new());
+    };
+    let fixed = Search {
+        text: s.text.clone(),
+        tsquery: tsquery(rest, std::slice::from_ref(last)),
+        words,
+        sku_prefix: s.sku_prefix.clone(),
+    };
+    let mut ids = Vec::new();
+    for tier in [NAME, DESCRIPTION] {
+        let need = limit - ids.len() as i64;
+        if need <= 0 {
+            break;
         }
-        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("57014") => Ok(Vec::new()),
-        Err(e) => Err(e.into()),
+        let (found, _) = tier_page(conn, site_id, filter, &fixed, tier, None, need).await?;
+        ids.extend(found);
     }
+    Ok(ids)
 }
 
 #[cfg(test)]
