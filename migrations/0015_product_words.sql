@@ -37,7 +37,22 @@ begin
 end;
 $$;
 
+-- An update brings words only when it changed a name or a description (a price change reads no words).
+create function product_words_collect_changed() returns trigger language plpgsql as $$
+begin
+    insert into product_words (site_id, word)
+    select distinct c.site_id, w.word
+    from changed c join previous o on o.site_id = c.site_id and o.id = c.id,
+        unnest(tsvector_to_array(c.name_search || c.description_search)) as w(word)
+    where (o.name, o.description) is distinct from (c.name, c.description)
+    order by 1, 2
+    on conflict do nothing;
+    return null;
+end;
+$$;
+
 create trigger products_words_insert after insert on products
     referencing new table as changed for each statement execute function product_words_collect();
 create trigger products_words_update after update on products
-    referencing new table as changed for each statement execute function product_words_collect();
+    referencing old table as previous new table as changed
+    for each statement execute function product_words_collect_changed();
