@@ -317,11 +317,7 @@ pub async fn list(
     };
     let mut qb = QueryBuilder::new(format!("select {COLUMNS} from orders o"));
     push_filters(&mut qb, site_id, filter);
-    if let Some(after) = page.after() {
-        qb.push(" and o.id > ").push_bind(after.to_string());
-    }
-    qb.push(" order by o.id");
-    page.push_window(&mut qb);
+    page.push_keyset(&mut qb, "o.id", false);
     let rows: Vec<OrderRow> = qb
         .build_query_as()
         .persistent(page.keeps_statement())

@@ -140,6 +140,22 @@ impl PageRequest {
         }
     }
 
+    /// Pushes what follows a list's `where` conditions: the keyset bound (` and key > after`, or `<` when
+    /// `descending`), ` order by key` and the window. `key` is the list's unique order column.
+    pub fn push_keyset(&self, qb: &mut QueryBuilder<Postgres>, key: &str, descending: bool) {
+        if let Some(after) = self.after() {
+            qb.push(" and ")
+                .push(key)
+                .push(if descending { " < " } else { " > " })
+                .push_bind(after.to_string());
+        }
+        qb.push(" order by ").push(key);
+        if descending {
+            qb.push(" desc");
+        }
+        self.push_window(qb);
+    }
+
     /// Whether the statement of this page is worth keeping prepared on the connection: not for a page past
     /// the first of an offset list, whose text carries its offset.
     pub fn keeps_statement(&self) -> bool {

@@ -283,11 +283,7 @@ pub async fn list(
     };
     let mut qb = QueryBuilder::new(format!("select {COLUMNS} from promotions"));
     filter(&mut qb);
-    if let Some(after) = page.after() {
-        qb.push(" and id > ").push_bind(after.to_string());
-    }
-    qb.push(" order by id");
-    page.push_window(&mut qb);
+    page.push_keyset(&mut qb, "id", false);
     let rows: Vec<Row> = qb
         .build_query_as()
         .persistent(page.keeps_statement())

@@ -1,7 +1,7 @@
 //! Customer groups (wholesale, VIP, ...): a flat list with a slug unique per site.
 
 use chrono::{DateTime, Utc};
-use sqlx::{FromRow, PgConnection};
+use sqlx::{FromRow, PgConnection, QueryBuilder};
 
 use crate::domain::catalog::slug;
 use crate::domain::error::{Result, Validator, on_unique};
@@ -41,16 +41,16 @@ pub async fn list(
     site_id: &str,
     page: &PageRequest,
 ) -> Result<Page<CustomerGroup>> {
-    let rows = sqlx::query_as::<_, CustomerGroup>(sqlx::AssertSqlSafe(format!(
-        "select {COLUMNS} from customer_groups g where g.site_id = $1 and ($2::text is null or g.id > $2) \
-         order by g.id limit $3 offset $4"
-    )))
-    .bind(site_id)
-    .bind(page.after())
-    .bind(page.fetch_limit())
-    .bind(page.offset())
-    .fetch_all(&mut *conn)
-    .await?;
+    let mut qb = QueryBuilder::new(format!(
+        "select {COLUMNS} from customer_groups g where g.site_id = "
+    ));
+    qb.push_bind(site_id.to_string());
+    page.push_keyset(&mut qb, "g.id", false);
+    let rows: Vec<CustomerGroup> = qb
+        .build_query_as()
+        .persistent(page.keeps_statement())
+        .fetch_all(&mut *conn)
+        .await?;
     let total = pagination::total(&mut *conn, page, "id", |qb| {
         qb.push(" from customer_groups where site_id = ")
             .push_bind(site_id.to_string());

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value};
-use sqlx::{FromRow, PgConnection};
+use sqlx::{FromRow, PgConnection, Postgres, QueryBuilder};
 
 use super::{Address, Email, addresses};
 use crate::domain::error::{Error, Result, Validator, on_unique};
@@ -183,24 +183,8 @@ pub async fn list(
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(|s| format!("%{}%", crate::domain::escape_like(s)));
-    const WHERE: &str = "where c.site_id = $1 and ($2::text is null or c.group_id = $2) \
-        and ($3::text is null or c.email ilike $3 or c.first_name ilike $3 or c.last_name ilike $3 \
-             or concat_ws(' ', c.first_name, c.last_name) ilike $3)";
-    let rows = sqlx::query_as::<_, Customer>(sqlx::AssertSqlSafe(format!(
-        "select {COLUMNS} from customers c {TOTALS} {WHERE} and ($4::text is null or c.id > $4) \
-         order by c.id limit $5 offset $6"
-    )))
-    .bind(site_id)
-    .bind(&filter.group_id)
-    .bind(&search)
-    .bind(page.after())
-    .bind(page.fetch_limit())
-    .bind(page.offset())
-    .fetch_all(&mut *conn)
-    .await?;
-    let total = pagination::total(&mut *conn, page, "c.id", |qb| {
-        // The same conditions as `WHERE`, each value bound where it is used.
-        qb.push(" from customers c where c.site_id = ")
+    let conditions = |qb: &mut QueryBuilder<Postgres>| {
+        qb.push(" where c.site_id = ")
             .push_bind(site_id.to_string());
         if let Some(group_id) = &filter.group_id {
             qb.push(" and c.group_id = ").push_bind(group_id.clone());
@@ -213,6 +197,18 @@ pub async fn list(
                 .push_bind(search.clone())
                 .push(")");
         }
+    };
+    let mut qb = QueryBuilder::new(format!("select {COLUMNS} from customers c {TOTALS}"));
+    conditions(&mut qb);
+    page.push_keyset(&mut qb, "c.id", false);
+    let rows: Vec<Customer> = qb
+        .build_query_as()
+        .persistent(page.keeps_statement())
+        .fetch_all(&mut *conn)
+        .await?;
+    let total = pagination::total(&mut *conn, page, "c.id", |qb| {
+        qb.push(" from customers c");
+        conditions(qb);
     })
     .await?;
     Ok(Page::from_rows(page, rows, total, |c| &c.id))

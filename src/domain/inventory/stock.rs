@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sqlx::{FromRow, PgConnection};
+use sqlx::{FromRow, PgConnection, Postgres, QueryBuilder};
 
 use crate::domain::catalog::InventoryStatus;
 use crate::domain::error::{Error, Result, Validator};
@@ -448,28 +448,30 @@ pub async fn list(
     page: &PageRequest,
     with_locations: bool,
 ) -> Result<Page<InventoryItem>> {
-    let rows: Vec<ItemRow> = sqlx::query_as(
-        "select v.id, v.product_id, p.name || ' — ' || v.name as name, v.sku, v.inventory_count, \
-                v.low_stock_threshold, v.backorders, v.inventory_status \
-         from variants v join products p on p.site_id = v.site_id and p.id = v.product_id \
-         where v.site_id = $1 and ($2::text is null or lower(v.sku) = lower($2)) and ($3::text is null or v.id > $3) \
-         order by v.id limit $4 offset $5",
-    )
-    .bind(site_id)
-    .bind(sku)
-    .bind(page.after())
-    .bind(page.fetch_limit())
-    .bind(page.offset())
-    .fetch_all(&mut *conn)
-    .await?;
-    let total = pagination::total(&mut *conn, page, "id", |qb| {
-        qb.push(" from variants where site_id = ")
+    let conditions = |qb: &mut QueryBuilder<Postgres>| {
+        qb.push(" where v.site_id = ")
             .push_bind(site_id.to_string());
         if let Some(sku) = sku {
-            qb.push(" and lower(sku) = lower(")
+            qb.push(" and lower(v.sku) = lower(")
                 .push_bind(sku.to_string())
                 .push(")");
         }
+    };
+    let mut qb = QueryBuilder::new(
+        "select v.id, v.product_id, p.name || ' — ' || v.name as name, v.sku, v.inventory_count, \
+                v.low_stock_threshold, v.backorders, v.inventory_status \
+         from variants v join products p on p.site_id = v.site_id and p.id = v.product_id",
+    );
+    conditions(&mut qb);
+    page.push_keyset(&mut qb, "v.id", false);
+    let rows: Vec<ItemRow> = qb
+        .build_query_as()
+        .persistent(page.keeps_statement())
+        .fetch_all(&mut *conn)
+        .await?;
+    let total = pagination::total(&mut *conn, page, "v.id", |qb| {
+        qb.push(" from variants v");
+        conditions(qb);
     })
     .await?;
     let items: Vec<InventoryItem> = rows
@@ -547,21 +549,8 @@ pub async fn history(
             .fetch_optional(&mut *conn)
             .await?
             .ok_or(Error::NotFound("product"))?;
-    let rows: Vec<LedgerEntry> = sqlx::query_as(
-        "select id, product_id, variant_id, location_id, delta, on_hand_after, reason, source, key_id, created_at \
-         from inventory_ledger where site_id = $1 and product_id = $2 and ($3::text is null or variant_id = $3) \
-         and ($4::text is null or id > $4) order by id limit $5 offset $6",
-    )
-    .bind(site_id)
-    .bind(&product_id)
-    .bind(variant_id)
-    .bind(page.after())
-    .bind(page.fetch_limit())
-    .bind(page.offset())
-    .fetch_all(&mut *conn)
-    .await?;
-    let total = pagination::total(&mut *conn, page, "id", |qb| {
-        qb.push(" from inventory_ledger where site_id = ")
+    let conditions = |qb: &mut QueryBuilder<Postgres>| {
+        qb.push(" where site_id = ")
             .push_bind(site_id.to_string())
             .push(" and product_id = ")
             .push_bind(product_id.clone());
@@ -569,6 +558,21 @@ pub async fn history(
             qb.push(" and variant_id = ")
                 .push_bind(variant_id.to_string());
         }
+    };
+    let mut qb = QueryBuilder::new(
+        "select id, product_id, variant_id, location_id, delta, on_hand_after, reason, source, key_id, \
+         created_at from inventory_ledger",
+    );
+    conditions(&mut qb);
+    page.push_keyset(&mut qb, "id", false);
+    let rows: Vec<LedgerEntry> = qb
+        .build_query_as()
+        .persistent(page.keeps_statement())
+        .fetch_all(&mut *conn)
+        .await?;
+    let total = pagination::total(&mut *conn, page, "id", |qb| {
+        qb.push(" from inventory_ledger");
+        conditions(qb);
     })
     .await?;
     Ok(Page::from_rows(page, rows, total, |e| &e.id))

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
-use sqlx::{FromRow, PgConnection};
+use sqlx::{FromRow, PgConnection, Postgres, QueryBuilder};
 
 use super::Subscription;
 use crate::domain::error::{Error, Result};
@@ -527,27 +527,26 @@ pub async fn list(
     page: &PageRequest,
 ) -> Result<Page<Delivery>> {
     subscription_exists(conn, site_id, subscription_id).await?;
-    let rows: Vec<DeliveryRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {DELIVERY_COLUMNS} from webhook_deliveries \
-         where site_id = $1 and subscription_id = $2 and ($3::text is null or status = $3) \
-         and ($4::text is null or id < $4) order by id desc limit $5 offset $6"
-    )))
-    .bind(site_id)
-    .bind(subscription_id)
-    .bind(status)
-    .bind(page.after())
-    .bind(page.fetch_limit())
-    .bind(page.offset())
-    .fetch_all(&mut *conn)
-    .await?;
-    let total = pagination::total(&mut *conn, page, "id desc", |qb| {
-        qb.push(" from webhook_deliveries where site_id = ")
+    let conditions = |qb: &mut QueryBuilder<Postgres>| {
+        qb.push(" where site_id = ")
             .push_bind(site_id.to_string())
             .push(" and subscription_id = ")
             .push_bind(subscription_id.to_string());
         if let Some(status) = status {
             qb.push(" and status = ").push_bind(status.to_string());
         }
+    };
+    let mut qb = QueryBuilder::new(format!("select {DELIVERY_COLUMNS} from webhook_deliveries"));
+    conditions(&mut qb);
+    page.push_keyset(&mut qb, "id", true);
+    let rows: Vec<DeliveryRow> = qb
+        .build_query_as()
+        .persistent(page.keeps_statement())
+        .fetch_all(&mut *conn)
+        .await?;
+    let total = pagination::total(&mut *conn, page, "id desc", |qb| {
+        qb.push(" from webhook_deliveries");
+        conditions(qb);
     })
     .await?;
     let items = with_attempts(conn, site_id, rows).await?;

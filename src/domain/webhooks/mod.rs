@@ -9,7 +9,7 @@ pub mod target;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sqlx::{FromRow, PgConnection};
+use sqlx::{FromRow, PgConnection, QueryBuilder};
 
 use super::error::{Error, Result, Validator};
 use super::events::{self, Event};
@@ -206,16 +206,16 @@ pub async fn list(
     site_id: &str,
     page: &PageRequest,
 ) -> Result<Page<Subscription>> {
-    let rows: Vec<Subscription> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {COLUMNS} from webhook_subscriptions where site_id = $1 and ($2::text is null or id > $2) \
-         order by id limit $3 offset $4"
-    )))
-    .bind(site_id)
-    .bind(page.after())
-    .bind(page.fetch_limit())
-    .bind(page.offset())
-    .fetch_all(&mut *conn)
-    .await?;
+    let mut qb = QueryBuilder::new(format!(
+        "select {COLUMNS} from webhook_subscriptions where site_id = "
+    ));
+    qb.push_bind(site_id.to_string());
+    page.push_keyset(&mut qb, "id", false);
+    let rows: Vec<Subscription> = qb
+        .build_query_as()
+        .persistent(page.keeps_statement())
+        .fetch_all(&mut *conn)
+        .await?;
     let total = pagination::total(&mut *conn, page, "id", |qb| {
         qb.push(" from webhook_subscriptions where site_id = ")
             .push_bind(site_id.to_string());
