@@ -315,19 +315,12 @@ pub async fn list(
         };
         &scoped
     };
-    let mut qb = QueryBuilder::new(format!("select {COLUMNS} from orders o"));
-    push_filters(&mut qb, site_id, filter);
-    page.push_keyset(&mut qb, "o.id", false);
-    let rows: Vec<OrderRow> = qb
-        .build_query_as()
-        .persistent(page.keeps_statement())
-        .fetch_all(&mut *conn)
+    let select = format!("select {COLUMNS} from orders o");
+    let (rows, total) =
+        pagination::fetch::<OrderRow>(conn, page, &select, " from orders o", "o.id", false, |qb| {
+            push_filters(qb, site_id, filter)
+        })
         .await?;
-    let total = pagination::total(&mut *conn, page, "o.id", |qb| {
-        qb.push(" from orders o");
-        push_filters(qb, site_id, filter);
-    })
-    .await?;
     Ok(Page::from_rows(
         page,
         rows.into_iter().map(Order::from).collect(),

@@ -81,6 +81,43 @@ pub async fn estimate(
     })
 }
 
+/// A page of a list and its total, from one description of the list: `select` is the page's statement up
+/// to its conditions (columns, `from`, and any join only the page needs), `from` the list's own ` from …`
+/// for the count, `conditions` its ` where …` (pushed into both), and `key` its unique order column,
+/// descending when `descending`.
+pub async fn fetch<T>(
+    conn: &mut PgConnection,
+    page: &PageRequest,
+    select: &str,
+    from: &str,
+    key: &str,
+    descending: bool,
+    conditions: impl Fn(&mut QueryBuilder<Postgres>),
+) -> crate::domain::Result<(Vec<T>, Total)>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+{
+    let mut qb = QueryBuilder::new(select);
+    conditions(&mut qb);
+    page.push_keyset(&mut qb, key, descending);
+    let rows: Vec<T> = qb
+        .build_query_as()
+        .persistent(page.keeps_statement())
+        .fetch_all(&mut *conn)
+        .await?;
+    let order_by = if descending {
+        format!("{key} desc")
+    } else {
+        key.to_string()
+    };
+    let total = total(&mut *conn, page, &order_by, |qb| {
+        qb.push(from);
+        conditions(qb);
+    })
+    .await?;
+    Ok((rows, total))
+}
+
 /// Which page a list asks for. A cursor wins over a page number, as the spec says.
 #[derive(Debug, Clone)]
 pub enum PageRequest {
@@ -221,5 +258,46 @@ impl<T> Page<T> {
             items: self.items.into_iter().map(f).collect(),
             info: self.info,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sqlx::QueryBuilder;
+
+    use super::PageRequest;
+
+    fn tail(page: &PageRequest, descending: bool) -> String {
+        let mut qb = QueryBuilder::new("select id from t where a = 1");
+        page.push_keyset(&mut qb, "id", descending);
+        qb.sql().as_str().to_string()
+    }
+
+    #[test]
+    fn keyset_tails_bound_order_and_window_the_page() {
+        let after = |after: Option<&str>| PageRequest::Cursor {
+            after: after.map(String::from),
+            limit: 20,
+        };
+        assert_eq!(
+            tail(&after(Some("x_1")), true),
+            "select id from t where a = 1 and id < $1 order by id desc limit 21"
+        );
+        assert_eq!(
+            tail(&after(None), false),
+            "select id from t where a = 1 order by id limit 21"
+        );
+        let first = PageRequest::Offset { page: 1, limit: 20 };
+        assert_eq!(
+            tail(&first, false),
+            "select id from t where a = 1 order by id limit 20"
+        );
+        assert!(first.keeps_statement());
+        let third = PageRequest::Offset { page: 3, limit: 20 };
+        assert_eq!(
+            tail(&third, false),
+            "select id from t where a = 1 order by id limit 20 offset 40"
+        );
+        assert!(!third.keeps_statement());
     }
 }

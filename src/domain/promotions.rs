@@ -281,19 +281,10 @@ pub async fn list(
             qb.push(" and ").push(status_condition(status));
         }
     };
-    let mut qb = QueryBuilder::new(format!("select {COLUMNS} from promotions"));
-    filter(&mut qb);
-    page.push_keyset(&mut qb, "id", false);
-    let rows: Vec<Row> = qb
-        .build_query_as()
-        .persistent(page.keeps_statement())
-        .fetch_all(&mut *conn)
-        .await?;
-    let total = pagination::total(&mut *conn, page, "id", |qb| {
-        qb.push(" from promotions");
-        filter(qb);
-    })
-    .await?;
+    let select = format!("select {COLUMNS} from promotions");
+    let (rows, total) =
+        pagination::fetch::<Row>(conn, page, &select, " from promotions", "id", false, filter)
+            .await?;
     Ok(Page::from_rows(
         page,
         rows.into_iter().map(Promotion::from).collect(),

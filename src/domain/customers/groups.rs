@@ -1,7 +1,7 @@
 //! Customer groups (wholesale, VIP, ...): a flat list with a slug unique per site.
 
 use chrono::{DateTime, Utc};
-use sqlx::{FromRow, PgConnection, QueryBuilder};
+use sqlx::{FromRow, PgConnection};
 
 use crate::domain::catalog::slug;
 use crate::domain::error::{Result, Validator, on_unique};
@@ -41,20 +41,19 @@ pub async fn list(
     site_id: &str,
     page: &PageRequest,
 ) -> Result<Page<CustomerGroup>> {
-    let mut qb = QueryBuilder::new(format!(
-        "select {COLUMNS} from customer_groups g where g.site_id = "
-    ));
-    qb.push_bind(site_id.to_string());
-    page.push_keyset(&mut qb, "g.id", false);
-    let rows: Vec<CustomerGroup> = qb
-        .build_query_as()
-        .persistent(page.keeps_statement())
-        .fetch_all(&mut *conn)
-        .await?;
-    let total = pagination::total(&mut *conn, page, "id", |qb| {
-        qb.push(" from customer_groups where site_id = ")
-            .push_bind(site_id.to_string());
-    })
+    let select = format!("select {COLUMNS} from customer_groups g");
+    let (rows, total) = pagination::fetch::<CustomerGroup>(
+        conn,
+        page,
+        &select,
+        " from customer_groups g",
+        "g.id",
+        false,
+        |qb| {
+            qb.push(" where g.site_id = ")
+                .push_bind(site_id.to_string());
+        },
+    )
     .await?;
     Ok(Page::from_rows(page, rows, total, |g| &g.id))
 }

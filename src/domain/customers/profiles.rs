@@ -198,18 +198,16 @@ pub async fn list(
                 .push(")");
         }
     };
-    let mut qb = QueryBuilder::new(format!("select {COLUMNS} from customers c {TOTALS}"));
-    conditions(&mut qb);
-    page.push_keyset(&mut qb, "c.id", false);
-    let rows: Vec<Customer> = qb
-        .build_query_as()
-        .persistent(page.keeps_statement())
-        .fetch_all(&mut *conn)
-        .await?;
-    let total = pagination::total(&mut *conn, page, "c.id", |qb| {
-        qb.push(" from customers c");
-        conditions(qb);
-    })
+    let select = format!("select {COLUMNS} from customers c {TOTALS}");
+    let (rows, total) = pagination::fetch::<Customer>(
+        conn,
+        page,
+        &select,
+        " from customers c",
+        "c.id",
+        false,
+        conditions,
+    )
     .await?;
     Ok(Page::from_rows(page, rows, total, |c| &c.id))
 }

@@ -457,22 +457,17 @@ pub async fn list(
                 .push(")");
         }
     };
-    let mut qb = QueryBuilder::new(
+    let (rows, total) = pagination::fetch::<ItemRow>(
+        &mut *conn,
+        page,
         "select v.id, v.product_id, p.name || ' — ' || v.name as name, v.sku, v.inventory_count, \
                 v.low_stock_threshold, v.backorders, v.inventory_status \
          from variants v join products p on p.site_id = v.site_id and p.id = v.product_id",
-    );
-    conditions(&mut qb);
-    page.push_keyset(&mut qb, "v.id", false);
-    let rows: Vec<ItemRow> = qb
-        .build_query_as()
-        .persistent(page.keeps_statement())
-        .fetch_all(&mut *conn)
-        .await?;
-    let total = pagination::total(&mut *conn, page, "v.id", |qb| {
-        qb.push(" from variants v");
-        conditions(qb);
-    })
+        " from variants v",
+        "v.id",
+        false,
+        conditions,
+    )
     .await?;
     let items: Vec<InventoryItem> = rows
         .into_iter()
@@ -559,21 +554,16 @@ pub async fn history(
                 .push_bind(variant_id.to_string());
         }
     };
-    let mut qb = QueryBuilder::new(
+    let (rows, total) = pagination::fetch::<LedgerEntry>(
+        &mut *conn,
+        page,
         "select id, product_id, variant_id, location_id, delta, on_hand_after, reason, source, key_id, \
          created_at from inventory_ledger",
-    );
-    conditions(&mut qb);
-    page.push_keyset(&mut qb, "id", false);
-    let rows: Vec<LedgerEntry> = qb
-        .build_query_as()
-        .persistent(page.keeps_statement())
-        .fetch_all(&mut *conn)
-        .await?;
-    let total = pagination::total(&mut *conn, page, "id", |qb| {
-        qb.push(" from inventory_ledger");
-        conditions(qb);
-    })
+        " from inventory_ledger",
+        "id",
+        false,
+        conditions,
+    )
     .await?;
     Ok(Page::from_rows(page, rows, total, |e| &e.id))
 }

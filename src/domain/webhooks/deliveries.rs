@@ -536,18 +536,16 @@ pub async fn list(
             qb.push(" and status = ").push_bind(status.to_string());
         }
     };
-    let mut qb = QueryBuilder::new(format!("select {DELIVERY_COLUMNS} from webhook_deliveries"));
-    conditions(&mut qb);
-    page.push_keyset(&mut qb, "id", true);
-    let rows: Vec<DeliveryRow> = qb
-        .build_query_as()
-        .persistent(page.keeps_statement())
-        .fetch_all(&mut *conn)
-        .await?;
-    let total = pagination::total(&mut *conn, page, "id desc", |qb| {
-        qb.push(" from webhook_deliveries");
-        conditions(qb);
-    })
+    let select = format!("select {DELIVERY_COLUMNS} from webhook_deliveries");
+    let (rows, total) = pagination::fetch::<DeliveryRow>(
+        &mut *conn,
+        page,
+        &select,
+        " from webhook_deliveries",
+        "id",
+        true,
+        conditions,
+    )
     .await?;
     let items = with_attempts(conn, site_id, rows).await?;
     Ok(Page::from_rows(page, items, total, |d| &d.id))

@@ -9,7 +9,7 @@ pub mod target;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sqlx::{FromRow, PgConnection, QueryBuilder};
+use sqlx::{FromRow, PgConnection};
 
 use super::error::{Error, Result, Validator};
 use super::events::{self, Event};
@@ -206,20 +206,18 @@ pub async fn list(
     site_id: &str,
     page: &PageRequest,
 ) -> Result<Page<Subscription>> {
-    let mut qb = QueryBuilder::new(format!(
-        "select {COLUMNS} from webhook_subscriptions where site_id = "
-    ));
-    qb.push_bind(site_id.to_string());
-    page.push_keyset(&mut qb, "id", false);
-    let rows: Vec<Subscription> = qb
-        .build_query_as()
-        .persistent(page.keeps_statement())
-        .fetch_all(&mut *conn)
-        .await?;
-    let total = pagination::total(&mut *conn, page, "id", |qb| {
-        qb.push(" from webhook_subscriptions where site_id = ")
-            .push_bind(site_id.to_string());
-    })
+    let select = format!("select {COLUMNS} from webhook_subscriptions");
+    let (rows, total) = pagination::fetch::<Subscription>(
+        conn,
+        page,
+        &select,
+        " from webhook_subscriptions",
+        "id",
+        false,
+        |qb| {
+            qb.push(" where site_id = ").push_bind(site_id.to_string());
+        },
+    )
     .await?;
     Ok(Page::from_rows(page, rows, total, |s| &s.id))
 }
