@@ -101,6 +101,8 @@ scopes! {
     WriteInventory => "write:inventory",
     ReadPromotions => "read:promotions",
     WritePromotions => "write:promotions",
+    ReadGiftCards => "read:gift-cards",
+    WriteGiftCards => "write:gift-cards",
     WebhooksRead => "webhooks:read",
     WebhooksWrite => "webhooks:write",
     MetafieldsRead => "metafields:read",

@@ -10,6 +10,7 @@ mod customer_auth;
 mod customer_groups;
 mod customers;
 mod formats;
+mod gift_cards;
 mod inventory;
 mod links;
 mod locations;
@@ -73,6 +74,7 @@ use customer_auth::CustomerTokenAuth;
         (name = "Customers", description = "Customer profiles, addresses and groups; totals derived from orders"),
         (name = "Customer accounts", description = "Storefront login for customers: any key of the site, then `X-Customer-Token`"),
         (name = "Promotions", description = "Discount codes; `/promotions/validate` is public"),
+        (name = "Gift cards", description = "Gift cards: a balance redeemed in parts, a ledger per card; codes are secrets"),
         (name = "Cart", description = "Carts priced from the catalog"),
         (name = "Checkout", description = "The checkout state machine: init → contact → shipping → payment → review → complete"),
         (name = "Orders", description = "Orders and their legal status transitions"),
@@ -202,6 +204,10 @@ fn groups() -> Vec<(RoutePolicy, OpenApiRouter<AppState>)> {
                 .routes(routes!(customer_groups::list, customer_groups::create))
                 .routes(routes!(customer_auth::me))
                 .routes(routes!(promotions::list, promotions::create))
+                .routes(routes!(gift_cards::list, gift_cards::issue))
+                .routes(routes!(gift_cards::get, gift_cards::update))
+                .routes(routes!(gift_cards::redeem))
+                .routes(routes!(gift_cards::transactions))
                 .routes(routes!(
                     promotions::get,
                     promotions::update,
