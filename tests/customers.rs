@@ -1338,3 +1338,40 @@ async fn carts_act_for_the_customer_of_the_token() {
     assert_eq!(res.0, StatusCode::UNAUTHORIZED);
     assert_eq!(app.count("select count(*) from carts").await, 1);
 }
+
+/// Preferences keep only numbers every JSON reader reads back as written: a double near its limit came back
+/// from the database as digits that no longer parse, and the customer could not be read again.
+#[tokio::test]
+async fn preferences_refuse_numbers_that_would_not_read_back() {
+    let app = TestApp::spawn().await;
+    let id = app
+        .post("/customers", json!({"email": "big@example.com"}))
+        .await["data"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for preferences in [
+        json!({"max": -1.7976931348623157e308}),
+        json!({"deep": [{"n": 876050756799401203597312u128 as f64}]}),
+    ] {
+        let res = app
+            .admin(
+                Method::PATCH,
+                &format!("/customers/{id}"),
+                Some(json!({"preferences": preferences})),
+            )
+            .await;
+        common::assert_unprocessable(&res, "preferences");
+    }
+    let ok = json!({"size": 9007199254740991i64, "ratio": 0.25, "tiny": 2.2250738585e-313});
+    let (status, body) = app
+        .admin(
+            Method::PATCH,
+            &format!("/customers/{id}"),
+            Some(json!({"preferences": ok})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let read = app.get(&format!("/customers/{id}")).await;
+    assert_eq!(read["data"]["preferences"]["size"], 9007199254740991i64);
+}

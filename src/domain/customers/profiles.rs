@@ -147,11 +147,30 @@ impl Fields {
             "preferences",
             "must be at most 16 KiB of JSON",
         );
+        // PostgreSQL keeps JSON numbers exactly, in decimal: one near the edge of a double (1.8e308) came
+        // back as digits that no longer parse as one, and the customer could not be read again.
+        v.rule(
+            self.preferences.values().all(safe_numbers),
+            "preferences",
+            "numbers must be between -9007199254740991 and 9007199254740991",
+        );
         if let Some(note) = &self.note {
             v.text("note", note, 0, 10_000);
         }
         v.finish()?;
         Ok(self)
+    }
+}
+
+/// Whether every number in `value` is within the integers a double holds exactly (±2^53 − 1), which every
+/// JSON reader reads back as it was written.
+fn safe_numbers(value: &Value) -> bool {
+    const SAFE: f64 = 9_007_199_254_740_991.0;
+    match value {
+        Value::Number(n) => n.as_f64().is_some_and(|x| x.abs() <= SAFE),
+        Value::Array(items) => items.iter().all(safe_numbers),
+        Value::Object(map) => map.values().all(safe_numbers),
+        _ => true,
     }
 }
 
