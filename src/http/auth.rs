@@ -103,6 +103,8 @@ scopes! {
     WritePromotions => "write:promotions",
     ReadGiftCards => "read:gift-cards",
     WriteGiftCards => "write:gift-cards",
+    ReadStoreCredit => "read:store-credit",
+    WriteStoreCredit => "write:store-credit",
     WebhooksRead => "webhooks:read",
     WebhooksWrite => "webhooks:write",
     MetafieldsRead => "metafields:read",

@@ -20,6 +20,7 @@ mod products;
 mod promotions;
 mod shipping;
 mod site;
+mod store_credit;
 mod variants;
 mod webhooks;
 mod wire;
@@ -75,6 +76,7 @@ use customer_auth::CustomerTokenAuth;
         (name = "Customer accounts", description = "Storefront login for customers: any key of the site, then `X-Customer-Token`"),
         (name = "Promotions", description = "Discount codes; `/promotions/validate` is public"),
         (name = "Gift cards", description = "Gift cards: a balance redeemed in parts, a ledger per card; codes are secrets"),
+        (name = "Store credit", description = "A balance per customer with its ledger: credits, debits and voids"),
         (name = "Cart", description = "Carts priced from the catalog"),
         (name = "Checkout", description = "The checkout state machine: init → contact → shipping → payment → review → complete"),
         (name = "Orders", description = "Orders and their legal status transitions"),
@@ -208,6 +210,9 @@ fn groups() -> Vec<(RoutePolicy, OpenApiRouter<AppState>)> {
                 .routes(routes!(gift_cards::get, gift_cards::update))
                 .routes(routes!(gift_cards::redeem))
                 .routes(routes!(gift_cards::transactions))
+                .routes(routes!(store_credit::get, store_credit::adjust))
+                .routes(routes!(store_credit::transactions))
+                .routes(routes!(store_credit::void))
                 .routes(routes!(
                     promotions::get,
                     promotions::update,
