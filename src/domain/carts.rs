@@ -588,14 +588,7 @@ pub async fn check_customer(
     customer_id: &str,
     field: &str,
 ) -> Result<()> {
-    let exists: bool = sqlx::query_scalar(
-        "select exists (select 1 from customers where site_id = $1 and id = $2)",
-    )
-    .bind(site_id)
-    .bind(customer_id)
-    .fetch_one(conn)
-    .await?;
-    if exists {
+    if crate::domain::customers::exists(conn, site_id, customer_id).await? {
         Ok(())
     } else {
         Err(Error::unprocessable(field, "no customer with this id"))

@@ -216,12 +216,7 @@ pub async fn issue(
             "must be 4–40 letters, digits and dashes",
         );
     }
-    v.check(
-        command.initial_balance > 0,
-        "initialBalance",
-        "must be a positive integer amount in minor units (cents)",
-    );
-    v.money("initialBalance", command.initial_balance);
+    super::check_amount(&mut v, "initialBalance", command.initial_balance);
     if let Some(note) = &note {
         v.text("note", note, 1, 1000);
     }
@@ -299,25 +294,9 @@ pub async fn redeem(
 ) -> Result<GiftCard> {
     let site_id = caller.site_id();
     let mut v = Validator::new();
-    v.check(
-        redemption.amount > 0,
-        "amount",
-        "must be a positive integer amount in minor units (cents)",
-    );
-    v.money("amount", redemption.amount);
+    super::check_amount(&mut v, "amount", redemption.amount);
     v.finish()?;
-    if let Some(order_id) = &redemption.order_id {
-        let known: bool = sqlx::query_scalar(
-            "select exists (select 1 from orders where site_id = $1 and id = $2)",
-        )
-        .bind(site_id)
-        .bind(order_id)
-        .fetch_one(&mut *tx)
-        .await?;
-        if !known {
-            return Err(Error::unprocessable("orderId", "no order with this id"));
-        }
-    }
+    super::check_order(tx, site_id, redemption.order_id.as_deref()).await?;
     let spent = sqlx::query_as::<_, GiftCard>(sqlx::AssertSqlSafe(format!(
         "with g as (update gift_cards set balance = balance - $3, updated_at = now() \
          where site_id = $1 and id = $2 and voided_at is null and (expires_at is null or expires_at > now()) \

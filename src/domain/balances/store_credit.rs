@@ -56,15 +56,9 @@ pub struct Adjustment {
 
 const TX_COLUMNS: &str = "id, type, amount, balance_after, note, order_id, voids, created_at";
 
+/// The customer a path names, or not found.
 async fn customer_exists(conn: &mut PgConnection, site_id: &str, customer_id: &str) -> Result<()> {
-    let exists: bool = sqlx::query_scalar(
-        "select exists (select 1 from customers where site_id = $1 and id = $2)",
-    )
-    .bind(site_id)
-    .bind(customer_id)
-    .fetch_one(&mut *conn)
-    .await?;
-    if exists {
+    if crate::domain::customers::exists(conn, site_id, customer_id).await? {
         Ok(())
     } else {
         Err(Error::NotFound("customer"))
@@ -143,29 +137,13 @@ pub async fn adjust(
         .map(|n| n.trim().to_string())
         .filter(|n| !n.is_empty());
     let mut v = Validator::new();
-    v.check(
-        adjustment.amount > 0,
-        "amount",
-        "must be a positive integer amount in minor units (cents)",
-    );
-    v.money("amount", adjustment.amount);
+    super::check_amount(&mut v, "amount", adjustment.amount);
     if let Some(note) = &note {
         v.text("note", note, 1, 1000);
     }
     v.finish()?;
     customer_exists(tx, site_id, customer_id).await?;
-    if let Some(order_id) = &adjustment.order_id {
-        let known: bool = sqlx::query_scalar(
-            "select exists (select 1 from orders where site_id = $1 and id = $2)",
-        )
-        .bind(site_id)
-        .bind(order_id)
-        .fetch_one(&mut *tx)
-        .await?;
-        if !known {
-            return Err(Error::unprocessable("orderId", "no order with this id"));
-        }
-    }
+    super::check_order(tx, site_id, adjustment.order_id.as_deref()).await?;
     let (kind, delta) = match adjustment.movement {
         Movement::Credit => ("CREDIT", adjustment.amount),
         Movement::Debit => ("DEBIT", -adjustment.amount),

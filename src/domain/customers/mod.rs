@@ -66,6 +66,23 @@ pub(crate) fn trimmed(value: Option<String>) -> Option<String> {
     value.map(|s| s.trim().to_string())
 }
 
+/// Whether `id` is a customer of the site.
+pub async fn exists(
+    conn: &mut sqlx::PgConnection,
+    site_id: &str,
+    id: &str,
+) -> crate::domain::Result<bool> {
+    Ok(
+        sqlx::query_scalar(
+            "select exists (select 1 from customers where site_id = $1 and id = $2)",
+        )
+        .bind(site_id)
+        .bind(id)
+        .fetch_one(conn)
+        .await?,
+    )
+}
+
 /// Maps a foreign-key violation on `constraint` (a reference to nothing) to an unprocessable field; other
 /// errors pass.
 pub(crate) fn on_foreign_key(
