@@ -660,7 +660,7 @@ async fn test_payments_need_a_test_mode_session() {
         json!({"sessionId": session, "state": "payment", "paymentMethod": "manual", "giftCardCodes": ["GC-1"]}),
     )
     .await;
-    assert_unprocessable(&res, "giftCardCodes");
+    assert_unprocessable(&res, "giftCardCodes[0]");
     assert_eq!(state_in_db(&app, &session).await, "shipping");
 }
 

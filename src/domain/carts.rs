@@ -257,6 +257,7 @@ async fn view(conn: &mut PgConnection, site_id: &str, row: CartRow) -> Result<Ca
         shipping_method: None,
         tax_basis_points: None,
         prices_include_tax: site.prices_include_tax,
+        points_value: 0,
     })
     .map_err(|_| Error::out_of_range("items"))?;
     Ok(Cart {

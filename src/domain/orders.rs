@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::{FromRow, PgConnection, Postgres, QueryBuilder};
 
+use super::balances::{loyalty, tender};
 use super::caller::{Audience, Caller};
 use super::error::{Error, Result, Validator, on_unique};
 use super::events;
@@ -136,6 +137,15 @@ pub struct Order {
     pub shipping: i64,
     pub tax: i64,
     pub total: i64,
+    /// The part of `discount` paid with `loyalty_points`.
+    pub loyalty_discount: i64,
+    pub loyalty_points: i64,
+    /// Paid with gift cards (each in `gift_cards`) and store credit.
+    pub gift_card_amount: i64,
+    pub gift_cards: Vec<tender::AppliedCard>,
+    pub store_credit_amount: i64,
+    /// What the payment method pays: the total less gift cards and store credit.
+    pub amount_due: i64,
     pub promotion_code: Option<String>,
     pub shipping_address: Option<serde_json::Value>,
     pub shipping_method: Option<serde_json::Value>,
@@ -170,6 +180,12 @@ struct OrderRow {
     shipping: i64,
     tax: i64,
     total: i64,
+    loyalty_discount: i64,
+    loyalty_points: i64,
+    gift_card_amount: i64,
+    #[sqlx(json)]
+    gift_cards: Vec<tender::AppliedCard>,
+    store_credit_amount: i64,
     promotion_code: Option<String>,
     shipping_address: Option<serde_json::Value>,
     shipping_method: Option<serde_json::Value>,
@@ -206,6 +222,12 @@ impl From<OrderRow> for Order {
             shipping: r.shipping,
             tax: r.tax,
             total: r.total,
+            loyalty_discount: r.loyalty_discount,
+            loyalty_points: r.loyalty_points,
+            gift_card_amount: r.gift_card_amount,
+            gift_cards: r.gift_cards,
+            store_credit_amount: r.store_credit_amount,
+            amount_due: r.total - r.gift_card_amount - r.store_credit_amount,
             promotion_code: r.promotion_code,
             shipping_address: r.shipping_address,
             shipping_method: r.shipping_method,
@@ -225,12 +247,49 @@ impl From<OrderRow> for Order {
 }
 
 const COLUMNS: &str = "o.id, o.number, o.status, o.payment_status, o.fulfillment_status, o.customer_id, o.email, o.phone, \
-    o.currency, o.subtotal, o.discount, o.shipping, o.tax, o.total, o.promotion_code, o.shipping_address, \
+    o.currency, o.subtotal, o.discount, o.shipping, o.tax, o.total, o.loyalty_discount, o.loyalty_points, \
+    o.gift_card_amount, o.gift_cards, o.store_credit_amount, o.promotion_code, o.shipping_address, \
     o.shipping_method, o.payment_method, o.external_ref, o.tracking_number, o.tracking_url, o.notes, o.archived, \
     o.is_test, o.checkout_session_id, o.created_at, o.updated_at, \
     coalesce((select json_agg(json_build_object('id', i.id, 'productId', i.product_id, 'variantId', i.variant_id, \
         'name', i.name, 'sku', i.sku, 'quantity', i.quantity, 'unitPrice', i.unit_price, 'total', i.total) order by i.id) \
       from order_items i where i.site_id = o.site_id and i.order_id = o.id), '[]') as items";
+
+impl Order {
+    pub fn totals(&self) -> super::pricing::Totals {
+        super::pricing::Totals {
+            subtotal: self.subtotal,
+            discount: self.discount,
+            shipping: self.shipping,
+            tax: self.tax,
+            total: self.total,
+            loyalty_discount: self.loyalty_discount,
+        }
+    }
+
+    /// What the order's checkout paid with balances.
+    pub fn applied(&self) -> tender::Applied {
+        tender::Applied {
+            gift_cards: self.gift_cards.clone(),
+            gift_card_amount: self.gift_card_amount,
+            store_credit_amount: self.store_credit_amount,
+            loyalty_points: self.loyalty_points,
+            amount_due: self.amount_due,
+        }
+    }
+
+    /// The points this order earns when paid: its subtotal less discounts; nothing for a test order or
+    /// a guest's.
+    async fn earn_points(&self, conn: &mut PgConnection, site_id: &str) -> Result<()> {
+        match &self.customer_id {
+            Some(customer_id) if !self.is_test => {
+                let spent = self.subtotal - self.discount;
+                loyalty::earn(conn, site_id, customer_id, &self.id, spent).await
+            }
+            _ => Ok(()),
+        }
+    }
+}
 
 /// `ORD-1042` (or `1042`) → 1042.
 fn parse_number(s: &str) -> Option<i64> {
@@ -338,6 +397,7 @@ pub(in crate::domain) struct NewOrder<'a> {
     pub phone: Option<&'a str>,
     pub currency: &'a str,
     pub totals: super::pricing::Totals,
+    pub applied: &'a tender::Applied,
     pub promotion_code: Option<&'a str>,
     pub shipping_address: &'a serde_json::Value,
     pub shipping_method: &'a serde_json::Value,
@@ -360,8 +420,9 @@ pub(in crate::domain) async fn insert(
         .await?;
     sqlx::query(
         "insert into orders (site_id, id, number, checkout_session_id, customer_id, email, phone, payment_status, currency, \
-         subtotal, discount, shipping, tax, total, promotion_code, shipping_address, shipping_method, payment_method, is_test) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+         subtotal, discount, shipping, tax, total, promotion_code, shipping_address, shipping_method, payment_method, is_test, \
+         loyalty_discount, loyalty_points, gift_card_amount, gift_cards, store_credit_amount) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)",
     )
     .bind(site_id)
     .bind(o.id)
@@ -382,6 +443,11 @@ pub(in crate::domain) async fn insert(
     .bind(o.shipping_method)
     .bind(o.payment_method)
     .bind(o.is_test)
+    .bind(o.totals.loyalty_discount)
+    .bind(o.applied.loyalty_points)
+    .bind(o.applied.gift_card_amount)
+    .bind(sqlx::types::Json(&o.applied.gift_cards))
+    .bind(o.applied.store_credit_amount)
     .execute(&mut *conn)
     .await?;
     let mut qb = QueryBuilder::new(
@@ -403,6 +469,7 @@ pub(in crate::domain) async fn insert(
     let order = load(conn, site_id, o.id).await?;
     events::record(conn, site_id, "order.created", &order).await?;
     if order.payment_status == PaymentStatus::Paid {
+        order.earn_points(conn, site_id).await?;
         events::record(
             conn,
             site_id,
@@ -437,8 +504,9 @@ pub async fn update(
 ) -> Result<Order> {
     let current = load(&mut *conn, site_id, id_or_number).await?;
     // Lock the row: concurrent updates of one order serialise (and cannot both restock).
-    let locked: (String, String) = sqlx::query_as(
-        "select status, payment_status from orders where site_id = $1 and id = $2 for update",
+    let locked: (String, String, bool) = sqlx::query_as(
+        "select status, payment_status, balances_returned_at is not null from orders \
+         where site_id = $1 and id = $2 for update",
     )
     .bind(site_id)
     .bind(&current.id)
@@ -515,6 +583,11 @@ pub async fn update(
     if status == OrderStatus::Cancelled && status_now != OrderStatus::Cancelled {
         restock(conn, site_id, &current.id, key_id).await?;
     }
+    let closing = matches!(status, OrderStatus::Cancelled | OrderStatus::Refunded)
+        || payment == PaymentStatus::Refunded;
+    if closing && !locked.2 {
+        give_back_balances(conn, site_id, &current).await?;
+    }
     let external_ref = patch::apply(current.external_ref, p.external_ref);
     sqlx::query(
         "update orders set status = $3, payment_status = $4, fulfillment_status = $5, external_ref = $6, \
@@ -539,6 +612,9 @@ pub async fn update(
     })?;
     let order = load(conn, site_id, &current.id).await?;
     events::record(conn, site_id, "order.updated", &order).await?;
+    if payment == PaymentStatus::Paid && payment_now != PaymentStatus::Paid && !closing {
+        order.earn_points(conn, site_id).await?;
+    }
     if payment != payment_now {
         let kind = match payment {
             PaymentStatus::Paid => Some("payment.confirmed"),
@@ -556,6 +632,24 @@ pub async fn update(
         }
     }
     Ok(order)
+}
+
+/// Gives back the gift card balance, store credit and points an order was paid with, and takes back the
+/// points it earned; marks the order so this happens once.
+async fn give_back_balances(conn: &mut PgConnection, site_id: &str, order: &Order) -> Result<()> {
+    let paid = tender::Paid {
+        customer_id: order.customer_id.clone(),
+        gift_cards: order.gift_cards.clone(),
+        store_credit_amount: order.store_credit_amount,
+        loyalty_points: order.loyalty_points,
+    };
+    tender::give_back(conn, site_id, &order.id, &paid).await?;
+    sqlx::query("update orders set balances_returned_at = now() where site_id = $1 and id = $2")
+        .bind(site_id)
+        .bind(&order.id)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// Puts back what an order took, at the locations it was taken from (reversing its ledger rows).

@@ -2,7 +2,8 @@
 //!
 //! All amounts are [`Money`]: integer minor units with checked arithmetic. Percentages round half up to the nearest minor unit:
 //! - discount: PERCENTAGE = round(subtotal × percent / 100); FIXED_AMOUNT = min(value, subtotal);
-//!   FREE_SHIPPING = 0 but the shipping line becomes 0;
+//!   FREE_SHIPPING = 0 but the shipping line becomes 0; then redeemed loyalty points, worth at most what is
+//!   left of the subtotal;
 //! - shipping: the method's price, or 0 when the discounted subtotal reaches its `freeAbove`;
 //! - tax on (subtotal − discount + shipping): when prices exclude tax, tax = round(base × rate) and is added;
 //!   when they include it, tax = round(base × rate / (1 + rate)) is the part already inside the total.
@@ -27,6 +28,9 @@ pub struct PriceInput<'a> {
     /// Tax rate in hundredths of a percent, when the destination has one.
     pub tax_basis_points: Option<i32>,
     pub prices_include_tax: bool,
+    /// What the loyalty points the buyer redeems are worth (0 for none): a discount after the promotion's,
+    /// up to what is left of the subtotal.
+    pub points_value: i64,
 }
 
 /// Totals in minor units. Serialised inside carts (the `cart.abandoned` event payload).
@@ -38,6 +42,8 @@ pub struct Totals {
     pub shipping: i64,
     pub tax: i64,
     pub total: i64,
+    /// The part of `discount` paid with loyalty points.
+    pub loyalty_discount: i64,
 }
 
 impl Line {
@@ -66,6 +72,8 @@ pub fn price(input: &PriceInput<'_>) -> Result<Totals, OutOfRange> {
         },
         None => (Money::ZERO, false),
     };
+    let loyalty_discount = Money::new(input.points_value)?.min(subtotal.checked_sub(discount)?);
+    let discount = discount.checked_add(loyalty_discount)?;
     let discounted = subtotal.checked_sub(discount)?;
     let shipping = match input.shipping_method {
         Some(m)
@@ -91,6 +99,7 @@ pub fn price(input: &PriceInput<'_>) -> Result<Totals, OutOfRange> {
         shipping: shipping.minor(),
         tax: tax.minor(),
         total: total.minor(),
+        loyalty_discount: loyalty_discount.minor(),
     })
 }
 
@@ -134,6 +143,7 @@ mod tests {
             shipping_method: None,
             tax_basis_points: None,
             prices_include_tax: false,
+            points_value: 0,
         };
         assert_eq!(price(&input(&huge)), Err(OutOfRange));
         let big = [Line {
@@ -189,6 +199,7 @@ mod tests {
             shipping_method: Some(&m),
             tax_basis_points: Some(2100),
             prices_include_tax: false,
+            points_value: 0,
         });
         // 5997 × 15 % = 899.55 → 900; base = 5097 + 500 = 5597; tax 21 % = 1175.37 → 1175
         assert_eq!(
@@ -198,7 +209,8 @@ mod tests {
                 discount: 900,
                 shipping: 500,
                 tax: 1175,
-                total: 6772
+                total: 6772,
+                loyalty_discount: 0,
             }
         );
     }
@@ -215,6 +227,7 @@ mod tests {
             shipping_method: None,
             tax_basis_points: Some(2100),
             prices_include_tax: true,
+            points_value: 0,
         });
         assert_eq!(
             t,
@@ -223,7 +236,8 @@ mod tests {
                 discount: 0,
                 shipping: 0,
                 tax: 2100,
-                total: 12100
+                total: 12100,
+                loyalty_discount: 0,
             }
         );
     }
@@ -242,6 +256,7 @@ mod tests {
             shipping_method: Some(&m),
             tax_basis_points: None,
             prices_include_tax: false,
+            points_value: 0,
         });
         assert_eq!((t.discount, t.shipping, t.total), (300, 500, 500));
         let free = promo(PromotionType::FreeShipping, 0);
@@ -251,6 +266,7 @@ mod tests {
             shipping_method: Some(&m),
             tax_basis_points: None,
             prices_include_tax: false,
+            points_value: 0,
         });
         assert_eq!((t.discount, t.shipping, t.total), (0, 0, 300));
     }
@@ -268,6 +284,7 @@ mod tests {
             shipping_method: Some(&m),
             tax_basis_points: None,
             prices_include_tax: false,
+            points_value: 0,
         });
         assert_eq!(t.shipping, 0);
         let p = promo(PromotionType::FixedAmount, 1);
@@ -277,6 +294,7 @@ mod tests {
             shipping_method: Some(&m),
             tax_basis_points: None,
             prices_include_tax: false,
+            points_value: 0,
         });
         assert_eq!(t.shipping, 500);
     }

@@ -105,6 +105,8 @@ scopes! {
     WriteGiftCards => "write:gift-cards",
     ReadStoreCredit => "read:store-credit",
     WriteStoreCredit => "write:store-credit",
+    ReadLoyalty => "read:loyalty",
+    WriteLoyalty => "write:loyalty",
     WebhooksRead => "webhooks:read",
     WebhooksWrite => "webhooks:write",
     MetafieldsRead => "metafields:read",

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::cart::TotalsOut;
-use super::orders::OrderOut;
+use super::orders::{BalancesOut, OrderOut};
 use super::wire::wire_enum;
 use crate::api::v1::formats::{CountryCode, CustomerId, Email, Phone};
 use crate::domain::checkout::{
@@ -153,6 +153,8 @@ pub struct SessionOut {
     pub is_test: bool,
     /// Totals from the current cart and the data given so far.
     pub totals: TotalsOut,
+    /// The gift cards, store credit and loyalty points chosen at `payment`, applied to the totals.
+    pub balances: BalancesOut,
     pub order_id: Option<String>,
     /// The placed order, once complete.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -175,6 +177,7 @@ impl From<Session> for SessionOut {
             shipping_method_id: s.shipping_method_id,
             payment_method: s.payment_method.map(Into::into),
             is_test: s.is_test,
+            balances: BalancesOut::new(s.applied, s.totals.loyalty_discount),
             totals: s.totals.into(),
             order_id: s.order_id,
             order: s.order.map(Into::into),
@@ -208,14 +211,17 @@ pub struct AdvanceIn {
     /// For `test` payments: `tok_chargeDeclined` is declined, anything else succeeds.
     #[schema(min_length = 1, max_length = 255, pattern = "\\S")]
     pub payment_token: Option<String>,
-    /// Not available on this server yet: anything but an empty list is refused with 422.
+    /// Gift card codes to pay with, in order: each pays up to its balance until nothing is due. An unknown
+    /// code is a 422; a void, expired or empty card a 409.
     #[schema(max_items = 10)]
     pub gift_card_codes: Option<Vec<String>>,
-    /// Not available on this server yet: anything but 0 is refused with 422.
+    /// Store credit of the checkout's customer to pay with (minor units; at most what is still due is
+    /// taken). More than the balance is a 409.
     #[schema(minimum = 0, maximum = 10_000_000_000_000_f64)]
     pub store_credit_amount: Option<i64>,
-    /// Not available on this server yet: anything but 0 is refused with 422.
-    #[schema(minimum = 0, maximum = 10_000_000_000_000_f64)]
+    /// Loyalty points of the checkout's customer to redeem as a discount at the program's rate (only as
+    /// many as the discount needs are taken). More than the balance is a 409.
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_f64)]
     pub loyalty_points: Option<i64>,
 }
 

@@ -99,7 +99,7 @@ impl From<GiftCard> for GiftCardOut {
 pub struct GiftCardTransactionOut {
     #[schema(example = "gctx_01JD2W3M4N5P6Q7R8S9T0V1W2X")]
     pub id: String,
-    /// ISSUE or REDEEM.
+    /// ISSUE, REDEEM, or RETURN (given back when the order it paid for was cancelled or refunded).
     #[schema(example = "REDEEM")]
     pub kind: String,
     /// Signed minor units: the issued balance, or minus the amount redeemed.
@@ -353,7 +353,7 @@ pub async fn redeem(
 
 /// List a gift card's transactions
 ///
-/// Its ledger, oldest first: the ISSUE and every REDEEM.
+/// Its ledger, oldest first: the ISSUE, every REDEEM, and any RETURN.
 #[utoipa::path(
     get,
     path = "/api/v1/{siteId}/gift-cards/{giftCardId}/transactions",

@@ -14,6 +14,7 @@ mod gift_cards;
 mod inventory;
 mod links;
 mod locations;
+mod loyalty;
 mod orders;
 mod patch;
 mod products;
@@ -77,6 +78,7 @@ use customer_auth::CustomerTokenAuth;
         (name = "Promotions", description = "Discount codes; `/promotions/validate` is public"),
         (name = "Gift cards", description = "Gift cards: a balance redeemed in parts, a ledger per card; codes are secrets"),
         (name = "Store credit", description = "A balance per customer with its ledger: credits, debits and voids"),
+        (name = "Loyalty", description = "The site's loyalty program, and each customer's points, tier and ledger: earned when orders are paid, awarded, deducted and redeemed"),
         (name = "Cart", description = "Carts priced from the catalog"),
         (name = "Checkout", description = "The checkout state machine: init → contact → shipping → payment → review → complete"),
         (name = "Orders", description = "Orders and their legal status transitions"),
@@ -213,6 +215,12 @@ fn groups() -> Vec<(RoutePolicy, OpenApiRouter<AppState>)> {
                 .routes(routes!(store_credit::get, store_credit::adjust))
                 .routes(routes!(store_credit::transactions))
                 .routes(routes!(store_credit::void))
+                .routes(routes!(loyalty::get_program, loyalty::put_program))
+                .routes(routes!(loyalty::get))
+                .routes(routes!(loyalty::transactions))
+                .routes(routes!(loyalty::award))
+                .routes(routes!(loyalty::deduct))
+                .routes(routes!(loyalty::redeem))
                 .routes(routes!(
                     promotions::get,
                     promotions::update,

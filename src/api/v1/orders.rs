@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::wire::wire_enum;
 use crate::api::v1::patch;
+use crate::domain::balances::tender::Applied;
 use crate::domain::orders::{self, OrderFilter, OrderPatch};
 use crate::http::auth::{ReadOrders, WriteOrders};
 use crate::http::{
@@ -64,6 +65,64 @@ impl From<orders::OrderItem> for OrderItemOut {
     }
 }
 
+/// A gift card that pays (or paid) part of an order.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = AppliedGiftCard)]
+pub struct AppliedGiftCardOut {
+    #[schema(example = "gc_01JD2W3M4N5P6Q7R8S9T0V1W2X")]
+    pub gift_card_id: String,
+    /// The last four characters of the card's code (never the whole code).
+    #[schema(example = "3XPD")]
+    pub last_characters: String,
+    /// Minor units taken from the card.
+    #[schema(example = 2500)]
+    pub amount: i64,
+}
+
+/// What balances pay: gift cards and store credit against the total, loyalty points as part of the
+/// discount. `amountDue` is what the payment method pays.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = AppliedBalances)]
+pub struct BalancesOut {
+    pub gift_cards: Vec<AppliedGiftCardOut>,
+    #[schema(example = 2500)]
+    pub gift_card_amount: i64,
+    #[schema(example = 1000)]
+    pub store_credit_amount: i64,
+    /// Points redeemed for `loyaltyDiscount`.
+    #[schema(example = 500)]
+    pub loyalty_points: i64,
+    /// The part of `discount` paid with points.
+    #[schema(example = 500)]
+    pub loyalty_discount: i64,
+    /// The total less gift cards and store credit: what the payment method pays (0: paid in full).
+    #[schema(example = 3637)]
+    pub amount_due: i64,
+}
+
+impl BalancesOut {
+    pub fn new(applied: Applied, loyalty_discount: i64) -> Self {
+        BalancesOut {
+            gift_cards: applied
+                .gift_cards
+                .into_iter()
+                .map(|c| AppliedGiftCardOut {
+                    gift_card_id: c.gift_card_id,
+                    last_characters: c.last_characters,
+                    amount: c.amount,
+                })
+                .collect(),
+            gift_card_amount: applied.gift_card_amount,
+            store_credit_amount: applied.store_credit_amount,
+            loyalty_points: applied.loyalty_points,
+            loyalty_discount,
+            amount_due: applied.amount_due,
+        }
+    }
+}
+
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[schema(as = Order)]
@@ -85,6 +144,8 @@ pub struct OrderOut {
     pub tax: i64,
     #[schema(example = 7137)]
     pub total: i64,
+    /// Gift cards, store credit and loyalty points the order was paid with, and what was left to pay.
+    pub balances: BalancesOut,
     pub promotion_code: Option<String>,
     #[schema(value_type = Option<std::collections::HashMap<String, serde_json::Value>>)]
     pub shipping_address: Option<serde_json::Value>,
@@ -107,6 +168,7 @@ pub struct OrderOut {
 
 impl From<orders::Order> for OrderOut {
     fn from(o: orders::Order) -> Self {
+        let balances = BalancesOut::new(o.applied(), o.loyalty_discount);
         OrderOut {
             id: o.id,
             number: o.number,
@@ -122,6 +184,7 @@ impl From<orders::Order> for OrderOut {
             shipping: o.shipping,
             tax: o.tax,
             total: o.total,
+            balances,
             promotion_code: o.promotion_code,
             shipping_address: o.shipping_address,
             shipping_method: o.shipping_method,

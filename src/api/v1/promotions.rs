@@ -478,6 +478,7 @@ pub async fn validate(
                 shipping_method: None,
                 tax_basis_points: None,
                 prices_include_tax: false,
+                points_value: 0,
             };
             pricing::price(&input)
                 .map_err(|_| crate::domain::Error::out_of_range("cart_total"))?

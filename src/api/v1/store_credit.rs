@@ -19,7 +19,7 @@ use crate::state::AppState;
 pub struct TransactionOut {
     #[schema(example = "sct_01JD2W3M4N5P6Q7R8S9T0V1W2X")]
     pub id: String,
-    /// CREDIT, DEBIT, or VOID (reverses `voids`).
+    /// CREDIT, DEBIT, VOID (reverses `voids`), or RETURN (given back when the order it paid for was cancelled or refunded).
     #[serde(rename = "type")]
     #[schema(example = "CREDIT")]
     pub kind: String,

@@ -75,11 +75,11 @@ impl GiftCard {
     }
 }
 
-/// One entry of a card's ledger: its issue, or a redemption.
+/// One entry of a card's ledger: its issue, a redemption, or money given back.
 #[derive(Debug, Clone, FromRow)]
 pub struct GiftCardTransaction {
     pub id: String,
-    /// `ISSUE` or `REDEEM`.
+    /// `ISSUE`, `REDEEM` or `RETURN`.
     pub kind: String,
     /// Signed minor units: the issued balance, or minus the amount redeemed.
     pub amount: i64,
@@ -184,7 +184,12 @@ pub async fn get(conn: &mut PgConnection, caller: &Caller, id: &str) -> Result<G
     find(conn, caller.site_id(), id, false).await
 }
 
-async fn find(conn: &mut PgConnection, site_id: &str, id: &str, lock: bool) -> Result<GiftCard> {
+pub(crate) async fn find(
+    conn: &mut PgConnection,
+    site_id: &str,
+    id: &str,
+    lock: bool,
+) -> Result<GiftCard> {
     sqlx::query_as::<_, GiftCard>(sqlx::AssertSqlSafe(format!(
         "select {COLUMNS} from gift_cards g where g.site_id = $1 and g.id = $2{}",
         if lock { " for update" } else { "" }
@@ -297,6 +302,25 @@ pub async fn redeem(
     super::check_amount(&mut v, "amount", redemption.amount);
     v.finish()?;
     super::check_order(tx, site_id, redemption.order_id.as_deref()).await?;
+    spend(
+        tx,
+        site_id,
+        id,
+        redemption.amount,
+        redemption.order_id.as_deref(),
+    )
+    .await
+}
+
+/// Takes `amount` from a card in one conditional update (never below zero, never from a void or expired
+/// card), with its REDEEM entry.
+pub(crate) async fn spend(
+    tx: &mut PgConnection,
+    site_id: &str,
+    id: &str,
+    amount: i64,
+    order_id: Option<&str>,
+) -> Result<GiftCard> {
     let spent = sqlx::query_as::<_, GiftCard>(sqlx::AssertSqlSafe(format!(
         "with g as (update gift_cards set balance = balance - $3, updated_at = now() \
          where site_id = $1 and id = $2 and voided_at is null and (expires_at is null or expires_at > now()) \
@@ -304,30 +328,75 @@ pub async fn redeem(
     )))
     .bind(site_id)
     .bind(id)
-    .bind(redemption.amount)
+    .bind(amount)
     .fetch_optional(&mut *tx)
     .await?;
     let Some(card) = spent else {
         // Why not: read the card as it is now (its row may have changed since the update looked).
         let card = find(tx, site_id, id, false).await?;
-        return Err(Error::conflict(match card.status() {
-            GiftCardStatus::Void => "This gift card is void".to_string(),
-            GiftCardStatus::Expired => "This gift card has expired".to_string(),
-            _ => format!(
+        return Err(Error::conflict(unusable(&card).unwrap_or_else(|| {
+            format!(
                 "The amount exceeds the gift card's remaining balance of {}",
                 card.balance
-            ),
-        }));
+            )
+        })));
     };
     record(
         tx,
         site_id,
         &card.id,
         "REDEEM",
-        -redemption.amount,
+        -amount,
         card.balance,
-        redemption.order_id.as_deref(),
+        order_id,
     )
+    .await?;
+    Ok(card)
+}
+
+/// Why a card cannot be spent at all, if it cannot.
+pub(crate) fn unusable(card: &GiftCard) -> Option<String> {
+    match card.status() {
+        GiftCardStatus::Void => Some("This gift card is void".into()),
+        GiftCardStatus::Expired => Some("This gift card has expired".into()),
+        GiftCardStatus::Redeemed => Some("This gift card has no balance left".into()),
+        GiftCardStatus::Active => None,
+    }
+}
+
+/// Gives back to a card what an order took from it, when the order is cancelled or refunded (a RETURN
+/// entry; a void card stays void).
+pub(crate) async fn give_back(
+    tx: &mut PgConnection,
+    site_id: &str,
+    id: &str,
+    amount: i64,
+    order_id: &str,
+) -> Result<()> {
+    let balance: i64 = sqlx::query_scalar(
+        "update gift_cards set balance = balance + $3, updated_at = now() where site_id = $1 and id = $2 \
+         returning balance",
+    )
+    .bind(site_id)
+    .bind(id)
+    .bind(amount)
+    .fetch_one(&mut *tx)
+    .await?;
+    record(tx, site_id, id, "RETURN", amount, balance, Some(order_id)).await
+}
+
+/// The card with this code (any case), if there is one.
+pub(crate) async fn by_code(
+    conn: &mut PgConnection,
+    site_id: &str,
+    code: &str,
+) -> Result<Option<GiftCard>> {
+    let card = sqlx::query_as::<_, GiftCard>(sqlx::AssertSqlSafe(format!(
+        "select {COLUMNS} from gift_cards g where g.site_id = $1 and g.code = $2"
+    )))
+    .bind(site_id)
+    .bind(normalize(code))
+    .fetch_optional(conn)
     .await?;
     Ok(card)
 }

@@ -1,13 +1,15 @@
-//! Balances that pay for orders: gift cards and store credit (loyalty follows the same pattern). Each is a
-//! balance and an append-only ledger; a spend is one conditional update that never takes the balance below
-//! zero, so two concurrent spends can never spend the same money.
+//! Balances that pay for orders: gift cards, store credit and loyalty points. Each is a balance and an
+//! append-only ledger; a spend is one conditional update that never takes the balance below zero, so two
+//! concurrent spends can never spend the same money. [`tender`] lets a checkout pay with them.
 
 use sqlx::PgConnection;
 
 use crate::domain::error::{Error, Result, Validator};
 
 pub mod gift_cards;
+pub mod loyalty;
 pub mod store_credit;
+pub mod tender;
 
 /// An amount a balance moves by: more than zero, at most the largest amount.
 fn check_amount(v: &mut Validator, field: &str, amount: i64) {

@@ -24,7 +24,7 @@ pub enum Movement {
 #[derive(Debug, Clone, FromRow)]
 pub struct StoreCreditTransaction {
     pub id: String,
-    /// CREDIT, DEBIT or VOID.
+    /// CREDIT, DEBIT, VOID or RETURN (given back when the order it paid for was cancelled or refunded).
     #[sqlx(rename = "type")]
     pub kind: String,
     /// Positive minor units; the type says which way it moved the balance.
@@ -182,8 +182,18 @@ pub async fn void(
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(Error::NotFound("store credit transaction"))?;
-    if original.kind == "VOID" {
-        return Err(Error::conflict("A VOID entry cannot itself be voided"));
+    if original.kind == "VOID" || original.kind == "RETURN" {
+        return Err(Error::conflict(format!(
+            "A {} entry cannot be voided",
+            original.kind
+        )));
+    }
+    if original.kind == "DEBIT"
+        && let Some(number) = paid_order(tx, site_id, original.order_id.as_deref()).await?
+    {
+        return Err(Error::conflict(format!(
+            "This debit paid for order {number}: cancel or refund the order to return it"
+        )));
     }
     let voided: bool = sqlx::query_scalar(
         "select exists (select 1 from store_credit_transactions where site_id = $1 and voids = $2)",
@@ -222,6 +232,75 @@ pub async fn void(
         other => other,
     })?;
     Ok((balance, entry))
+}
+
+/// The number of the order a checkout paid with store credit, when `order_id` names one.
+async fn paid_order(
+    conn: &mut PgConnection,
+    site_id: &str,
+    order_id: Option<&str>,
+) -> Result<Option<String>> {
+    let Some(order_id) = order_id else {
+        return Ok(None);
+    };
+    let number: Option<i64> = sqlx::query_scalar(
+        "select number from orders where site_id = $1 and id = $2 and store_credit_amount > 0",
+    )
+    .bind(site_id)
+    .bind(order_id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(number.map(|n| format!("ORD-{n}")))
+}
+
+/// Takes `amount` for an order a checkout places (a DEBIT entry), or fails as a debit past the balance.
+pub(crate) async fn spend(
+    tx: &mut PgConnection,
+    site_id: &str,
+    customer_id: &str,
+    amount: i64,
+    order_id: &str,
+) -> Result<()> {
+    let balance = move_balance(tx, site_id, customer_id, -amount).await?;
+    let note = "Paid for an order at checkout";
+    record(
+        tx,
+        site_id,
+        customer_id,
+        "DEBIT",
+        amount,
+        balance,
+        Some(note),
+        Some(order_id),
+        None,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Gives back what an order's checkout took, when the order is cancelled or refunded (a RETURN entry).
+pub(crate) async fn give_back(
+    tx: &mut PgConnection,
+    site_id: &str,
+    customer_id: &str,
+    amount: i64,
+    order_id: &str,
+) -> Result<()> {
+    let balance = move_balance(tx, site_id, customer_id, amount).await?;
+    let note = "Returned: the order was cancelled or refunded";
+    record(
+        tx,
+        site_id,
+        customer_id,
+        "RETURN",
+        amount,
+        balance,
+        Some(note),
+        Some(order_id),
+        None,
+    )
+    .await?;
+    Ok(())
 }
 
 /// Moves the balance by `delta` in one conditional update (the account is opened at 0 on first use): never

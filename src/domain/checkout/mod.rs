@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::{FromRow, PgConnection};
 
 use super::address;
+use super::balances::tender::{self, Applied, Choice};
 use super::caller::Caller;
 use super::carts;
 use super::customers::Email;
@@ -127,6 +128,9 @@ impl Address {
 pub struct Payment {
     pub method: PaymentMethod,
     pub token: Option<String>,
+    /// Gift cards, store credit and loyalty points chosen to pay with.
+    #[serde(default)]
+    pub balances: Choice,
 }
 
 /// A checkout session with totals from the current cart and the data given so far.
@@ -143,6 +147,8 @@ pub struct Session {
     pub payment_method: Option<PaymentMethod>,
     pub is_test: bool,
     pub totals: Totals,
+    /// Gift cards, store credit and points applied to the totals.
+    pub applied: Applied,
     pub order_id: Option<String>,
     /// The placed order, once complete.
     pub order: Option<Order>,
@@ -293,6 +299,7 @@ struct Quote {
     promotion_code: Option<String>,
     method: Option<ShippingMethod>,
     totals: Totals,
+    applied: Applied,
 }
 
 async fn quote(conn: &mut PgConnection, site_id: &str, row: &Row) -> Result<Quote> {
@@ -324,20 +331,29 @@ async fn quote(conn: &mut PgConnection, site_id: &str, row: &Row) -> Result<Quot
         None => None,
     };
     let site = sites::get(&mut *conn, site_id).await?;
+    let choice = row
+        .payment
+        .as_ref()
+        .map(|p| p.0.balances.clone())
+        .unwrap_or_default();
+    let (rate, points_value) = tender::points_value(conn, site_id, &choice).await?;
     let totals = pricing::price(&PriceInput {
         lines: &lines,
         promotion: promotion.as_ref(),
         shipping_method: method.as_ref(),
         tax_basis_points,
         prices_include_tax: site.prices_include_tax,
+        points_value,
     })
     .map_err(|_| Error::out_of_range("items"))?;
+    let applied = tender::apply(conn, site_id, &choice, rate, &totals).await?;
     Ok(Quote {
         items,
         promotion,
         promotion_code,
         method,
         totals,
+        applied,
     })
 }
 
@@ -346,15 +362,12 @@ async fn view(conn: &mut PgConnection, site_id: &str, row: Row) -> Result<Sessio
         Some(order_id) => Some(orders::load(&mut *conn, site_id, order_id).await?),
         None => None,
     };
-    let totals = match &order {
-        Some(o) => Totals {
-            subtotal: o.subtotal,
-            discount: o.discount,
-            shipping: o.shipping,
-            tax: o.tax,
-            total: o.total,
-        },
-        None => quote(conn, site_id, &row).await?.totals,
+    let (totals, applied) = match &order {
+        Some(o) => (o.totals(), o.applied()),
+        None => {
+            let q = quote(conn, site_id, &row).await?;
+            (q.totals, q.applied)
+        }
     };
     Ok(Session {
         id: row.id,
@@ -368,6 +381,7 @@ async fn view(conn: &mut PgConnection, site_id: &str, row: Row) -> Result<Sessio
         payment_method: row.payment.map(|p| p.0.method),
         is_test: row.is_test,
         totals,
+        applied,
         order_id: row.order_id,
         order,
         expires_at: row.expires_at,
@@ -564,30 +578,29 @@ async fn to_payment(
         ),
         Some(_) => {}
     }
-    let codes = choice.gift_card_codes;
-    v.check(codes.len() <= 10, "gift_card_codes", "at most 10 codes");
-    v.rule(
-        codes.is_empty(),
-        "gift_card_codes",
-        "gift cards are not available on this server yet",
-    );
-    v.rule(
-        choice.store_credit_amount.is_none_or(|n| n == 0),
-        "store_credit_amount",
-        "store credit is not available on this server yet",
-    );
-    v.rule(
-        choice.loyalty_points.is_none_or(|n| n == 0),
-        "loyalty_points",
-        "loyalty points are not available on this server yet",
-    );
     if let Some(token) = &choice.token {
         v.text("payment_token", token, 1, 255);
     }
     v.finish()?;
+    let currency = carts::lock_active(conn, caller.site_id(), &row.cart_id)
+        .await?
+        .currency;
+    let balances = tender::choose(
+        conn,
+        caller.site_id(),
+        row.customer_id.as_deref(),
+        &currency,
+        tender::Request {
+            gift_card_codes: &choice.gift_card_codes,
+            store_credit_amount: choice.store_credit_amount,
+            loyalty_points: choice.loyalty_points,
+        },
+    )
+    .await?;
     let payment = Payment {
         method: choice.method.unwrap_or(PaymentMethod::Manual),
         token: choice.token,
+        balances,
     };
     sqlx::query(
         "update checkout_sessions set state = 'payment', payment = $3 where site_id = $1 and id = $2",
@@ -620,6 +633,7 @@ async fn to_review(conn: &mut PgConnection, site_id: &str, row: &Row) -> Result<
 struct PaymentRecord<'a> {
     method: PaymentMethod,
     token: Option<&'a str>,
+    balances: &'a Choice,
 }
 
 impl<'a> From<&'a Payment> for PaymentRecord<'a> {
@@ -627,6 +641,7 @@ impl<'a> From<&'a Payment> for PaymentRecord<'a> {
         PaymentRecord {
             method: p.method,
             token: p.token.as_deref(),
+            balances: &p.balances,
         }
     }
 }

@@ -8,6 +8,7 @@ use sqlx::PgConnection;
 
 use super::{Contact, PaymentChoice, PaymentMethod, Quote, Row, ShippingChoice, Step};
 use super::{DECLINED_TEST_TOKEN, advance, quote, start};
+use crate::domain::balances::tender;
 use crate::domain::caller::Caller;
 use crate::domain::carts;
 use crate::domain::error::{Error, Result};
@@ -59,6 +60,9 @@ pub(super) async fn check_orderable(
             });
         }
     }
+    if let Some(payment) = &row.payment {
+        tender::check_cards(conn, site_id, &payment.0.balances).await?;
+    }
     if let (Some(code), None) = (&q.promotion_code, &q.promotion) {
         let check =
             promotions::check(conn, site_id, code, q.totals.subtotal, row.email.as_deref()).await?;
@@ -94,6 +98,8 @@ pub(super) async fn place(conn: &mut PgConnection, site_id: &str, row: &Row) -> 
         )));
     };
     let payment_status = match payment.0.method {
+        // Balances paid for all of it: there is nothing left for a method to pay.
+        _ if q.applied.amount_due == 0 => PaymentStatus::Paid,
         PaymentMethod::Test if payment.0.token.as_deref() == Some(DECLINED_TEST_TOKEN) => {
             return Err(Error::Conflict {
                 code: "PAYMENT_DECLINED",
@@ -122,6 +128,14 @@ pub(super) async fn place(conn: &mut PgConnection, site_id: &str, row: &Row) -> 
         )
         .await?;
     }
+    tender::spend(
+        conn,
+        site_id,
+        row.customer_id.as_deref(),
+        &order_id,
+        &q.applied,
+    )
+    .await?;
     let order_items: Vec<OrderItem> = q
         .items
         .iter()
@@ -150,6 +164,7 @@ pub(super) async fn place(conn: &mut PgConnection, site_id: &str, row: &Row) -> 
             phone: row.phone.as_deref(),
             currency: &cart.currency,
             totals: q.totals,
+            applied: &q.applied,
             promotion_code: q.promotion.as_ref().map(|p| p.code.as_str()),
             shipping_address: &serde_json::to_value(address).unwrap_or_default(),
             shipping_method: &method_snapshot,
