@@ -13,6 +13,7 @@ pub mod field;
 pub mod idempotency;
 pub mod inventory;
 pub mod keys;
+pub mod metafields;
 pub mod money;
 pub mod orders;
 pub mod pagination;

@@ -15,6 +15,7 @@ mod inventory;
 mod links;
 mod locations;
 mod loyalty;
+mod metafields;
 mod orders;
 mod patch;
 mod products;
@@ -78,6 +79,7 @@ use customer_auth::CustomerTokenAuth;
         (name = "Promotions", description = "Discount codes; `/promotions/validate` is public"),
         (name = "Gift cards", description = "Gift cards: a balance redeemed in parts, a ledger per card; codes are secrets"),
         (name = "Store credit", description = "A balance per customer with its ledger: credits, debits and voids"),
+        (name = "Metafields", description = "Typed key-value metadata on products, customers, orders and the site, unique by namespace and key"),
         (name = "Loyalty", description = "The site's loyalty program, and each customer's points, tier and ledger: earned when orders are paid, awarded, deducted and redeemed"),
         (name = "Cart", description = "Carts priced from the catalog"),
         (name = "Checkout", description = "The checkout state machine: init → contact → shipping → payment → review → complete"),
@@ -221,6 +223,12 @@ fn groups() -> Vec<(RoutePolicy, OpenApiRouter<AppState>)> {
                 .routes(routes!(loyalty::award))
                 .routes(routes!(loyalty::deduct))
                 .routes(routes!(loyalty::redeem))
+                .routes(routes!(metafields::list, metafields::create))
+                .routes(routes!(
+                    metafields::update,
+                    metafields::replace,
+                    metafields::delete
+                ))
                 .routes(routes!(
                     promotions::get,
                     promotions::update,
