@@ -6,6 +6,7 @@ pub mod caller;
 pub mod carts;
 pub mod catalog;
 pub mod checkout;
+pub mod content;
 pub mod customers;
 pub mod error;
 pub mod events;

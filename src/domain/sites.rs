@@ -21,6 +21,8 @@ pub struct Site {
     pub theme: serde_json::Value,
     /// Whether catalog prices include tax (then the tax line is the part already inside the total).
     pub prices_include_tax: bool,
+    /// Whether new product reviews are published at once (otherwise they wait as PENDING).
+    pub reviews_auto_approve: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -35,13 +37,14 @@ const SITE_COLUMNS: &str = "id, name, locale, locales, currency, \
     (settings -> 'domains' ->> 0) as primary_domain, \
     coalesce(array(select jsonb_array_elements_text(settings -> 'domains')), '{}') as domains, \
     coalesce(settings -> 'theme', '{}'::jsonb) as theme, \
-    coalesce((settings ->> 'pricesIncludeTax')::boolean, false) as prices_include_tax, created_at, updated_at";
+    coalesce((settings ->> 'pricesIncludeTax')::boolean, false) as prices_include_tax, \
+    coalesce((settings ->> 'reviewsAutoApprove')::boolean, false) as reviews_auto_approve, created_at, updated_at";
 
 pub async fn create(conn: &mut PgConnection, new: NewSite) -> Result<Site> {
     let mut v = Validator::new();
     v.text("name", new.name.trim(), 1, 200);
     v.check(
-        new.currency.len() == 3 && new.currency.bytes().all(|b| b.is_ascii_uppercase()),
+        is_currency(&new.currency),
         "currency",
         "must be an ISO 4217 code such as EUR",
     );
@@ -97,7 +100,12 @@ pub async fn set_alias(conn: &mut PgConnection, site_id: &str, alias: &str) -> R
 pub struct SitePatch {
     pub name: Option<String>,
     pub locale: Option<String>,
+    /// Every language the site publishes (localized product text); always holds the default `locale`.
+    pub locales: Option<Vec<String>>,
+    /// Only while the site has no orders and no gift cards (their amounts are in the old currency).
+    pub currency: Option<String>,
     pub prices_include_tax: Option<bool>,
+    pub reviews_auto_approve: Option<bool>,
     /// Requests per minute per key; `Some(None)` returns to the server default.
     pub rate_limit_per_minute: Option<Option<i32>>,
     /// Verified custom domains, the primary first.
@@ -118,6 +126,28 @@ pub async fn update(conn: &mut PgConnection, site_id: &str, p: SitePatch) -> Res
             is_locale(locale),
             "locale",
             "must be a locale tag such as en or en-GB",
+        );
+    }
+    if let Some(locales) = &p.locales {
+        v.check(locales.len() <= 50, "locales", "at most 50 locales");
+        for (i, tag) in locales.iter().enumerate() {
+            v.check(
+                is_locale(tag),
+                FieldKey::from("locales").at(i),
+                "must be a locale tag such as en or en-GB",
+            );
+            v.rule(
+                !locales[..i].contains(tag),
+                FieldKey::from("locales").at(i),
+                "is listed twice",
+            );
+        }
+    }
+    if let Some(currency) = &p.currency {
+        v.check(
+            is_currency(currency),
+            "currency",
+            "must be an ISO 4217 code such as EUR",
         );
     }
     if let Some(Some(rpm)) = p.rate_limit_per_minute {
@@ -162,7 +192,38 @@ pub async fn update(conn: &mut PgConnection, site_id: &str, p: SitePatch) -> Res
         }
     }
     v.finish()?;
+    let current = get(&mut *conn, site_id).await?;
+    let locale = p.locale.clone().unwrap_or(current.locale);
+    let locales = p.locales.clone().unwrap_or(current.locales);
+    // A new default language joins the published ones; a list without the default is refused.
+    let locales = match (&p.locale, &p.locales) {
+        (Some(_), None) if !locales.contains(&locale) => [vec![locale.clone()], locales].concat(),
+        _ if !locales.contains(&locale) => {
+            return Err(super::Error::unprocessable(
+                "locales",
+                format!("must include the default locale `{locale}`"),
+            ));
+        }
+        _ => locales,
+    };
+    if let Some(currency) = p.currency.as_ref().filter(|c| **c != current.currency) {
+        let used: bool = sqlx::query_scalar(
+            "select exists (select 1 from orders where site_id = $1) or exists (select 1 from gift_cards where site_id = $1)",
+        )
+        .bind(site_id)
+        .fetch_one(&mut *conn)
+        .await?;
+        if used {
+            return Err(super::Error::conflict(format!(
+                "The currency cannot change to {currency}: the site has orders or gift cards in {}",
+                current.currency
+            )));
+        }
+    }
     let mut settings = serde_json::Map::new();
+    if let Some(b) = p.reviews_auto_approve {
+        settings.insert("reviewsAutoApprove".into(), b.into());
+    }
     if let Some(b) = p.prices_include_tax {
         settings.insert("pricesIncludeTax".into(), b.into());
     }
@@ -180,20 +241,26 @@ pub async fn update(conn: &mut PgConnection, site_id: &str, p: SitePatch) -> Res
         settings.insert("rateLimitPerMinute".into(), rpm.into());
     }
     sqlx::query(
-        "update sites set name = coalesce($2, name), locale = coalesce($3, locale), \
+        "update sites set name = coalesce($2, name), locale = $3, locales = $6, currency = coalesce($7, currency), \
          settings = (settings || $4) - case when $5 then 'rateLimitPerMinute' else '' end where id = $1",
     )
     .bind(site_id)
     .bind(p.name.map(|n| n.trim().to_string()))
-    .bind(p.locale)
+    .bind(&locale)
     .bind(serde_json::Value::Object(settings))
     .bind(clear_rate_limit)
+    .bind(&locales)
+    .bind(&p.currency)
     .execute(&mut *conn)
     .await?;
     get(&mut *conn, site_id).await
 }
 
-/// `scheme://host[:port]` with nothing after it, as browsers send in `Origin`.
+/// An ISO 4217 code: three upper-case letters.
+pub fn is_currency(code: &str) -> bool {
+    code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase())
+}
+
 /// Longest locale tag.
 pub const MAX_LOCALE_LEN: usize = 35;
 /// [`is_locale`] as a regular expression (for the API documents).
@@ -208,6 +275,7 @@ pub fn is_locale(tag: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
+/// `scheme://host[:port]` with nothing after it, as browsers send in `Origin`.
 fn is_origin(origin: &str) -> bool {
     let Some(rest) = origin
         .strip_prefix("https://")

@@ -15,11 +15,14 @@ mod inventory;
 mod links;
 mod locations;
 mod loyalty;
+mod menus;
 mod metafields;
 mod orders;
+mod pages;
 mod patch;
 mod products;
 mod promotions;
+mod reviews;
 mod shipping;
 mod site;
 mod store_credit;
@@ -80,12 +83,14 @@ use customer_auth::CustomerTokenAuth;
         (name = "Gift cards", description = "Gift cards: a balance redeemed in parts, a ledger per card; codes are secrets"),
         (name = "Store credit", description = "A balance per customer with its ledger: credits, debits and voids"),
         (name = "Metafields", description = "Typed key-value metadata on products, customers, orders and the site, unique by namespace and key"),
+        (name = "Reviews", description = "Product reviews: submission, moderation, and the products' rating summaries"),
         (name = "Loyalty", description = "The site's loyalty program, and each customer's points, tier and ledger: earned when orders are paid, awarded, deducted and redeemed"),
         (name = "Cart", description = "Carts priced from the catalog"),
         (name = "Checkout", description = "The checkout state machine: init → contact → shipping → payment → review → complete"),
         (name = "Orders", description = "Orders and their legal status transitions"),
         (name = "Shipping and tax", description = "Shipping methods and tax rates per country"),
         (name = "Site", description = "Site configuration"),
+        (name = "Content", description = "Pages and navigation menus"),
         (name = "API keys", description = "Key management for admin keys"),
         (name = "Webhooks", description = "Event subscriptions, signed deliveries retried for about 48 hours, \
             the delivery log, redelivery and test pings (events and payloads: see the API description)"),
@@ -223,6 +228,23 @@ fn groups() -> Vec<(RoutePolicy, OpenApiRouter<AppState>)> {
                 .routes(routes!(loyalty::award))
                 .routes(routes!(loyalty::deduct))
                 .routes(routes!(loyalty::redeem))
+                .routes(routes!(reviews::list_for_product, reviews::create))
+                .routes(routes!(reviews::list))
+                .routes(routes!(reviews::moderate, reviews::delete))
+                .routes(routes!(pages::list, pages::create))
+                .routes(routes!(
+                    pages::get,
+                    pages::update,
+                    pages::replace,
+                    pages::delete
+                ))
+                .routes(routes!(menus::list, menus::create))
+                .routes(routes!(
+                    menus::get,
+                    menus::update,
+                    menus::replace,
+                    menus::delete
+                ))
                 .routes(routes!(metafields::list, metafields::create))
                 .routes(routes!(
                     metafields::update,

@@ -32,6 +32,8 @@ pub struct SiteOut {
     theme: serde_json::Value,
     /// Whether catalog prices include tax (then the tax line is the part already inside the total).
     prices_include_tax: bool,
+    /// Whether new product reviews are published at once (otherwise they wait as PENDING for moderation).
+    reviews_auto_approve: bool,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -48,6 +50,7 @@ impl From<Site> for SiteOut {
             domains: s.domains,
             theme: s.theme,
             prices_include_tax: s.prices_include_tax,
+            reviews_auto_approve: s.reviews_auto_approve,
             created_at: s.created_at,
             updated_at: s.updated_at,
         }
@@ -65,9 +68,28 @@ pub struct SitePatchIn {
     #[serde(default, deserialize_with = "patch::present")]
     #[schema(nullable = false, value_type = LocaleTag)]
     locale: Option<String>,
+    /// Every language the site publishes (localized product text); must include `locale` (a new `locale`
+    /// alone joins the list).
+    #[serde(default, deserialize_with = "patch::present")]
+    #[schema(nullable = false, value_type = Vec<LocaleTag>, max_items = 50)]
+    locales: Option<Vec<String>>,
+    /// ISO 4217; changes only while the site has no orders and no gift cards (409 otherwise).
+    #[serde(default, deserialize_with = "patch::present")]
+    #[schema(
+        nullable = false,
+        example = "EUR",
+        pattern = "^[A-Z]{3}$",
+        min_length = 3,
+        max_length = 3
+    )]
+    currency: Option<String>,
     #[serde(default, deserialize_with = "patch::present")]
     #[schema(nullable = false)]
     prices_include_tax: Option<bool>,
+    /// Publish new product reviews at once instead of holding them as PENDING.
+    #[serde(default, deserialize_with = "patch::present")]
+    #[schema(nullable = false)]
+    reviews_auto_approve: Option<bool>,
     /// Requests per minute per key on routes without a stricter limit; `null` returns to the server default.
     #[serde(default, deserialize_with = "patch::nullable")]
     #[schema(value_type = Option<i32>, minimum = 1, maximum = 100000)]
@@ -91,7 +113,10 @@ impl From<SitePatchIn> for SitePatch {
         SitePatch {
             name: p.name,
             locale: p.locale,
+            locales: p.locales,
+            currency: p.currency,
             prices_include_tax: p.prices_include_tax,
+            reviews_auto_approve: p.reviews_auto_approve,
             rate_limit_per_minute: p.rate_limit_per_minute,
             domains: p.domains,
             cors_origins: p.cors_origins,
@@ -112,7 +137,7 @@ impl From<SitePatchIn> for SitePatch {
     responses((status = 200, description = "The site", body = Data<SiteOut>,
         example = json!({"success": true, "data": {"id": "site_01JD2W3M4N5P6Q7R8S9T0V1W2X", "name": "My Store",
             "locale": "en", "locales": ["en", "lv"], "currency": "EUR", "primaryDomain": "mystore.eu",
-            "domains": ["mystore.eu"], "theme": {"--color-primary": "#6366f1"}, "pricesIncludeTax": true,
+            "domains": ["mystore.eu"], "theme": {"--color-primary": "#6366f1"}, "pricesIncludeTax": true, "reviewsAutoApprove": false,
             "createdAt": "2026-01-15T09:30:00Z", "updatedAt": "2026-01-15T09:30:00Z"}})),
         CommonErrors)
 )]

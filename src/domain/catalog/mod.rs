@@ -4,6 +4,7 @@
 pub mod brands;
 pub mod categories;
 pub mod products;
+pub mod reviews;
 pub mod slug;
 pub mod variants;
 

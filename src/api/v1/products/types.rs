@@ -111,6 +111,12 @@ pub struct ProductOut {
     pub images: Vec<String>,
     /// Localized name/description/slug keyed by locale.
     pub translations: BTreeMap<String, TranslationWire>,
+    /// The average rating of the published reviews, to two decimals (null without any).
+    #[schema(example = 4.67)]
+    pub average_rating: Option<f64>,
+    /// How many published reviews the product has.
+    #[schema(example = 3)]
+    pub review_count: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// Present on single-product responses and with `expand[]=variants`; the default variant first.
@@ -144,6 +150,8 @@ impl From<Product> for ProductOut {
             model: p.model,
             images: p.images,
             translations: translations(p.translations),
+            average_rating: p.average_rating,
+            review_count: p.review_count,
             created_at: p.created_at,
             updated_at: p.updated_at,
             variants: p

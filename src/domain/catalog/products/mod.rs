@@ -69,6 +69,10 @@ pub struct Product {
     pub images: Vec<String>,
     /// Localized name/description/slug keyed by locale.
     pub translations: BTreeMap<String, Translation>,
+    /// The average rating of the published reviews, to two decimals (none without any).
+    pub average_rating: Option<f64>,
+    /// How many published reviews the product has.
+    pub review_count: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// Loaded by [`get`] always and by [`list`] with [`Expand::variants`]; the default variant first.
@@ -103,6 +107,10 @@ struct ProductDoc {
     model: Option<String>,
     images: Vec<String>,
     translations: BTreeMap<String, Translation>,
+    #[serde(default)]
+    review_count: i32,
+    #[serde(default)]
+    rating_total: i64,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     variants: Vec<VariantRow>,
@@ -155,6 +163,8 @@ impl ProductDoc {
             model: self.model,
             images: self.images,
             translations: self.translations,
+            average_rating: super::reviews::average_rating(self.review_count, self.rating_total),
+            review_count: self.review_count,
             created_at: self.created_at,
             updated_at: self.updated_at,
             variants,

@@ -1,0 +1,4 @@
+//! Site content: pages and navigation menus.
+
+pub mod menus;
+pub mod pages;
