@@ -188,7 +188,7 @@ async fn menus_link_nested_items_to_what_exists() {
         let res = app
             .admin(Method::PATCH, "/menus/main", Some(json!({"items": items})))
             .await;
-        assert_eq!(res.0, StatusCode::BAD_REQUEST, "{}", res.1);
+        assert_eq!(res.0, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.1);
     }
     assert_eq!(
         app.get("/menus/main").await["data"]["items"]

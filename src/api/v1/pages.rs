@@ -9,7 +9,8 @@ use crate::api::v1::patch;
 use crate::domain::content::pages::{self, Page, PageFilter, PageInput, PageStatus};
 use crate::http::auth::{Admin, ReadContent};
 use crate::http::{
-    ApiError, CommonErrors, Created, Data, Deleted, ErrorBody, Json, Path, Query, Scoped,
+    ApiError, CommonErrors, Created, Data, Deleted, ErrorBody, Json, Pagination, Path, Query,
+    Scoped,
 };
 use crate::state::AppState;
 
@@ -155,14 +156,25 @@ pub async fn list(
     State(state): State<AppState>,
     Query(q): Query<ListQuery>,
 ) -> Result<Data<Vec<PageOut>>, ApiError> {
-    let limit = q.limit.unwrap_or(20).clamp(1, 100);
-    let offset = (q.page.unwrap_or(1).clamp(1, 1_000_000) - 1) * limit;
+    let page = Pagination {
+        page: q.page,
+        limit: q.limit,
+        cursor: None,
+    }
+    .request(pages::ID_PREFIX)?;
     let filter = PageFilter {
         slug: q.slug,
         status: q.status.map(Into::into),
     };
     let mut conn = state.pool.acquire().await?;
-    let found = pages::list(&mut conn, &key.caller(), &filter, offset, limit).await?;
+    let found = pages::list(
+        &mut conn,
+        &key.caller(),
+        &filter,
+        page.offset(),
+        page.limit(),
+    )
+    .await?;
     Ok(Data::new(found.into_iter().map(Into::into).collect()))
 }
 

@@ -108,7 +108,7 @@ fn check_items(
     targets: &mut Vec<(LinkType, String, FieldKey)>,
 ) {
     if depth > MAX_DEPTH {
-        v.check(
+        v.rule(
             items.is_empty(),
             at,
             format!("items nest at most {MAX_DEPTH} levels deep"),
@@ -120,7 +120,7 @@ fn check_items(
         let key = at.clone().at(i);
         v.text(key.clone().then("title"), item.title.trim(), 1, 255);
         match item.kind {
-            LinkType::Url => v.check(
+            LinkType::Url => v.rule(
                 item.url.as_deref().is_some_and(is_link) && item.target_id.is_none(),
                 key.clone().then("url"),
                 "a URL item needs `url` (an http(s) URL or a path starting with /) and no `targetId`",
@@ -129,7 +129,7 @@ fn check_items(
                 Some(id) if item.url.is_none() => {
                     targets.push((kind, id.clone(), key.clone().then("target_id")))
                 }
-                _ => v.check(
+                _ => v.rule(
                     false,
                     key.clone().then("target_id"),
                     "a PAGE, CATEGORY or PRODUCT item needs `targetId` and no `url`",
@@ -162,7 +162,7 @@ async fn validate(conn: &mut PgConnection, site_id: &str, items: &[MenuItem]) ->
         &mut count,
         &mut targets,
     );
-    v.check(
+    v.rule(
         count <= MAX_ITEMS,
         "items",
         format!("at most {MAX_ITEMS} items in all"),
