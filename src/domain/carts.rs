@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::{FromRow, PgConnection};
 
+use super::b2b;
 use super::caller::Caller;
 use super::error::{Error, Result, Validator};
 use super::pricing::{self, Line, PriceInput, Totals};
@@ -194,23 +195,29 @@ async fn row(conn: &mut PgConnection, site_id: &str, cart_id: &str, lock: bool) 
     .ok_or(Error::NotFound("cart"))
 }
 
-/// The cart's lines with current catalog prices (the variant's price, else the product's).
+/// The cart's lines with current prices: the buyer's B2B price list when the buyer (`buyer`, else the
+/// cart's customer) is a contact of an active account with a list in the cart's currency; else the
+/// catalog's (the variant's price, else the product's).
 pub async fn priced_items(
     conn: &mut PgConnection,
     site_id: &str,
     cart_id: &str,
+    buyer: Option<&str>,
 ) -> Result<Vec<PricedItem>> {
-    // B2B price lists will plug in here (the balances issue): the unit price is chosen in this query only.
-    Ok(sqlx::query_as(
+    let price_list = b2b::price_list_sql("coalesce($3, cart.customer_id)", "cart.currency");
+    let unit_price = b2b::price_lists::unit_price_sql(&price_list);
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "select ci.id, ci.product_id, ci.variant_id, p.name || ' — ' || v.name as name, v.sku, ci.quantity, \
-                coalesce(v.price, p.price) as unit_price, v.inventory_count, v.backorders \
+                {unit_price} as unit_price, v.inventory_count, v.backorders \
          from cart_items ci \
+         join carts cart on cart.site_id = ci.site_id and cart.id = ci.cart_id \
          join variants v on v.site_id = ci.site_id and v.id = ci.variant_id \
          join products p on p.site_id = ci.site_id and p.id = ci.product_id \
-         where ci.site_id = $1 and ci.cart_id = $2 order by ci.created_at, ci.id",
-    )
+         where ci.site_id = $1 and ci.cart_id = $2 order by ci.created_at, ci.id"
+    )))
     .bind(site_id)
     .bind(cart_id)
+    .bind(buyer)
     .fetch_all(conn)
     .await?)
 }
@@ -243,7 +250,7 @@ pub async fn applicable_promotion(
 }
 
 async fn view(conn: &mut PgConnection, site_id: &str, row: CartRow) -> Result<Cart> {
-    let items = priced_items(conn, site_id, &row.id).await?;
+    let items = priced_items(conn, site_id, &row.id, None).await?;
     let lines = lines(&items);
     let subtotal = pricing::subtotal(&lines)
         .map_err(|_| Error::out_of_range("items"))?
@@ -402,7 +409,7 @@ pub async fn apply(
             }
         }
         CartAction::ApplyPromotion { code } => {
-            let items = priced_items(conn, site_id, &cart.id).await?;
+            let items = priced_items(conn, site_id, &cart.id, None).await?;
             let subtotal = pricing::subtotal(&lines(&items))
                 .map_err(|_| Error::out_of_range("items"))?
                 .minor();

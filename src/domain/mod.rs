@@ -1,6 +1,7 @@
 //! The domain layer: types, rules and SQL, one module per resource family. No HTTP in here.
 
 pub mod address;
+pub mod b2b;
 pub mod balances;
 pub mod caller;
 pub mod carts;

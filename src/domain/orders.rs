@@ -150,6 +150,10 @@ pub struct Order {
     pub shipping_address: Option<serde_json::Value>,
     pub shipping_method: Option<serde_json::Value>,
     pub payment_method: String,
+    /// For invoice orders: the B2B account, its payment terms, and when payment is due.
+    pub b2b_account_id: Option<String>,
+    pub payment_terms: Option<String>,
+    pub due_at: Option<DateTime<Utc>>,
     /// An external (e.g. WooCommerce) order reference, unique per site.
     pub external_ref: Option<String>,
     pub tracking_number: Option<String>,
@@ -190,6 +194,9 @@ struct OrderRow {
     shipping_address: Option<serde_json::Value>,
     shipping_method: Option<serde_json::Value>,
     payment_method: String,
+    b2b_account_id: Option<String>,
+    payment_terms: Option<String>,
+    due_at: Option<DateTime<Utc>>,
     external_ref: Option<String>,
     tracking_number: Option<String>,
     tracking_url: Option<String>,
@@ -232,6 +239,9 @@ impl From<OrderRow> for Order {
             shipping_address: r.shipping_address,
             shipping_method: r.shipping_method,
             payment_method: r.payment_method,
+            b2b_account_id: r.b2b_account_id,
+            payment_terms: r.payment_terms,
+            due_at: r.due_at,
             external_ref: r.external_ref,
             tracking_number: r.tracking_number,
             tracking_url: r.tracking_url,
@@ -249,7 +259,7 @@ impl From<OrderRow> for Order {
 const COLUMNS: &str = "o.id, o.number, o.status, o.payment_status, o.fulfillment_status, o.customer_id, o.email, o.phone, \
     o.currency, o.subtotal, o.discount, o.shipping, o.tax, o.total, o.loyalty_discount, o.loyalty_points, \
     o.gift_card_amount, o.gift_cards, o.store_credit_amount, o.promotion_code, o.shipping_address, \
-    o.shipping_method, o.payment_method, o.external_ref, o.tracking_number, o.tracking_url, o.notes, o.archived, \
+    o.shipping_method, o.payment_method, o.b2b_account_id, o.payment_terms, o.due_at, o.external_ref, o.tracking_number, o.tracking_url, o.notes, o.archived, \
     o.is_test, o.checkout_session_id, o.created_at, o.updated_at, \
     coalesce((select json_agg(json_build_object('id', i.id, 'productId', i.product_id, 'variantId', i.variant_id, \
         'name', i.name, 'sku', i.sku, 'quantity', i.quantity, 'unitPrice', i.unit_price, 'total', i.total) order by i.id) \
@@ -398,6 +408,8 @@ pub(in crate::domain) struct NewOrder<'a> {
     pub currency: &'a str,
     pub totals: super::pricing::Totals,
     pub applied: &'a tender::Applied,
+    /// For invoice orders: the account, its terms, the due date.
+    pub invoice: Option<(&'a str, &'a str, DateTime<Utc>)>,
     pub promotion_code: Option<&'a str>,
     pub shipping_address: &'a serde_json::Value,
     pub shipping_method: &'a serde_json::Value,
@@ -421,8 +433,10 @@ pub(in crate::domain) async fn insert(
     sqlx::query(
         "insert into orders (site_id, id, number, checkout_session_id, customer_id, email, phone, payment_status, currency, \
          subtotal, discount, shipping, tax, total, promotion_code, shipping_address, shipping_method, payment_method, is_test, \
-         loyalty_discount, loyalty_points, gift_card_amount, gift_cards, store_credit_amount) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)",
+         loyalty_discount, loyalty_points, gift_card_amount, gift_cards, store_credit_amount, b2b_account_id, \
+         payment_terms, due_at) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, \
+         $25, $26, $27)",
     )
     .bind(site_id)
     .bind(o.id)
@@ -448,6 +462,9 @@ pub(in crate::domain) async fn insert(
     .bind(o.applied.gift_card_amount)
     .bind(sqlx::types::Json(&o.applied.gift_cards))
     .bind(o.applied.store_credit_amount)
+    .bind(o.invoice.map(|i| i.0))
+    .bind(o.invoice.map(|i| i.1))
+    .bind(o.invoice.map(|i| i.2))
     .execute(&mut *conn)
     .await?;
     let mut qb = QueryBuilder::new(

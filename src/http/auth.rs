@@ -107,6 +107,8 @@ scopes! {
     WriteStoreCredit => "write:store-credit",
     ReadLoyalty => "read:loyalty",
     WriteLoyalty => "write:loyalty",
+    ReadB2b => "read:b2b",
+    WriteB2b => "write:b2b",
     WebhooksRead => "webhooks:read",
     WebhooksWrite => "webhooks:write",
     MetafieldsRead => "metafields:read",

@@ -39,7 +39,8 @@ wire_enum! {
 
 wire_enum! {
     /// How the buyer pays: `manual` (bank transfer, cash on delivery: paid later), `test` (test keys only;
-    /// succeeds unless `paymentToken` is `tok_chargeDeclined`), `invoice` (B2B terms, not yet available).
+    /// succeeds unless `paymentToken` is `tok_chargeDeclined`), `invoice` (contacts of an active B2B account, on
+    /// its payment terms and within its credit limit).
     #[serde(rename_all = "lowercase")]
     pub enum PaymentMethodWire as PaymentMethod <=> checkout::PaymentMethod {
         Manual, Test, Invoice,

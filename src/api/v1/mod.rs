@@ -1,6 +1,7 @@
 //! The native Shopvo v1 API: `/api/v1/{siteId}/…`.
 
 mod api_keys;
+mod b2b;
 mod brands;
 mod cart;
 mod categories;
@@ -84,6 +85,7 @@ use customer_auth::CustomerTokenAuth;
         (name = "Store credit", description = "A balance per customer with its ledger: credits, debits and voids"),
         (name = "Metafields", description = "Typed key-value metadata on products, customers, orders and the site, unique by namespace and key"),
         (name = "Reviews", description = "Product reviews: submission, moderation, and the products' rating summaries"),
+        (name = "B2B", description = "Company accounts with contacts, payment terms and credit limits, and the price lists their contacts buy at"),
         (name = "Loyalty", description = "The site's loyalty program, and each customer's points, tier and ledger: earned when orders are paid, awarded, deducted and redeemed"),
         (name = "Cart", description = "Carts priced from the catalog"),
         (name = "Checkout", description = "The checkout state machine: init → contact → shipping → payment → review → complete"),
@@ -231,6 +233,19 @@ fn groups() -> Vec<(RoutePolicy, OpenApiRouter<AppState>)> {
                 .routes(routes!(reviews::list_for_product, reviews::create))
                 .routes(routes!(reviews::list))
                 .routes(routes!(reviews::moderate, reviews::delete))
+                .routes(routes!(b2b::list_accounts, b2b::create_account))
+                .routes(routes!(
+                    b2b::get_account,
+                    b2b::update_account,
+                    b2b::replace_account
+                ))
+                .routes(routes!(b2b::list_price_lists, b2b::create_price_list))
+                .routes(routes!(
+                    b2b::get_price_list,
+                    b2b::update_price_list,
+                    b2b::replace_price_list,
+                    b2b::delete_price_list
+                ))
                 .routes(routes!(pages::list, pages::create))
                 .routes(routes!(
                     pages::get,

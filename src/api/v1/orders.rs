@@ -152,6 +152,13 @@ pub struct OrderOut {
     #[schema(value_type = Option<std::collections::HashMap<String, serde_json::Value>>)]
     pub shipping_method: Option<serde_json::Value>,
     pub payment_method: String,
+    /// For invoice orders: the B2B account that owes it.
+    pub b2b_account_id: Option<String>,
+    /// For invoice orders: NET_15, NET_30, NET_60 or NET_90.
+    #[schema(example = "NET_30")]
+    pub payment_terms: Option<String>,
+    /// For invoice orders: when payment is due.
+    pub due_at: Option<DateTime<Utc>>,
     /// An external (e.g. WooCommerce) order reference, unique per site.
     pub external_ref: Option<String>,
     pub tracking_number: Option<String>,
@@ -189,6 +196,9 @@ impl From<orders::Order> for OrderOut {
             shipping_address: o.shipping_address,
             shipping_method: o.shipping_method,
             payment_method: o.payment_method,
+            b2b_account_id: o.b2b_account_id,
+            payment_terms: o.payment_terms,
+            due_at: o.due_at,
             external_ref: o.external_ref,
             tracking_number: o.tracking_number,
             tracking_url: o.tracking_url,

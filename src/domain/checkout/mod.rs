@@ -62,7 +62,8 @@ impl State {
 }
 
 /// How the buyer pays: manual (bank transfer, cash on delivery: paid later), test (test mode only;
-/// succeeds unless the token is [`DECLINED_TEST_TOKEN`]), invoice (B2B terms, not yet available).
+/// succeeds unless the token is [`DECLINED_TEST_TOKEN`]), invoice (an active B2B account's contacts, on
+/// its payment terms).
 /// Serialised in the session's stored payment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -303,7 +304,8 @@ struct Quote {
 }
 
 async fn quote(conn: &mut PgConnection, site_id: &str, row: &Row) -> Result<Quote> {
-    let items = carts::priced_items(conn, site_id, &row.cart_id).await?;
+    let items =
+        carts::priced_items(conn, site_id, &row.cart_id, row.customer_id.as_deref()).await?;
     let lines = carts::lines(&items);
     let subtotal = pricing::subtotal(&lines)
         .map_err(|_| Error::out_of_range("items"))?
@@ -571,17 +573,24 @@ async fn to_payment(
             "payment_method",
             "`test` payments need a checkout started and driven in test mode (with a test-mode key)",
         ),
-        Some(PaymentMethod::Invoice) => v.rule(
-            false,
-            "payment_method",
-            "invoice payment needs an active B2B account",
-        ),
         Some(_) => {}
     }
     if let Some(token) = &choice.token {
         v.text("payment_token", token, 1, 255);
     }
     v.finish()?;
+    if choice.method == Some(PaymentMethod::Invoice) {
+        let account = match &row.customer_id {
+            Some(c) => super::b2b::of_customer(&mut *conn, caller.site_id(), c).await?,
+            None => None,
+        };
+        if !account.is_some_and(|a| a.status == super::b2b::AccountStatus::Active) {
+            return Err(Error::unprocessable(
+                "payment_method",
+                "invoice payment needs the checkout's customer to be a contact of an active B2B account",
+            ));
+        }
+    }
     let currency = carts::lock_active(conn, caller.site_id(), &row.cart_id)
         .await?
         .currency;

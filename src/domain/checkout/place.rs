@@ -8,6 +8,7 @@ use sqlx::PgConnection;
 
 use super::{Contact, PaymentChoice, PaymentMethod, Quote, Row, ShippingChoice, Step};
 use super::{DECLINED_TEST_TOKEN, advance, quote, start};
+use crate::domain::b2b;
 use crate::domain::balances::tender;
 use crate::domain::caller::Caller;
 use crate::domain::carts;
@@ -110,6 +111,19 @@ pub(super) async fn place(conn: &mut PgConnection, site_id: &str, row: &Row) -> 
         _ => PaymentStatus::Pending,
     };
 
+    // An invoice order takes the account's terms; its credit limit is checked under the account's lock.
+    let invoice = match payment.0.method {
+        PaymentMethod::Invoice => Some(
+            b2b::invoice_terms(
+                conn,
+                site_id,
+                row.customer_id.as_deref(),
+                q.applied.amount_due,
+            )
+            .await?,
+        ),
+        _ => None,
+    };
     let order_id = ids::new_id("order");
     // A fixed order of variants keeps concurrent orders of the same items from deadlocking.
     let mut items = q.items.clone();
@@ -165,6 +179,9 @@ pub(super) async fn place(conn: &mut PgConnection, site_id: &str, row: &Row) -> 
             currency: &cart.currency,
             totals: q.totals,
             applied: &q.applied,
+            invoice: invoice
+                .as_ref()
+                .map(|(account, due)| (account.id.as_str(), account.payment_terms.as_str(), *due)),
             promotion_code: q.promotion.as_ref().map(|p| p.code.as_str()),
             shipping_address: &serde_json::to_value(address).unwrap_or_default(),
             shipping_method: &method_snapshot,
