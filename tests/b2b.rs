@@ -390,3 +390,63 @@ async fn invoice_orders_carry_terms_and_respect_the_credit_limit_under_concurren
     let (_, res) = to_payment(&app, &str_of(&c["id"]), &buyer, &shipping, "invoice").await;
     assert_unprocessable(&res, "paymentMethod");
 }
+
+#[tokio::test]
+async fn a_contact_reads_its_prices_with_its_customer_token_and_nobody_else_does() {
+    let app = TestApp::spawn().await;
+    let lamp = app
+        .product(json!({"name": "Lamp", "price": 10000, "variants": [
+            {"sku": "L-S", "inventoryCount": 5}, {"sku": "L-M", "price": 12000, "inventoryCount": 5}]}))
+        .await;
+    let product = str_of(&lamp["id"]);
+    let list = app
+        .post(
+            "/b2b/price-lists",
+            json!({"name": "Wholesale", "entries": [{"productId": product, "percentOff": 10}]}),
+        )
+        .await["data"]
+        .clone();
+    let (status, body) = app
+        .call(
+            Method::POST,
+            &app.api("/auth/register"),
+            Some(&app.admin_key),
+            Some(json!({"email": "buyer@acme.com", "password": "correct horse"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let token = str_of(&body["data"]["accessToken"]);
+    let buyer = str_of(&body["data"]["customer"]["id"]);
+    account(
+        &app,
+        json!({"companyName": "Acme", "priceListId": list["id"], "contactCustomerIds": [buyer]}),
+    )
+    .await;
+
+    let read = |path: String, token: Option<String>| {
+        let app = &app;
+        async move {
+            let mut req = app.client.get(app.api(&path)).bearer_auth(&app.admin_key);
+            if let Some(token) = token {
+                req = req.header("X-Customer-Token", token);
+            }
+            let res = req.send().await.unwrap();
+            assert_eq!(res.status(), StatusCode::OK);
+            res.json::<Value>().await.unwrap()
+        }
+    };
+    // Read without the token first: the 1-second cache must not hand this answer to the contact, nor the
+    // contact's to anyone else.
+    let plain = read(format!("/products/{product}"), None).await;
+    assert_eq!(plain["data"]["price"], 10000);
+    let theirs = read(format!("/products/{product}"), Some(token.clone())).await;
+    assert_eq!(theirs["data"]["price"], 9000);
+    assert_eq!(theirs["data"]["variants"][0]["price"], 9000);
+    assert_eq!(theirs["data"]["variants"][1]["price"], 10800);
+    let listed = read("/products?expand[]=variants".into(), Some(token)).await;
+    assert_eq!(listed["items"][0]["price"], 9000);
+    assert_eq!(listed["items"][0]["variants"][1]["price"], 10800);
+    let plain = read(format!("/products/{product}"), None).await;
+    assert_eq!(plain["data"]["price"], 10000);
+    assert_eq!(plain["data"]["variants"][1]["price"], 12000);
+}

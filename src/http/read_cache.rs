@@ -5,7 +5,7 @@
 //! not get it uncached. Any successful write through this process to a site (a product edit, a stock
 //! change, an order) drops that site's cached reads at once, so a client never reads its own write stale
 //! here; other server processes may serve a read up to one second old. Entries are keyed by site, key kind
-//! (publishable keys see less) and the full path and query. The cache is bounded by the bytes it holds
+//! (publishable keys see less) and the full path and query; reads with a customer token bypass it. The cache is bounded by the bytes it holds
 //! (`SHOPVO_READ_CACHE_BYTES`), evicting the least useful entries first.
 
 use std::collections::HashMap;
@@ -111,7 +111,9 @@ pub async fn cache(State(state): State<AppState>, request: Request, next: Next) 
         return response;
     }
     let policy = RoutePolicy::of(&request);
+    // A signed-in customer's reads are theirs (B2B prices): never cached, never served from the cache.
     let cacheable = state.config.read_cache
+        && !request.headers().contains_key("x-customer-token")
         && policy
             .cached_for_scope
             .is_some_and(|scope| auth.key.has_scope(scope));

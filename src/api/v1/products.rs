@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use crate::domain::catalog::products::{self, Expand, ProductFilter};
 use crate::http::auth::{ReadCatalog, WriteCatalog};
+use crate::http::customer::CustomerToken;
 use crate::http::{
     ApiError, CommonErrors, Created, Data, Deleted, Json, List, Pagination, Path, Query, Scoped,
 };
@@ -168,7 +169,7 @@ fn project(product: &ProductOut, fields: &[String], expand: Expand) -> Value {
     get,
     path = "/api/v1/{siteId}/products",
     tag = "Products",
-    params(("siteId" = String, Path, description = "Site id"), ListQuery),
+    params(("siteId" = String, Path, description = "Site id"), ListQuery, ("X-Customer-Token" = Option<String>, Header, description = "A signed-in customer's access token: a contact of an active B2B account then reads its price list's prices.")),
     security(("bearerAuth" = ["read:catalog"])),
     responses(
         (status = 200, description = "A page of products", body = List<ProductRead>,
@@ -182,6 +183,7 @@ fn project(product: &ProductOut, fields: &[String], expand: Expand) -> Value {
 )]
 pub async fn list(
     key: Scoped<ReadCatalog>,
+    token: Option<CustomerToken>,
     State(state): State<AppState>,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, ApiError> {
@@ -204,7 +206,8 @@ pub async fn list(
     }
     .request_with(|cursor| products::is_cursor(&filter, cursor))?;
     let mut conn = state.pool.acquire().await?;
-    let page = products::list(&mut conn, &key.caller(), &filter, &page, expand).await?;
+    let caller = key.caller_with(token.as_ref());
+    let page = products::list(&mut conn, &caller, &filter, &page, expand).await?;
     let page = page.map(ProductOut::from);
     // Without a fieldset, products serialise straight to the response (no intermediate JSON tree).
     Ok(match fields {
@@ -224,12 +227,14 @@ pub async fn list(
         ("siteId" = String, Path, description = "Site id"),
         ("productId" = String, Path, description = "Product id or slug"),
         GetQuery,
+        ("X-Customer-Token" = Option<String>, Header, description = "A signed-in customer's access token: a contact of an active B2B account then reads its price list's prices."),
     ),
     security(("bearerAuth" = ["read:catalog"])),
     responses((status = 200, description = "The product", body = Data<ProductRead>), CommonErrors)
 )]
 pub async fn get(
     key: Scoped<ReadCatalog>,
+    token: Option<CustomerToken>,
     State(state): State<AppState>,
     Path((_site, id)): Path<(String, String)>,
     Query(q): Query<GetQuery>,
@@ -237,7 +242,8 @@ pub async fn get(
     let expand = parse_expand(&q.expand_list, q.expand.as_deref())?;
     let fields = parse_fields(q.fields.as_deref())?;
     let mut conn = state.pool.acquire().await?;
-    let product = ProductOut::from(products::get(&mut conn, &key.caller(), &id, expand).await?);
+    let caller = key.caller_with(token.as_ref());
+    let product = ProductOut::from(products::get(&mut conn, &caller, &id, expand).await?);
     let expand = Expand {
         variants: true,
         ..expand

@@ -341,3 +341,65 @@ pub async fn delete(conn: &mut PgConnection, caller: &Caller, id: &str) -> Resul
     }
     Ok(())
 }
+
+/// Lays the B2B prices of the caller's signed-in customer over products they read: when the customer is a
+/// contact of an ACTIVE account with a price list in the site's currency, each product's price and each
+/// variant's (which then no longer inherits) is the list's, by the same rule as carts.
+pub async fn apply_to_products(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    products: &mut [crate::domain::catalog::Product],
+) -> Result<()> {
+    let Some(customer) = caller.customer_id.as_deref() else {
+        return Ok(());
+    };
+    if products.is_empty() {
+        return Ok(());
+    }
+    let site_id = caller.site_id();
+    let list: Option<String> = sqlx::query_scalar(
+        "select ba.price_list_id from b2b_contacts bc \
+         join b2b_accounts ba on ba.site_id = bc.site_id and ba.id = bc.account_id \
+         join price_lists bl on bl.site_id = ba.site_id and bl.id = ba.price_list_id \
+         join sites s on s.id = bl.site_id and s.currency = bl.currency \
+         where bc.site_id = $1 and bc.customer_id = $2 and ba.status = 'ACTIVE'",
+    )
+    .bind(site_id)
+    .bind(customer)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(list) = list else {
+        return Ok(());
+    };
+    let ids: Vec<String> = products.iter().map(|p| p.id.clone()).collect();
+    // One row per variant, and one per product (variant '') for the product's own price.
+    let prices: Vec<(String, String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select ci.product_id, ci.variant_id, {} from ( \
+           select site_id, product_id, id as variant_id, price from variants where site_id = $1 and product_id = any($2) \
+           union all select site_id, id, '', null::bigint from products where site_id = $1 and id = any($2)) ci \
+         join products p on p.site_id = ci.site_id and p.id = ci.product_id \
+         cross join lateral (select ci.price) v",
+        unit_price_sql("$3")
+    )))
+    .bind(site_id)
+    .bind(&ids)
+    .bind(&list)
+    .fetch_all(&mut *conn)
+    .await?;
+    for (product_id, variant_id, price) in prices {
+        let Some(product) = products.iter_mut().find(|p| p.id == product_id) else {
+            continue;
+        };
+        if variant_id.is_empty() {
+            product.price = price;
+        } else if let Some(variant) = product
+            .variants
+            .iter_mut()
+            .flatten()
+            .find(|v| v.id == variant_id)
+        {
+            variant.price = Some(price);
+        }
+    }
+    Ok(())
+}

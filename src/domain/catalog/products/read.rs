@@ -10,6 +10,7 @@ use sqlx::{FromRow, PgConnection, Postgres, QueryBuilder};
 
 use super::search::{self, Search};
 use super::{Expand, Product, ProductDoc, ProductFilter, ProductStatus, VariantStock};
+use crate::domain::b2b;
 use crate::domain::caller::Caller;
 use crate::domain::catalog::{Brand, Category, brands, categories};
 use crate::domain::error::{Error, Result};
@@ -122,6 +123,7 @@ pub async fn list(
         .collect();
     let mut page = Page { items, info };
     expand_related(conn, site_id, &mut page.items, expand).await?;
+    b2b::price_lists::apply_to_products(conn, caller, &mut page.items).await?;
     Ok(page)
 }
 
@@ -261,6 +263,9 @@ pub async fn get(
     if product.status != ProductStatus::Active && !caller.sees_unpublished() {
         return Err(Error::NotFound("product"));
     }
+    let mut products = [product];
+    b2b::price_lists::apply_to_products(conn, caller, &mut products).await?;
+    let [product] = products;
     Ok(product)
 }
 
