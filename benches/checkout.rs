@@ -15,6 +15,9 @@
 //!   SHIPPING_METHOD=bench  code of the shipping method to use (created, serving LV, when missing)
 //!   PROMO_CODE             apply this promotion code to every cart (one more request per session), to
 //!                          measure buyers sharing one promotion row
+//!   BALANCES=1             every buyer is a customer who pays part with a gift card of its own and part with
+//!                          store credit (GIFT_CARD and STORE_CREDIT minor units, default 500 each), issued
+//!                          during setup: `complete` then also spends both balances in the order's transaction
 //!   SEED                   random seed for the cart contents (default: from the clock)
 //!   BEFORE_COMPLETE, AFTER_COMPLETE   shell commands run right before / after phase 2 (for profiling, e.g.
 //!                          `psql … -c "select pg_stat_statements_reset()"`); not timed
@@ -45,6 +48,8 @@ struct Config {
     sessions: usize,
     shipping_method: String,
     promo_code: Option<String>,
+    /// Gift card and store credit amounts each order pays with (BALANCES=1).
+    balances: Option<(i64, i64)>,
     seed: u64,
 }
 
@@ -110,6 +115,12 @@ fn config() -> Option<Config> {
         sessions: env_usize("SESSIONS", 4000).max(1),
         shipping_method: var("SHIPPING_METHOD").unwrap_or_else(|| "bench".into()),
         promo_code: var("PROMO_CODE"),
+        balances: (var("BALANCES").as_deref() == Some("1")).then(|| {
+            (
+                env_usize("GIFT_CARD", 500) as i64,
+                env_usize("STORE_CREDIT", 500) as i64,
+            )
+        }),
         seed,
     })
 }
@@ -250,12 +261,39 @@ impl Api {
                 .call(Method::POST, "/checkout", Some(&json!({"cartId": cart_id})))
                 .await?;
             let sid = Self::data_str(&session, "id")?;
+            let email = format!("buyer{n}@example.com");
+            let mut contact = json!({"sessionId": sid, "state": "contact", "email": email});
+            let mut payment = json!({"sessionId": sid, "state": "payment", "paymentMethod": "test"});
+            if let Some((gift_card, store_credit)) = self.cfg.balances {
+                // The buyer's own customer, store credit and gift card.
+                requests += 3;
+                let customer = self
+                    .call(Method::POST, "/customers", Some(&json!({"email": email})))
+                    .await?;
+                let customer_id = Self::data_str(&customer, "id")?;
+                self.call(
+                    Method::POST,
+                    &format!("/store-credit/{customer_id}"),
+                    Some(&json!({"type": "CREDIT", "amount": store_credit})),
+                )
+                .await?;
+                let card = self
+                    .call(
+                        Method::POST,
+                        "/gift-cards",
+                        Some(&json!({"initialBalance": gift_card, "customerId": customer_id})),
+                    )
+                    .await?;
+                contact["customerId"] = json!(customer_id);
+                payment["giftCardCodes"] = json!([Self::data_str(&card, "code")?]);
+                payment["storeCreditAmount"] = json!(store_credit);
+            }
             let steps = [
-                json!({"sessionId": sid, "state": "contact", "email": format!("buyer{n}@example.com")}),
+                contact,
                 json!({"sessionId": sid, "state": "shipping", "shippingMethodId": self.cfg.shipping_method,
                        "shippingAddress": {"firstName": "Bench", "lastName": "Buyer", "line1": "Brivibas iela 1",
                                            "city": "Riga", "postalCode": "LV-1010", "country": "LV"}}),
-                json!({"sessionId": sid, "state": "payment", "paymentMethod": "test"}),
+                payment,
                 json!({"sessionId": sid, "state": "review"}),
             ];
             for step in &steps {

@@ -25,6 +25,8 @@
 #   SEED           the bench's random seed (cart contents)
 #   PROMO=1        also create a 10 % promotion (code BENCH10) and apply it to every cart: all buyers then
 #                  share one promotions row, whose used_count each order increments
+#   BALANCES=1     every buyer is a customer paying GIFT_CARD (500) with a gift card of its own and
+#                  STORE_CREDIT (500) with store credit, both issued during setup and spent by `complete`
 #   KEEP=1         keep the temporary folder (server and postgres logs) after the run
 set -euo pipefail
 
@@ -140,6 +142,7 @@ heavy=$(pgrep -f "cargo test|rustc" || true)
 log "cargo bench --bench checkout: $BUYERS buyers, $SESSIONS sessions"
 BASE_URL="$BASE" SITE_ID="$SITE" API_KEY="$KEY" PRODUCT_IDS_FILE="$WORK/product_ids.txt" \
     BUYERS="$BUYERS" SESSIONS="$SESSIONS" SHIPPING_METHOD="$SHIPPING_CODE" PROMO_CODE="$PROMO_CODE" \
+    BALANCES="${BALANCES:-0}" GIFT_CARD="${GIFT_CARD:-500}" STORE_CREDIT="${STORE_CREDIT:-500}" \
     cargo bench --locked --bench checkout 2>"$WORK/cargo-bench.log" | tee "$WORK/checkout.log" \
     || { cat "$WORK/cargo-bench.log" >&2; die "the checkout bench failed"; }
 RESULT=$(grep '^RESULT ' "$WORK/checkout.log" | tail -1) || die "no RESULT line from the bench"
@@ -188,10 +191,29 @@ if [[ -n "$PROMO_CODE" ]]; then
         "orders with the promotion = successful completes|$promo_orders|${R[orders]}"
     )
 fi
+if [[ "${BALANCES:-0}" == 1 ]]; then
+    balances=$(psql "$APP_CONN" -qAt -v ON_ERROR_STOP=1 -c "select
+      (select count(*) from gift_card_transactions where site_id = '$SITE' and kind = 'REDEEM' and order_id is not null) || '|' ||
+      (select count(*) from store_credit_transactions where site_id = '$SITE' and type = 'DEBIT' and order_id is not null) || '|' ||
+      (select count(*) from orders where site_id = '$SITE' and gift_card_amount = ${GIFT_CARD:-500}
+          and store_credit_amount = ${STORE_CREDIT:-500}) || '|' ||
+      (select count(*) from gift_cards where site_id = '$SITE' and balance <> initial_balance - ${GIFT_CARD:-500}
+          and exists (select 1 from gift_card_transactions t where t.site_id = gift_cards.site_id
+                      and t.gift_card_id = gift_cards.id and t.kind = 'REDEEM'))")
+    IFS='|' read -r card_spends credit_spends paid_orders wrong_cards <<<"$balances"
+    checks+=(
+        "gift card redemptions = successful completes|$card_spends|${R[orders]}"
+        "store credit debits = successful completes|$credit_spends|${R[orders]}"
+        "orders paid with both balances = successful completes|$paid_orders|${R[orders]}"
+        "spent cards with a wrong balance|$wrong_cards|0"
+    )
+fi
 mismatches=0
 
 echo
-echo "shopvo $("$BIN" --version | awk '{print $2}'), $(nproc) cores; $BUYERS buyers, $SESSIONS sessions, $PRODUCTS products x 3 variants${PROMO_CODE:+, promotion $PROMO_CODE on every cart};" \
+MODE=""
+[[ "${BALANCES:-0}" == 1 ]] && MODE=", every order paying ${GIFT_CARD:-500} by gift card and ${STORE_CREDIT:-500} by store credit"
+echo "shopvo $("$BIN" --version | awk '{print $2}'), $(nproc) cores; $BUYERS buyers, $SESSIONS sessions, $PRODUCTS products x 3 variants${PROMO_CODE:+, promotion $PROMO_CODE on every cart}$MODE;" \
     "the bench, the server and PostgreSQL share the machine"
 echo
 printf '| %-58s | %12s | %9s | %9s | %s |\n' "workload" "rate" "p50 ms" "p99 ms" "errors"
