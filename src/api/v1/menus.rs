@@ -4,41 +4,18 @@ use axum::extract::State;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::wire::wire_enum;
+
 use crate::api::v1::patch;
-use crate::domain::content::menus::{self, LinkType, Menu, MenuInput, MenuItem, ResolvedItem};
+use crate::domain::content::menus::{self, Menu, MenuInput, MenuItem, ResolvedItem};
 use crate::http::auth::{Admin, ReadContent};
 use crate::http::{ApiError, CommonErrors, Created, Data, Deleted, ErrorBody, Json, Path, Scoped};
 use crate::state::AppState;
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-#[schema(as = MenuLinkType)]
-pub enum LinkTypeWire {
-    Page,
-    Category,
-    Product,
-    Url,
-}
-
-impl From<LinkTypeWire> for LinkType {
-    fn from(t: LinkTypeWire) -> Self {
-        match t {
-            LinkTypeWire::Page => LinkType::Page,
-            LinkTypeWire::Category => LinkType::Category,
-            LinkTypeWire::Product => LinkType::Product,
-            LinkTypeWire::Url => LinkType::Url,
-        }
-    }
-}
-
-impl From<LinkType> for LinkTypeWire {
-    fn from(t: LinkType) -> Self {
-        match t {
-            LinkType::Page => LinkTypeWire::Page,
-            LinkType::Category => LinkTypeWire::Category,
-            LinkType::Product => LinkTypeWire::Product,
-            LinkType::Url => LinkTypeWire::Url,
-        }
+wire_enum! {
+    #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+    pub enum LinkTypeWire as MenuLinkType <=> menus::LinkType {
+        Page, Category, Product, Url,
     }
 }
 

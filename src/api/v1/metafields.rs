@@ -5,44 +5,21 @@ use axum::extract::State;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::wire::wire_enum;
+
 use crate::api::v1::patch;
 use crate::domain::Error;
 use crate::domain::metafields::{
-    self, Metafield, MetafieldChange, NewMetafield, Resource, ResourceType, ValueType,
+    self, Metafield, MetafieldChange, NewMetafield, Resource, ResourceType,
 };
 use crate::http::auth::{MetafieldsRead, MetafieldsWrite};
 use crate::http::{ApiError, CommonErrors, Created, Data, Deleted, ErrorBody, Json, Path, Scoped};
 use crate::state::AppState;
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-#[schema(as = MetafieldValueType)]
-pub enum ValueTypeWire {
-    String,
-    Integer,
-    Json,
-    Boolean,
-}
-
-impl From<ValueTypeWire> for ValueType {
-    fn from(t: ValueTypeWire) -> Self {
-        match t {
-            ValueTypeWire::String => ValueType::String,
-            ValueTypeWire::Integer => ValueType::Integer,
-            ValueTypeWire::Json => ValueType::Json,
-            ValueTypeWire::Boolean => ValueType::Boolean,
-        }
-    }
-}
-
-impl From<ValueType> for ValueTypeWire {
-    fn from(t: ValueType) -> Self {
-        match t {
-            ValueType::String => ValueTypeWire::String,
-            ValueType::Integer => ValueTypeWire::Integer,
-            ValueType::Json => ValueTypeWire::Json,
-            ValueType::Boolean => ValueTypeWire::Boolean,
-        }
+wire_enum! {
+    #[serde(rename_all = "lowercase")]
+    pub enum ValueTypeWire as MetafieldValueType <=> metafields::ValueType {
+        String, Integer, Json, Boolean,
     }
 }
 

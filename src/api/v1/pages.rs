@@ -4,9 +4,11 @@ use axum::extract::State;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::wire::wire_enum;
+
 use crate::api::v1::formats::Slug;
 use crate::api::v1::patch;
-use crate::domain::content::pages::{self, Page, PageFilter, PageInput, PageStatus};
+use crate::domain::content::pages::{self, Page, PageFilter, PageInput};
 use crate::http::auth::{Admin, ReadContent};
 use crate::http::{
     ApiError, CommonErrors, Created, Data, Deleted, ErrorBody, Json, Pagination, Path, Query,
@@ -14,20 +16,10 @@ use crate::http::{
 };
 use crate::state::AppState;
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-#[schema(as = PageStatus)]
-pub enum PageStatusWire {
-    Draft,
-    Published,
-}
-
-impl From<PageStatusWire> for PageStatus {
-    fn from(s: PageStatusWire) -> Self {
-        match s {
-            PageStatusWire::Draft => PageStatus::Draft,
-            PageStatusWire::Published => PageStatus::Published,
-        }
+wire_enum! {
+    #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+    pub enum PageStatusWire as PageStatus <=> pages::PageStatus {
+        Draft, Published,
     }
 }
 
@@ -59,10 +51,7 @@ impl From<Page> for PageOut {
             title: p.title,
             slug: p.slug,
             body: p.body,
-            status: match p.status {
-                PageStatus::Draft => PageStatusWire::Draft,
-                PageStatus::Published => PageStatusWire::Published,
-            },
+            status: p.status.into(),
             meta_title: p.meta_title,
             meta_description: p.meta_description,
             published_at: p.published_at,

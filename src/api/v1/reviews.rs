@@ -4,7 +4,9 @@ use axum::extract::State;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::catalog::reviews::{self, NewReview, Review, ReviewFilter, ReviewStatus};
+use super::wire::wire_enum;
+
+use crate::domain::catalog::reviews::{self, NewReview, Review, ReviewFilter};
 use crate::http::auth::{ReadCatalog, WriteCatalog};
 use crate::http::{
     ApiError, CommonErrors, Created, Data, Deleted, ErrorBody, Json, List, Pagination, Path, Query,
@@ -12,35 +14,10 @@ use crate::http::{
 };
 use crate::state::AppState;
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-#[schema(as = ReviewStatus)]
-pub enum ReviewStatusWire {
-    Pending,
-    Published,
-    Archived,
-    Spam,
-}
-
-impl From<ReviewStatusWire> for ReviewStatus {
-    fn from(s: ReviewStatusWire) -> Self {
-        match s {
-            ReviewStatusWire::Pending => ReviewStatus::Pending,
-            ReviewStatusWire::Published => ReviewStatus::Published,
-            ReviewStatusWire::Archived => ReviewStatus::Archived,
-            ReviewStatusWire::Spam => ReviewStatus::Spam,
-        }
-    }
-}
-
-impl From<ReviewStatus> for ReviewStatusWire {
-    fn from(s: ReviewStatus) -> Self {
-        match s {
-            ReviewStatus::Pending => ReviewStatusWire::Pending,
-            ReviewStatus::Published => ReviewStatusWire::Published,
-            ReviewStatus::Archived => ReviewStatusWire::Archived,
-            ReviewStatus::Spam => ReviewStatusWire::Spam,
-        }
+wire_enum! {
+    #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+    pub enum ReviewStatusWire as ReviewStatus <=> reviews::ReviewStatus {
+        Pending, Published, Archived, Spam,
     }
 }
 
