@@ -25,6 +25,7 @@ pub fn router(state: AppState) -> Router {
     let cors = cors_layer(&state);
     Router::new()
         .merge(api)
+        .merge(crate::compat::routes(&state))
         .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi).config(
             utoipa_swagger_ui::Config::default().validator_url("none").try_it_out_enabled(true),
         ))

@@ -37,6 +37,9 @@ enum Command {
     /// Manage API keys.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Mofavo integration tokens.
+    #[command(subcommand)]
+    Mofavo(MofavoCommand),
     /// Create (once) a demo site with a small catalog, and print a new admin key for it.
     Demo {
         /// The server's URL, for the printed links.
@@ -65,6 +68,35 @@ enum SiteCommand {
         locale: String,
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum MofavoCommand {
+    /// Manage the tokens Mofavo's client authenticates with.
+    #[command(subcommand)]
+    Token(MofavoTokenCommand),
+}
+
+#[derive(Subcommand)]
+enum MofavoTokenCommand {
+    /// Issue a token and print it with its signing secret (shown once).
+    Create {
+        #[arg(long)]
+        site: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List a site's tokens.
+    List {
+        #[arg(long)]
+        site: String,
+    },
+    /// Revoke a token by its jti.
+    Revoke {
+        #[arg(long)]
+        site: String,
+        jti: String,
     },
 }
 
@@ -266,6 +298,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             eprintln!("revoked {}", key.id);
             Ok(())
         }
+        Command::Mofavo(MofavoCommand::Token(command)) => {
+            mofavo_token(&mut *pool.acquire().await?, &server_key, command).await
+        }
         Command::Demo { url, json } => crate::demo::run(&pool, &server_key, &url, json).await,
         Command::Openapi => unreachable!("handled above"),
     };
@@ -331,4 +366,45 @@ async fn shutdown_signal() {
         _ = ctrl_c => {},
         _ = term.recv() => {},
     }
+}
+
+async fn mofavo_token(
+    conn: &mut sqlx::PgConnection,
+    server_key: &crate::crypto::ServerKey,
+    command: MofavoTokenCommand,
+) -> anyhow::Result<()> {
+    use crate::domain::integrations::mofavo;
+    match command {
+        MofavoTokenCommand::Create { site, json } => {
+            crate::domain::sites::get(&mut *conn, &site).await?;
+            let issued =
+                mofavo::issue(conn, server_key, &crate::domain::Caller::system(&site)).await?;
+            if json {
+                print_json(serde_json::json!({"token": issued.token, "jti": issued.jti,
+                    "signingSecret": issued.signing_secret}));
+            } else {
+                println!("{}", issued.token);
+                println!("{}", issued.signing_secret);
+                eprintln!(
+                    "jti {} — the token and its signing secret are shown only once",
+                    issued.jti
+                );
+            }
+        }
+        MofavoTokenCommand::List { site } => {
+            for t in mofavo::list(conn, &crate::domain::Caller::system(&site)).await? {
+                println!(
+                    "{}\t{}\t{}",
+                    t.jti,
+                    if t.active { "active" } else { "revoked" },
+                    t.created_at
+                );
+            }
+        }
+        MofavoTokenCommand::Revoke { site, jti } => {
+            mofavo::revoke(conn, &crate::domain::Caller::system(&site), &jti).await?;
+            eprintln!("revoked {jti}");
+        }
+    }
+    Ok(())
 }

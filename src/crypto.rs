@@ -17,6 +17,7 @@ pub struct ServerKey {
     seal_key: [u8; 32],
     jwt_key: [u8; 32],
     refresh_digest_key: [u8; 32],
+    mofavo_jwt_key: [u8; 32],
 }
 
 impl std::fmt::Debug for ServerKey {
@@ -34,12 +35,18 @@ impl ServerKey {
             seal_key: hmac_sha256(&master, b"shopvo seal v1"),
             jwt_key: hmac_sha256(&master, b"shopvo customer jwt hs256 v1"),
             refresh_digest_key: hmac_sha256(&master, b"shopvo refresh-token digest v1"),
+            mofavo_jwt_key: hmac_sha256(&master, b"shopvo mofavo jwt hs256 v1"),
         }
     }
 
     /// The HS256 key that signs and verifies customer access tokens (JWTs).
     pub fn jwt_key(&self) -> &[u8; 32] {
         &self.jwt_key
+    }
+
+    /// The HS256 key that signs and verifies Mofavo integration tokens.
+    pub fn mofavo_jwt_key(&self) -> &[u8; 32] {
+        &self.mofavo_jwt_key
     }
 
     /// The keyed SHA-256 digest under which a customer refresh token is stored and looked up.

@@ -13,6 +13,7 @@ pub mod error;
 pub mod events;
 pub mod field;
 pub mod idempotency;
+pub mod integrations;
 pub mod inventory;
 pub mod keys;
 pub mod metafields;

@@ -21,6 +21,8 @@ use crate::state::AppState;
 pub enum Dialect {
     /// The Shopvo v1 envelope: `{"success":false,"error":"…","code":"…"}`.
     Native,
+    /// Mofavo's `{"success":false,"error":"…"}`.
+    Mofavo,
 }
 
 impl Dialect {
@@ -28,6 +30,20 @@ impl Dialect {
     pub fn render(self, error: ApiError) -> Response {
         match self {
             Dialect::Native => error.into_response(),
+            Dialect::Mofavo => {
+                let retry_after = error.retry_after;
+                let mut response = (
+                    error.status,
+                    axum::Json(serde_json::json!({"success": false, "error": error.message})),
+                )
+                    .into_response();
+                if let Some(seconds) = retry_after {
+                    response
+                        .headers_mut()
+                        .insert(axum::http::header::RETRY_AFTER, seconds.into());
+                }
+                response
+            }
         }
     }
 }

@@ -12,6 +12,7 @@ mod customer_groups;
 mod customers;
 mod formats;
 mod gift_cards;
+mod integrations;
 mod inventory;
 mod links;
 mod locations;
@@ -93,6 +94,7 @@ use customer_auth::CustomerTokenAuth;
         (name = "Shipping and tax", description = "Shipping methods and tax rates per country"),
         (name = "Site", description = "Site configuration"),
         (name = "Content", description = "Pages and navigation menus"),
+        (name = "Integrations", description = "Credentials of vendor integrations that reach this site through their own dialect (Mofavo)"),
         (name = "API keys", description = "Key management for admin keys"),
         (name = "Webhooks", description = "Event subscriptions, signed deliveries retried for about 48 hours, \
             the delivery log, redelivery and test pings (events and payloads: see the API description)"),
@@ -285,6 +287,11 @@ fn groups() -> Vec<(RoutePolicy, OpenApiRouter<AppState>)> {
                 .routes(routes!(site::get, site::update))
                 .routes(routes!(api_keys::list, api_keys::create))
                 .routes(routes!(api_keys::revoke))
+                .routes(routes!(
+                    integrations::list_mofavo_tokens,
+                    integrations::issue_mofavo_token
+                ))
+                .routes(routes!(integrations::revoke_mofavo_token))
                 .routes(routes!(webhooks::list, webhooks::create))
                 .routes(routes!(
                     webhooks::get,

@@ -1,0 +1,11 @@
+//! Vendor dialects: each maps its vendor's protocol (auth, shapes, errors) onto the same domain calls as the
+//! native API. Their routes stay out of the native OpenAPI document: their vendors document them.
+
+pub mod mofavo;
+
+use crate::state::AppState;
+
+/// Every dialect's routes, each group with its own plumbing policy.
+pub fn routes(state: &AppState) -> axum::Router<AppState> {
+    mofavo::routes(state)
+}

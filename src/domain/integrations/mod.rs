@@ -1,0 +1,3 @@
+//! Integrations that reach the domain through a vendor's own protocol, with their credentials.
+
+pub mod mofavo;
