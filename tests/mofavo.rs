@@ -329,3 +329,43 @@ async fn every_error_of_the_table_in_order() {
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+/// The seed's own recipe, run by Node: `crypto.createHmac('sha256', secret).update(JSON.stringify(body),
+/// 'utf8').digest('base64')` over the parsed body, while the request carries the body with other whitespace
+/// and non-ASCII text.
+#[tokio::test]
+async fn a_signature_made_by_the_seeds_javascript_recipe_is_accepted() {
+    let app = TestApp::spawn().await;
+    app.product(json!({"name": "Krūze", "handle": "krūze-ref", "price": 900, "variants": [{"sku": "KR-1", "inventoryCount": 4}]}))
+        .await;
+    let t = issue(&app).await;
+    let sent = "{\n  \"refs\": [ \"krūze-ref\",\n \"KR-1\" ]\n}";
+    let script = "const crypto = require('crypto');\
+        const [secret, raw] = process.argv.slice(1);\
+        const requestBody = JSON.parse(raw);\
+        process.stdout.write(crypto.createHmac('sha256', secret).update(JSON.stringify(requestBody), 'utf8').digest('base64'));";
+    let out = std::process::Command::new("node")
+        .args(["-e", script, &t.secret, sent])
+        .output()
+        .expect("node (needed by the OpenAPI lint too) is installed");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let signature = String::from_utf8(out.stdout).unwrap();
+    let auth = format!("Bearer {}", t.token);
+    let (status, body) = send(
+        &app,
+        "/woocommerce/stock",
+        Some(&auth),
+        Some(&signature),
+        sent,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body["products"],
+        json!([{"ref": "krūze-ref", "quantity": 4}, {"ref": "KR-1", "quantity": 4}])
+    );
+}

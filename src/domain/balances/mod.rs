@@ -21,6 +21,15 @@ fn check_amount(v: &mut Validator, field: &str, amount: i64) {
     v.money(field, amount);
 }
 
+/// The customer a balance's path names, or not found.
+async fn customer_exists(conn: &mut PgConnection, site_id: &str, customer_id: &str) -> Result<()> {
+    if crate::domain::customers::exists(conn, site_id, customer_id).await? {
+        Ok(())
+    } else {
+        Err(Error::NotFound("customer"))
+    }
+}
+
 /// The order a balance movement is recorded against, when it names one, must be one of the site's.
 async fn check_order(conn: &mut PgConnection, site_id: &str, order_id: Option<&str>) -> Result<()> {
     let Some(order_id) = order_id else {

@@ -56,15 +56,6 @@ pub struct Adjustment {
 
 const TX_COLUMNS: &str = "id, type, amount, balance_after, note, order_id, voids, created_at";
 
-/// The customer a path names, or not found.
-async fn customer_exists(conn: &mut PgConnection, site_id: &str, customer_id: &str) -> Result<()> {
-    if crate::domain::customers::exists(conn, site_id, customer_id).await? {
-        Ok(())
-    } else {
-        Err(Error::NotFound("customer"))
-    }
-}
-
 /// A customer's account (a balance of 0 when nothing was ever credited).
 pub async fn account(
     conn: &mut PgConnection,
@@ -72,7 +63,7 @@ pub async fn account(
     customer_id: &str,
 ) -> Result<StoreCreditAccount> {
     let site_id = caller.site_id();
-    customer_exists(conn, site_id, customer_id).await?;
+    super::customer_exists(conn, site_id, customer_id).await?;
     let balance: Option<i64> = sqlx::query_scalar(
         "select balance from store_credit_accounts where site_id = $1 and customer_id = $2",
     )
@@ -103,7 +94,7 @@ pub async fn transactions(
     page: &PageRequest,
 ) -> Result<Page<StoreCreditTransaction>> {
     let site_id = caller.site_id();
-    customer_exists(conn, site_id, customer_id).await?;
+    super::customer_exists(conn, site_id, customer_id).await?;
     let select = format!("select {TX_COLUMNS} from store_credit_transactions");
     let (rows, total) = pagination::fetch::<StoreCreditTransaction>(
         conn,
@@ -142,7 +133,7 @@ pub async fn adjust(
         v.text("note", note, 1, 1000);
     }
     v.finish()?;
-    customer_exists(tx, site_id, customer_id).await?;
+    super::customer_exists(tx, site_id, customer_id).await?;
     super::check_order(tx, site_id, adjustment.order_id.as_deref()).await?;
     let (kind, delta) = match adjustment.movement {
         Movement::Credit => ("CREDIT", adjustment.amount),
@@ -172,7 +163,7 @@ pub async fn void(
     transaction_id: &str,
 ) -> Result<(i64, StoreCreditTransaction)> {
     let site_id = caller.site_id();
-    customer_exists(tx, site_id, customer_id).await?;
+    super::customer_exists(tx, site_id, customer_id).await?;
     let original = sqlx::query_as::<_, StoreCreditTransaction>(sqlx::AssertSqlSafe(format!(
         "select {TX_COLUMNS} from store_credit_transactions where site_id = $1 and customer_id = $2 and id = $3"
     )))

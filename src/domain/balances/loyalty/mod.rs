@@ -62,14 +62,6 @@ pub struct Redeemed {
 
 const TX_COLUMNS: &str = "id, type, points, points_after, note, order_id, created_at";
 
-async fn customer_exists(conn: &mut PgConnection, site_id: &str, customer_id: &str) -> Result<()> {
-    if crate::domain::customers::exists(conn, site_id, customer_id).await? {
-        Ok(())
-    } else {
-        Err(Error::NotFound("customer"))
-    }
-}
-
 /// A customer's account (0 points when nothing was ever earned).
 pub async fn account(
     conn: &mut PgConnection,
@@ -77,7 +69,7 @@ pub async fn account(
     customer_id: &str,
 ) -> Result<LoyaltyAccount> {
     let site_id = caller.site_id();
-    customer_exists(conn, site_id, customer_id).await?;
+    super::customer_exists(conn, site_id, customer_id).await?;
     let (points, lifetime): (i64, i64) = sqlx::query_as(
         "select points, lifetime_points from loyalty_accounts where site_id = $1 and customer_id = $2",
     )
@@ -114,7 +106,7 @@ pub async fn transactions(
     page: &PageRequest,
 ) -> Result<Page<LoyaltyTransaction>> {
     let site_id = caller.site_id();
-    customer_exists(conn, site_id, customer_id).await?;
+    super::customer_exists(conn, site_id, customer_id).await?;
     let select = format!("select {TX_COLUMNS} from loyalty_transactions");
     let (rows, total) = pagination::fetch::<LoyaltyTransaction>(
         conn,
@@ -165,7 +157,7 @@ pub async fn adjust(
     check_points(&mut v, points);
     let note = clean_note(note, &mut v);
     v.finish()?;
-    customer_exists(tx, site_id, customer_id).await?;
+    super::customer_exists(tx, site_id, customer_id).await?;
     let (kind, delta, lifetime) = match manual {
         Manual::Award => ("AWARD", points, points),
         Manual::Deduct => ("DEDUCT", -points, 0),
@@ -198,7 +190,7 @@ pub async fn redeem(
     v.finish()?;
     let program = program::get(tx, site_id).await?;
     let discount_amount = program.value_of(points)?;
-    customer_exists(tx, site_id, customer_id).await?;
+    super::customer_exists(tx, site_id, customer_id).await?;
     super::check_order(tx, site_id, order_id).await?;
     if !program.enabled {
         return Err(Error::conflict("The loyalty program is not enabled"));
