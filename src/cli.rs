@@ -40,6 +40,9 @@ enum Command {
     /// Mofavo integration tokens.
     #[command(subcommand)]
     Mofavo(MofavoCommand),
+    /// Mulopim integration credentials.
+    #[command(subcommand)]
+    Mulopim(MulopimCommand),
     /// Create (once) a demo site with a small catalog, and print a new admin key for it.
     Demo {
         /// The server's URL, for the printed links.
@@ -66,6 +69,17 @@ enum SiteCommand {
         currency: String,
         #[arg(long, default_value = "en")]
         locale: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum MulopimCommand {
+    /// Issue a new API key and webhook secret (replacing the site's earlier pair) and print them once.
+    Credentials {
+        #[arg(long)]
+        site: String,
         #[arg(long)]
         json: bool,
     },
@@ -300,6 +314,24 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Mofavo(MofavoCommand::Token(command)) => {
             mofavo_token(&mut *pool.acquire().await?, &server_key, command).await
+        }
+        Command::Mulopim(MulopimCommand::Credentials { site, json }) => {
+            let mut conn = pool.acquire().await?;
+            sites::get(&mut conn, &site).await?;
+            let caller = crate::domain::Caller::system(&site);
+            let issued =
+                crate::domain::integrations::mulopim::rotate(&mut conn, &server_key, &caller)
+                    .await?;
+            if json {
+                print_json(
+                    serde_json::json!({"apiKey": issued.api_key, "webhookSecret": issued.webhook_secret}),
+                );
+            } else {
+                println!("{}", issued.api_key);
+                println!("{}", issued.webhook_secret);
+                eprintln!("the API key and the webhook secret are shown only once");
+            }
+            Ok(())
         }
         Command::Demo { url, json } => crate::demo::run(&pool, &server_key, &url, json).await,
         Command::Openapi => unreachable!("handled above"),

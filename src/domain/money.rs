@@ -73,6 +73,30 @@ impl Money {
     }
 }
 
+/// A decimal amount in major units (`"12.5"`, `"12.50"`, `"7"`) as minor units of a currency with two
+/// decimals, exactly: no float in between. `None` for anything else: a sign, more than two decimals, other
+/// characters, or past [`MAX_AMOUNT`].
+pub fn parse_decimal(text: &str) -> Option<i64> {
+    let text = text.trim();
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty()
+        || whole.len() > 12
+        || !digits(whole)
+        || fraction.len() > 2
+        || !digits(fraction)
+    {
+        return None;
+    }
+    if text.ends_with('.') {
+        return None;
+    }
+    let whole: i64 = whole.parse().ok()?;
+    let fraction: i64 = format!("{fraction:0<2}").parse().ok()?;
+    let minor = whole.checked_mul(100)?.checked_add(fraction)?;
+    (minor <= MAX_AMOUNT).then_some(minor)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,5 +122,27 @@ mod tests {
             Money::new(5997).unwrap().share(15, 100).unwrap().minor(),
             900
         );
+    }
+
+    #[test]
+    fn decimals_convert_exactly() {
+        use super::parse_decimal;
+        assert_eq!(parse_decimal("12.5"), Some(1250));
+        assert_eq!(parse_decimal("0.07"), Some(7));
+        assert_eq!(parse_decimal("19.99"), Some(1999));
+        assert_eq!(parse_decimal(" 7 "), Some(700));
+        for bad in [
+            "",
+            "-1",
+            "1.234",
+            "1e3",
+            "1,5",
+            "abc",
+            ".5",
+            "5.",
+            "100000000001",
+        ] {
+            assert_eq!(parse_decimal(bad), None, "{bad}");
+        }
     }
 }

@@ -23,6 +23,8 @@ pub enum Dialect {
     Native,
     /// Mofavo's `{"success":false,"error":"…"}`.
     Mofavo,
+    /// WordPress's `{"code":"…","message":"…","data":{"status":…}}` (Mulopim).
+    Mulopim,
 }
 
 impl Dialect {
@@ -37,6 +39,19 @@ impl Dialect {
                     axum::Json(serde_json::json!({"success": false, "error": error.message})),
                 )
                     .into_response();
+                if let Some(seconds) = retry_after {
+                    response
+                        .headers_mut()
+                        .insert(axum::http::header::RETRY_AFTER, seconds.into());
+                }
+                response
+            }
+            Dialect::Mulopim => {
+                let retry_after = error.retry_after;
+                let code = format!("rest_{}", error.code.to_ascii_lowercase());
+                let body = serde_json::json!({"code": code, "message": error.message,
+                    "data": {"status": error.status.as_u16()}});
+                let mut response = (error.status, axum::Json(body)).into_response();
                 if let Some(seconds) = retry_after {
                     response
                         .headers_mut()

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::domain::integrations::mofavo::{self, IssuedToken, TokenInfo};
+use crate::domain::integrations::mulopim;
 use crate::http::auth::Admin;
 use crate::http::idempotency::Sensitive;
 use crate::http::{ApiError, CommonErrors, Created, Data, Deleted, Path, Scoped};
@@ -121,4 +122,44 @@ pub async fn revoke_mofavo_token(
     let mut conn = state.pool.acquire().await?;
     mofavo::revoke(&mut conn, &key.caller(), &jti).await?;
     Ok(Deleted::new())
+}
+
+/// New Mulopim credentials: shown this once.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = MulopimCredentials)]
+pub struct MulopimCredentialsOut {
+    /// `X-API-Key` on `/wp-json/mulopimfwc/v1/…`.
+    pub api_key: String,
+    /// `X-Webhook-Secret` on `/wp-json/mulopimfwc/v1/webhook/inventory-update`.
+    pub webhook_secret: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Issue Mulopim credentials
+///
+/// An API key and a webhook secret for the Mulopim inventory routes (`/wp-json/mulopimfwc/v1/…`), replacing
+/// any earlier pair at once. Both are shown only in this answer.
+#[utoipa::path(
+    post,
+    path = "/api/v1/{siteId}/integrations/mulopim/credentials",
+    tag = "Integrations",
+    params(("siteId" = String, Path)),
+    security(("bearerAuth" = ["admin:*"])),
+    responses((status = 201, description = "The API key and the webhook secret", body = Data<MulopimCredentialsOut>), CommonErrors)
+)]
+pub async fn rotate_mulopim_credentials(
+    key: Scoped<Admin>,
+    State(state): State<AppState>,
+) -> Result<(Extension<Sensitive>, Created<MulopimCredentialsOut>), ApiError> {
+    let mut conn = state.pool.acquire().await?;
+    let issued = mulopim::rotate(&mut conn, &state.server_key, &key.caller()).await?;
+    Ok((
+        Extension(Sensitive),
+        Created(MulopimCredentialsOut {
+            api_key: issued.api_key,
+            webhook_secret: issued.webhook_secret,
+            created_at: issued.created_at,
+        }),
+    ))
 }

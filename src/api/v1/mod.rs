@@ -94,7 +94,7 @@ use customer_auth::CustomerTokenAuth;
         (name = "Shipping and tax", description = "Shipping methods and tax rates per country"),
         (name = "Site", description = "Site configuration"),
         (name = "Content", description = "Pages and navigation menus"),
-        (name = "Integrations", description = "Credentials of vendor integrations that reach this site through their own dialect (Mofavo)"),
+        (name = "Integrations", description = "Credentials of vendor integrations that reach this site through their own dialect (Mofavo, Mulopim)"),
         (name = "API keys", description = "Key management for admin keys"),
         (name = "Webhooks", description = "Event subscriptions, signed deliveries retried for about 48 hours, \
             the delivery log, redelivery and test pings (events and payloads: see the API description)"),
@@ -292,6 +292,7 @@ fn groups() -> Vec<(RoutePolicy, OpenApiRouter<AppState>)> {
                     integrations::issue_mofavo_token
                 ))
                 .routes(routes!(integrations::revoke_mofavo_token))
+                .routes(routes!(integrations::rotate_mulopim_credentials))
                 .routes(routes!(webhooks::list, webhooks::create))
                 .routes(routes!(
                     webhooks::get,

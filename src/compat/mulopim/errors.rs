@@ -1,0 +1,59 @@
+//! The WordPress REST error shape Mulopim's routes answer with: `{"code","message","data":{"status"}}`.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::domain;
+
+#[derive(Debug)]
+pub struct WpError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl WpError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        WpError {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn forbidden() -> Self {
+        WpError::new(
+            StatusCode::FORBIDDEN,
+            "rest_forbidden",
+            "You do not have permission to access this endpoint.",
+        )
+    }
+}
+
+/// The WordPress body for any status, code and message (also used for the plumbing's 413 and 429).
+pub fn body(status: StatusCode, code: &str, message: &str) -> Response {
+    (
+        status,
+        Json(json!({"code": code, "message": message, "data": {"status": status.as_u16()}})),
+    )
+        .into_response()
+}
+
+impl From<domain::Error> for WpError {
+    fn from(e: domain::Error) -> Self {
+        tracing::error!(error = %e, "mulopim request failed");
+        WpError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "Internal server error.",
+        )
+    }
+}
+
+impl IntoResponse for WpError {
+    fn into_response(self) -> Response {
+        body(self.status, self.code, &self.message)
+    }
+}

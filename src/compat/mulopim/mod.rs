@@ -1,0 +1,214 @@
+//! Mulopim's inventory API under `/wp-json/mulopimfwc/v1`: `GET /locations`, `POST /inventory/update`,
+//! `POST /inventory/bulk-sync` and `POST /webhook/inventory-update`, with the plugin's messages and the
+//! WordPress error envelope. `X-API-Key` names the site (the webhook also takes `X-Webhook-Secret`).
+
+mod errors;
+mod types;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+use utoipa_axum::router::OpenApiRouter;
+
+use self::errors::WpError;
+use self::types::{AppliedOut, LocationOut};
+use crate::domain;
+use crate::domain::integrations::mulopim::{self, ItemError};
+use crate::http::policy::{Dialect, RoutePolicy};
+use crate::state::AppState;
+
+pub const BASE: &str = "/wp-json/mulopimfwc/v1";
+
+pub fn routes(state: &AppState) -> axum::Router<AppState> {
+    let routes = OpenApiRouter::new()
+        .route(&format!("{BASE}/locations"), get(locations))
+        .route(&format!("{BASE}/inventory/update"), post(update))
+        .route(&format!("{BASE}/inventory/bulk-sync"), post(bulk_sync))
+        .route(&format!("{BASE}/webhook/inventory-update"), post(webhook));
+    let policy = RoutePolicy {
+        dialect: Dialect::Mulopim,
+        ..RoutePolicy::native().public().without_idempotency()
+    };
+    crate::http::mount(routes, state, policy)
+        .split_for_parts()
+        .0
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+}
+
+/// The site of the request's `X-API-Key`.
+async fn site(state: &AppState, headers: &HeaderMap) -> Result<String, WpError> {
+    let mut conn = state.pool.acquire().await.map_err(domain::Error::from)?;
+    let key = header(headers, "x-api-key").unwrap_or_default();
+    mulopim::site_of_api_key(&mut conn, &state.server_key, key)
+        .await?
+        .ok_or_else(WpError::forbidden)
+}
+
+fn json_body(body: &Bytes) -> Result<Value, WpError> {
+    serde_json::from_slice(body).map_err(|_| {
+        WpError::new(
+            StatusCode::BAD_REQUEST,
+            "rest_invalid_json",
+            "Invalid JSON body passed.",
+        )
+    })
+}
+
+async fn locations(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, WpError> {
+    let site_id = site(&state, &headers).await?;
+    let mut conn = state.pool.acquire().await.map_err(domain::Error::from)?;
+    let found: Vec<LocationOut> = mulopim::locations(&mut conn, &site_id)
+        .await?
+        .into_iter()
+        .map(Into::into)
+        .collect();
+    Ok(Json(
+        json!({"success": true, "count": found.len(), "data": found}),
+    ))
+}
+
+/// Applies one item in its own transaction.
+async fn apply_one(
+    state: &AppState,
+    site_id: &str,
+    body: &Value,
+) -> Result<Result<AppliedOut, ItemError>, WpError> {
+    let item = match types::item(body) {
+        Ok(item) => item,
+        Err(e) => return Ok(Err(e)),
+    };
+    let mut tx = state.pool.begin().await.map_err(domain::Error::from)?;
+    let outcome = mulopim::apply(&mut tx, site_id, &item).await?;
+    tx.commit().await.map_err(domain::Error::from)?;
+    Ok(outcome.map(Into::into))
+}
+
+async fn update(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, WpError> {
+    let site_id = site(&state, &headers).await?;
+    let body = json_body(&body)?;
+    match apply_one(&state, &site_id, &body).await? {
+        Ok(data) => Ok(Json(json!({
+            "success": true, "message": "Inventory updated successfully.", "data": data
+        }))),
+        Err(ItemError(message)) => Err(WpError::new(
+            StatusCode::BAD_REQUEST,
+            "update_failed",
+            message,
+        )),
+    }
+}
+
+async fn webhook(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, WpError> {
+    let refused = || {
+        WpError::new(
+            StatusCode::FORBIDDEN,
+            "rest_forbidden",
+            "Invalid webhook secret or API key.",
+        )
+    };
+    let site_id = {
+        let mut conn = state.pool.acquire().await.map_err(domain::Error::from)?;
+        let key = &state.server_key;
+        let by_secret = match header(&headers, "x-webhook-secret") {
+            Some(secret) => mulopim::site_of_webhook_secret(&mut conn, key, secret).await?,
+            None => None,
+        };
+        match by_secret {
+            Some(site) => site,
+            None => {
+                let api_key = header(&headers, "x-api-key").unwrap_or_default();
+                mulopim::site_of_api_key(&mut conn, key, api_key)
+                    .await?
+                    .ok_or_else(refused)?
+            }
+        }
+    };
+    let body = json_body(&body)?;
+    let names_product = ["product_id", "sku"]
+        .iter()
+        .any(|k| !body[*k].is_null() && body[*k] != "");
+    if !names_product {
+        return Err(WpError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_data",
+            "Invalid webhook data format.",
+        ));
+    }
+    match apply_one(&state, &site_id, &body).await? {
+        Ok(data) => Ok(Json(json!({
+            "success": true, "message": "Inventory updated via webhook.", "data": data
+        }))),
+        Err(ItemError(message)) => Err(WpError::new(
+            StatusCode::BAD_REQUEST,
+            "webhook_failed",
+            message,
+        )),
+    }
+}
+
+async fn bulk_sync(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, WpError> {
+    let site_id = site(&state, &headers).await?;
+    let body = json_body(&body)?;
+    let Some(items) = body["items"].as_array() else {
+        return Err(WpError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_data",
+            "Invalid data format. Expected \"items\" array.",
+        ));
+    };
+    if items.len() > mulopim::MAX_ITEMS {
+        return Err(WpError::new(
+            StatusCode::BAD_REQUEST,
+            "too_many_items",
+            format!(
+                "Too many items. Maximum {} items per request. Please split your request into smaller batches.",
+                mulopim::MAX_ITEMS
+            ),
+        ));
+    }
+    let items: Vec<_> = items.iter().map(types::item).collect();
+    let mut tx = state.pool.begin().await.map_err(domain::Error::from)?;
+    let Some(result) = mulopim::bulk_sync(&mut tx, &site_id, &items).await? else {
+        tx.rollback().await.map_err(domain::Error::from)?;
+        return Err(WpError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "bulk_sync_failed",
+            "Bulk sync failed due to too many errors. All changes have been rolled back.",
+        ));
+    };
+    tx.commit().await.map_err(domain::Error::from)?;
+    Ok(Json(json!({
+        "success": true,
+        "message": format!(
+            "Processed {} items. {} succeeded, {} failed.",
+            items.len(),
+            result.succeeded,
+            result.failed
+        ),
+        "results": {"success": result.succeeded, "failed": result.failed, "errors": result.errors},
+    })))
+}

@@ -1,0 +1,300 @@
+//! Mulopim: a WordPress plugin's multi-location inventory API, used by POS, ERP and WMS systems to write a
+//! site's stock, prices, backorders and availability per location. Products and variations are named by
+//! their WooCommerce-style numbers (`product_id`: a variant's number, or a simple product's) or SKU,
+//! locations by number or slug. Every change goes through the stock ledger with source `mulopim`.
+
+use chrono::{DateTime, Utc};
+use sqlx::{Acquire, PgConnection};
+
+use crate::crypto::{self, ServerKey};
+use crate::domain::caller::Caller;
+use crate::domain::error::{Error, Result};
+use crate::domain::inventory::stock::{self, Backorder, StockPolicy};
+
+/// Items one bulk sync may carry.
+pub const MAX_ITEMS: usize = 1000;
+/// A bulk sync is rolled back when more than this many items fail (half of the maximum).
+pub const ROLLBACK_AFTER: usize = MAX_ITEMS / 2;
+
+/// A site's credentials, shown once when issued.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub api_key: String,
+    pub webhook_secret: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Issues a new API key and webhook secret for the caller's site, replacing any earlier ones.
+pub async fn rotate(
+    conn: &mut PgConnection,
+    key: &ServerKey,
+    caller: &Caller,
+) -> Result<Credentials> {
+    let api_key = format!("mlp_{}", crypto::random_token(48));
+    let webhook_secret = format!("mlpw_{}", crypto::random_token(48));
+    let created_at: DateTime<Utc> = sqlx::query_scalar(
+        "insert into mulopim_credentials (site_id, api_key_digest, webhook_secret_digest) values ($1, $2, $3) \
+         on conflict (site_id) do update set api_key_digest = excluded.api_key_digest, \
+         webhook_secret_digest = excluded.webhook_secret_digest, created_at = now() returning created_at",
+    )
+    .bind(caller.site_id())
+    .bind(key.key_digest(&api_key).to_vec())
+    .bind(key.key_digest(&webhook_secret).to_vec())
+    .fetch_one(conn)
+    .await?;
+    Ok(Credentials {
+        api_key,
+        webhook_secret,
+        created_at,
+    })
+}
+
+/// The site whose API key this is (found by its keyed digest).
+pub async fn site_of_api_key(
+    conn: &mut PgConnection,
+    key: &ServerKey,
+    api_key: &str,
+) -> Result<Option<String>> {
+    if api_key.is_empty() || api_key.len() > 200 {
+        return Ok(None);
+    }
+    Ok(
+        sqlx::query_scalar("select site_id from mulopim_credentials where api_key_digest = $1")
+            .bind(key.key_digest(api_key).to_vec())
+            .fetch_optional(conn)
+            .await?,
+    )
+}
+
+/// The site whose webhook secret this is.
+pub async fn site_of_webhook_secret(
+    conn: &mut PgConnection,
+    key: &ServerKey,
+    secret: &str,
+) -> Result<Option<String>> {
+    if secret.is_empty() || secret.len() > 200 {
+        return Ok(None);
+    }
+    Ok(sqlx::query_scalar(
+        "select site_id from mulopim_credentials where webhook_secret_digest = $1",
+    )
+    .bind(key.key_digest(secret).to_vec())
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// One inventory write, as the plugin's fields carry it (already parsed by the dialect).
+#[derive(Debug, Clone, Default)]
+pub struct Item {
+    /// A variant's number, or a product's when it has a single variant (wins over `sku`).
+    pub product_id: Option<i64>,
+    pub sku: Option<String>,
+    /// A location's number (wins over `location_slug`).
+    pub location_id: Option<i64>,
+    pub location_slug: Option<String>,
+    pub stock: Option<i32>,
+    pub policy: StockPolicy,
+}
+
+/// Why an item was not applied, with the plugin's message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemError(pub String);
+
+impl ItemError {
+    fn of(message: &str) -> Self {
+        ItemError(message.to_string())
+    }
+}
+
+/// What an applied item named.
+#[derive(Debug, Clone)]
+pub struct Applied {
+    pub product_id: i64,
+    pub location_id: i64,
+    pub sku: Option<String>,
+}
+
+/// A location as the plugin lists it.
+#[derive(Debug, Clone)]
+pub struct Location {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    pub description: Option<String>,
+}
+
+pub async fn locations(conn: &mut PgConnection, site_id: &str) -> Result<Vec<Location>> {
+    let rows: Vec<(i64, String, String, Option<String>)> = sqlx::query_as(
+        "select number, slug, name, description from locations where site_id = $1 and active order by number",
+    )
+    .bind(site_id)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, slug, name, description)| Location {
+            id,
+            slug,
+            name,
+            description,
+        })
+        .collect())
+}
+
+/// The variant an item names: (variant id, its number, its SKU).
+async fn variant_of(
+    conn: &mut PgConnection,
+    site_id: &str,
+    item: &Item,
+) -> Result<std::result::Result<(String, i64, Option<String>), ItemError>> {
+    let found: Option<(String, i64, Option<String>)> = match (item.product_id, &item.sku) {
+        (Some(number), _) => {
+            sqlx::query_as(
+                "select v.id, v.number, v.sku from variants v where v.site_id = $1 and v.number = $2 \
+                 union all \
+                 select v.id, p.number, v.sku from products p join variants v on v.site_id = p.site_id and v.product_id = p.id \
+                 where p.site_id = $1 and p.number = $2 \
+                   and (select count(*) from variants w where w.site_id = p.site_id and w.product_id = p.id) = 1 \
+                 limit 1",
+            )
+            .bind(site_id)
+            .bind(number)
+            .fetch_optional(&mut *conn)
+            .await?
+        }
+        (None, Some(sku)) if !sku.trim().is_empty() => {
+            sqlx::query_as("select id, number, sku from variants where site_id = $1 and sku = $2")
+                .bind(site_id)
+                .bind(sku.trim())
+                .fetch_optional(&mut *conn)
+                .await?
+        }
+        _ => return Ok(Err(ItemError::of("Product ID or SKU is required."))),
+    };
+    Ok(found.ok_or_else(|| ItemError::of("Product not found.")))
+}
+
+async fn location_of(
+    conn: &mut PgConnection,
+    site_id: &str,
+    item: &Item,
+) -> Result<std::result::Result<(String, i64), ItemError>> {
+    let found: Option<(String, i64)> = match (item.location_id, &item.location_slug) {
+        (Some(number), _) => {
+            sqlx::query_as("select id, number from locations where site_id = $1 and number = $2")
+                .bind(site_id)
+                .bind(number)
+                .fetch_optional(&mut *conn)
+                .await?
+        }
+        (None, Some(slug)) if !slug.trim().is_empty() => {
+            sqlx::query_as("select id, number from locations where site_id = $1 and slug = $2")
+                .bind(site_id)
+                .bind(slug.trim())
+                .fetch_optional(&mut *conn)
+                .await?
+        }
+        _ => return Ok(Err(ItemError::of("Location ID or slug is required."))),
+    };
+    Ok(found.ok_or_else(|| ItemError::of("Location not found.")))
+}
+
+/// Applies one item in the caller's transaction, inside a savepoint: a refused item changes nothing, and
+/// the caller's transaction stays usable. `Ok(Err(..))` is the item's refusal with the plugin's message.
+pub async fn apply(
+    conn: &mut PgConnection,
+    site_id: &str,
+    item: &Item,
+) -> Result<std::result::Result<Applied, ItemError>> {
+    let (variant_id, product_number, sku) = match variant_of(conn, site_id, item).await? {
+        Ok(v) => v,
+        Err(e) => return Ok(Err(e)),
+    };
+    let (location_id, location_number) = match location_of(conn, site_id, item).await? {
+        Ok(l) => l,
+        Err(e) => return Ok(Err(e)),
+    };
+    let mut savepoint = conn.begin().await?;
+    let written = stock::set_level(
+        &mut savepoint,
+        site_id,
+        &variant_id,
+        &location_id,
+        item.stock,
+        &item.policy,
+        "mulopim",
+    )
+    .await;
+    match written {
+        Ok(()) => {
+            savepoint.commit().await?;
+            Ok(Ok(Applied {
+                product_id: product_number,
+                location_id: location_number,
+                sku,
+            }))
+        }
+        Err(Error::Database(e)) => Err(Error::Database(e)),
+        Err(other) => {
+            savepoint.rollback().await?;
+            Ok(Err(ItemError(refusal(&other))))
+        }
+    }
+}
+
+/// A domain refusal as the plugin would word it.
+fn refusal(error: &Error) -> String {
+    match error {
+        Error::NotFound(_) => "Product not found.".into(),
+        Error::Conflict { message, .. } => message.clone(),
+        Error::Validation(fields) | Error::Unprocessable(fields) | Error::OutOfRange(fields) => {
+            fields
+                .first()
+                .map(|f| f.message.clone())
+                .unwrap_or_else(|| "Invalid data.".into())
+        }
+        _ => "Update failed.".into(),
+    }
+}
+
+/// How a bulk sync went: per-item errors as `Item <n>: <message>` (n from 1).
+#[derive(Debug, Clone, Default)]
+pub struct BulkResult {
+    pub succeeded: usize,
+    pub failed: usize,
+    pub errors: Vec<String>,
+}
+
+/// Applies every item in the caller's transaction. `Ok(None)` when more than [`ROLLBACK_AFTER`] items
+/// failed: the caller then rolls everything back.
+pub async fn bulk_sync(
+    conn: &mut PgConnection,
+    site_id: &str,
+    items: &[std::result::Result<Item, ItemError>],
+) -> Result<Option<BulkResult>> {
+    let mut result = BulkResult::default();
+    for (i, item) in items.iter().enumerate() {
+        let outcome = match item {
+            Ok(item) => apply(conn, site_id, item).await?,
+            Err(e) => Err(e.clone()),
+        };
+        match outcome {
+            Ok(_) => result.succeeded += 1,
+            Err(ItemError(message)) => {
+                result.failed += 1;
+                result.errors.push(format!("Item {}: {message}", i + 1));
+            }
+        }
+    }
+    Ok((result.failed <= ROLLBACK_AFTER).then_some(result))
+}
+
+/// The plugin's `backorders` values.
+pub fn backorder(value: &str) -> Option<Backorder> {
+    match value {
+        "no" => Some(Backorder::No),
+        "notify" => Some(Backorder::Notify),
+        "yes" => Some(Backorder::Yes),
+        _ => None,
+    }
+}

@@ -1,0 +1,425 @@
+//! The Mulopim dialect over HTTP, as a POS or ERP calls it: `X-API-Key` (or the webhook secret), WordPress
+//! errors, single updates, webhooks, and bulk syncs that report per item and roll back when too many fail.
+//! Every change lands in the native stock, visible at once through `GET /api/v1/{siteId}/inventory`.
+
+mod common;
+
+use common::{TestApp, str_of};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+const BASE: &str = "/wp-json/mulopimfwc/v1";
+
+struct Shop {
+    app: TestApp,
+    api_key: String,
+    webhook_secret: String,
+    /// (product id, variant number, SKU) of a two-variant product.
+    variants: Vec<(String, i64, String)>,
+    /// A simple product's number and SKU.
+    simple: (i64, String),
+    /// The second location: (number, slug).
+    depot: (i64, String),
+}
+
+async fn shop() -> Shop {
+    let app = TestApp::spawn().await;
+    let body = app
+        .post("/integrations/mulopim/credentials", json!({}))
+        .await;
+    let api_key = str_of(&body["data"]["apiKey"]);
+    let webhook_secret = str_of(&body["data"]["webhookSecret"]);
+    let shirt = app
+        .product(json!({"name": "Shirt", "price": 2000, "variants": [
+            {"sku": "SH-S", "inventoryCount": 5}, {"sku": "SH-M", "inventoryCount": 5}]}))
+        .await;
+    let variants = shirt["variants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                str_of(&shirt["id"]),
+                v["number"].as_i64().unwrap(),
+                str_of(&v["sku"]),
+            )
+        })
+        .collect();
+    let mug = app
+        .product(
+            json!({"name": "Mug", "price": 900, "variants": [{"sku": "MUG", "inventoryCount": 1}]}),
+        )
+        .await;
+    let depot = app
+        .post("/locations", json!({"name": "Depot", "slug": "depot"}))
+        .await["data"]
+        .clone();
+    let depot_number: i64 = sqlx::query_scalar("select number from locations where slug = 'depot'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(depot["slug"], "depot");
+    Shop {
+        simple: (mug["number"].as_i64().unwrap(), "MUG".into()),
+        app,
+        api_key,
+        webhook_secret,
+        variants,
+        depot: (depot_number, "depot".into()),
+    }
+}
+
+impl Shop {
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&str>,
+    ) -> (StatusCode, Value) {
+        let mut req = self
+            .app
+            .client
+            .request(method, format!("{}{BASE}{path}", self.app.url));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        if let Some(body) = body {
+            req = req
+                .header("Content-Type", "application/json")
+                .body(body.to_string());
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(
+            Method::POST,
+            path,
+            &[("X-API-Key", &self.api_key)],
+            Some(&body.to_string()),
+        )
+        .await
+    }
+
+    /// On hand of a SKU at a location slug, from the database.
+    async fn on_hand(&self, sku: &str, slug: &str) -> i64 {
+        self.app
+            .count(&format!(
+                "select coalesce((select s.on_hand::bigint from stock_levels s join variants v on v.site_id = s.site_id \
+                 and v.id = s.variant_id join locations l on l.site_id = s.site_id and l.id = s.location_id \
+                 where v.sku = '{sku}' and l.slug = '{slug}'), -1)"
+            ))
+            .await
+    }
+}
+
+fn wp(status: u16, code: &str, message: &str) -> Value {
+    json!({"code": code, "message": message, "data": {"status": status}})
+}
+
+#[tokio::test]
+async fn keys_locations_and_single_updates() {
+    let shop = shop().await;
+    // Without the key, or with a wrong one: WordPress's 403.
+    let forbidden = wp(
+        403,
+        "rest_forbidden",
+        "You do not have permission to access this endpoint.",
+    );
+    for headers in [vec![], vec![("X-API-Key", "mlp_wrong")]] {
+        let res = shop.send(Method::GET, "/locations", &headers, None).await;
+        assert_eq!(res, (StatusCode::FORBIDDEN, forbidden.clone()));
+    }
+    let (status, body) = shop
+        .send(
+            Method::GET,
+            "/locations",
+            &[("X-API-Key", &shop.api_key)],
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["count"], 2);
+    assert_eq!(
+        body["data"][1],
+        json!({"id": shop.depot.0, "slug": "depot", "name": "Depot", "description": ""})
+    );
+
+    // A variation by number at a location by slug; prices are decimal strings in major units.
+    let (variant_number, sku) = (shop.variants[0].1, shop.variants[0].2.clone());
+    let (status, body) = shop
+        .post(
+            "/inventory/update",
+            json!({"product_id": variant_number.to_string(), "location_slug": "depot", "stock": "12",
+                "regular_price": "19.99", "sale_price": "", "backorders": "notify", "disabled": "0"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body,
+        json!({"success": true, "message": "Inventory updated successfully.",
+            "data": {"product_id": variant_number, "location_id": shop.depot.0, "sku": sku}})
+    );
+    assert_eq!(shop.on_hand(&sku, "depot").await, 12);
+    // The native API sees it at once, with the location's price in minor units.
+    let inventory = shop.app.get("/inventory?expand[]=locations").await;
+    let text = inventory.to_string();
+    assert!(
+        text.contains("\"onHand\":12") && text.contains("\"regularPrice\":1999"),
+        "{text}"
+    );
+    let ledger = shop
+        .app
+        .count("select count(*) from inventory_ledger where source = 'mulopim'")
+        .await;
+    assert_eq!(ledger, 1);
+
+    // A simple product by its own number, by SKU at a location by number.
+    let (status, body) = shop
+        .post(
+            "/inventory/update",
+            json!({"product_id": shop.simple.0, "location_id": shop.depot.0, "stock": 3}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, _) = shop
+        .post(
+            "/inventory/update",
+            json!({"sku": "MUG", "location_id": shop.depot.0, "stock": 4}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(shop.on_hand("MUG", "depot").await, 4);
+
+    // Each refusal with the plugin's message, and nothing changed.
+    for (item, message) in [
+        (
+            json!({"location_id": shop.depot.0, "stock": 1}),
+            "Product ID or SKU is required.",
+        ),
+        (
+            json!({"sku": "MUG", "stock": 1}),
+            "Location ID or slug is required.",
+        ),
+        (
+            json!({"sku": "NOPE", "location_id": shop.depot.0, "stock": 1}),
+            "Product not found.",
+        ),
+        (
+            json!({"product_id": shop.variants[0].0.clone(), "location_id": shop.depot.0}),
+            "Product ID or SKU is required.",
+        ),
+        (
+            json!({"sku": "MUG", "location_slug": "nowhere", "stock": 1}),
+            "Location not found.",
+        ),
+        (
+            json!({"sku": "MUG", "location_id": shop.depot.0, "stock": -1}),
+            "Invalid stock value.",
+        ),
+        (
+            json!({"sku": "MUG", "location_id": shop.depot.0, "stock": "ten"}),
+            "Invalid stock value.",
+        ),
+        (
+            json!({"sku": "MUG", "location_id": shop.depot.0, "regular_price": "1.999"}),
+            "Invalid regular_price value.",
+        ),
+    ] {
+        let res = shop.post("/inventory/update", item.clone()).await;
+        assert_eq!(
+            res,
+            (StatusCode::BAD_REQUEST, wp(400, "update_failed", message)),
+            "{item}"
+        );
+    }
+    assert_eq!(shop.on_hand("MUG", "depot").await, 4);
+    let res = shop
+        .send(
+            Method::POST,
+            "/inventory/update",
+            &[("X-API-Key", &shop.api_key)],
+            Some("{not json"),
+        )
+        .await;
+    assert_eq!(res.0, StatusCode::BAD_REQUEST);
+    assert_eq!(res.1["code"], "rest_invalid_json");
+}
+
+#[tokio::test]
+async fn webhooks_take_the_secret_or_the_key() {
+    let shop = shop().await;
+    let item = json!({"sku": "MUG", "location_slug": "depot", "stock": 9}).to_string();
+    let res = shop
+        .send(
+            Method::POST,
+            "/webhook/inventory-update",
+            &[("X-Webhook-Secret", "wrong")],
+            Some(&item),
+        )
+        .await;
+    assert_eq!(
+        res,
+        (
+            StatusCode::FORBIDDEN,
+            wp(403, "rest_forbidden", "Invalid webhook secret or API key.")
+        )
+    );
+    for header in [
+        ("X-Webhook-Secret", shop.webhook_secret.as_str()),
+        ("X-API-Key", shop.api_key.as_str()),
+    ] {
+        let (status, body) = shop
+            .send(
+                Method::POST,
+                "/webhook/inventory-update",
+                &[header],
+                Some(&item),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["message"], "Inventory updated via webhook.");
+    }
+    assert_eq!(shop.on_hand("MUG", "depot").await, 9);
+    let secret = [("X-Webhook-Secret", shop.webhook_secret.as_str())];
+    let res = shop
+        .send(
+            Method::POST,
+            "/webhook/inventory-update",
+            &secret,
+            Some(r#"{"stock": 1}"#),
+        )
+        .await;
+    assert_eq!(
+        res,
+        (
+            StatusCode::BAD_REQUEST,
+            wp(400, "invalid_data", "Invalid webhook data format.")
+        )
+    );
+    let res = shop
+        .send(
+            Method::POST,
+            "/webhook/inventory-update",
+            &secret,
+            Some(r#"{"sku": "NOPE", "location_slug": "depot"}"#),
+        )
+        .await;
+    assert_eq!(
+        res,
+        (
+            StatusCode::BAD_REQUEST,
+            wp(400, "webhook_failed", "Product not found.")
+        )
+    );
+    // The webhook secret is not an API key.
+    let res = shop
+        .send(
+            Method::GET,
+            "/locations",
+            &[("X-API-Key", shop.webhook_secret.as_str())],
+            None,
+        )
+        .await;
+    assert_eq!(res.0, StatusCode::FORBIDDEN);
+
+    // Rotating replaces both at once.
+    shop.app
+        .post("/integrations/mulopim/credentials", json!({}))
+        .await;
+    let res = shop
+        .send(
+            Method::GET,
+            "/locations",
+            &[("X-API-Key", &shop.api_key)],
+            None,
+        )
+        .await;
+    assert_eq!(res.0, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn bulk_sync_reports_per_item_and_rolls_back_past_half_the_limit() {
+    let shop = shop().await;
+    // 1000 items: 999 good (the two variants and the mug, at both locations, again and again) and one bad.
+    let mut items: Vec<Value> = (0..999)
+        .map(|i| {
+            let sku = ["SH-S", "SH-M", "MUG"][i % 3];
+            let location = ["default", "depot"][i % 2];
+            json!({"sku": sku, "location_slug": location, "stock": i})
+        })
+        .collect();
+    items.insert(
+        4,
+        json!({"sku": "NOPE", "location_slug": "depot", "stock": 1}),
+    );
+    assert_eq!(items.len(), 1000);
+    let (status, body) = shop
+        .post("/inventory/bulk-sync", json!({"items": items}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body,
+        json!({"success": true, "message": "Processed 1000 items. 999 succeeded, 1 failed.",
+            "results": {"success": 999, "failed": 1, "errors": ["Item 5: Product not found."]}})
+    );
+    // The last write of each (SKU, location) wins: the last good item (998) is MUG at the default location.
+    assert_eq!(shop.on_hand("MUG", "default").await, 998);
+    assert_eq!(shop.on_hand("SH-M", "depot").await, 997);
+
+    // Too many items; no items array.
+    let res = shop
+        .post(
+            "/inventory/bulk-sync",
+            json!({"items": vec![json!({}); 1001]}),
+        )
+        .await;
+    assert_eq!(
+        res,
+        (
+            StatusCode::BAD_REQUEST,
+            wp(
+                400,
+                "too_many_items",
+                "Too many items. Maximum 1000 items per request. Please split your request into smaller batches."
+            )
+        )
+    );
+    let res = shop
+        .post("/inventory/bulk-sync", json!({"things": []}))
+        .await;
+    assert_eq!(
+        res,
+        (
+            StatusCode::BAD_REQUEST,
+            wp(
+                400,
+                "invalid_data",
+                "Invalid data format. Expected \"items\" array."
+            )
+        )
+    );
+
+    // More than 500 failures: everything is rolled back, the good items too.
+    let before = shop.on_hand("SH-S", "depot").await;
+    let mut items: Vec<Value> = vec![json!({"sku": "SH-S", "location_slug": "depot", "stock": 77})];
+    items.extend((0..501).map(|_| json!({"sku": "NOPE", "location_slug": "depot", "stock": 1})));
+    let res = shop
+        .post("/inventory/bulk-sync", json!({"items": items}))
+        .await;
+    assert_eq!(
+        res,
+        (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            wp(
+                500,
+                "bulk_sync_failed",
+                "Bulk sync failed due to too many errors. All changes have been rolled back."
+            )
+        )
+    );
+    assert_eq!(shop.on_hand("SH-S", "depot").await, before);
+}
