@@ -423,3 +423,159 @@ async fn bulk_sync_reports_per_item_and_rolls_back_past_half_the_limit() {
     );
     assert_eq!(shop.on_hand("SH-S", "depot").await, before);
 }
+
+#[tokio::test]
+async fn export_pages_json_and_csv_and_the_product_list() {
+    let shop = shop().await;
+    shop.post(
+        "/inventory/update",
+        json!({"sku": "SH-M", "location_slug": "depot", "stock": 6, "regular_price": "20.50", "disabled": true}),
+    )
+    .await;
+    let key = [("X-API-Key", shop.api_key.as_str())];
+    // Two products: the shirt's two variations and the mug, at both locations: 6 rows.
+    let (status, body) = shop
+        .send(Method::GET, "/inventory/export", &key, None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["total"], 2);
+    assert_eq!(body["count"], 6);
+    assert_eq!(body["has_more"], false);
+    let row = body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["sku"] == "SH-M" && r["location_slug"] == "depot")
+        .unwrap()
+        .clone();
+    // The variation's name after the product's is whatever the catalog named the variant.
+    assert!(str_of(&row["product_name"]).starts_with("Shirt - "));
+    let mut rest = row.clone();
+    rest.as_object_mut().unwrap().remove("product_name");
+    assert_eq!(
+        rest,
+        json!({"product_id": shop.variants[1].1, "sku": "SH-M", "location_id": shop.depot.0,
+            "location_slug": "depot", "location_name": "Depot", "stock": "6", "regular_price": "20.50",
+            "sale_price": "", "backorders": "no", "disabled": true})
+    );
+    // One product per page, one location: has_more until the last page.
+    let depot = format!("/inventory/export?per_page=1&location_id={}", shop.depot.0);
+    let (_, body) = shop.send(Method::GET, &depot, &key, None).await;
+    assert_eq!(
+        (
+            body["count"].clone(),
+            body["total_pages"].clone(),
+            body["has_more"].clone()
+        ),
+        (json!(2), json!(2), json!(true))
+    );
+    let (_, body) = shop
+        .send(Method::GET, &format!("{depot}&page=2"), &key, None)
+        .await;
+    assert_eq!(body["data"][0]["sku"], "MUG");
+    assert_eq!(body["has_more"], false);
+    let res = shop
+        .send(Method::GET, "/inventory/export?location_id=999", &key, None)
+        .await;
+    assert_eq!(res.0, StatusCode::NOT_FOUND);
+
+    // CSV, parsed back.
+    let res = shop
+        .app
+        .client
+        .get(format!(
+            "{}{BASE}/inventory/export?format=csv",
+            shop.app.url
+        ))
+        .header("X-API-Key", &shop.api_key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "text/csv; charset=utf-8");
+    let disposition = res.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        disposition.starts_with("attachment; filename=inventory-export-")
+            && disposition.ends_with(".csv"),
+        "{disposition}"
+    );
+    let text = res.text().await.unwrap();
+    let text = text
+        .strip_prefix('\u{FEFF}')
+        .expect("a UTF-8 byte order mark");
+    let lines: Vec<Vec<&str>> = text.lines().map(|l| l.split(',').collect()).collect();
+    assert_eq!(
+        lines[0],
+        [
+            "product_id",
+            "sku",
+            "product_name",
+            "location_id",
+            "location_slug",
+            "location_name",
+            "stock",
+            "regular_price",
+            "sale_price",
+            "backorders",
+            "disabled"
+        ]
+    );
+    assert_eq!(lines.len(), 7);
+    let medium = lines
+        .iter()
+        .find(|l| l[1] == "SH-M" && l[4] == "depot")
+        .unwrap();
+    assert_eq!((medium[6], medium[7], medium[10]), ("6", "20.50", "yes"));
+    let res = shop
+        .send(
+            Method::GET,
+            "/inventory/export?format=csv&page=9",
+            &key,
+            None,
+        )
+        .await;
+    assert_eq!(res.0, StatusCode::OK);
+    sqlx::query("update products set status = 'DRAFT'")
+        .execute(&shop.app.pool)
+        .await
+        .unwrap();
+    let res = shop
+        .send(Method::GET, "/inventory/export?format=csv", &key, None)
+        .await;
+    assert_eq!(
+        res,
+        (
+            StatusCode::NOT_FOUND,
+            wp(404, "no_data", "No data to export.")
+        )
+    );
+    sqlx::query("update products set status = 'ACTIVE'")
+        .execute(&shop.app.pool)
+        .await
+        .unwrap();
+
+    // The product list: types as WooCommerce names them; page and per_page echoed as sent.
+    let (status, body) = shop
+        .send(
+            Method::GET,
+            "/products?page=1&per_page=10&search=sh",
+            &key,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body,
+        json!({"success": true, "count": 1, "page": "1", "per_page": "10",
+            "data": [{"id": body["data"][0]["id"], "sku": "", "name": "Shirt", "type": "variable"}]})
+    );
+    let (_, body) = shop.send(Method::GET, "/products", &key, None).await;
+    assert_eq!(
+        body["data"][1],
+        json!({"id": shop.simple.0, "sku": "MUG", "name": "Mug", "type": "simple"})
+    );
+    assert_eq!(body["page"], 1);
+}

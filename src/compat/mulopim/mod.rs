@@ -7,14 +7,15 @@ mod types;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, StatusCode, header as headers};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 use utoipa_axum::router::OpenApiRouter;
 
 use self::errors::WpError;
-use self::types::{AppliedOut, LocationOut};
+use self::types::{AppliedOut, ExportRowOut, LocationOut, ProductOut};
 use crate::domain;
 use crate::domain::integrations::mulopim::{self, ItemError};
 use crate::http::policy::{Dialect, RoutePolicy};
@@ -25,6 +26,8 @@ pub const BASE: &str = "/wp-json/mulopimfwc/v1";
 pub fn routes(state: &AppState) -> axum::Router<AppState> {
     let routes = OpenApiRouter::new()
         .route(&format!("{BASE}/locations"), get(locations))
+        .route(&format!("{BASE}/products"), get(products))
+        .route(&format!("{BASE}/inventory/export"), get(export))
         .route(&format!("{BASE}/inventory/update"), post(update))
         .route(&format!("{BASE}/inventory/bulk-sync"), post(bulk_sync))
         .route(&format!("{BASE}/webhook/inventory-update"), post(webhook));
@@ -211,4 +214,107 @@ async fn bulk_sync(
         ),
         "results": {"success": result.succeeded, "failed": result.failed, "errors": result.errors},
     })))
+}
+
+/// The query string's parameters (the last value of each name wins, as in PHP).
+fn params(query: Option<String>) -> std::collections::HashMap<String, String> {
+    form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .into_owned()
+        .collect()
+}
+
+/// A positive whole number parameter, or `default` when absent or not one (as WordPress's `absint` reads it).
+fn number(params: &std::collections::HashMap<String, String>, name: &str, default: i64) -> i64 {
+    params
+        .get(name)
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(default)
+}
+
+async fn products(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Value>, WpError> {
+    let site_id = site(&state, &headers).await?;
+    let params = params(query);
+    let page = number(&params, "page", 1).min(1_000_000);
+    let per_page = number(&params, "per_page", 100).min(mulopim::MAX_PER_PAGE);
+    let mut conn = state.pool.acquire().await.map_err(domain::Error::from)?;
+    let found: Vec<ProductOut> = mulopim::products(
+        &mut conn,
+        &site_id,
+        params.get("search").map(String::as_str),
+        page,
+        per_page,
+    )
+    .await?
+    .into_iter()
+    .map(Into::into)
+    .collect();
+    // `page` and `per_page` are echoed as they were sent.
+    let echo = |name: &str, value: i64| -> Value {
+        params.get(name).map_or(json!(value), |raw| json!(raw))
+    };
+    Ok(Json(json!({
+        "success": true, "count": found.len(), "page": echo("page", page),
+        "per_page": echo("per_page", per_page), "data": found
+    })))
+}
+
+async fn export(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Result<Response, WpError> {
+    let site_id = site(&state, &headers).await?;
+    let params = params(query);
+    let page = number(&params, "page", 1).min(1_000_000);
+    let per_page = number(&params, "per_page", 100).min(mulopim::MAX_PER_PAGE);
+    let location = params
+        .get("location_id")
+        .map(|v| v.trim().parse::<i64>().unwrap_or(0));
+    let csv = params.get("format").is_some_and(|f| f == "csv");
+    let mut conn = state.pool.acquire().await.map_err(domain::Error::from)?;
+    let Some((rows, total)) =
+        mulopim::export(&mut conn, &site_id, location, page, per_page).await?
+    else {
+        return Err(WpError::new(
+            StatusCode::NOT_FOUND,
+            "location_not_found",
+            "Location not found.",
+        ));
+    };
+    let rows: Vec<ExportRowOut> = rows.into_iter().map(Into::into).collect();
+    if csv {
+        if rows.is_empty() && page == 1 {
+            return Err(WpError::new(
+                StatusCode::NOT_FOUND,
+                "no_data",
+                "No data to export.",
+            ));
+        }
+        let filename = format!(
+            "inventory-export-{}.csv",
+            chrono::Utc::now().format("%Y-%m-%d-%H%M%S")
+        );
+        return Ok((
+            [
+                (headers::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                (
+                    headers::CONTENT_DISPOSITION,
+                    format!("attachment; filename={filename}"),
+                ),
+            ],
+            types::csv(&rows),
+        )
+            .into_response());
+    }
+    let total_pages = (total + per_page - 1) / per_page;
+    Ok(Json(json!({
+        "success": true, "count": rows.len(), "total": total, "total_pages": total_pages,
+        "current_page": page, "per_page": per_page, "has_more": page < total_pages, "data": rows
+    }))
+    .into_response())
 }

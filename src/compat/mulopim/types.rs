@@ -4,7 +4,9 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::domain::integrations::mulopim::{self, Applied, Item, ItemError, Location};
+use crate::domain::integrations::mulopim::{
+    self, Applied, ExportRow, Item, ItemError, Location, ProductRow,
+};
 use crate::domain::inventory::stock::{MAX_QUANTITY, StockPolicy};
 use crate::domain::money;
 
@@ -127,4 +129,92 @@ impl From<Location> for LocationOut {
             description: l.description.unwrap_or_default(),
         }
     }
+}
+
+#[derive(Debug, Serialize)]
+pub struct ProductOut {
+    pub id: i64,
+    pub sku: String,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+}
+
+impl From<ProductRow> for ProductOut {
+    fn from(p: ProductRow) -> Self {
+        ProductOut {
+            id: p.id,
+            sku: p.sku,
+            name: p.name,
+            kind: p.kind,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct ExportRowOut {
+    pub product_id: i64,
+    pub sku: String,
+    pub product_name: String,
+    pub location_id: i64,
+    pub location_slug: String,
+    pub location_name: String,
+    pub stock: String,
+    pub regular_price: String,
+    pub sale_price: String,
+    pub backorders: String,
+    pub disabled: bool,
+}
+
+impl From<ExportRow> for ExportRowOut {
+    fn from(r: ExportRow) -> Self {
+        ExportRowOut {
+            product_id: r.product_id,
+            sku: r.sku,
+            product_name: r.product_name,
+            location_id: r.location_id,
+            location_slug: r.location_slug,
+            location_name: r.location_name,
+            stock: r.stock,
+            regular_price: r.regular_price,
+            sale_price: r.sale_price,
+            backorders: r.backorders,
+            disabled: r.disabled,
+        }
+    }
+}
+
+/// A CSV field, quoted when it holds a comma, a quote or a line break.
+fn field(value: &str) -> String {
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value.to_string()
+    }
+}
+
+/// The export as CSV: a UTF-8 byte order mark, a header row, `disabled` as yes/no.
+pub fn csv(rows: &[ExportRowOut]) -> String {
+    let mut out = String::from(
+        "\u{FEFF}product_id,sku,product_name,location_id,location_slug,location_name,stock,regular_price,sale_price,backorders,disabled\n",
+    );
+    for r in rows {
+        let line = [
+            r.product_id.to_string(),
+            field(&r.sku),
+            field(&r.product_name),
+            r.location_id.to_string(),
+            field(&r.location_slug),
+            field(&r.location_name),
+            field(&r.stock),
+            field(&r.regular_price),
+            field(&r.sale_price),
+            field(&r.backorders),
+            if r.disabled { "yes" } else { "no" }.to_string(),
+        ]
+        .join(",");
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
 }

@@ -298,3 +298,167 @@ pub fn backorder(value: &str) -> Option<Backorder> {
         _ => None,
     }
 }
+
+/// Export pages hold at most this many products.
+pub const MAX_PER_PAGE: i64 = 500;
+
+/// One export row: a simple product's or a variation's stock at one location. Prices are decimal strings
+/// in major units and `stock` the on-hand count as text, `""` when the location has no value (as the
+/// plugin stores them).
+#[derive(Debug, Clone)]
+pub struct ExportRow {
+    pub product_id: i64,
+    pub sku: String,
+    pub product_name: String,
+    pub location_id: i64,
+    pub location_slug: String,
+    pub location_name: String,
+    pub stock: String,
+    pub regular_price: String,
+    pub sale_price: String,
+    pub backorders: String,
+    pub disabled: bool,
+}
+
+/// `1999` → `"19.99"`.
+fn decimal(minor: Option<i64>) -> String {
+    minor
+        .map(|m| format!("{}.{:02}", m / 100, m % 100))
+        .unwrap_or_default()
+}
+
+#[derive(sqlx::FromRow)]
+struct ExportDbRow {
+    product_id: i64,
+    sku: Option<String>,
+    product_name: String,
+    location_id: i64,
+    location_slug: String,
+    location_name: String,
+    on_hand: Option<i32>,
+    regular_price: Option<i64>,
+    sale_price: Option<i64>,
+    backorder: Option<String>,
+    disabled: Option<bool>,
+}
+
+/// A page of active products (by number) as rows per variation and active location (one location when
+/// `location` names one), and the number of products in all. `None` when `location` names no location.
+pub async fn export(
+    conn: &mut PgConnection,
+    site_id: &str,
+    location: Option<i64>,
+    page: i64,
+    per_page: i64,
+) -> Result<Option<(Vec<ExportRow>, i64)>> {
+    if let Some(number) = location {
+        let known: bool = sqlx::query_scalar(
+            "select exists (select 1 from locations where site_id = $1 and number = $2 and active)",
+        )
+        .bind(site_id)
+        .bind(number)
+        .fetch_one(&mut *conn)
+        .await?;
+        if !known {
+            return Ok(None);
+        }
+    }
+    let rows: Vec<ExportDbRow> = sqlx::query_as(
+        "with page as (select id, number, name from products where site_id = $1 and status = 'ACTIVE' \
+                       order by number limit $3 offset $4), \
+              counted as (select p.*, (select count(*) from variants w where w.site_id = $1 and w.product_id = p.id) as n \
+                          from page p) \
+         select case when p.n = 1 then p.number else v.number end as product_id, v.sku, \
+                case when p.n = 1 then p.name else p.name || ' - ' || v.name end as product_name, \
+                l.number as location_id, l.slug as location_slug, l.name as location_name, \
+                s.on_hand, s.regular_price, s.sale_price, s.backorder, s.disabled \
+         from counted p join variants v on v.site_id = $1 and v.product_id = p.id \
+         join locations l on l.site_id = $1 and l.active and ($2::bigint is null or l.number = $2) \
+         left join stock_levels s on s.site_id = $1 and s.variant_id = v.id and s.location_id = l.id \
+         order by p.number, v.position, v.number, l.number",
+    )
+    .bind(site_id)
+    .bind(location)
+    .bind(per_page)
+    .bind((page - 1) * per_page)
+    .fetch_all(&mut *conn)
+    .await?;
+    let total: i64 = sqlx::query_scalar(
+        "select count(*) from products where site_id = $1 and status = 'ACTIVE'",
+    )
+    .bind(site_id)
+    .fetch_one(conn)
+    .await?;
+    let rows = rows
+        .into_iter()
+        .map(|r| ExportRow {
+            product_id: r.product_id,
+            sku: r.sku.unwrap_or_default(),
+            product_name: r.product_name,
+            location_id: r.location_id,
+            location_slug: r.location_slug,
+            location_name: r.location_name,
+            stock: r.on_hand.map(|n| n.to_string()).unwrap_or_default(),
+            regular_price: decimal(r.regular_price),
+            sale_price: decimal(r.sale_price),
+            backorders: r.backorder.unwrap_or_else(|| "no".into()),
+            disabled: r.disabled.unwrap_or(false),
+        })
+        .collect();
+    Ok(Some((rows, total)))
+}
+
+/// A product as the plugin's product list shows it.
+#[derive(Debug, Clone)]
+pub struct ProductRow {
+    pub id: i64,
+    pub sku: String,
+    pub name: String,
+    /// `simple` (one variant) or `variable`.
+    pub kind: &'static str,
+}
+
+/// A page of active products by number, optionally whose name or a variant's SKU contains `search`.
+pub async fn products(
+    conn: &mut PgConnection,
+    site_id: &str,
+    search: Option<&str>,
+    page: i64,
+    per_page: i64,
+) -> Result<Vec<ProductRow>> {
+    let pattern = search.map(str::trim).filter(|s| !s.is_empty()).map(|s| {
+        format!(
+            "%{}%",
+            s.replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        )
+    });
+    let rows: Vec<(i64, String, i64, Option<String>)> = sqlx::query_as(
+        "select p.number, p.name, (select count(*) from variants v where v.site_id = p.site_id and v.product_id = p.id), \
+                (select v.sku from variants v where v.site_id = p.site_id and v.product_id = p.id and v.is_default) \
+         from products p where p.site_id = $1 and p.status = 'ACTIVE' \
+           and ($2::text is null or p.name ilike $2 or exists (select 1 from variants v where v.site_id = p.site_id \
+                and v.product_id = p.id and v.sku ilike $2)) \
+         order by p.number limit $3 offset $4",
+    )
+    .bind(site_id)
+    .bind(pattern)
+    .bind(per_page)
+    .bind((page - 1) * per_page)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, variants, sku)| ProductRow {
+            id,
+            name,
+            kind: if variants == 1 { "simple" } else { "variable" },
+            sku: if variants == 1 {
+                sku.unwrap_or_default()
+            } else {
+                String::new()
+            },
+        })
+        .collect())
+}
