@@ -579,3 +579,135 @@ async fn export_pages_json_and_csv_and_the_product_list() {
     );
     assert_eq!(body["page"], 1);
 }
+
+#[tokio::test]
+async fn application_passwords_settings_and_the_webhook_log() {
+    use base64::Engine;
+    let shop = shop().await;
+    let body = shop
+        .app
+        .post(
+            "/integrations/mulopim/application-passwords",
+            json!({"username": "erp-sync"}),
+        )
+        .await;
+    let password = str_of(&body["data"]["password"]);
+    assert_eq!(password.split(' ').count(), 6, "{password}");
+    let basic = |user: &str, password: &str| {
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+        )
+    };
+    for pass in [password.clone(), password.replace(' ', "")] {
+        let auth = basic("erp-sync", &pass);
+        let (status, body) = shop
+            .send(Method::GET, "/locations", &[("Authorization", &auth)], None)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    for auth in [
+        basic("someone-else", &password),
+        basic("erp-sync", "wrong"),
+        "Basic !!!".to_string(),
+    ] {
+        let res = shop
+            .send(Method::GET, "/locations", &[("Authorization", &auth)], None)
+            .await;
+        assert_eq!(res.0, StatusCode::FORBIDDEN, "{auth}");
+    }
+    let res = shop
+        .app
+        .admin(
+            Method::POST,
+            "/integrations/mulopim/application-passwords",
+            Some(json!({"username": "erp-sync"})),
+        )
+        .await;
+    assert_eq!(res.0, StatusCode::CONFLICT);
+    let list = shop
+        .app
+        .get("/integrations/mulopim/application-passwords")
+        .await;
+    assert_eq!(list["data"][0]["username"], "erp-sync");
+    assert!(list["data"][0].get("password").is_none());
+    let (status, _) = shop
+        .app
+        .admin(
+            Method::DELETE,
+            "/integrations/mulopim/application-passwords/erp-sync",
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let auth = basic("erp-sync", &password);
+    let res = shop
+        .send(Method::GET, "/locations", &[("Authorization", &auth)], None)
+        .await;
+    assert_eq!(res.0, StatusCode::FORBIDDEN);
+
+    // A smaller batch limit, and a rollback after any failure.
+    let (status, body) = shop
+        .app
+        .admin(
+            Method::PATCH,
+            "/integrations/mulopim/settings",
+            Some(json!({"maxItems": 2, "rollbackThreshold": 0, "webhookLog": true})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body["data"],
+        json!({"webhookLog": true, "maxItems": 2, "rollbackThreshold": 0})
+    );
+    let item = json!({"sku": "MUG", "location_slug": "depot", "stock": 2});
+    let res = shop
+        .post("/inventory/bulk-sync", json!({"items": [item, item, item]}))
+        .await;
+    assert_eq!(
+        res.1["message"],
+        "Too many items. Maximum 2 items per request. Please split your request into smaller batches."
+    );
+    let before = shop.on_hand("MUG", "depot").await;
+    let bad = json!({"sku": "NOPE", "location_slug": "depot", "stock": 1});
+    let res = shop
+        .post("/inventory/bulk-sync", json!({"items": [item, bad]}))
+        .await;
+    assert_eq!(res.0, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(shop.on_hand("MUG", "depot").await, before);
+
+    // The webhook log records what came in and what was answered.
+    let secret = [("X-Webhook-Secret", shop.webhook_secret.as_str())];
+    shop.send(
+        Method::POST,
+        "/webhook/inventory-update",
+        &secret,
+        Some(&item.to_string()),
+    )
+    .await;
+    shop.send(
+        Method::POST,
+        "/webhook/inventory-update",
+        &secret,
+        Some(r#"{"stock": 1}"#),
+    )
+    .await;
+    let log = shop.app.get("/integrations/mulopim/webhook-log").await;
+    let entries = log["data"].as_array().unwrap();
+    assert_eq!(entries.len(), 2);
+    assert_eq!(
+        (entries[0]["status"].clone(), entries[0]["result"].clone()),
+        (json!(400), json!("Invalid webhook data format."))
+    );
+    assert_eq!(entries[1]["status"], 200);
+    assert_eq!(entries[1]["body"], json!(item.to_string()));
+    let res = shop
+        .app
+        .admin(
+            Method::PATCH,
+            "/integrations/mulopim/settings",
+            Some(json!({"maxItems": 0})),
+        )
+        .await;
+    assert_eq!(res.0, StatusCode::BAD_REQUEST);
+}

@@ -293,6 +293,16 @@ fn groups() -> Vec<(RoutePolicy, OpenApiRouter<AppState>)> {
                 ))
                 .routes(routes!(integrations::revoke_mofavo_token))
                 .routes(routes!(integrations::rotate_mulopim_credentials))
+                .routes(routes!(
+                    integrations::list_mulopim_app_passwords,
+                    integrations::create_mulopim_app_password
+                ))
+                .routes(routes!(integrations::revoke_mulopim_app_password))
+                .routes(routes!(
+                    integrations::get_mulopim_settings,
+                    integrations::update_mulopim_settings
+                ))
+                .routes(routes!(integrations::mulopim_webhook_log))
                 .routes(routes!(webhooks::list, webhooks::create))
                 .routes(routes!(
                     webhooks::get,

@@ -11,6 +11,8 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header as headers};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::{Value, json};
 use utoipa_axum::router::OpenApiRouter;
 
@@ -47,11 +49,23 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(str::trim)
 }
 
-/// The site of the request's `X-API-Key`.
+/// The site of the request's `X-API-Key`, or of a WordPress user's application password sent as HTTP Basic.
 async fn site(state: &AppState, headers: &HeaderMap) -> Result<String, WpError> {
     let mut conn = state.pool.acquire().await.map_err(domain::Error::from)?;
-    let key = header(headers, "x-api-key").unwrap_or_default();
-    mulopim::site_of_api_key(&mut conn, &state.server_key, key)
+    let key = &state.server_key;
+    if let Some(api_key) = header(headers, "x-api-key") {
+        return mulopim::site_of_api_key(&mut conn, key, api_key)
+            .await?
+            .ok_or_else(WpError::forbidden);
+    }
+    let basic = header(headers, "authorization")
+        .and_then(|h| h.strip_prefix("Basic "))
+        .and_then(|b| BASE64.decode(b.trim()).ok())
+        .and_then(|b| String::from_utf8(b).ok());
+    let Some((user, password)) = basic.as_deref().and_then(|b| b.split_once(':')) else {
+        return Err(WpError::forbidden());
+    };
+    mulopim::site_of_app_password(&mut conn, key, user, password)
         .await?
         .ok_or_else(WpError::forbidden)
 }
@@ -146,7 +160,23 @@ async fn webhook(
             }
         }
     };
-    let body = json_body(&body)?;
+    let raw = String::from_utf8_lossy(&body).into_owned();
+    let answer = webhook_update(&state, &site_id, &body).await;
+    let (status, result) = match &answer {
+        Ok(_) => (200, "Inventory updated via webhook.".to_string()),
+        Err(e) => (e.status.as_u16(), e.message.clone()),
+    };
+    let mut conn = state.pool.acquire().await.map_err(domain::Error::from)?;
+    mulopim::log_webhook(&mut conn, &site_id, &raw, status, &result).await?;
+    answer
+}
+
+async fn webhook_update(
+    state: &AppState,
+    site_id: &str,
+    body: &Bytes,
+) -> Result<Json<Value>, WpError> {
+    let body = json_body(body)?;
     let names_product = ["product_id", "sku"]
         .iter()
         .any(|k| !body[*k].is_null() && body[*k] != "");
@@ -157,7 +187,7 @@ async fn webhook(
             "Invalid webhook data format.",
         ));
     }
-    match apply_one(&state, &site_id, &body).await? {
+    match apply_one(state, site_id, &body).await? {
         Ok(data) => Ok(Json(json!({
             "success": true, "message": "Inventory updated via webhook.", "data": data
         }))),
@@ -183,19 +213,24 @@ async fn bulk_sync(
             "Invalid data format. Expected \"items\" array.",
         ));
     };
-    if items.len() > mulopim::MAX_ITEMS {
+    let mut conn = state.pool.acquire().await.map_err(domain::Error::from)?;
+    let settings = mulopim::settings(&mut conn, &site_id).await?;
+    drop(conn);
+    if items.len() > settings.max_items {
         return Err(WpError::new(
             StatusCode::BAD_REQUEST,
             "too_many_items",
             format!(
                 "Too many items. Maximum {} items per request. Please split your request into smaller batches.",
-                mulopim::MAX_ITEMS
+                settings.max_items
             ),
         ));
     }
     let items: Vec<_> = items.iter().map(types::item).collect();
     let mut tx = state.pool.begin().await.map_err(domain::Error::from)?;
-    let Some(result) = mulopim::bulk_sync(&mut tx, &site_id, &items).await? else {
+    let Some(result) =
+        mulopim::bulk_sync(&mut tx, &site_id, &items, settings.rollback_after).await?
+    else {
         tx.rollback().await.map_err(domain::Error::from)?;
         return Err(WpError::new(
             StatusCode::INTERNAL_SERVER_ERROR,

@@ -11,10 +11,8 @@ use crate::domain::caller::Caller;
 use crate::domain::error::{Error, Result};
 use crate::domain::inventory::stock::{self, Backorder, StockPolicy};
 
-/// Items one bulk sync may carry.
+/// Items one bulk sync may carry unless the site's settings say otherwise.
 pub const MAX_ITEMS: usize = 1000;
-/// A bulk sync is rolled back when more than this many items fail (half of the maximum).
-pub const ROLLBACK_AFTER: usize = MAX_ITEMS / 2;
 
 /// A site's credentials, shown once when issued.
 #[derive(Debug, Clone)]
@@ -265,12 +263,13 @@ pub struct BulkResult {
     pub errors: Vec<String>,
 }
 
-/// Applies every item in the caller's transaction. `Ok(None)` when more than [`ROLLBACK_AFTER`] items
-/// failed: the caller then rolls everything back.
+/// Applies every item in the caller's transaction. `Ok(None)` when more items failed than `rollback_after`
+/// allows: the caller then rolls everything back.
 pub async fn bulk_sync(
     conn: &mut PgConnection,
     site_id: &str,
     items: &[std::result::Result<Item, ItemError>],
+    rollback_after: usize,
 ) -> Result<Option<BulkResult>> {
     let mut result = BulkResult::default();
     for (i, item) in items.iter().enumerate() {
@@ -286,7 +285,7 @@ pub async fn bulk_sync(
             }
         }
     }
-    Ok((result.failed <= ROLLBACK_AFTER).then_some(result))
+    Ok((result.failed <= rollback_after).then_some(result))
 }
 
 /// The plugin's `backorders` values.
@@ -461,4 +460,212 @@ pub async fn products(
             },
         })
         .collect())
+}
+
+/// A site's Mulopim settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Record each incoming webhook request (time, body, result) for the operator.
+    pub webhook_log: bool,
+    pub max_items: usize,
+    /// More failures than this roll a bulk sync back.
+    pub rollback_after: usize,
+}
+
+/// A change of settings; `None` leaves a setting alone (`rollback_threshold: Some(None)`: half of max).
+#[derive(Debug, Default)]
+pub struct SettingsPatch {
+    pub webhook_log: Option<bool>,
+    pub max_items: Option<i32>,
+    pub rollback_threshold: Option<Option<i32>>,
+}
+
+pub async fn settings(conn: &mut PgConnection, site_id: &str) -> Result<Settings> {
+    let row: Option<(bool, i32, Option<i32>)> = sqlx::query_as(
+        "select webhook_log, max_items, rollback_threshold from mulopim_settings where site_id = $1",
+    )
+    .bind(site_id)
+    .fetch_optional(conn)
+    .await?;
+    let (webhook_log, max_items, threshold) = row.unwrap_or((false, MAX_ITEMS as i32, None));
+    let max_items = usize::try_from(max_items).unwrap_or(MAX_ITEMS);
+    Ok(Settings {
+        webhook_log,
+        max_items,
+        rollback_after: threshold
+            .and_then(|t| usize::try_from(t).ok())
+            .unwrap_or(max_items / 2),
+    })
+}
+
+pub async fn update_settings(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    patch: SettingsPatch,
+) -> Result<Settings> {
+    let mut v = crate::domain::error::Validator::new();
+    if let Some(max) = patch.max_items {
+        v.check(
+            (1..=10_000).contains(&max),
+            "max_items",
+            "must be from 1 to 10000",
+        );
+    }
+    if let Some(Some(threshold)) = patch.rollback_threshold {
+        v.check(threshold >= 0, "rollback_threshold", "must be 0 or more");
+    }
+    v.finish()?;
+    sqlx::query(
+        "insert into mulopim_settings (site_id, webhook_log, max_items, rollback_threshold)          values ($1, coalesce($2, false), coalesce($3, 1000), $5)          on conflict (site_id) do update set webhook_log = coalesce($2, mulopim_settings.webhook_log),          max_items = coalesce($3, mulopim_settings.max_items),          rollback_threshold = case when $4 then $5 else mulopim_settings.rollback_threshold end",
+    )
+    .bind(caller.site_id())
+    .bind(patch.webhook_log)
+    .bind(patch.max_items)
+    .bind(patch.rollback_threshold.is_some())
+    .bind(patch.rollback_threshold.flatten())
+    .execute(&mut *conn)
+    .await?;
+    settings(conn, caller.site_id()).await
+}
+
+/// Records an incoming webhook request when the site logs them.
+pub async fn log_webhook(
+    conn: &mut PgConnection,
+    site_id: &str,
+    body: &str,
+    status: u16,
+    result: &str,
+) -> Result<()> {
+    sqlx::query(
+        "insert into mulopim_webhook_log (site_id, body, status, result)          select $1, left($2, 65536), $3, $4 where exists            (select 1 from mulopim_settings where site_id = $1 and webhook_log)",
+    )
+    .bind(site_id)
+    .bind(body)
+    .bind(i32::from(status))
+    .bind(result)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct WebhookLogEntry {
+    pub received_at: DateTime<Utc>,
+    pub body: String,
+    pub status: i32,
+    pub result: String,
+}
+
+/// The latest logged webhook requests, newest first.
+pub async fn webhook_log(conn: &mut PgConnection, caller: &Caller) -> Result<Vec<WebhookLogEntry>> {
+    Ok(sqlx::query_as(
+        "select received_at, body, status, result from mulopim_webhook_log where site_id = $1          order by id desc limit 100",
+    )
+    .bind(caller.site_id())
+    .fetch_all(conn)
+    .await?)
+}
+
+/// An application password, shown once: WordPress's form, six groups of four.
+#[derive(Debug, Clone)]
+pub struct AppPassword {
+    pub username: String,
+    pub password: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A password as compared: without the spaces WordPress shows in it.
+fn bare(password: &str) -> String {
+    password.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+/// Creates an application password for `username` (a second one for the same name is a 409).
+pub async fn create_app_password(
+    conn: &mut PgConnection,
+    key: &ServerKey,
+    caller: &Caller,
+    username: &str,
+) -> Result<AppPassword> {
+    let username = username.trim();
+    let mut v = crate::domain::error::Validator::new();
+    v.text("username", username, 1, 60);
+    v.check(!username.contains(':'), "username", "must not contain `:`");
+    v.finish()?;
+    let raw = crypto::random_token(24);
+    let shown = raw
+        .as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let created_at: DateTime<Utc> = sqlx::query_scalar(
+        "insert into mulopim_app_passwords (site_id, username, password_digest) values ($1, $2, $3) returning created_at",
+    )
+    .bind(caller.site_id())
+    .bind(username)
+    .bind(key.key_digest(&raw).to_vec())
+    .fetch_one(conn)
+    .await
+    .map_err(|e| {
+        crate::domain::error::on_unique(e, "mulopim_app_passwords_pkey", || {
+            format!("{username} already has an application password: revoke it first")
+        })
+    })?;
+    Ok(AppPassword {
+        username: username.to_string(),
+        password: shown,
+        created_at,
+    })
+}
+
+/// The site's application passwords (names and dates only).
+pub async fn app_passwords(
+    conn: &mut PgConnection,
+    caller: &Caller,
+) -> Result<Vec<(String, DateTime<Utc>, Option<DateTime<Utc>>)>> {
+    Ok(sqlx::query_as(
+        "select username, created_at, last_used_at from mulopim_app_passwords where site_id = $1 order by username",
+    )
+    .bind(caller.site_id())
+    .fetch_all(conn)
+    .await?)
+}
+
+pub async fn revoke_app_password(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    username: &str,
+) -> Result<()> {
+    let done =
+        sqlx::query("delete from mulopim_app_passwords where site_id = $1 and username = $2")
+            .bind(caller.site_id())
+            .bind(username)
+            .execute(conn)
+            .await?;
+    if done.rows_affected() == 0 {
+        return Err(Error::NotFound("application password"));
+    }
+    Ok(())
+}
+
+/// The site of an HTTP Basic `username:password` pair, when the password is that user's.
+pub async fn site_of_app_password(
+    conn: &mut PgConnection,
+    key: &ServerKey,
+    username: &str,
+    password: &str,
+) -> Result<Option<String>> {
+    let password = bare(password);
+    if password.is_empty() || password.len() > 200 {
+        return Ok(None);
+    }
+    let found: Option<(String, String)> = sqlx::query_as(
+        "update mulopim_app_passwords set last_used_at = now() where password_digest = $1          returning site_id, username",
+    )
+    .bind(key.key_digest(&password).to_vec())
+    .fetch_optional(conn)
+    .await?;
+    Ok(found
+        .filter(|(_, user)| crypto::constant_time_eq(user.as_bytes(), username.as_bytes()))
+        .map(|(site, _)| site))
 }
