@@ -116,6 +116,7 @@ pub struct SitePatch {
     pub theme: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
+/// Applies a change of settings. The caller runs it in a transaction (the site's row stays locked to its end).
 pub async fn update(conn: &mut PgConnection, site_id: &str, p: SitePatch) -> Result<Site> {
     let mut v = Validator::new();
     if let Some(name) = &p.name {
@@ -192,6 +193,12 @@ pub async fn update(conn: &mut PgConnection, site_id: &str, p: SitePatch) -> Res
         }
     }
     v.finish()?;
+    // Hold the site's row to the end of the caller's transaction: the new languages are computed from the
+    // current ones, and a concurrent change must not be lost in between.
+    sqlx::query("select 1 from sites where id = $1 for update")
+        .bind(site_id)
+        .execute(&mut *conn)
+        .await?;
     let current = get(&mut *conn, site_id).await?;
     let locale = p.locale.clone().unwrap_or(current.locale);
     let locales = p.locales.clone().unwrap_or(current.locales);

@@ -166,12 +166,9 @@ pub async fn update(
     State(state): State<AppState>,
     Json(patch): Json<SitePatchIn>,
 ) -> Result<Data<SiteOut>, ApiError> {
-    let site = sites::update(
-        &mut *state.pool.acquire().await?,
-        key.site_id(),
-        patch.into(),
-    )
-    .await?;
+    let mut tx = state.pool.begin().await?;
+    let site = sites::update(&mut tx, key.site_id(), patch.into()).await?;
+    tx.commit().await?;
     state.site_origins.forget(&site.id);
     state.auth_cache.forget_site(&site.id);
     Ok(Data::new(site.into()))
