@@ -33,34 +33,28 @@ impl Dialect {
         match self {
             Dialect::Native => error.into_response(),
             Dialect::Mofavo => {
-                let retry_after = error.retry_after;
-                let mut response = (
-                    error.status,
-                    axum::Json(serde_json::json!({"success": false, "error": error.message})),
-                )
-                    .into_response();
-                if let Some(seconds) = retry_after {
-                    response
-                        .headers_mut()
-                        .insert(axum::http::header::RETRY_AFTER, seconds.into());
-                }
-                response
+                let body = serde_json::json!({"success": false, "error": error.message});
+                vendor_response(&error, body)
             }
             Dialect::Mulopim => {
-                let retry_after = error.retry_after;
                 let code = format!("rest_{}", error.code.to_ascii_lowercase());
                 let body = serde_json::json!({"code": code, "message": error.message,
                     "data": {"status": error.status.as_u16()}});
-                let mut response = (error.status, axum::Json(body)).into_response();
-                if let Some(seconds) = retry_after {
-                    response
-                        .headers_mut()
-                        .insert(axum::http::header::RETRY_AFTER, seconds.into());
-                }
-                response
+                vendor_response(&error, body)
             }
         }
     }
+}
+
+/// A vendor dialect's error body with the rejection's status and, for a rate limit, its `Retry-After`.
+fn vendor_response(error: &ApiError, body: serde_json::Value) -> Response {
+    let mut response = (error.status, axum::Json(body)).into_response();
+    if let Some(seconds) = error.retry_after {
+        response
+            .headers_mut()
+            .insert(axum::http::header::RETRY_AFTER, seconds.into());
+    }
+    response
 }
 
 /// How requests to a group of routes authenticate.

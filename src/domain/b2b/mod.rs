@@ -189,14 +189,7 @@ pub async fn list(
         .as_deref()
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .map(|s| {
-            format!(
-                "%{}%",
-                s.replace('\\', "\\\\")
-                    .replace('%', "\\%")
-                    .replace('_', "\\_")
-            )
-        });
+        .map(|s| format!("%{}%", crate::domain::escape_like(s)));
     let conditions = |qb: &mut QueryBuilder<Postgres>| {
         qb.push(" where a.site_id = ")
             .push_bind(caller.site_id().to_string());

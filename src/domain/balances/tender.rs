@@ -123,14 +123,14 @@ pub async fn choose(
         }
         gift_card_ids.push(card.id);
     }
-    if let Some(customer_id) = customer_id {
-        if store_credit_amount > 0 {
-            let (balance, _) = balances_of(conn, site_id, customer_id).await?;
-            if balance < store_credit_amount {
-                return Err(Error::conflict(format!(
-                    "Insufficient store credit: the balance is {balance}"
-                )));
-            }
+    if let Some(customer_id) = customer_id.filter(|_| store_credit_amount > 0 || loyalty_points > 0)
+    {
+        // One read of both balances; the order of the checks below stays that of the answers.
+        let (balance, points) = balances_of(conn, site_id, customer_id).await?;
+        if store_credit_amount > 0 && balance < store_credit_amount {
+            return Err(Error::conflict(format!(
+                "Insufficient store credit: the balance is {balance}"
+            )));
         }
         if loyalty_points > 0 {
             if !loyalty::program::get(conn, site_id).await?.enabled {
@@ -139,7 +139,6 @@ pub async fn choose(
                     "the loyalty program is not enabled",
                 ));
             }
-            let (_, points) = balances_of(conn, site_id, customer_id).await?;
             if points < loyalty_points {
                 return Err(Error::Conflict {
                     code: "INSUFFICIENT_POINTS",

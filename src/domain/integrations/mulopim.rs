@@ -425,14 +425,10 @@ pub async fn products(
     page: i64,
     per_page: i64,
 ) -> Result<Vec<ProductRow>> {
-    let pattern = search.map(str::trim).filter(|s| !s.is_empty()).map(|s| {
-        format!(
-            "%{}%",
-            s.replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        )
-    });
+    let pattern = search
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| format!("%{}%", crate::domain::escape_like(s)));
     let rows: Vec<(i64, String, i64, Option<String>)> = sqlx::query_as(
         "select p.number, p.name, (select count(*) from variants v where v.site_id = p.site_id and v.product_id = p.id), \
                 (select v.sku from variants v where v.site_id = p.site_id and v.product_id = p.id and v.is_default) \
