@@ -116,6 +116,11 @@ impl Shop {
     }
 }
 
+/// Variants whose total is not the sum of their enabled stock at active locations.
+const TOTALS_OFF: &str = "select count(*) from variants v where v.inventory_count <> \
+    (select coalesce(sum(s.on_hand), 0) from stock_levels s join locations l on l.site_id = s.site_id \
+     and l.id = s.location_id where s.site_id = v.site_id and s.variant_id = v.id and not s.disabled and l.active)";
+
 fn wp(status: u16, code: &str, message: &str) -> Value {
     json!({"code": code, "message": message, "data": {"status": status}})
 }
@@ -369,6 +374,10 @@ async fn bulk_sync_reports_per_item_and_rolls_back_past_half_the_limit() {
     // The last write of each (SKU, location) wins: the last good item (998) is MUG at the default location.
     assert_eq!(shop.on_hand("MUG", "default").await, 998);
     assert_eq!(shop.on_hand("SH-M", "depot").await, 997);
+    // Every write that set a quantity is in the ledger, and each variant's total is the sum of its levels.
+    let ledger = "select count(*) from inventory_ledger where source = 'mulopim'";
+    assert_eq!(shop.app.count(ledger).await, 999);
+    assert_eq!(shop.app.count(TOTALS_OFF).await, 0);
 
     // Too many items; no items array.
     let res = shop
@@ -710,4 +719,114 @@ async fn application_passwords_settings_and_the_webhook_log() {
         )
         .await;
     assert_eq!(res.0, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn bulk_writes_apply_in_order_refuse_what_the_stock_cannot_take_and_tell_subscribers() {
+    let shop = shop().await;
+    // The mug's default level is below zero while it takes backorders (an order took more than there was).
+    sqlx::query(
+        "update stock_levels s set on_hand = -3, backorder = 'yes' from variants v \
+                 where v.site_id = s.site_id and v.id = s.variant_id and v.sku = 'MUG'",
+    )
+    .execute(&shop.app.pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "update variants set inventory_count = -3, low_stock_threshold = 5 where sku = 'MUG'",
+    )
+    .execute(&shop.app.pool)
+    .await
+    .unwrap();
+    sqlx::query("update variants set low_stock_threshold = 3 where sku = 'SH-S'")
+        .execute(&shop.app.pool)
+        .await
+        .unwrap();
+    let items = json!([
+        // Backorders off while the level is negative: refused, nothing changes.
+        {"sku": "MUG", "location_slug": "default", "backorders": "no"},
+        // Stock first, then backorders off in a later item: both apply.
+        {"sku": "MUG", "location_slug": "default", "stock": 40},
+        {"sku": "MUG", "location_slug": "default", "backorders": "no"},
+        // The depot's level does not exist yet; disabled stock does not count.
+        {"sku": "MUG", "location_slug": "depot", "stock": 9, "disabled": true},
+        // The shirt drops to its threshold: inventory.low once.
+        {"sku": "SH-S", "location_slug": "default", "stock": 2},
+    ]);
+    let (status, body) = shop
+        .post("/inventory/bulk-sync", json!({"items": items}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["results"]["success"], 4, "{body}");
+    assert_eq!(
+        body["results"]["errors"],
+        json!([
+            "Item 1: stock at this location is negative: set a quantity of at least 0 before turning backorders off"
+        ])
+    );
+    assert_eq!(shop.on_hand("MUG", "default").await, 40);
+    assert_eq!(shop.on_hand("MUG", "depot").await, 9);
+    assert_eq!(
+        shop.app
+            .count("select count(*) from stock_levels where backorder <> 'no'")
+            .await,
+        0
+    );
+    assert_eq!(shop.app.count(TOTALS_OFF).await, 0);
+    let inventory = shop.app.get("/inventory?sku=MUG").await;
+    assert_eq!(inventory["items"][0]["inventoryCount"], 40, "{inventory}");
+    let low =
+        "select count(*) from events where type = 'inventory.low' and payload->>'sku' = 'SH-S'";
+    assert_eq!(shop.app.count(low).await, 1);
+    let updated = "select count(*) from events where type = 'inventory.updated' and payload->>'source' = 'mulopim'";
+    // The mug at both locations and the shirt (the refused item and the policy-only one send nothing).
+    assert_eq!(shop.app.count(updated).await, 3);
+}
+
+#[tokio::test]
+async fn concurrent_bulk_syncs_and_native_adjustments_keep_every_total_right() {
+    let shop = std::sync::Arc::new(shop().await);
+    let mut tasks = Vec::new();
+    for i in 0..12usize {
+        let shop_for_adjust = shop.clone();
+        let shop = shop.clone();
+        tasks.push(tokio::spawn(async move {
+            // Some callers write one location's levels, some the other's in the opposite order (the
+            // same variants through different levels), some both.
+            let slugs: &[&str] = match i % 3 {
+                0 => &["default"],
+                1 => &["depot"],
+                _ => &["default", "depot"],
+            };
+            let mut items: Vec<Value> = ["SH-S", "SH-M", "MUG"]
+                .iter()
+                .flat_map(|sku| {
+                    slugs
+                        .iter()
+                        .map(move |slug| json!({"sku": sku, "location_slug": slug, "stock": i}))
+                })
+                .collect();
+            if i % 3 == 1 {
+                items.reverse();
+            }
+            let (status, body) = shop
+                .post("/inventory/bulk-sync", json!({"items": items}))
+                .await;
+            (status, body)
+        }));
+        let shop = shop_for_adjust.clone();
+        let product = shop.variants[0].0.clone();
+        tasks.push(tokio::spawn(async move {
+            let body = json!({"operation": "increment", "quantity": 1, "locationId": "depot",
+                              "variantId": null});
+            shop.app
+                .admin(Method::POST, &format!("/inventory/{product}"), Some(body))
+                .await
+        }));
+    }
+    for task in tasks {
+        let (status, body) = task.await.unwrap();
+        assert!(status.is_success(), "{status} {body}");
+    }
+    assert_eq!(shop.app.count(TOTALS_OFF).await, 0);
 }

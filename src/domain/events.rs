@@ -34,6 +34,30 @@ pub async fn record(
     Ok(id)
 }
 
+/// Records many events at once (`kinds[i]` with `payloads[i]`), in order, in the caller's transaction.
+pub async fn record_many(
+    conn: &mut PgConnection,
+    site_id: &str,
+    kinds: &[&str],
+    payloads: &[serde_json::Value],
+) -> Result<()> {
+    if kinds.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<String> = kinds.iter().map(|_| ids::new_id("evt")).collect();
+    sqlx::query(
+        "insert into events (site_id, id, type, payload) \
+         select $1, u.id, u.type, u.payload from unnest($2::text[], $3::text[], $4::jsonb[]) as u(id, type, payload)",
+    )
+    .bind(site_id)
+    .bind(ids)
+    .bind(kinds)
+    .bind(payloads)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// An event name and what it means, for validation and the API description.
 pub struct EventKind {
     pub name: &'static str,

@@ -107,7 +107,7 @@ async fn apply_one(
         Err(e) => return Ok(Err(e)),
     };
     let mut tx = state.pool.begin().await.map_err(domain::Error::from)?;
-    let outcome = mulopim::apply(&mut tx, site_id, &item).await?;
+    let outcome = mulopim::apply(&mut tx, site_id, item).await?;
     tx.commit().await.map_err(domain::Error::from)?;
     Ok(outcome.map(Into::into))
 }

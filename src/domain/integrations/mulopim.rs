@@ -4,12 +4,15 @@
 //! locations by number or slug. Every change goes through the stock ledger with source `mulopim`.
 
 use chrono::{DateTime, Utc};
-use sqlx::{Acquire, PgConnection};
+use std::collections::HashMap;
+
+use sqlx::PgConnection;
 
 use crate::crypto::{self, ServerKey};
 use crate::domain::caller::Caller;
 use crate::domain::error::{Error, Result};
-use crate::domain::inventory::stock::{self, Backorder, StockPolicy};
+use crate::domain::inventory::levels::{self, LevelWrite};
+use crate::domain::inventory::stock::{Backorder, StockPolicy};
 
 /// Items one bulk sync may carry unless the site's settings say otherwise.
 pub const MAX_ITEMS: usize = 1000;
@@ -139,105 +142,155 @@ pub async fn locations(conn: &mut PgConnection, site_id: &str) -> Result<Vec<Loc
         .collect())
 }
 
-/// The variant an item names: (variant id, its number, its SKU).
-async fn variant_of(
+/// A variant as an item can name it: (variant id, the number the plugin knows it by, its SKU).
+type NamedVariant = (String, i64, Option<String>);
+
+/// The variants the items name, in two queries whatever their number: by number (a variant's, or a
+/// product's when it has a single variant) and by SKU.
+async fn variants_named(
     conn: &mut PgConnection,
     site_id: &str,
-    item: &Item,
-) -> Result<std::result::Result<(String, i64, Option<String>), ItemError>> {
-    let found: Option<(String, i64, Option<String>)> = match (item.product_id, &item.sku) {
-        (Some(number), _) => {
-            sqlx::query_as(
-                "select v.id, v.number, v.sku from variants v where v.site_id = $1 and v.number = $2 \
-                 union all \
-                 select v.id, p.number, v.sku from products p join variants v on v.site_id = p.site_id and v.product_id = p.id \
-                 where p.site_id = $1 and p.number = $2 \
-                   and (select count(*) from variants w where w.site_id = p.site_id and w.product_id = p.id) = 1 \
-                 limit 1",
-            )
+    items: &[&Item],
+) -> Result<(HashMap<i64, NamedVariant>, HashMap<String, NamedVariant>)> {
+    let numbers: Vec<i64> = items.iter().filter_map(|i| i.product_id).collect();
+    let skus: Vec<String> = items
+        .iter()
+        .filter(|i| i.product_id.is_none())
+        .filter_map(|i| i.sku.as_deref().map(str::trim))
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    let by_number: Vec<(i64, String, i64, Option<String>)> = sqlx::query_as(
+        "select v.number, v.id, v.number, v.sku from variants v where v.site_id = $1 and v.number = any($2) \
+         union all \
+         select p.number, v.id, p.number, v.sku from products p \
+         join variants v on v.site_id = p.site_id and v.product_id = p.id \
+         where p.site_id = $1 and p.number = any($2) \
+           and (select count(*) from variants w where w.site_id = p.site_id and w.product_id = p.id) = 1",
+    )
+    .bind(site_id)
+    .bind(&numbers)
+    .fetch_all(&mut *conn)
+    .await?;
+    let by_sku: Vec<(String, String, i64, Option<String>)> = sqlx::query_as(
+        "select sku, id, number, sku from variants where site_id = $1 and sku = any($2)",
+    )
+    .bind(site_id)
+    .bind(&skus)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok((
+        by_number
+            .into_iter()
+            .map(|(n, id, number, sku)| (n, (id, number, sku)))
+            .collect(),
+        by_sku
+            .into_iter()
+            .map(|(key, id, number, sku)| (key, (id, number, sku)))
+            .collect(),
+    ))
+}
+
+/// The site's locations by number and by slug: (location id, its number).
+async fn locations_named(
+    conn: &mut PgConnection,
+    site_id: &str,
+) -> Result<(HashMap<i64, (String, i64)>, HashMap<String, (String, i64)>)> {
+    let rows: Vec<(String, i64, String)> =
+        sqlx::query_as("select id, number, slug from locations where site_id = $1")
             .bind(site_id)
-            .bind(number)
-            .fetch_optional(&mut *conn)
-            .await?
-        }
-        (None, Some(sku)) if !sku.trim().is_empty() => {
-            sqlx::query_as("select id, number, sku from variants where site_id = $1 and sku = $2")
-                .bind(site_id)
-                .bind(sku.trim())
-                .fetch_optional(&mut *conn)
-                .await?
-        }
-        _ => return Ok(Err(ItemError::of("Product ID or SKU is required."))),
-    };
-    Ok(found.ok_or_else(|| ItemError::of("Product not found.")))
+            .fetch_all(conn)
+            .await?;
+    let by_number = rows
+        .iter()
+        .map(|(id, number, _)| (*number, (id.clone(), *number)))
+        .collect();
+    let by_slug = rows
+        .into_iter()
+        .map(|(id, number, slug)| (slug, (id, number)))
+        .collect();
+    Ok((by_number, by_slug))
 }
 
-async fn location_of(
+/// Applies every item in the caller's transaction, in a fixed number of statements: the items' variants
+/// and locations are found together, then written together through the stock ledger. An item that is
+/// refused (`Err`, with the plugin's message) changed nothing; the others apply in order.
+pub async fn apply_all(
     conn: &mut PgConnection,
     site_id: &str,
-    item: &Item,
-) -> Result<std::result::Result<(String, i64), ItemError>> {
-    let found: Option<(String, i64)> = match (item.location_id, &item.location_slug) {
-        (Some(number), _) => {
-            sqlx::query_as("select id, number from locations where site_id = $1 and number = $2")
-                .bind(site_id)
-                .bind(number)
-                .fetch_optional(&mut *conn)
-                .await?
+    items: &[std::result::Result<Item, ItemError>],
+) -> Result<Vec<std::result::Result<Applied, ItemError>>> {
+    let parsed: Vec<&Item> = items.iter().filter_map(|i| i.as_ref().ok()).collect();
+    let (by_number, by_sku) = variants_named(conn, site_id, &parsed).await?;
+    let (locations_by_number, locations_by_slug) = locations_named(conn, site_id).await?;
+    let resolve = |item: &Item| -> std::result::Result<(NamedVariant, (String, i64)), ItemError> {
+        let variant = match (item.product_id, item.sku.as_deref().map(str::trim)) {
+            (Some(number), _) => by_number.get(&number),
+            (None, Some(sku)) if !sku.is_empty() => by_sku.get(sku),
+            _ => return Err(ItemError::of("Product ID or SKU is required.")),
         }
-        (None, Some(slug)) if !slug.trim().is_empty() => {
-            sqlx::query_as("select id, number from locations where site_id = $1 and slug = $2")
-                .bind(site_id)
-                .bind(slug.trim())
-                .fetch_optional(&mut *conn)
-                .await?
+        .ok_or_else(|| ItemError::of("Product not found."))?;
+        let location = match (
+            item.location_id,
+            item.location_slug.as_deref().map(str::trim),
+        ) {
+            (Some(number), _) => locations_by_number.get(&number),
+            (None, Some(slug)) if !slug.is_empty() => locations_by_slug.get(slug),
+            _ => return Err(ItemError::of("Location ID or slug is required.")),
         }
-        _ => return Ok(Err(ItemError::of("Location ID or slug is required."))),
+        .ok_or_else(|| ItemError::of("Location not found."))?;
+        Ok((variant.clone(), location.clone()))
     };
-    Ok(found.ok_or_else(|| ItemError::of("Location not found.")))
+    let resolved: Vec<_> = items
+        .iter()
+        .map(|item| {
+            item.clone()
+                .and_then(|item| resolve(&item).map(|r| (item, r)))
+        })
+        .collect();
+    let writes: Vec<LevelWrite> = resolved
+        .iter()
+        .filter_map(|r| r.as_ref().ok())
+        .map(
+            |(item, ((variant_id, _, _), (location_id, _)))| LevelWrite {
+                variant_id: variant_id.clone(),
+                location_id: location_id.clone(),
+                quantity: item.stock,
+                policy: item.policy.clone(),
+            },
+        )
+        .collect();
+    let mut written = levels::write(conn, site_id, &writes, "mulopim")
+        .await?
+        .into_iter();
+    let mut outcomes = Vec::with_capacity(items.len());
+    for r in resolved {
+        outcomes.push(match r {
+            Err(e) => Err(e),
+            Ok((_, ((_, product_id, sku), (_, location_id)))) => match written.next() {
+                Some(Ok(())) => Ok(Applied {
+                    product_id,
+                    location_id,
+                    sku,
+                }),
+                Some(Err(refused)) => Err(ItemError(refusal(&refused))),
+                None => Err(ItemError::of("Update failed.")),
+            },
+        });
+    }
+    Ok(outcomes)
 }
 
-/// Applies one item in the caller's transaction, inside a savepoint: a refused item changes nothing, and
-/// the caller's transaction stays usable. `Ok(Err(..))` is the item's refusal with the plugin's message.
+/// Applies one item in the caller's transaction.
 pub async fn apply(
     conn: &mut PgConnection,
     site_id: &str,
-    item: &Item,
+    item: Item,
 ) -> Result<std::result::Result<Applied, ItemError>> {
-    let (variant_id, product_number, sku) = match variant_of(conn, site_id, item).await? {
-        Ok(v) => v,
-        Err(e) => return Ok(Err(e)),
-    };
-    let (location_id, location_number) = match location_of(conn, site_id, item).await? {
-        Ok(l) => l,
-        Err(e) => return Ok(Err(e)),
-    };
-    let mut savepoint = conn.begin().await?;
-    let written = stock::set_level(
-        &mut savepoint,
-        site_id,
-        &variant_id,
-        &location_id,
-        item.stock,
-        &item.policy,
-        "mulopim",
-    )
-    .await;
-    match written {
-        Ok(()) => {
-            savepoint.commit().await?;
-            Ok(Ok(Applied {
-                product_id: product_number,
-                location_id: location_number,
-                sku,
-            }))
-        }
-        Err(Error::Database(e)) => Err(Error::Database(e)),
-        Err(other) => {
-            savepoint.rollback().await?;
-            Ok(Err(ItemError(refusal(&other))))
-        }
-    }
+    let mut outcomes = apply_all(conn, site_id, &[Ok(item)]).await?;
+    Ok(outcomes
+        .pop()
+        .unwrap_or_else(|| Err(ItemError::of("Update failed."))))
 }
 
 /// A domain refusal as the plugin would word it.
@@ -272,11 +325,11 @@ pub async fn bulk_sync(
     rollback_after: usize,
 ) -> Result<Option<BulkResult>> {
     let mut result = BulkResult::default();
-    for (i, item) in items.iter().enumerate() {
-        let outcome = match item {
-            Ok(item) => apply(conn, site_id, item).await?,
-            Err(e) => Err(e.clone()),
-        };
+    for (i, outcome) in apply_all(conn, site_id, items)
+        .await?
+        .into_iter()
+        .enumerate()
+    {
         match outcome {
             Ok(_) => result.succeeded += 1,
             Err(ItemError(message)) => {

@@ -1,6 +1,8 @@
-//! Inventory: locations and stock per (variant, location), changed only through [`stock::adjust`], which
-//! writes a ledger row for every change and keeps the variant's `inventory_count` in step.
+//! Inventory: locations and stock per (variant, location), changed only through [`stock::adjust`] (one
+//! change) or [`levels::write`] (whole levels in bulk, for integrations); both write a ledger row for every
+//! change and keep the variant's `inventory_count` in step.
 
+pub mod levels;
 pub mod locations;
 pub mod stock;
 

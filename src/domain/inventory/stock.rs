@@ -269,7 +269,7 @@ pub async fn adjust(
 
 /// Whether a total moving from `before` to `after` crosses from above the low-stock threshold to at or
 /// below it.
-fn crosses_low(before: i32, after: i32, threshold: i32) -> bool {
+pub(super) fn crosses_low(before: i32, after: i32, threshold: i32) -> bool {
     before > threshold && after <= threshold
 }
 
@@ -343,32 +343,6 @@ async fn set_policy(
         _ => Error::Database(e),
     })?;
     recount(conn, site_id, &[variant_id.to_string()]).await
-}
-
-/// Sets a stock level's on-hand quantity (when given) and its settings, recorded with `source` and no key:
-/// for dialects whose integrations write whole levels (Mulopim). The caller runs it in its transaction.
-pub(crate) async fn set_level(
-    conn: &mut PgConnection,
-    site_id: &str,
-    variant_id: &str,
-    location_id: &str,
-    quantity: Option<i32>,
-    policy: &StockPolicy,
-    source: &str,
-) -> Result<()> {
-    if let Some(quantity) = quantity {
-        let adjustment = Adjustment {
-            variant_id,
-            location_id: Some(location_id),
-            operation: Operation::Set,
-            quantity,
-            reason: None,
-            source,
-            key_id: None,
-        };
-        adjust(conn, site_id, adjustment).await?;
-    }
-    set_policy(conn, site_id, variant_id, Some(location_id), policy).await
 }
 
 /// Recomputes variants' totals and backorder flags from their stock (after location or policy changes).
