@@ -2,11 +2,14 @@
 //! native API. Their routes stay out of the native OpenAPI document: their vendors document them.
 
 pub mod mofavo;
+pub mod mozello;
 pub mod mulopim;
 
 use crate::state::AppState;
 
 /// Every dialect's routes, each group with its own plumbing policy.
 pub fn routes(state: &AppState) -> axum::Router<AppState> {
-    mofavo::routes(state).merge(mulopim::routes(state))
+    mofavo::routes(state)
+        .merge(mulopim::routes(state))
+        .merge(mozello::routes(state))
 }

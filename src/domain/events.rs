@@ -210,7 +210,20 @@ pub struct Event {
     #[sqlx(rename = "type")]
     pub kind: String,
     pub payload: serde_json::Value,
+    /// The dialect whose request made the change (see [`set_origin`]), so its own notifications can
+    /// leave out what it did itself.
+    pub origin: Option<String>,
     pub created_at: DateTime<Utc>,
+}
+
+/// Marks every event recorded in the rest of the caller's transaction as made through `origin` (a
+/// dialect's name).
+pub async fn set_origin(conn: &mut PgConnection, origin: &str) -> Result<()> {
+    sqlx::query("select set_config('shopvo.origin', $1, true)")
+        .bind(origin)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// Claims up to `limit` undispatched events, oldest first, locking them until the caller's transaction
@@ -218,7 +231,7 @@ pub struct Event {
 /// per-site fan-out.
 pub async fn claim_undispatched(conn: &mut PgConnection, limit: i64) -> Result<Vec<Event>> {
     Ok(sqlx::query_as(
-        "select site_id, id, type, payload, created_at from events where dispatched_at is null \
+        "select site_id, id, type, payload, origin, created_at from events where dispatched_at is null \
          order by created_at, id limit $1 for update skip locked",
     )
     .bind(limit)

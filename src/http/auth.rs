@@ -292,7 +292,7 @@ async fn load_key(state: &AppState, presented: &str) -> Result<Arc<Authenticated
 /// when it signs. Public routes pass without a key; rejections are rendered by the route's dialect.
 pub async fn authenticate(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let policy = RoutePolicy::of(&request);
-    if policy.access == Access::Public {
+    if policy.access != Access::Key {
         return next.run(request).await;
     }
     match authenticated(&state, request).await {

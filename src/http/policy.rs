@@ -25,6 +25,8 @@ pub enum Dialect {
     Mofavo,
     /// WordPress's `{"code":"…","message":"…","data":{"status":…}}` (Mulopim).
     Mulopim,
+    /// Mozello's `{"error":true,"error_code":…,"error_message":"…"}`.
+    Mozello,
 }
 
 impl Dialect {
@@ -34,6 +36,11 @@ impl Dialect {
             Dialect::Native => error.into_response(),
             Dialect::Mofavo => {
                 let body = serde_json::json!({"success": false, "error": error.message});
+                vendor_response(&error, body)
+            }
+            Dialect::Mozello => {
+                let body = serde_json::json!({"error": true, "error_code": error.status.as_u16(),
+                    "error_message": error.message});
                 vendor_response(&error, body)
             }
             Dialect::Mulopim => {
@@ -64,6 +71,9 @@ pub enum Access {
     Key,
     /// No key; counted per client IP in [`Group::Public`].
     Public,
+    /// The dialect's own credentials, checked and counted per credential by its handlers (Mozello's API
+    /// keys, 5 requests a second each): the plumbing neither authenticates nor counts these requests.
+    Dialect,
 }
 
 /// The rate-limit group of a route group's requests.
@@ -126,6 +136,14 @@ impl RoutePolicy {
         RoutePolicy {
             access: Access::Public,
             rate: RateGroup::Fixed(Group::Public),
+            ..self
+        }
+    }
+
+    /// For a dialect that authenticates and rate-limits with its own credentials.
+    pub const fn own_credentials(self) -> Self {
+        RoutePolicy {
+            access: Access::Dialect,
             ..self
         }
     }

@@ -27,6 +27,8 @@ pub enum Group {
     ProductSearch,
     /// Unauthenticated routes, counted per client IP.
     Public,
+    /// A dialect's requests, counted per credential by the dialect ([`RateLimiter::check_per_second`]).
+    Dialect,
 }
 
 impl Group {
@@ -37,6 +39,7 @@ impl Group {
             Group::Orders => Some(30),
             Group::ProductSearch => Some(60),
             Group::Public => Some(30),
+            Group::Dialect => None,
         }
     }
 }
@@ -57,7 +60,16 @@ pub struct RateLimiter {
 impl RateLimiter {
     /// Counts a request of `key_id` in `group` against `limit` per minute.
     pub fn check(&self, key_id: &str, group: Group, limit: u32, now: i64) -> Decision {
-        let window = now - now.rem_euclid(60);
+        self.check_in(key_id, group, limit, now, 60)
+    }
+
+    /// Counts a dialect's request of `credential` against `limit` per second.
+    pub fn check_per_second(&self, credential: &str, limit: u32, now: i64) -> Decision {
+        self.check_in(credential, Group::Dialect, limit, now, 1)
+    }
+
+    fn check_in(&self, key_id: &str, group: Group, limit: u32, now: i64, length: i64) -> Decision {
+        let window = now - now.rem_euclid(length);
         let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
         if windows.len() > 100_000 {
             windows.retain(|_, (start, _)| *start == window);
@@ -76,7 +88,7 @@ impl RateLimiter {
             allowed,
             limit,
             remaining: limit.saturating_sub(entry.1),
-            reset_at: window + 60,
+            reset_at: window + length,
         }
     }
 }

@@ -19,6 +19,7 @@ mod locations;
 mod loyalty;
 mod menus;
 mod metafields;
+mod mozello_keys;
 mod orders;
 mod pages;
 mod patch;
@@ -303,6 +304,11 @@ fn groups() -> Vec<(RoutePolicy, OpenApiRouter<AppState>)> {
                     integrations::update_mulopim_settings
                 ))
                 .routes(routes!(integrations::mulopim_webhook_log))
+                .routes(routes!(
+                    mozello_keys::list_mozello_keys,
+                    mozello_keys::issue_mozello_key
+                ))
+                .routes(routes!(mozello_keys::revoke_mozello_key))
                 .routes(routes!(webhooks::list, webhooks::create))
                 .routes(routes!(
                     webhooks::get,

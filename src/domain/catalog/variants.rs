@@ -37,6 +37,10 @@ pub struct Variant {
     pub is_default: bool,
     pub position: i32,
     pub inventory_count: i32,
+    /// Whether some enabled stock of it at an active location takes backorders (it sells past zero). Not
+    /// part of events (they carry the product as the native API shows it).
+    #[serde(skip)]
+    pub backorders: bool,
     pub inventory_status: InventoryStatus,
     pub low_stock_threshold: i32,
     pub created_at: DateTime<Utc>,
@@ -102,6 +106,7 @@ impl From<VariantRow> for Variant {
             is_default: r.is_default,
             position: r.position,
             inventory_count: r.inventory_count,
+            backorders: r.backorders,
             inventory_status,
             low_stock_threshold: r.low_stock_threshold,
             created_at: r.created_at,

@@ -11,8 +11,10 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-pub use read::{get, is_cursor, list};
-pub use variant_writes::{add_variant, delete_variant, replace_variant, update_variant};
+pub use read::{get, is_cursor, list, load_many};
+pub use variant_writes::{
+    add_variant, delete_variant, replace_variant, set_variants, update_variant,
+};
 pub use write::{create, delete, replace, update};
 
 use super::variants::{NewVariant, VariantRow};

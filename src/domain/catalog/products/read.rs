@@ -269,6 +269,24 @@ pub async fn get(
     Ok(product)
 }
 
+/// The products `ids` with their variants, whatever their status, in that order (for integrations that
+/// manage the whole catalog): the documents and the variants' stock in two queries.
+pub async fn load_many(
+    conn: &mut PgConnection,
+    site_id: &str,
+    ids: &[String],
+) -> Result<Vec<Product>> {
+    let docs = by_ids(conn, site_id, ids).await?;
+    let mut stock = stock_of(conn, site_id, docs.iter().map(|d| d.id.clone()).collect()).await?;
+    Ok(docs
+        .into_iter()
+        .map(|d| {
+            let variants = stock.remove(&d.id).unwrap_or_default();
+            d.into_product(Some(variants))
+        })
+        .collect())
+}
+
 /// One product by id or slug, with its variants, whatever its status: its document (one primary-key
 /// lookup; a slug is resolved through its unique index first) and its variants' stock.
 pub(super) async fn load(

@@ -1,0 +1,801 @@
+//! Product routes: list, get, create, update, delete, and the three batch calls.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::HeaderMap;
+use serde_json::{Map, Value, json};
+use sqlx::{Acquire, PgConnection};
+
+use super::errors::MzError;
+use super::product_shape::{self, CategoryIn, ProductIn, VariantIn};
+use super::shapes::{self, Languages};
+use super::{authorize, languages, object, ok};
+use crate::domain;
+use crate::domain::catalog::products::{
+    self, NewProduct, Product, ProductPatch, ProductStatus, Translation,
+};
+use crate::domain::catalog::variants::{NewVariant, VariantPatch};
+use crate::domain::events;
+use crate::domain::integrations::mozello::catalog::{
+    self, Comparison, PageQuery, Stock, TimeField, TimeFilter,
+};
+use crate::domain::integrations::mozello::{MAX_BATCH, notifications::ORIGIN};
+use crate::state::AppState;
+
+/// A list's page request and the query to repeat on the next page, from `page_size`, `page_start=id:<n>`,
+/// `desc=1` and repeated `filter=<field><op><value>`.
+pub(super) fn page_query(
+    query: Option<&str>,
+) -> Result<(PageQuery, Vec<(String, String)>), MzError> {
+    let mut page = PageQuery {
+        size: 20,
+        ..PageQuery::default()
+    };
+    let mut kept = Vec::new();
+    for (name, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()).into_owned() {
+        match name.as_str() {
+            "page_size" => {
+                page.size = value
+                    .trim()
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|n| *n >= 1)
+                    .ok_or_else(|| {
+                        MzError::bad_request("`page_size` must be a positive whole number")
+                    })?
+                    .min(catalog::MAX_PAGE);
+            }
+            "page_start" => {
+                page.start = Some(
+                    value
+                        .trim()
+                        .strip_prefix("id:")
+                        .and_then(|n| n.parse().ok())
+                        .ok_or_else(|| {
+                            MzError::bad_request("`page_start` must be `id:<number>`")
+                        })?,
+                );
+                continue;
+            }
+            "desc" => page.descending = matches!(value.trim(), "1" | "true"),
+            "filter" => page.filters.push(filter(&value)?),
+            _ => {}
+        }
+        kept.push((name, value));
+    }
+    Ok((page, kept))
+}
+
+fn filter(text: &str) -> Result<TimeFilter, MzError> {
+    let bad = || MzError::bad_request(format!("Invalid filter `{text}`"));
+    let (field, rest) = if let Some(rest) = text.strip_prefix("created_at") {
+        (TimeField::Created, rest)
+    } else if let Some(rest) = text.strip_prefix("modified_at") {
+        (TimeField::Modified, rest)
+    } else {
+        return Err(bad());
+    };
+    let ops = [
+        (">=", Comparison::Ge),
+        ("<=", Comparison::Le),
+        ("<>", Comparison::Ne),
+        (">", Comparison::Gt),
+        ("<", Comparison::Lt),
+        ("=", Comparison::Eq),
+    ];
+    let (comparison, value) = ops
+        .iter()
+        .find_map(|(op, c)| rest.strip_prefix(op).map(|v| (*c, v)))
+        .ok_or_else(bad)?;
+    Ok(TimeFilter {
+        field,
+        comparison,
+        value: shapes::time_in(value).ok_or_else(bad)?,
+    })
+}
+
+/// `next_page_uri`, relative to `/v1`: the same query with `page_start` moved on.
+pub(super) fn next_uri(path: &str, kept: &[(String, String)], next: Option<i64>) -> Value {
+    let Some(next) = next else {
+        return Value::Null;
+    };
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    if !kept.iter().any(|(k, _)| k == "page_size") {
+        query.append_pair("page_size", "20");
+    }
+    for (k, v) in kept {
+        query.append_pair(k, v);
+    }
+    query.append_pair("page_start", &format!("id:{next}"));
+    Value::String(format!("{path}?{}", query.finish()))
+}
+
+/// Products as Mozello shows them (their category paths read in one query).
+async fn render(
+    conn: &mut PgConnection,
+    site_id: &str,
+    languages: &Languages,
+    products: &[Product],
+) -> Result<Vec<Value>, MzError> {
+    let ids: Vec<String> = products
+        .iter()
+        .filter_map(|p| p.category_ids.first().cloned())
+        .collect();
+    let paths = catalog::category_paths(conn, site_id, &ids).await?;
+    Ok(products
+        .iter()
+        .map(|p| product_shape::product_out(p, languages, &paths, Vec::new()))
+        .collect())
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Value>, MzError> {
+    let key = authorize(&state, &headers).await?;
+    let (page, kept) = page_query(query.as_deref())?;
+    let mut conn = state.pool.acquire().await.map_err(domain::Error::from)?;
+    let languages = languages(&mut conn, &key.site_id).await?;
+    let (found, next) = catalog::product_page(&mut conn, &key.site_id, &page).await?;
+    let products = render(&mut conn, &key.site_id, &languages, &found).await?;
+    Ok(ok(json!({
+        "products": products,
+        "next_page_uri": next_uri("/store/products/", &kept, next),
+    })))
+}
+
+async fn find(conn: &mut PgConnection, site_id: &str, handle: &str) -> Result<String, MzError> {
+    catalog::product_by_handle(conn, site_id, handle)
+        .await?
+        .ok_or_else(|| MzError::not_found("Product"))
+}
+
+async fn one(
+    conn: &mut PgConnection,
+    site_id: &str,
+    languages: &Languages,
+    id: &str,
+) -> Result<Value, MzError> {
+    let found = products::load_many(conn, site_id, &[id.to_string()]).await?;
+    let mut out = render(conn, site_id, languages, &found).await?;
+    let product = out.pop().ok_or_else(|| MzError::not_found("Product"))?;
+    // A single product is a flat object: `"error": false` beside its fields.
+    Ok(ok(product).0)
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(handle): Path<String>,
+) -> Result<Json<Value>, MzError> {
+    let key = authorize(&state, &headers).await?;
+    let mut conn = state.pool.acquire().await.map_err(domain::Error::from)?;
+    let languages = languages(&mut conn, &key.site_id).await?;
+    let id = find(&mut conn, &key.site_id, &handle).await?;
+    Ok(Json(one(&mut conn, &key.site_id, &languages, &id).await?))
+}
+
+/// The `product` object of a body.
+fn product_body(body: &Bytes) -> Result<Map<String, Value>, MzError> {
+    match object(body)?.remove("product") {
+        Some(Value::Object(product)) => Ok(product),
+        _ => Err(MzError::bad_request(
+            "The body must hold a `product` object",
+        )),
+    }
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, MzError> {
+    let key = authorize(&state, &headers).await?;
+    let body = product_body(&body)?;
+    let mut tx = state.pool.begin().await.map_err(domain::Error::from)?;
+    events::set_origin(&mut tx, ORIGIN).await?;
+    let languages = languages(&mut tx, &key.site_id).await?;
+    let input = product_shape::product_in(&body, &languages)?;
+    let Some(handle) = input.handle.clone() else {
+        return Err(MzError::bad_request(
+            "Product handle is mandatory when creating new product",
+        ));
+    };
+    if catalog::product_by_handle(&mut tx, &key.site_id, &handle)
+        .await?
+        .is_some()
+    {
+        return Err(MzError::new(
+            axum::http::StatusCode::CONFLICT,
+            format!("Product with handle `{handle}` already exists"),
+        ));
+    }
+    let id = write(&mut tx, &key.site_id, &languages, None, input).await?;
+    let product = one(&mut tx, &key.site_id, &languages, &id).await?;
+    tx.commit().await.map_err(domain::Error::from)?;
+    Ok(Json(product))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(handle): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, MzError> {
+    let key = authorize(&state, &headers).await?;
+    let body = product_body(&body)?;
+    let mut tx = state.pool.begin().await.map_err(domain::Error::from)?;
+    events::set_origin(&mut tx, ORIGIN).await?;
+    let languages = languages(&mut tx, &key.site_id).await?;
+    let id = find(&mut tx, &key.site_id, &handle).await?;
+    let input = product_shape::product_in(&body, &languages)?;
+    write(&mut tx, &key.site_id, &languages, Some(id.clone()), input).await?;
+    let product = one(&mut tx, &key.site_id, &languages, &id).await?;
+    tx.commit().await.map_err(domain::Error::from)?;
+    Ok(Json(product))
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(handle): Path<String>,
+) -> Result<Json<Value>, MzError> {
+    let key = authorize(&state, &headers).await?;
+    let mut tx = state.pool.begin().await.map_err(domain::Error::from)?;
+    events::set_origin(&mut tx, ORIGIN).await?;
+    let id = find(&mut tx, &key.site_id, &handle).await?;
+    products::delete(&mut tx, &key.site_id, &id).await?;
+    tx.commit().await.map_err(domain::Error::from)?;
+    Ok(ok(json!({})))
+}
+
+async fn category_ids(
+    conn: &mut PgConnection,
+    site_id: &str,
+    category: CategoryIn,
+) -> Result<Vec<String>, MzError> {
+    Ok(match category {
+        CategoryIn::None => Vec::new(),
+        CategoryIn::Handle(handle) => vec![
+            catalog::category_by_handle(conn, site_id, &handle)
+                .await?
+                .ok_or_else(|| MzError::not_found("Category"))?,
+        ],
+        CategoryIn::Path(names) => vec![catalog::category_for_path(conn, site_id, &names).await?],
+    })
+}
+
+/// The product's name, description and slug in the default language, and the others' translations.
+fn texts(
+    input: &ProductIn,
+    languages: &Languages,
+    translations: &mut std::collections::BTreeMap<String, Translation>,
+) {
+    if let Some(t) = &input.title {
+        shapes::merge_translations(translations, t, languages, |tr, v| tr.name = v);
+    }
+    if let Some(t) = &input.description {
+        shapes::merge_translations(translations, t, languages, |tr, v| tr.description = v);
+    }
+    if let Some(t) = &input.url {
+        shapes::merge_translations(translations, t, languages, |tr, v| tr.slug = v);
+    }
+}
+
+/// Price and compare-at price from a regular and a sale price (on sale, the buyer pays the sale price).
+fn priced(regular: i64, sale: Option<i64>) -> (i64, Option<i64>) {
+    match sale {
+        Some(sale) => (sale, Some(regular)),
+        None => (regular, None),
+    }
+}
+
+/// Creates (`existing: None`) or updates a product from Mozello's fields, in the caller's transaction.
+async fn write(
+    conn: &mut PgConnection,
+    site_id: &str,
+    languages: &Languages,
+    existing: Option<String>,
+    mut input: ProductIn,
+) -> Result<String, MzError> {
+    let category_ids = match input.category.take() {
+        Some(c) => Some(category_ids(conn, site_id, c).await?),
+        None => None,
+    };
+    let variants = input.variants.take();
+    let default_text =
+        |t: &Option<shapes::Text>| t.as_ref().and_then(|t| t.default_value(languages));
+    let (id, stocks) = match existing {
+        None => {
+            let mut translations = Default::default();
+            texts(&input, languages, &mut translations);
+            let name = default_text(&input.title)
+                .flatten()
+                .or_else(|| {
+                    input
+                        .title
+                        .as_ref()
+                        .and_then(|t| t.values.iter().find_map(|(_, v)| v.clone()))
+                })
+                .or_else(|| input.handle.clone())
+                .unwrap_or_default();
+            let (price, compare_at_price) =
+                priced(input.price.unwrap_or(0), input.sale_price.flatten());
+            let (variant_inputs, stocks): (Vec<NewVariant>, Vec<Option<Stock>>) = match variants {
+                Some(list) if !list.is_empty() => {
+                    list.into_iter().map(|v| (v.variant, v.stock)).unzip()
+                }
+                _ => (
+                    vec![NewVariant {
+                        sku: input.sku.clone().flatten(),
+                        inventory_count: match input.stock {
+                            Some(Stock::Count(n)) => Some(n),
+                            _ => None,
+                        },
+                        ..NewVariant::default()
+                    }],
+                    vec![input.stock],
+                ),
+            };
+            let product = products::create(
+                conn,
+                site_id,
+                NewProduct {
+                    name,
+                    slug: default_text(&input.url).flatten(),
+                    handle: input.handle.clone(),
+                    description: default_text(&input.description).flatten(),
+                    status: Some(if input.visible == Some(false) {
+                        ProductStatus::Draft
+                    } else {
+                        ProductStatus::Active
+                    }),
+                    price,
+                    compare_at_price,
+                    brand_id: None,
+                    category_ids: category_ids.unwrap_or_default(),
+                    featured: input.featured.unwrap_or(false),
+                    vendor: input.vendor.clone().flatten(),
+                    model: input.model.clone().flatten(),
+                    images: Vec::new(),
+                    translations,
+                    variants: Some(variant_inputs),
+                },
+            )
+            .await?;
+            let ids: Vec<String> = product
+                .variants
+                .unwrap_or_default()
+                .into_iter()
+                .map(|v| v.id)
+                .collect();
+            (product.id, ids.into_iter().zip(stocks).collect::<Vec<_>>())
+        }
+        Some(id) => {
+            let current = products::load_many(conn, site_id, std::slice::from_ref(&id))
+                .await?
+                .pop()
+                .ok_or_else(|| MzError::not_found("Product"))?;
+            let mut translations = current.translations.clone();
+            texts(&input, languages, &mut translations);
+            let on_sale = current.compare_at_price.filter(|c| *c > current.price);
+            let (regular, sale) = match on_sale {
+                Some(c) => (c, Some(current.price)),
+                None => (current.price, None),
+            };
+            let prices = (input.price.is_some() || input.sale_price.is_some()).then(|| {
+                priced(
+                    input.price.unwrap_or(regular),
+                    input.sale_price.unwrap_or(sale),
+                )
+            });
+            let patch = ProductPatch {
+                name: default_text(&input.title).flatten(),
+                slug: default_text(&input.url).flatten(),
+                description: default_text(&input.description),
+                status: input.visible.map(|v| {
+                    if v {
+                        ProductStatus::Active
+                    } else {
+                        ProductStatus::Draft
+                    }
+                }),
+                price: prices.map(|p| p.0),
+                compare_at_price: prices.map(|p| p.1),
+                category_ids,
+                featured: input.featured,
+                vendor: input.vendor.clone(),
+                model: input.model.clone(),
+                translations: Some(translations),
+                ..ProductPatch::default()
+            };
+            products::update(conn, site_id, &id, patch).await?;
+            let stocks = match variants {
+                Some(list) if !list.is_empty() => {
+                    let (inputs, stocks): (Vec<NewVariant>, Vec<Option<Stock>>) = list
+                        .into_iter()
+                        .map(|VariantIn { variant, stock }| (variant, stock))
+                        .unzip();
+                    let ids = products::set_variants(conn, site_id, &id, inputs).await?;
+                    ids.into_iter().zip(stocks).collect()
+                }
+                _ => {
+                    let default = current
+                        .variants
+                        .as_deref()
+                        .unwrap_or_default()
+                        .iter()
+                        .find(|v| v.is_default)
+                        .map(|v| v.id.clone());
+                    if let (Some(sku), Some(variant)) = (input.sku.clone(), &default) {
+                        let patch = VariantPatch {
+                            sku: Some(sku),
+                            ..VariantPatch::default()
+                        };
+                        products::update_variant(conn, site_id, &id, variant, patch).await?;
+                    }
+                    default.map(|v| vec![(v, input.stock)]).unwrap_or_default()
+                }
+            };
+            (id, stocks)
+        }
+    };
+    for (variant_id, stock) in stocks {
+        if let Some(stock) = stock {
+            catalog::set_stock(conn, site_id, &variant_id, stock).await?;
+        }
+    }
+    Ok(id)
+}
+
+/// The `products` array of a batch body, at most [`MAX_BATCH`] objects.
+fn batch_items(body: &Bytes) -> Result<Vec<Value>, MzError> {
+    let items = match object(body)?.remove("products") {
+        Some(Value::Array(items)) => items,
+        _ => {
+            return Err(MzError::bad_request(
+                "The body must hold a `products` array",
+            ));
+        }
+    };
+    if items.len() > MAX_BATCH {
+        return Err(MzError::bad_request(format!(
+            "Too many items: at most {MAX_BATCH} per call"
+        )));
+    }
+    Ok(items)
+}
+
+/// One batch item's outcome.
+fn outcome(
+    handle: Option<&str>,
+    sku: Option<&str>,
+    status: &str,
+    message: Option<String>,
+) -> Value {
+    let mut out = Map::new();
+    if let Some(h) = handle {
+        out.insert("handle".into(), json!(h));
+    }
+    if let Some(s) = sku {
+        out.insert("sku".into(), json!(s));
+    }
+    out.insert("result".into(), json!(status));
+    if let Some(m) = message {
+        out.insert("error_message".into(), json!(m));
+    }
+    Value::Object(out)
+}
+
+/// Ends one batch item's savepoint: kept when the item succeeded, undone (and reported) when it was
+/// refused; a server failure fails the whole call.
+async fn settle(
+    savepoint: sqlx::Transaction<'_, sqlx::Postgres>,
+    result: Result<&'static str, MzError>,
+) -> Result<Result<&'static str, String>, MzError> {
+    match result {
+        Ok(status) => {
+            savepoint.commit().await.map_err(domain::Error::from)?;
+            Ok(Ok(status))
+        }
+        Err(e) if e.status.is_server_error() => Err(e),
+        Err(e) => {
+            savepoint.rollback().await.map_err(domain::Error::from)?;
+            Ok(Err(e.message))
+        }
+    }
+}
+
+pub async fn batch_update(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, MzError> {
+    let key = authorize(&state, &headers).await?;
+    let items = batch_items(&body)?;
+    let mut tx = state.pool.begin().await.map_err(domain::Error::from)?;
+    events::set_origin(&mut tx, ORIGIN).await?;
+    let languages = languages(&mut tx, &key.site_id).await?;
+    let site_id = key.site_id.as_str();
+    let mut results = Vec::with_capacity(items.len());
+    for item in items {
+        let Value::Object(item) = item else {
+            results.push(outcome(
+                None,
+                None,
+                "error",
+                Some("Each item must be an object".into()),
+            ));
+            continue;
+        };
+        let input = match product_shape::product_in(&item, &languages) {
+            Ok(input) => input,
+            Err(e) => {
+                results.push(outcome(None, None, "error", Some(e.message)));
+                continue;
+            }
+        };
+        let handle = input.handle.clone();
+        let sku = input.sku.clone().flatten();
+        // The handle wins; an unknown handle creates; without one, a single product with the SKU.
+        let target = match (&handle, &sku) {
+            (Some(handle), _) => catalog::product_by_handle(&mut tx, site_id, handle).await?,
+            (None, Some(sku)) => {
+                let found = catalog::by_sku(&mut tx, site_id, sku).await?;
+                match found.as_slice() {
+                    [one] => Some(one.product_id.clone()),
+                    [] => {
+                        results.push(outcome(
+                            None,
+                            Some(sku),
+                            "ignored",
+                            Some("SKU not found".into()),
+                        ));
+                        continue;
+                    }
+                    _ => {
+                        results.push(outcome(
+                            None,
+                            Some(sku),
+                            "ignored",
+                            Some("SKU exists on several items".into()),
+                        ));
+                        continue;
+                    }
+                }
+            }
+            (None, None) => {
+                results.push(outcome(
+                    None,
+                    None,
+                    "error",
+                    Some("Product handle or SKU is mandatory".into()),
+                ));
+                continue;
+            }
+        };
+        let created = target.is_none();
+        let mut savepoint = tx.begin().await.map_err(domain::Error::from)?;
+        let written = write(&mut savepoint, site_id, &languages, target, input).await;
+        let status = if created { "created" } else { "updated" };
+        let done = settle(savepoint, written.map(|_| status)).await?;
+        results.push(match done {
+            Ok(status) => outcome(handle.as_deref(), sku.as_deref(), status, None),
+            Err(message) => outcome(handle.as_deref(), sku.as_deref(), "error", Some(message)),
+        });
+    }
+    tx.commit().await.map_err(domain::Error::from)?;
+    Ok(ok(json!({"products": results})))
+}
+
+pub async fn batch_update_by_sku(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, MzError> {
+    let key = authorize(&state, &headers).await?;
+    let items = batch_items(&body)?;
+    let mut tx = state.pool.begin().await.map_err(domain::Error::from)?;
+    events::set_origin(&mut tx, ORIGIN).await?;
+    let site_id = key.site_id.as_str();
+    let mut results = Vec::with_capacity(items.len());
+    for item in items {
+        let parsed = sku_item(&item);
+        let (sku, price, sale, stock) = match parsed {
+            Ok(p) => p,
+            Err(e) => {
+                results.push(outcome(
+                    None,
+                    item.get("sku").and_then(Value::as_str),
+                    "error",
+                    Some(e.message),
+                ));
+                continue;
+            }
+        };
+        let found = catalog::by_sku(&mut tx, site_id, &sku).await?;
+        let [target] = found.as_slice() else {
+            let why = if found.is_empty() {
+                "SKU not found"
+            } else {
+                "SKU exists on several items"
+            };
+            results.push(outcome(None, Some(&sku), "ignored", Some(why.into())));
+            continue;
+        };
+        let target = target.clone();
+        let mut savepoint = tx.begin().await.map_err(domain::Error::from)?;
+        let written = update_by_sku(&mut savepoint, site_id, &target, price, sale, stock).await;
+        let done = settle(savepoint, written.map(|()| "updated")).await?;
+        results.push(match done {
+            Ok(status) => outcome(None, Some(&sku), status, None),
+            Err(message) => outcome(None, Some(&sku), "error", Some(message)),
+        });
+    }
+    tx.commit().await.map_err(domain::Error::from)?;
+    Ok(ok(json!({"products": results})))
+}
+
+async fn update_by_sku(
+    conn: &mut PgConnection,
+    site_id: &str,
+    target: &catalog::SkuMatch,
+    price: Option<i64>,
+    sale: Option<Option<i64>>,
+    stock: Option<Stock>,
+) -> Result<(), MzError> {
+    if price.is_some() || sale.is_some() {
+        let (price, compare_at, single) =
+            priced_variant(conn, site_id, target, price, sale).await?;
+        // A product without variants keeps its price on the product.
+        if single {
+            let patch = ProductPatch {
+                price: Some(price),
+                compare_at_price: Some(compare_at),
+                ..ProductPatch::default()
+            };
+            products::update(conn, site_id, &target.product_id, patch).await?;
+        } else {
+            let patch = VariantPatch {
+                price: Some(Some(price)),
+                compare_at_price: Some(compare_at),
+                ..VariantPatch::default()
+            };
+            products::update_variant(conn, site_id, &target.product_id, &target.variant_id, patch)
+                .await?;
+        }
+    }
+    if let Some(stock) = stock {
+        catalog::set_stock(conn, site_id, &target.variant_id, stock).await?;
+    }
+    Ok(())
+}
+
+type SkuItem = (String, Option<i64>, Option<Option<i64>>, Option<Stock>);
+
+fn sku_item(item: &Value) -> Result<SkuItem, MzError> {
+    let Value::Object(item) = item else {
+        return Err(MzError::bad_request("Each item must be an object"));
+    };
+    let sku = item
+        .get("sku")
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| MzError::bad_request("`sku` is mandatory"))?
+        .to_string();
+    let price = shapes::money_in("price", shapes::field(item, "price"))?;
+    let sale = match (item.get("special_price"), item.get("sale_price")) {
+        (Some(v), _) => Some(shapes::money_in("special_price", v)?),
+        (None, Some(v)) => Some(shapes::money_in("sale_price", v)?),
+        _ => None,
+    };
+    let stock = match item.get("stock") {
+        None => None,
+        Some(v) => Some(match shapes::stock_in("stock", v)? {
+            Some(n) => Stock::Count(n),
+            None => Stock::Untracked,
+        }),
+    };
+    if price.is_none() && sale.is_none() && stock.is_none() {
+        return Err(MzError::bad_request(
+            "One of `price`, `special_price` or `stock` is required",
+        ));
+    }
+    Ok((sku, price, sale, stock))
+}
+
+/// A variant's new price and compare-at price from a new regular and/or sale price, and whether it is its
+/// product's only variant.
+async fn priced_variant(
+    conn: &mut PgConnection,
+    site_id: &str,
+    target: &catalog::SkuMatch,
+    price: Option<i64>,
+    sale: Option<Option<i64>>,
+) -> Result<(i64, Option<i64>, bool), MzError> {
+    let current = products::load_many(conn, site_id, std::slice::from_ref(&target.product_id))
+        .await?
+        .pop()
+        .ok_or_else(|| MzError::not_found("Product"))?;
+    let variant = current
+        .variants
+        .as_deref()
+        .unwrap_or_default()
+        .iter()
+        .find(|v| v.id == target.variant_id)
+        .ok_or_else(|| MzError::not_found("Product"))?;
+    let own = variant.price.unwrap_or(current.price);
+    let compare = variant.compare_at_price.or(current.compare_at_price);
+    let (regular, on_sale) = match compare.filter(|c| *c > own) {
+        Some(c) => (c, Some(own)),
+        None => (own, None),
+    };
+    let (price, compare_at) = priced(price.unwrap_or(regular), sale.unwrap_or(on_sale));
+    let single = current.variants.as_deref().is_some_and(|v| v.len() == 1);
+    Ok((price, compare_at, single))
+}
+
+pub async fn batch_delete(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, MzError> {
+    let key = authorize(&state, &headers).await?;
+    let items = batch_items(&body)?;
+    let mut tx = state.pool.begin().await.map_err(domain::Error::from)?;
+    events::set_origin(&mut tx, ORIGIN).await?;
+    let site_id = key.site_id.as_str();
+    let mut results = Vec::with_capacity(items.len());
+    for item in &items {
+        let handle = item
+            .get("handle")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty());
+        let sku = item
+            .get("sku")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty());
+        let ids: Vec<String> = match (handle, sku) {
+            (Some(handle), _) => catalog::product_by_handle(&mut tx, site_id, handle)
+                .await?
+                .into_iter()
+                .collect(),
+            (None, Some(sku)) => {
+                let mut ids: Vec<String> = catalog::by_sku(&mut tx, site_id, sku)
+                    .await?
+                    .into_iter()
+                    .map(|m| m.product_id)
+                    .collect();
+                ids.dedup();
+                ids
+            }
+            (None, None) => {
+                results.push(outcome(
+                    None,
+                    None,
+                    "error",
+                    Some("Product handle or SKU is mandatory".into()),
+                ));
+                continue;
+            }
+        };
+        if ids.is_empty() {
+            results.push(outcome(
+                handle,
+                sku,
+                "ignored",
+                Some("Product not found".into()),
+            ));
+            continue;
+        }
+        for id in ids {
+            products::delete(&mut tx, site_id, &id).await?;
+        }
+        results.push(outcome(handle, sku, "deleted", None));
+    }
+    tx.commit().await.map_err(domain::Error::from)?;
+    Ok(ok(json!({"products": results})))
+}

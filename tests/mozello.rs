@@ -1,0 +1,500 @@
+//! The Mozello Store API over HTTP, as its clients call it: `Authorization: ApiKey`, both path spellings,
+//! flat single objects with `"error": false`, multilanguage text, exact money, batches by handle or SKU,
+//! pages walked by `next_page_uri`, and Mozello's error shape for everything refused.
+
+mod common;
+
+use common::{TestApp, spawn_unlimited, str_of};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+struct Store {
+    app: TestApp,
+    key: String,
+}
+
+async fn store() -> Store {
+    store_with(spawn_unlimited().await).await
+}
+
+async fn store_with(app: TestApp) -> Store {
+    let (status, body) = app
+        .admin(
+            Method::PATCH,
+            "/site",
+            Some(json!({"locale": "en", "locales": ["en", "lv"]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let body = app.post("/integrations/mozello/keys", json!({})).await;
+    let key = str_of(&body["data"]["apiKey"]);
+    assert!(key.starts_with("MZL-"));
+    Store { app, key }
+}
+
+impl Store {
+    async fn call(&self, method: Method, path: &str, body: Option<&str>) -> (StatusCode, Value) {
+        let mut req = self
+            .app
+            .client
+            .request(method, format!("{}/v1{path}", self.app.url))
+            .header("Authorization", format!("ApiKey {}", self.key));
+        if let Some(body) = body {
+            req = req
+                .header("Content-Type", "application/json")
+                .body(body.to_string());
+        }
+        let res = req.send().await.unwrap();
+        (res.status(), res.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn send(&self, method: Method, path: &str, body: Value) -> (StatusCode, Value) {
+        self.call(method, path, Some(&body.to_string())).await
+    }
+
+    async fn get(&self, path: &str) -> Value {
+        let (status, body) = self.call(Method::GET, path, None).await;
+        assert_eq!(status, StatusCode::OK, "GET {path}: {body}");
+        assert_eq!(body["error"], false, "{body}");
+        body
+    }
+}
+
+fn mz_error(status: u16, message: &str) -> Value {
+    json!({"error": true, "error_code": status, "error_message": message})
+}
+
+fn phone() -> Value {
+    json!({
+        "handle": "uid-1234567890",
+        "category": {"path": [{"en": "Gadgets", "lv": "Ierīces"}, {"en": "Smartphones", "lv": "Viedtālruņi"}]},
+        "title": {"en": "Apple iPhone 12 Pro", "lv": null},
+        "description": {"en": "A <b>rather good</b> phone.", "lv": "<b>Diezgan normāls</b> telefons."},
+        "url": {"en": "apple-iphone-12-pro", "lv": null},
+        "variants": [
+            {"variant_no": 1, "option_name1": {"en": "Memory", "lv": "Atmiņa"}, "option_name2": "Color",
+             "option_name3": null, "option_value1": "128 GB", "option_value2": {"en": "Space Grey", "lv": "Space Pelēka"},
+             "option_value3": null, "price": null, "sale_price": null, "sku": "WHATEVR1", "stock": 1},
+            {"variant_no": 2, "option_name1": {"en": "Memory", "lv": "Atmiņa"}, "option_name2": "Color",
+             "option_name3": null, "option_value1": "256 GB", "option_value2": {"en": "Pacific Blue"},
+             "option_value3": null, "price": 120.99, "sale_price": null, "sku": "WHATEVR2", "stock": 5}
+        ],
+        "price": 100.5, "sale_price": 95, "sku": null, "stock": null, "visible": true, "featured": false,
+        "tax": null, "vendor": "Apple", "model": "iPhone 12 Pro"
+    })
+}
+
+#[tokio::test]
+async fn keys_and_errors_are_mozellos() {
+    let store = store().await;
+    let app = &store.app;
+    let anonymous = app
+        .client
+        .get(format!("{}/v1/store/products/", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        anonymous.json::<Value>().await.unwrap(),
+        mz_error(401, "Unauthorized")
+    );
+
+    // Listed and revoked through the native API: the next call is a 401.
+    let keys = app.get("/integrations/mozello/keys").await;
+    let id = str_of(&keys["data"][0]["id"]);
+    assert_eq!(keys["data"][0]["active"], true);
+    assert!(keys["data"][0].get("apiKey").is_none());
+    store.get("/store/products/").await;
+    let (status, _) = app
+        .admin(
+            Method::DELETE,
+            &format!("/integrations/mozello/keys/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = store.call(Method::GET, "/store/products", None).await;
+    assert_eq!(
+        (status, body),
+        (StatusCode::UNAUTHORIZED, mz_error(401, "Unauthorized"))
+    );
+}
+
+#[tokio::test]
+async fn a_product_round_trips_in_every_language_with_exact_money() {
+    let store = store().await;
+    let (status, created) = store
+        .send(Method::POST, "/store/product/", json!({"product": phone()}))
+        .await;
+    // Every success is a 200 with `"error": false`, creates included; a single product is flat.
+    assert_eq!(status, StatusCode::OK, "{created}");
+    assert_eq!(created["error"], false);
+    assert_eq!(created["handle"], "uid-1234567890");
+
+    for path in [
+        "/store/product/uid-1234567890/",
+        "/store/product/uid-1234567890",
+    ] {
+        let p = store.get(path).await;
+        assert_eq!(p["title"], json!({"en": "Apple iPhone 12 Pro", "lv": null}));
+        assert_eq!(
+            p["description"],
+            json!({"en": "A <b>rather good</b> phone.", "lv": "<b>Diezgan normāls</b> telefons."})
+        );
+        assert_eq!(p["url"]["en"], "apple-iphone-12-pro");
+        assert_eq!(
+            (p["price"].clone(), p["sale_price"].clone()),
+            (json!(100.5), json!(95))
+        );
+        assert_eq!(p["visible"], true);
+        assert_eq!(p["vendor"], "Apple");
+        assert_eq!(p["model"], "iPhone 12 Pro");
+        assert_eq!(
+            p["category"]["path"],
+            json!([{"en": "Gadgets"}, {"en": "Smartphones"}])
+        );
+        let variants = p["variants"].as_array().unwrap();
+        assert_eq!(variants.len(), 2);
+        assert_eq!(variants[0]["sku"], "WHATEVR1");
+        assert_eq!(variants[0]["option_name1"], "Memory");
+        assert_eq!(variants[0]["option_value2"], "Space Grey");
+        assert_eq!(variants[0]["stock"], 1);
+        assert_eq!(variants[1]["price"], json!(120.99));
+        assert_eq!(variants[1]["stock"], 5);
+    }
+    // Stored exactly, in cents.
+    assert_eq!(
+        store
+            .app
+            .count("select price + compare_at_price from products where handle = 'uid-1234567890'")
+            .await,
+        9500 + 10050
+    );
+
+    // A partial update; variants replaced as a whole (the one kept by SKU keeps its id).
+    let kept_id: String = sqlx::query_scalar("select id from variants where sku = 'WHATEVR2'")
+        .fetch_one(&store.app.pool)
+        .await
+        .unwrap();
+    let update = json!({"product": {"price": 110, "sale_price": null, "title": {"lv": "Telefons"},
+        "variants": [{"option_name1": "Memory", "option_value1": "256 GB", "sku": "WHATEVR2", "stock": 7},
+                     {"option_name1": "Memory", "option_value1": "512 GB", "sku": "WHATEVR3", "stock": null}]}});
+    let (status, p) = store
+        .send(Method::PUT, "/store/product/uid-1234567890/", update)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{p}");
+    assert_eq!(
+        (p["price"].clone(), p["sale_price"].clone()),
+        (json!(110), Value::Null)
+    );
+    assert_eq!(
+        p["title"],
+        json!({"en": "Apple iPhone 12 Pro", "lv": "Telefons"})
+    );
+    let skus: Vec<&str> = p["variants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["sku"].as_str().unwrap())
+        .collect();
+    assert_eq!(skus, ["WHATEVR2", "WHATEVR3"]);
+    assert_eq!(p["variants"][0]["stock"], 7);
+    // `stock: null`: not tracked.
+    assert_eq!(p["variants"][1]["stock"], Value::Null);
+    let still: i64 = store
+        .app
+        .count(&format!(
+            "select count(*) from variants where id = '{kept_id}'"
+        ))
+        .await;
+    assert_eq!(still, 1);
+    assert_eq!(
+        store
+            .app
+            .count("select count(*) from variants where sku = 'WHATEVR1'")
+            .await,
+        0
+    );
+    // The stock change went through the ledger with source `mozello`.
+    assert!(
+        store
+            .app
+            .count("select count(*) from inventory_ledger where source = 'mozello'")
+            .await
+            >= 1
+    );
+
+    // Delete, then a 404 in Mozello's shape.
+    let (status, body) = store
+        .call(Method::DELETE, "/store/product/uid-1234567890/", None)
+        .await;
+    assert_eq!((status, body), (StatusCode::OK, json!({"error": false})));
+    let (status, body) = store
+        .call(Method::DELETE, "/store/product/uid-1234567890/", None)
+        .await;
+    assert_eq!(
+        (status, body),
+        (StatusCode::NOT_FOUND, mz_error(404, "Product not found"))
+    );
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_in_mozellos_shape_and_changes_nothing() {
+    let store = store().await;
+    let cases = [
+        (
+            json!({"product": {"handle": "a", "category": {"path": ["X"]}, "category_handle": "c"}}),
+            "Only category or category_handle can be specified, not both",
+        ),
+        (
+            json!({"product": {"handle": "a", "title": {"de": "Hallo"}}}),
+            "Language `de` in `title` is not one of the website's languages",
+        ),
+        (
+            json!({"product": {"handle": "a", "price": 1.999}}),
+            "`price` must be a non-negative amount with at most 2 decimals",
+        ),
+        (
+            json!({"product": {"title": "No handle"}}),
+            "Product handle is mandatory when creating new product",
+        ),
+    ];
+    for (body, message) in cases {
+        let res = store.send(Method::POST, "/store/product/", body).await;
+        assert_eq!(res, (StatusCode::BAD_REQUEST, mz_error(400, message)));
+    }
+    let res = store
+        .call(Method::POST, "/store/product/", Some("{not json"))
+        .await;
+    assert_eq!(res.0, StatusCode::BAD_REQUEST);
+    assert_eq!(res.1["error"], true);
+    let res = store.call(Method::GET, "/store/product/nope/", None).await;
+    assert_eq!(
+        res,
+        (StatusCode::NOT_FOUND, mz_error(404, "Product not found"))
+    );
+    let items = vec![json!({"handle": "x"}); 1001];
+    let res = store
+        .send(
+            Method::POST,
+            "/store/products/batch-update/",
+            json!({"products": items}),
+        )
+        .await;
+    assert_eq!(
+        res,
+        (
+            StatusCode::BAD_REQUEST,
+            mz_error(400, "Too many items: at most 1000 per call")
+        )
+    );
+    assert_eq!(store.app.count("select count(*) from products").await, 0);
+}
+
+#[tokio::test]
+async fn batches_follow_the_handle_then_the_sku() {
+    let store = store().await;
+    let (status, body) = store
+        .send(
+            Method::POST,
+            "/store/products/batch-update/",
+            json!({"products": [
+                {"handle": "h-1", "title": "One", "price": 10, "sku": "ONE", "stock": 3},
+                {"handle": "h-2", "title": "Two", "price": 20.5, "sku": "TWO"},
+            ]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["products"][0]["result"], "created");
+    // The other spelling; a known handle updates, no handle goes by SKU, an unknown SKU is ignored.
+    let (status, body) = store
+        .send(
+            Method::POST,
+            "/store/products/batch_update/",
+            json!({"products": [
+                {"handle": "h-1", "price": 11},
+                {"sku": "TWO", "visible": false},
+                {"sku": "NOPE", "price": 1},
+                {"handle": "h-3", "title": "Three", "price": 1, "category_handle": "missing"},
+            ]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let results: Vec<&str> = body["products"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["result"].as_str().unwrap())
+        .collect();
+    assert_eq!(results, ["updated", "updated", "ignored", "error"]);
+    assert_eq!(store.get("/store/product/h-1/").await["price"], 11);
+    assert_eq!(store.get("/store/product/h-2/").await["visible"], false);
+    // The failed item changed nothing.
+    assert_eq!(store.app.count("select count(*) from products").await, 2);
+
+    // By SKU: price, special price and stock.
+    let (status, body) = store
+        .send(
+            Method::POST,
+            "/store/products/batch-update-by-sku/",
+            json!({"products": [{"sku": "ONE", "stock": 9, "special_price": 8.5}, {"sku": "GONE", "stock": 1}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["products"][1]["result"], "ignored");
+    let one = store.get("/store/product/h-1").await;
+    assert_eq!(
+        (
+            one["price"].clone(),
+            one["sale_price"].clone(),
+            one["stock"].clone()
+        ),
+        (json!(11), json!(8.5), json!(9))
+    );
+
+    // Delete by SKU and by handle.
+    let (status, body) = store
+        .send(
+            Method::POST,
+            "/store/products/batch_delete/",
+            json!({"products": [{"sku": "ONE"}, {"handle": "h-2"}, {"handle": "h-9"}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let results: Vec<&str> = body["products"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["result"].as_str().unwrap())
+        .collect();
+    assert_eq!(results, ["deleted", "deleted", "ignored"]);
+    assert_eq!(store.app.count("select count(*) from products").await, 0);
+}
+
+#[tokio::test]
+async fn lists_walk_by_next_page_uri_and_filters_all_hold() {
+    let store = store().await;
+    let products: Vec<Value> = (1..=5)
+        .map(|i| json!({"handle": format!("p-{i}"), "title": format!("P{i}"), "price": i}))
+        .collect();
+    let (status, _) = store
+        .send(
+            Method::POST,
+            "/store/products/batch-update/",
+            json!({"products": products}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let mut seen = Vec::new();
+    let mut uri = "/store/products/?page_size=2".to_string();
+    loop {
+        let page = store.get(&uri).await;
+        seen.extend(
+            page["products"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| str_of(&p["handle"])),
+        );
+        match page["next_page_uri"].as_str() {
+            Some(next) => {
+                assert!(next.starts_with("/store/products/?"), "{next}");
+                uri = next.to_string();
+            }
+            None => break,
+        }
+    }
+    assert_eq!(seen, ["p-1", "p-2", "p-3", "p-4", "p-5"]);
+    let page = store.get("/store/products/?desc=1&page_size=2").await;
+    assert_eq!(page["products"][0]["handle"], "p-5");
+    let page = store
+        .get("/store/products/?filter=created_at>=2000-01-01+00:00:00&filter=created_at<=2000-12-31+23:59:59")
+        .await;
+    assert_eq!(page["products"], json!([]));
+    let page = store
+        .get("/store/products/?filter=modified_at>=2000-01-01+00:00:00")
+        .await;
+    assert_eq!(page["products"].as_array().unwrap().len(), 5);
+    let res = store
+        .call(Method::GET, "/store/products/?filter=price>1", None)
+        .await;
+    assert_eq!(
+        res,
+        (
+            StatusCode::BAD_REQUEST,
+            mz_error(400, "Invalid filter `price>1`")
+        )
+    );
+}
+
+#[tokio::test]
+async fn notification_settings_under_both_names() {
+    let store = store().await;
+    let empty = store.get("/api-configuration/").await;
+    assert_eq!(
+        empty,
+        json!({"error": false, "notifications_url": null, "notifications_wanted": []})
+    );
+    let (status, body) = store
+        .send(
+            Method::PUT,
+            "/store/notifications/",
+            json!({"notifications_url": "https://www.example.com/notifications.php",
+                   "notifications_wanted": ["ORDER_CREATED", "STOCK_CHANGED"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let read = store.get("/api-configuration").await;
+    assert_eq!(
+        read["notifications_url"],
+        "https://www.example.com/notifications.php"
+    );
+    assert_eq!(
+        read["notifications_wanted"],
+        json!(["ORDER_CREATED", "STOCK_CHANGED"])
+    );
+    let (status, body) = store
+        .send(
+            Method::PUT,
+            "/api-configuration/",
+            json!({"notifications_wanted": ["NOPE"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let (status, _) = store
+        .send(
+            Method::PUT,
+            "/api-configuration/",
+            json!({"notifications_url": "http://127.0.0.1:9/x"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn a_key_makes_five_requests_a_second() {
+    let store = store_with(TestApp::spawn().await).await;
+    let mut limited = None;
+    for _ in 0..12 {
+        let res = store
+            .app
+            .client
+            .get(format!("{}/v1/store/products/", store.app.url))
+            .header("Authorization", format!("ApiKey {}", store.key))
+            .send()
+            .await
+            .unwrap();
+        if res.status() == StatusCode::TOO_MANY_REQUESTS {
+            limited = Some((
+                res.headers().get("retry-after").cloned(),
+                res.json::<Value>().await.unwrap(),
+            ));
+            break;
+        }
+    }
+    let (retry_after, body) = limited.expect("the sixth request within a second is refused");
+    assert_eq!(retry_after.unwrap(), "1");
+    assert_eq!(body["error"], true);
+    assert_eq!(body["error_code"], 429);
+}
