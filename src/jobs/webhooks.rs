@@ -67,9 +67,12 @@ impl Producer for Subscriptions {
     }
 }
 
-/// Every producer of deliveries.
-pub fn producers() -> Vec<Box<dyn Producer>> {
-    vec![Box::new(Subscriptions)]
+/// Every producer of deliveries: the subscriptions and the dialects' notifications.
+pub fn producers(server_key: Arc<ServerKey>) -> Vec<Box<dyn Producer>> {
+    vec![
+        Box::new(Subscriptions),
+        Box::new(crate::compat::mozello::notifications::Notifications { server_key }),
+    ]
 }
 
 /// A delivery worker. Cheap to clone; several may run in one process or many.
@@ -101,6 +104,7 @@ impl Worker {
         settings: WebhookSettings,
     ) -> anyhow::Result<Self> {
         let client = http_client(&settings)?;
+        let producers = producers(Arc::clone(&server_key));
         Ok(Worker {
             inner: Arc::new(Inner {
                 retry: settings.retry_policy(),
@@ -108,7 +112,7 @@ impl Worker {
                 server_key,
                 settings,
                 client,
-                producers: producers(),
+                producers,
             }),
         })
     }

@@ -4,6 +4,8 @@
 //! otherwise. Each key may make 5 requests a second.
 
 mod errors;
+pub mod notifications;
+mod orders;
 mod product_shape;
 mod products;
 mod shapes;
@@ -60,6 +62,11 @@ pub fn routes(state: &AppState) -> axum::Router<AppState> {
             post(products::batch_delete),
         );
     }
+    route("/store/orders", get(orders::list));
+    route(
+        "/store/order/{number}",
+        get(orders::get).put(orders::update),
+    );
     for path in ["/api-configuration", "/store/notifications"] {
         route(path, get(get_config).put(put_config));
     }

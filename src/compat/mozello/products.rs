@@ -177,6 +177,14 @@ pub async fn get(
     Ok(Json(one(&mut conn, &key.site_id, &languages, &id).await?))
 }
 
+/// A transaction for changes made through this API: their events are marked with Mozello's origin, so
+/// its notifications leave them out.
+async fn import(state: &AppState) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, MzError> {
+    let mut tx = state.pool.begin().await.map_err(domain::Error::from)?;
+    events::set_origin(&mut tx, ORIGIN).await?;
+    Ok(tx)
+}
+
 /// The `product` object of a body.
 fn product_body(body: &Bytes) -> Result<Map<String, Value>, MzError> {
     match object(body)?.remove("product") {
@@ -194,8 +202,7 @@ pub async fn create(
 ) -> Result<Json<Value>, MzError> {
     let key = authorize(&state, &headers).await?;
     let body = product_body(&body)?;
-    let mut tx = state.pool.begin().await.map_err(domain::Error::from)?;
-    events::set_origin(&mut tx, ORIGIN).await?;
+    let mut tx = import(&state).await?;
     let languages = languages(&mut tx, &key.site_id).await?;
     let input = product_shape::product_in(&body, &languages)?;
     let Some(handle) = input.handle.clone() else {
@@ -226,8 +233,7 @@ pub async fn update(
 ) -> Result<Json<Value>, MzError> {
     let key = authorize(&state, &headers).await?;
     let body = product_body(&body)?;
-    let mut tx = state.pool.begin().await.map_err(domain::Error::from)?;
-    events::set_origin(&mut tx, ORIGIN).await?;
+    let mut tx = import(&state).await?;
     let languages = languages(&mut tx, &key.site_id).await?;
     let id = find(&mut tx, &key.site_id, &handle).await?;
     let input = product_shape::product_in(&body, &languages)?;
@@ -243,8 +249,7 @@ pub async fn delete(
     Path(handle): Path<String>,
 ) -> Result<Json<Value>, MzError> {
     let key = authorize(&state, &headers).await?;
-    let mut tx = state.pool.begin().await.map_err(domain::Error::from)?;
-    events::set_origin(&mut tx, ORIGIN).await?;
+    let mut tx = import(&state).await?;
     let id = find(&mut tx, &key.site_id, &handle).await?;
     products::delete(&mut tx, &key.site_id, &id).await?;
     tx.commit().await.map_err(domain::Error::from)?;
@@ -513,10 +518,8 @@ pub async fn batch_update(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<Value>, MzError> {
-    let key = authorize(&state, &headers).await?;
-    let items = batch_items(&body)?;
-    let mut tx = state.pool.begin().await.map_err(domain::Error::from)?;
-    events::set_origin(&mut tx, ORIGIN).await?;
+    let (key, items) = (authorize(&state, &headers).await?, batch_items(&body)?);
+    let mut tx = import(&state).await?;
     let languages = languages(&mut tx, &key.site_id).await?;
     let site_id = key.site_id.as_str();
     let mut results = Vec::with_capacity(items.len());
@@ -595,10 +598,8 @@ pub async fn batch_update_by_sku(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<Value>, MzError> {
-    let key = authorize(&state, &headers).await?;
-    let items = batch_items(&body)?;
-    let mut tx = state.pool.begin().await.map_err(domain::Error::from)?;
-    events::set_origin(&mut tx, ORIGIN).await?;
+    let (key, items) = (authorize(&state, &headers).await?, batch_items(&body)?);
+    let mut tx = import(&state).await?;
     let site_id = key.site_id.as_str();
     let mut results = Vec::with_capacity(items.len());
     for item in items {
@@ -743,10 +744,8 @@ pub async fn batch_delete(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<Value>, MzError> {
-    let key = authorize(&state, &headers).await?;
-    let items = batch_items(&body)?;
-    let mut tx = state.pool.begin().await.map_err(domain::Error::from)?;
-    events::set_origin(&mut tx, ORIGIN).await?;
+    let (key, items) = (authorize(&state, &headers).await?, batch_items(&body)?);
+    let mut tx = import(&state).await?;
     let site_id = key.site_id.as_str();
     let mut results = Vec::with_capacity(items.len());
     for item in &items {

@@ -303,3 +303,19 @@ async fn free_category_slug(conn: &mut PgConnection, site_id: &str, name: &str) 
         .find(|s| !taken.contains(s))
         .unwrap_or(base))
 }
+
+/// The handles of the products `ids` (the id where a product has none), for order lines.
+pub async fn product_handles(
+    conn: &mut PgConnection,
+    site_id: &str,
+    ids: &[String],
+) -> Result<std::collections::HashMap<String, String>> {
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "select id, coalesce(handle, id) from products where site_id = $1 and id = any($2)",
+    )
+    .bind(site_id)
+    .bind(ids)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().collect())
+}

@@ -5,6 +5,7 @@
 
 pub mod catalog;
 pub mod notifications;
+pub mod orders;
 
 use chrono::{DateTime, Utc};
 use sqlx::{FromRow, PgConnection};

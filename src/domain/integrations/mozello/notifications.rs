@@ -23,18 +23,17 @@ pub struct Target {
     pub api_key: Vec<u8>,
 }
 
-/// The Mozello notification an event becomes, if any. Changes made through the Mozello API itself are
-/// not notified.
+/// The Mozello notification an event becomes, if any. Product and stock changes made through the Mozello
+/// API itself are not notified (Mozello does not notify an integration of its own imports); payment
+/// changes are, whoever made them.
 pub fn notification_of(event: &Event) -> Option<&'static str> {
-    if event.origin.as_deref() == Some(ORIGIN) {
-        return None;
-    }
+    let own = event.origin.as_deref() == Some(ORIGIN);
     Some(match event.kind.as_str() {
         "order.created" => "ORDER_CREATED",
         "payment.confirmed" | "payment.failed" => "PAYMENT_CHANGED",
-        "product.created" | "product.updated" => "PRODUCT_CHANGED",
-        "product.deleted" => "PRODUCT_DELETED",
-        "inventory.updated" => "STOCK_CHANGED",
+        "product.created" | "product.updated" if !own => "PRODUCT_CHANGED",
+        "product.deleted" if !own => "PRODUCT_DELETED",
+        "inventory.updated" if !own => "STOCK_CHANGED",
         _ => return None,
     })
 }
