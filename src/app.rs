@@ -1,4 +1,4 @@
-//! Router assembly: native API, docs, health, and the layers every request passes.
+//! Router assembly: native API, docs, health, stored media, and the layers every request passes.
 
 use std::time::Duration;
 
@@ -29,6 +29,7 @@ pub fn router(state: AppState) -> Router {
         .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi).config(
             utoipa_swagger_ui::Config::default().validator_url("none").try_it_out_enabled(true),
         ))
+        .route("/media/{*path}", get(crate::api::media::serve))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .fallback(plumbing::error::fallback)

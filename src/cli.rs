@@ -27,8 +27,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the HTTP server (migrating the database first).
-    Serve(ServeArgs),
+    /// Run the HTTP server (migrating the database first). Boxed: its settings dwarf the other commands'.
+    Serve(Box<ServeArgs>),
     /// Apply database migrations and exit.
     Migrate,
     /// Manage sites.
@@ -214,7 +214,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     };
     let (database, pool) = open(&cli.db, max_connections).await?;
     let result = match cli.command {
-        Command::Serve(args) => serve(args, pool.clone(), server_key).await,
+        Command::Serve(args) => serve(*args, &cli.db.data_dir, pool.clone(), server_key).await,
         Command::Migrate => {
             eprintln!("migrations applied");
             Ok(())
@@ -341,9 +341,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     result
 }
 
-async fn serve(args: ServeArgs, pool: PgPool, server_key: ServerKey) -> anyhow::Result<()> {
-    let config = Config::from_serve_args(&args);
-    let state = AppState::new(pool.clone(), config, server_key);
+async fn serve(
+    args: ServeArgs,
+    data_dir: &std::path::Path,
+    pool: PgPool,
+    server_key: ServerKey,
+) -> anyhow::Result<()> {
+    let config = Config::from_serve_args(&args, data_dir);
+    let state = AppState::new(pool.clone(), config, server_key)?;
     let jobs = if args.jobs {
         crate::jobs::spawn_all(pool.clone(), state.server_key.clone(), &state.config)?
     } else {

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use clap::Args;
 
+use crate::domain::media;
+
 /// Where the data lives and how to reach the database; shared by every subcommand.
 #[derive(Debug, Clone, Args)]
 pub struct DbArgs {
@@ -182,6 +184,81 @@ pub struct ServeArgs {
     /// A cart with items and no activity for this long produces one `cart.abandoned` event.
     #[arg(long, env = "SHOPVO_ABANDONED_CART_AFTER", default_value = "1h", value_parser = parse_duration)]
     pub abandoned_cart_after: Duration,
+    #[command(flatten)]
+    pub media: MediaArgs,
+}
+
+/// Where uploaded images are kept and how their URLs are made.
+#[derive(Debug, Clone, Args)]
+pub struct MediaArgs {
+    /// Folder of uploaded images (without an S3 bucket). Default: `<data dir>/media`.
+    #[arg(long, env = "SHOPVO_MEDIA_DIR")]
+    pub media_dir: Option<PathBuf>,
+    /// Largest accepted image, in bytes (decoded).
+    #[arg(long, env = "SHOPVO_MEDIA_MAX_BYTES", default_value_t = 10 * 1024 * 1024)]
+    pub media_max_bytes: usize,
+    /// Base URL of image URLs. Default: `<public URL>/media` (served by this server), or the bucket's URL.
+    #[arg(long, env = "SHOPVO_MEDIA_PUBLIC_URL")]
+    pub media_public_url: Option<String>,
+    /// Keep images in this S3 (or S3-compatible) bucket instead of the folder.
+    #[arg(long, env = "SHOPVO_MEDIA_S3_BUCKET")]
+    pub media_s3_bucket: Option<String>,
+    /// Endpoint of an S3-compatible service (MinIO, R2, …), addressed path-style. AWS when unset.
+    #[arg(long, env = "SHOPVO_MEDIA_S3_ENDPOINT")]
+    pub media_s3_endpoint: Option<String>,
+    #[arg(long, env = "SHOPVO_MEDIA_S3_REGION", default_value = "us-east-1")]
+    pub media_s3_region: String,
+    /// Unset: the usual AWS sources (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, instance credentials).
+    #[arg(long, env = "SHOPVO_MEDIA_S3_ACCESS_KEY_ID")]
+    pub media_s3_access_key_id: Option<String>,
+    #[arg(
+        long,
+        env = "SHOPVO_MEDIA_S3_SECRET_ACCESS_KEY",
+        hide_env_values = true,
+        value_parser = any_secret
+    )]
+    pub media_s3_secret_access_key: Option<Secret>,
+}
+
+/// A secret of any length (third-party credentials, whose length is not ours to set).
+fn any_secret(s: &str) -> Result<Secret, String> {
+    Ok(Secret(s.to_string()))
+}
+
+impl MediaArgs {
+    /// The media settings; `public_url` is this server's URL (for images it serves itself).
+    pub fn settings(&self, data_dir: &Path, public_url: &str) -> media::Settings {
+        let backend = match &self.media_s3_bucket {
+            Some(bucket) => media::Backend::S3(media::S3Settings {
+                bucket: bucket.clone(),
+                endpoint: self.media_s3_endpoint.clone(),
+                region: self.media_s3_region.clone(),
+                access_key_id: self.media_s3_access_key_id.clone(),
+                secret_access_key: self
+                    .media_s3_secret_access_key
+                    .as_ref()
+                    .map(|s| s.0.clone()),
+            }),
+            None => media::Backend::Local {
+                dir: self
+                    .media_dir
+                    .clone()
+                    .unwrap_or_else(|| data_dir.join("media")),
+            },
+        };
+        let public_url = match (&self.media_public_url, &backend) {
+            (Some(url), _) => url.clone(),
+            (None, media::Backend::S3(s3)) => s3.default_public_url(),
+            (None, media::Backend::Local { .. }) => {
+                format!("{}/media", public_url.trim_end_matches('/'))
+            }
+        };
+        media::Settings {
+            max_bytes: self.media_max_bytes.max(1),
+            public_url,
+            backend,
+        }
+    }
 }
 
 /// The default retry schedule: about 48 hours in all.
@@ -253,6 +330,7 @@ pub struct Config {
     pub webhooks: WebhookSettings,
     /// Inactivity after which a cart with items is abandoned (`cart.abandoned`).
     pub abandoned_cart_after: Duration,
+    pub media: media::Settings,
 }
 
 /// Webhook delivery settings.
@@ -305,7 +383,12 @@ impl Default for WebhookSettings {
 }
 
 impl Config {
-    pub fn from_serve_args(args: &ServeArgs) -> Self {
+    /// `data_dir` holds the default media folder.
+    pub fn from_serve_args(args: &ServeArgs, data_dir: &Path) -> Self {
+        let public_url = args
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", args.bind));
         Config {
             body_limit: args.body_limit,
             cors_origins: args
@@ -330,7 +413,14 @@ impl Config {
                 ..WebhookSettings::default()
             },
             abandoned_cart_after: args.abandoned_cart_after,
+            media: args.media.settings(data_dir, &public_url),
         }
+    }
+
+    /// Largest body of a media upload: the image base64-encoded (4/3 of its size) plus room for the
+    /// rest of the JSON or multipart body; never below the general limit.
+    pub fn media_body_limit(&self) -> usize {
+        (self.media.max_bytes.div_ceil(3) * 4 + 64 * 1024).max(self.body_limit)
     }
 }
 
@@ -347,6 +437,13 @@ impl Default for Config {
             read_cache_bytes: 32 * 1024 * 1024,
             webhooks: WebhookSettings::default(),
             abandoned_cart_after: Duration::from_secs(3600),
+            media: media::Settings {
+                max_bytes: 10 * 1024 * 1024,
+                public_url: "http://127.0.0.1:8080/media".into(),
+                backend: media::Backend::Local {
+                    dir: PathBuf::from("./.shopvo/media"),
+                },
+            },
         }
     }
 }

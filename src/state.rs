@@ -6,6 +6,7 @@ use sqlx::PgPool;
 
 use crate::config::Config;
 use crate::crypto::ServerKey;
+use crate::domain::media::MediaStore;
 use crate::http::auth::AuthCache;
 use crate::http::cors::SiteOrigins;
 use crate::http::login_limit::LoginLimiter;
@@ -23,12 +24,16 @@ pub struct AppState {
     pub login_limiter: Arc<LoginLimiter>,
     pub site_origins: Arc<SiteOrigins>,
     pub read_cache: Arc<ReadCache>,
+    /// Where uploaded images are kept (`config.media`).
+    pub media: Arc<MediaStore>,
 }
 
 impl AppState {
-    pub fn new(pool: PgPool, config: Config, server_key: ServerKey) -> Self {
+    /// Fails only when the media store's settings cannot make a store.
+    pub fn new(pool: PgPool, config: Config, server_key: ServerKey) -> anyhow::Result<Self> {
         let read_cache = Arc::new(ReadCache::new(&config));
-        AppState {
+        let media = Arc::new(MediaStore::new(&config.media)?);
+        Ok(AppState {
             pool,
             config: Arc::new(config),
             server_key: Arc::new(server_key),
@@ -37,6 +42,7 @@ impl AppState {
             login_limiter: Arc::default(),
             site_origins: Arc::default(),
             read_cache,
-        }
+            media,
+        })
     }
 }

@@ -1,3 +1,4 @@
 //! HTTP handlers of the native dialect.
 
+pub mod media;
 pub mod v1;

@@ -16,6 +16,7 @@ pub mod idempotency;
 pub mod integrations;
 pub mod inventory;
 pub mod keys;
+pub mod media;
 pub mod metafields;
 pub mod money;
 pub mod orders;

@@ -1,4 +1,4 @@
-//! Refuses a request body whose declared length is over the configured limit before reading any of it.
+//! Refuses a request body whose declared length is over its route group's limit before reading any of it.
 //! (Bodies without a declared length are cut off at the limit when they are read: `DefaultBodyLimit`
 //! for extractors, and the idempotency layer's own read.)
 
@@ -16,16 +16,15 @@ pub async fn reject_large_bodies(
     req: Request,
     next: Next,
 ) -> Response {
-    let limit = state.config.body_limit;
+    let policy = RoutePolicy::of(&req);
+    let limit = policy.body_limit(&state.config);
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|len| len > limit as u64) {
-        return RoutePolicy::of(&req)
-            .dialect
-            .render(ApiError::payload_too_large(limit));
+        return policy.dialect.render(ApiError::payload_too_large(limit));
     }
     next.run(req).await
 }

@@ -78,8 +78,8 @@ async fn run(
         })?
         .to_string();
 
+    let limit = RoutePolicy::of(&request).body_limit(&state.config);
     let (parts, body) = request.into_parts();
-    let limit = state.config.body_limit;
     let bytes = axum::body::to_bytes(body, limit)
         .await
         .map_err(|_| ApiError::payload_too_large(limit))?;

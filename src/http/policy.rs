@@ -6,7 +6,7 @@
 //! rejections are rendered by the group's [`Dialect`].
 
 use axum::Extension;
-use axum::extract::Request;
+use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::Method;
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
@@ -14,6 +14,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 use super::error::ApiError;
 use super::rate_limit::Group;
+use crate::config::Config;
 use crate::state::AppState;
 
 /// Who renders the plumbing's rejections (401, 403, 413, 422, 429) for a route group.
@@ -118,6 +119,17 @@ pub struct RoutePolicy {
     /// `Idempotency-Key` is honoured on writes (off for routes whose answers must never be replayed, such
     /// as fresh session tokens).
     pub idempotency: bool,
+    /// Which body limit applies.
+    pub body: BodyLimit,
+}
+
+/// The largest request body a route group accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyLimit {
+    /// `SHOPVO_BODY_LIMIT`.
+    Default,
+    /// Room for an image upload (`Config::media_body_limit`).
+    Media,
 }
 
 impl RoutePolicy {
@@ -129,6 +141,22 @@ impl RoutePolicy {
             rate: RateGroup::Fixed(Group::All),
             cached_for_scope: None,
             idempotency: true,
+            body: BodyLimit::Default,
+        }
+    }
+
+    pub const fn media_uploads(self) -> Self {
+        RoutePolicy {
+            body: BodyLimit::Media,
+            ..self
+        }
+    }
+
+    /// The largest body, in bytes, this group's requests may send.
+    pub fn body_limit(&self, config: &Config) -> usize {
+        match self.body {
+            BodyLimit::Default => config.body_limit,
+            BodyLimit::Media => config.media_body_limit(),
         }
     }
 
@@ -205,5 +233,7 @@ pub fn mount(
             state.clone(),
             super::body_limit::reject_large_bodies,
         ))
+        // Overrides the router-wide limit for this group's extractors (a larger one for uploads).
+        .route_layer(DefaultBodyLimit::max(policy.body_limit(&state.config)))
         .route_layer(Extension(policy))
 }

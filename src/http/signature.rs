@@ -5,6 +5,7 @@ use axum::extract::Request;
 use axum::http::Method;
 
 use super::error::ApiError;
+use super::policy::RoutePolicy;
 use crate::crypto;
 use crate::domain::keys::{self, AuthenticatedKey};
 use crate::state::AppState;
@@ -87,8 +88,8 @@ pub async fn verify(
             "X-Shopvo-Signature timestamp is outside the 300-second window: check the client's clock",
         ));
     }
+    let limit = RoutePolicy::of(&request).body_limit(&state.config);
     let (parts, body) = request.into_parts();
-    let limit = state.config.body_limit;
     let bytes = axum::body::to_bytes(body, limit)
         .await
         .map_err(|_| ApiError::payload_too_large(limit))?;

@@ -195,7 +195,7 @@ impl TestApp {
             .await
             .unwrap();
         let server_key = ServerKey::from_secret(SERVER_SECRET);
-        let state = AppState::new(pool.clone(), config, server_key.clone());
+        let state = AppState::new(pool.clone(), config, server_key.clone()).unwrap();
         let app_state = state.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();

@@ -160,6 +160,13 @@ fn groups() -> Vec<(RoutePolicy, OpenApiRouter<AppState>)> {
             OpenApiRouter::new().routes(routes!(products::list, products::create)),
         ),
         (
+            // Uploads carry an image: their own, larger body limit.
+            catalog_reads.media_uploads(),
+            OpenApiRouter::new()
+                .routes(routes!(products::images::list, products::images::add))
+                .routes(routes!(products::images::delete)),
+        ),
+        (
             catalog_reads,
             OpenApiRouter::new()
                 .routes(routes!(

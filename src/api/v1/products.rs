@@ -1,5 +1,6 @@
 //! `/products`: list (filters, search, pagination, fields, expand), get by id or slug, and writes.
 
+pub(super) mod images;
 pub(super) mod types;
 
 use crate::api::v1::formats::{ProductExpansions, ProductFields, list_items};
