@@ -4,9 +4,18 @@
 
 mod common;
 
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use common::receiver::Receiver;
 use common::{TestApp, spawn_unlimited, str_of};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+use shopvo::config::{Config, WebhookSettings};
+use shopvo::domain::media;
+use shopvo::jobs::webhooks::Worker;
 
 struct Store {
     app: TestApp,
@@ -497,4 +506,293 @@ async fn a_key_makes_five_requests_a_second() {
     assert_eq!(retry_after.unwrap(), "1");
     assert_eq!(body["error"], true);
     assert_eq!(body["error_code"], 429);
+}
+
+/// Places an order through the checkout with the admin key: one unit of `sku`'s product, shipped to Riga.
+async fn place_order(app: &TestApp, product: &str, variant: &str) -> Value {
+    let method = app
+        .post(
+            "/shipping-methods",
+            json!({"name": "Omniva", "code": "omniva-latvija", "price": 1000, "countries": ["LV"]}),
+        )
+        .await;
+    let (status, cart) = app
+        .admin(
+            Method::POST,
+            "/cart",
+            Some(json!({"sessionId": "s", "currency": "EUR"})),
+        )
+        .await;
+    assert!(status.is_success(), "{cart}");
+    let cart = str_of(&cart["data"]["id"]);
+    let (status, body) = app
+        .admin(
+            Method::PATCH,
+            &format!("/cart?cartId={cart}"),
+            Some(json!({"action": "add", "item": {"productId": product, "variantId": variant, "quantity": 2}})),
+        )
+        .await;
+    assert!(status.is_success(), "{body}");
+    let session = str_of(&app.post("/checkout", json!({"cartId": cart})).await["data"]["id"]);
+    let steps = [
+        json!({"state": "contact", "email": "johnsmith@example.com"}),
+        json!({"state": "shipping", "shippingMethodId": str_of(&method["data"]["id"]), "shippingAddress": {
+            "firstName": "John", "lastName": "Smith", "line1": "Summer street 10", "city": "Riga",
+            "postalCode": "LV-1000", "country": "LV"}}),
+        json!({"state": "payment", "paymentMethod": "manual"}),
+        json!({"state": "review"}),
+        json!({"state": "complete"}),
+    ];
+    let mut data = Value::Null;
+    for mut body in steps {
+        body["sessionId"] = json!(session);
+        let (status, res) = app.admin(Method::PATCH, "/checkout", Some(body)).await;
+        assert!(status.is_success(), "{res}");
+        data = res["data"].clone();
+    }
+    data["order"].clone()
+}
+
+#[tokio::test]
+async fn orders_in_mozellos_structure_and_their_updates() {
+    let store = store().await;
+    let (status, _) = store
+        .send(
+            Method::POST,
+            "/store/product/",
+            json!({"product": {"handle": "tr-1", "title": "Trousers",
+            "price": 50, "sku": "TR-12345", "stock": 10}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let product: String = sqlx::query_scalar("select id from products where handle = 'tr-1'")
+        .fetch_one(&store.app.pool)
+        .await
+        .unwrap();
+    let variant: String = sqlx::query_scalar("select id from variants where sku = 'TR-12345'")
+        .fetch_one(&store.app.pool)
+        .await
+        .unwrap();
+    place_order(&store.app, &product, &variant).await;
+    let number: i64 = store.app.count("select number from orders").await;
+    let order_id = format!("ORD-{number}");
+
+    let list = store.get("/store/orders/").await;
+    let order = &list["orders"][0];
+    assert_eq!(order["order_id"], json!(order_id));
+    assert_eq!(order["payment_status"], "pending");
+    assert_eq!(order["name"], "John Smith");
+    assert_eq!(order["city"], "Riga");
+    assert_eq!(order["zip"], "LV-1000");
+    assert_eq!(order["shipping"]["address"], "Summer street 10");
+    assert_eq!(order["shipping_method"], "omniva-latvija");
+    assert_eq!(order["subtotal"], 100);
+    assert_eq!(order["shipping_price"], 10);
+    assert_eq!(order["cart"][0]["product_handle"], "tr-1");
+    assert_eq!(order["cart"][0]["product_sku"], "TR-12345");
+    assert_eq!(order["cart"][0]["product_price"], 50);
+    assert_eq!(order["cart"][0]["product_quantity"], 2);
+    let created = str_of(&order["created_at"]);
+    assert_eq!(created.len(), 19, "{created}");
+    assert_eq!(&created[10..11], " ");
+    assert_eq!(list["next_page_uri"], Value::Null);
+
+    // Paid, then dispatched with tracking (which archives it).
+    let (status, body) = store
+        .send(
+            Method::PUT,
+            &format!("/store/order/{order_id}/"),
+            json!({"order": {"payment_status": "paid"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        (body["error"].clone(), body["payment_status"].clone()),
+        (json!(false), json!("paid"))
+    );
+    let (status, body) = store
+        .send(
+            Method::PUT,
+            &format!("/store/order/{order_id}"),
+            json!({"order": {"dispatched": true, "shipping_tracking_code": "RR123", "shipping_tracking_url": "https://track.example.com/RR123"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["dispatched"], true);
+    assert_eq!(body["archived"], true);
+    assert_eq!(body["shipping_tracking_code"], "RR123");
+    assert_eq!(
+        store.get("/store/orders/?archived=false").await["orders"],
+        json!([])
+    );
+    assert_eq!(
+        store.get("/store/orders/?archived=true").await["orders"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    let res = store
+        .send(
+            Method::PUT,
+            &format!("/store/order/{order_id}/"),
+            json!({"order": {"payment_status": "refunded"}}),
+        )
+        .await;
+    assert_eq!(
+        res,
+        (
+            StatusCode::BAD_REQUEST,
+            mz_error(400, "`payment_status` must be paid, pending or failed")
+        )
+    );
+    let res = store
+        .call(Method::GET, "/store/order/ORD-999999/", None)
+        .await;
+    assert_eq!(
+        res,
+        (StatusCode::NOT_FOUND, mz_error(404, "Order not found"))
+    );
+}
+
+/// A real 1×1 GIF.
+const GIF: &[u8] = b"GIF89a\x01\x00\x01\x00\x00\x00\x00;";
+
+#[tokio::test]
+async fn pictures_upload_list_and_delete() {
+    let dir = std::env::temp_dir().join(format!(
+        "shopvo-mozello-{}-{}",
+        std::process::id(),
+        shopvo::crypto::random_token(8)
+    ));
+    let config = Config {
+        rate_limit: false,
+        media: media::Settings {
+            max_bytes: 1 << 20,
+            public_url: "http://127.0.0.1:9/media".into(),
+            backend: media::Backend::Local { dir: dir.clone() },
+        },
+        ..Config::default()
+    };
+    let store = store_with(TestApp::spawn_with(config).await).await;
+    let (status, _) = store
+        .send(
+            Method::POST,
+            "/store/product/",
+            json!({"product": {"handle": "pic", "title": "Pic", "price": 1}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let upload = json!({"picture": {"data": BASE64.encode(GIF), "filename": "dot.gif"}});
+    let (status, body) = store
+        .send(Method::POST, "/store/product/pic/picture/", upload)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["error"], false);
+    let uid = str_of(&body["picture"]["uid"]);
+    let url = str_of(&body["picture"]["url"]);
+    assert!(url.starts_with("http://127.0.0.1:9/media/"), "{url}");
+    let listed = store.get("/store/product/pic/pictures/").await;
+    assert_eq!(
+        listed,
+        json!({"error": false, "pictures": [{"uid": uid, "url": url}]})
+    );
+    assert_eq!(
+        store.get("/store/product/pic/").await["pictures"],
+        json!([{"uid": uid, "url": url}])
+    );
+    // Not an image: refused, nothing stored.
+    let text = json!({"picture": {"data": BASE64.encode(b"hello, world"), "filename": "a.gif"}});
+    let (status, body) = store
+        .send(Method::POST, "/store/product/pic/picture/", text)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(
+        store.app.count("select count(*) from product_images").await,
+        1
+    );
+    let (status, body) = store
+        .call(
+            Method::DELETE,
+            &format!("/store/product/pic/picture/{uid}/"),
+            None,
+        )
+        .await;
+    assert_eq!((status, body), (StatusCode::OK, json!({"error": false})));
+    assert_eq!(
+        store.get("/store/product/pic/pictures").await["pictures"],
+        json!([])
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn notifications_are_signed_with_the_key_and_leave_out_the_dialects_own_changes() {
+    let webhooks = WebhookSettings {
+        retry_schedule: vec![Duration::from_millis(50); 3],
+        allow_private: true,
+        ..WebhookSettings::default()
+    };
+    let app = TestApp::spawn_with(Config {
+        webhooks: webhooks.clone(),
+        rate_limit: false,
+        ..Config::default()
+    })
+    .await;
+    let store = store_with(app).await;
+    let receiver = Receiver::start().await;
+    let (status, body) = store
+        .send(
+            Method::PUT,
+            "/store/notifications/",
+            json!({"notifications_url": receiver.url("/ok"),
+                   "notifications_wanted": ["PRODUCT_CHANGED", "STOCK_CHANGED", "PRODUCT_DELETED"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // A change through this API is not notified; one made elsewhere (the native API) is.
+    let (status, _) = store
+        .send(
+            Method::POST,
+            "/store/product/",
+            json!({"product": {"handle": "n-1", "title": "N", "price": 5, "stock": 2}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let id: String = sqlx::query_scalar("select id from products where handle = 'n-1'")
+        .fetch_one(&store.app.pool)
+        .await
+        .unwrap();
+    let (status, body) = store
+        .app
+        .admin(
+            Method::PATCH,
+            &format!("/products/{id}"),
+            Some(json!({"name": "Renamed"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let worker = Worker::new(
+        store.app.pool.clone(),
+        Arc::new(store.app.server_key.clone()),
+        webhooks,
+    )
+    .unwrap();
+    worker.drain().await.unwrap();
+    let got = receiver.at("/ok");
+    assert_eq!(got.len(), 1, "{got:?}");
+    let request = &got[0];
+    let body = request.json();
+    assert_eq!(body["event"], "PRODUCT_CHANGED");
+    assert_eq!(body["product"]["handle"], "n-1");
+    assert_eq!(body["product"]["title"]["en"], "Renamed");
+    assert_eq!(request.header("x-mozello-api-version"), "1");
+    assert!(!request.header("x-mozello-alias").is_empty());
+    // The receiver's check, as Mozello documents it: base64 HMAC-SHA256 of the raw body with the API key.
+    let expected = BASE64.encode(shopvo::crypto::hmac_sha256(
+        store.key.as_bytes(),
+        request.body.as_bytes(),
+    ));
+    assert_eq!(request.header("x-mozello-hash"), expected);
 }

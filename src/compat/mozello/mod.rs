@@ -6,6 +6,7 @@
 mod errors;
 pub mod notifications;
 mod orders;
+mod pictures;
 mod product_shape;
 mod products;
 mod shapes;
@@ -43,6 +44,12 @@ pub fn routes(state: &AppState) -> axum::Router<AppState> {
         get(products::get)
             .put(products::update)
             .delete(products::delete),
+    );
+    route("/store/product/{handle}/pictures", get(pictures::list));
+    route("/store/product/{handle}/picture", post(pictures::add));
+    route(
+        "/store/product/{handle}/picture/{uid}",
+        axum::routing::delete(pictures::delete),
     );
     for path in ["batch-update", "batch_update"] {
         route(

@@ -296,3 +296,8 @@ fn variant_out(i: usize, v: &Variant) -> Value {
     out.insert("stock".into(), stock_out(v));
     Value::Object(out)
 }
+
+/// An uploaded picture: `{uid, url}`.
+pub fn picture_out(image: &crate::domain::media::ProductImage) -> Value {
+    json!({"uid": image.id, "url": image.url})
+}

@@ -16,11 +16,11 @@ use crate::domain::catalog::products::{
     self, NewProduct, Product, ProductPatch, ProductStatus, Translation,
 };
 use crate::domain::catalog::variants::{NewVariant, VariantPatch};
-use crate::domain::events;
 use crate::domain::integrations::mozello::catalog::{
     self, Comparison, PageQuery, Stock, TimeField, TimeFilter,
 };
 use crate::domain::integrations::mozello::{MAX_BATCH, notifications::ORIGIN};
+use crate::domain::{events, media};
 use crate::state::AppState;
 
 /// A list's page request and the query to repeat on the next page, from `page_size`, `page_start=id:<n>`,
@@ -123,9 +123,19 @@ async fn render(
         .filter_map(|p| p.category_ids.first().cloned())
         .collect();
     let paths = catalog::category_paths(conn, site_id, &ids).await?;
+    let product_ids: Vec<String> = products.iter().map(|p| p.id.clone()).collect();
+    let mut pictures = media::images_of(conn, site_id, &product_ids).await?;
     Ok(products
         .iter()
-        .map(|p| product_shape::product_out(p, languages, &paths, Vec::new()))
+        .map(|p| {
+            let pictures = pictures
+                .remove(&p.id)
+                .unwrap_or_default()
+                .iter()
+                .map(product_shape::picture_out)
+                .collect();
+            product_shape::product_out(p, languages, &paths, pictures)
+        })
         .collect())
 }
 
@@ -146,7 +156,11 @@ pub async fn list(
     })))
 }
 
-async fn find(conn: &mut PgConnection, site_id: &str, handle: &str) -> Result<String, MzError> {
+pub(super) async fn find(
+    conn: &mut PgConnection,
+    site_id: &str,
+    handle: &str,
+) -> Result<String, MzError> {
     catalog::product_by_handle(conn, site_id, handle)
         .await?
         .ok_or_else(|| MzError::not_found("Product"))

@@ -157,6 +157,32 @@ pub async fn list_images(
         .await?)
 }
 
+/// The uploaded images of many products (any status), by product, each in order: for integrations that
+/// show a page of products with their pictures.
+pub async fn images_of(
+    conn: &mut PgConnection,
+    site_id: &str,
+    product_ids: &[String],
+) -> Result<std::collections::HashMap<String, Vec<ProductImage>>> {
+    let sql = format!(
+        "select {COLUMNS} from product_images where site_id = $1 and product_id = any($2) \
+         order by product_id, position, id"
+    );
+    let rows: Vec<ProductImage> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(site_id)
+        .bind(product_ids)
+        .fetch_all(conn)
+        .await?;
+    let mut by_product: std::collections::HashMap<String, Vec<ProductImage>> = Default::default();
+    for image in rows {
+        by_product
+            .entry(image.product_id.clone())
+            .or_default()
+            .push(image);
+    }
+    Ok(by_product)
+}
+
 /// Stores an image and appends it to the product (by id or slug): its row, and its URL at the end of the
 /// product's `images`. The bytes are stored before the transaction, so the product's row is not held
 /// locked during an upload; if the transaction then fails, the stored object is deleted again.

@@ -9,6 +9,6 @@ mod images;
 mod kind;
 mod store;
 
-pub use images::{NewImage, ProductImage, add_image, delete_image, list_images};
+pub use images::{NewImage, ProductImage, add_image, delete_image, images_of, list_images};
 pub use kind::ImageKind;
 pub use store::{Backend, CACHE_CONTROL, MediaStore, S3Settings, Settings};
