@@ -43,6 +43,9 @@ enum Command {
     /// Mulopim integration credentials.
     #[command(subcommand)]
     Mulopim(MulopimCommand),
+    /// Mozello Store API keys.
+    #[command(subcommand)]
+    Mozello(MozelloCommand),
     /// Create (once) a demo site with a small catalog, and print a new admin key for it.
     Demo {
         /// The server's URL, for the printed links.
@@ -82,6 +85,35 @@ enum MulopimCommand {
         site: String,
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum MozelloCommand {
+    /// Manage the API keys Mozello clients send as `Authorization: ApiKey <key>`.
+    #[command(subcommand)]
+    Key(MozelloKeyCommand),
+}
+
+#[derive(Subcommand)]
+enum MozelloKeyCommand {
+    /// Issue a key and print it (shown once).
+    Create {
+        #[arg(long)]
+        site: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List a site's keys.
+    List {
+        #[arg(long)]
+        site: String,
+    },
+    /// Revoke a key by its id.
+    Revoke {
+        #[arg(long)]
+        site: String,
+        id: String,
     },
 }
 
@@ -312,6 +344,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             eprintln!("revoked {}", key.id);
             Ok(())
         }
+        Command::Mozello(MozelloCommand::Key(command)) => {
+            mozello_key(&mut *pool.acquire().await?, &server_key, command).await
+        }
         Command::Mofavo(MofavoCommand::Token(command)) => {
             mofavo_token(&mut *pool.acquire().await?, &server_key, command).await
         }
@@ -441,6 +476,42 @@ async fn mofavo_token(
         MofavoTokenCommand::Revoke { site, jti } => {
             mofavo::revoke(conn, &crate::domain::Caller::system(&site), &jti).await?;
             eprintln!("revoked {jti}");
+        }
+    }
+    Ok(())
+}
+
+async fn mozello_key(
+    conn: &mut sqlx::PgConnection,
+    server_key: &crate::crypto::ServerKey,
+    command: MozelloKeyCommand,
+) -> anyhow::Result<()> {
+    use crate::domain::integrations::mozello;
+    match command {
+        MozelloKeyCommand::Create { site, json } => {
+            crate::domain::sites::get(&mut *conn, &site).await?;
+            let issued =
+                mozello::issue(conn, server_key, &crate::domain::Caller::system(&site)).await?;
+            if json {
+                print_json(serde_json::json!({"id": issued.id, "apiKey": issued.api_key}));
+            } else {
+                println!("{}", issued.api_key);
+                eprintln!("key {} — shown only once", issued.id);
+            }
+        }
+        MozelloKeyCommand::List { site } => {
+            for k in mozello::keys(conn, &crate::domain::Caller::system(&site)).await? {
+                let state = if k.revoked_at.is_none() {
+                    "active"
+                } else {
+                    "revoked"
+                };
+                println!("{}\t{}\t{}", k.id, state, k.created_at);
+            }
+        }
+        MozelloKeyCommand::Revoke { site, id } => {
+            mozello::revoke(conn, &crate::domain::Caller::system(&site), &id).await?;
+            eprintln!("revoked {id}");
         }
     }
     Ok(())

@@ -11,6 +11,8 @@ use crate::ids;
 pub struct Site {
     pub id: String,
     pub name: String,
+    /// A short unique name (Mozello's notifications carry it as `X-Mozello-Alias`).
+    pub alias: Option<String>,
     pub locale: String,
     pub locales: Vec<String>,
     pub currency: String,
@@ -33,7 +35,7 @@ pub struct NewSite {
     pub locale: String,
 }
 
-const SITE_COLUMNS: &str = "id, name, locale, locales, currency, \
+const SITE_COLUMNS: &str = "id, name, alias, locale, locales, currency, \
     (settings -> 'domains' ->> 0) as primary_domain, \
     coalesce(array(select jsonb_array_elements_text(settings -> 'domains')), '{}') as domains, \
     coalesce(settings -> 'theme', '{}'::jsonb) as theme, \
@@ -99,6 +101,8 @@ pub async fn set_alias(conn: &mut PgConnection, site_id: &str, alias: &str) -> R
 #[derive(Debug)]
 pub struct SitePatch {
     pub name: Option<String>,
+    /// `Some(None)` removes the alias.
+    pub alias: Option<Option<String>>,
     pub locale: Option<String>,
     /// Every language the site publishes (localized product text); always holds the default `locale`.
     pub locales: Option<Vec<String>>,
@@ -127,6 +131,13 @@ pub async fn update(conn: &mut PgConnection, site_id: &str, p: SitePatch) -> Res
             is_locale(locale),
             "locale",
             "must be a locale tag such as en or en-GB",
+        );
+    }
+    if let Some(Some(alias)) = &p.alias {
+        v.check(
+            is_alias(alias),
+            "alias",
+            "must be 1 to 63 lower-case letters, digits and hyphens",
         );
     }
     if let Some(locales) = &p.locales {
@@ -249,6 +260,7 @@ pub async fn update(conn: &mut PgConnection, site_id: &str, p: SitePatch) -> Res
     }
     sqlx::query(
         "update sites set name = coalesce($2, name), locale = $3, locales = $6, currency = coalesce($7, currency), \
+         alias = case when $8 then $9 else alias end, \
          settings = (settings || $4) - case when $5 then 'rateLimitPerMinute' else '' end where id = $1",
     )
     .bind(site_id)
@@ -258,9 +270,24 @@ pub async fn update(conn: &mut PgConnection, site_id: &str, p: SitePatch) -> Res
     .bind(clear_rate_limit)
     .bind(&locales)
     .bind(&p.currency)
+    .bind(p.alias.is_some())
+    .bind(p.alias.clone().flatten())
     .execute(&mut *conn)
-    .await?;
+    .await
+    .map_err(|e| {
+        super::error::on_unique(e, "sites_alias_key", || {
+            "another site has this alias".to_string()
+        })
+    })?;
     get(&mut *conn, site_id).await
+}
+
+/// A site alias: 1 to 63 lower-case ASCII letters, digits and hyphens.
+pub fn is_alias(alias: &str) -> bool {
+    (1..=63).contains(&alias.len())
+        && alias
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 /// An ISO 4217 code: three upper-case letters.

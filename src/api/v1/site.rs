@@ -19,6 +19,9 @@ pub struct SiteOut {
     id: String,
     #[schema(example = "My Store")]
     name: String,
+    /// A short unique name (sent as `X-Mozello-Alias` with Mozello notifications).
+    #[schema(example = "my-store")]
+    alias: Option<String>,
     #[schema(example = "en")]
     locale: String,
     locales: Vec<String>,
@@ -43,6 +46,7 @@ impl From<Site> for SiteOut {
         SiteOut {
             id: s.id,
             name: s.name,
+            alias: s.alias,
             locale: s.locale,
             locales: s.locales,
             currency: s.currency,
@@ -65,6 +69,11 @@ pub struct SitePatchIn {
     #[serde(default, deserialize_with = "patch::present")]
     #[schema(nullable = false, min_length = 1, max_length = 200, pattern = "\\S")]
     name: Option<String>,
+    /// A short unique name: lower-case letters, digits and hyphens (`null` removes it; 409 when another
+    /// site has it).
+    #[serde(default, deserialize_with = "patch::nullable")]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 63, pattern = "^[a-z0-9-]+$")]
+    alias: Option<Option<String>>,
     #[serde(default, deserialize_with = "patch::present")]
     #[schema(nullable = false, value_type = LocaleTag)]
     locale: Option<String>,
@@ -112,6 +121,7 @@ impl From<SitePatchIn> for SitePatch {
     fn from(p: SitePatchIn) -> Self {
         SitePatch {
             name: p.name,
+            alias: p.alias,
             locale: p.locale,
             locales: p.locales,
             currency: p.currency,
