@@ -161,7 +161,7 @@ async fn a_product_round_trips_in_every_language_with_exact_money() {
         assert_eq!(p["model"], "iPhone 12 Pro");
         assert_eq!(
             p["category"]["path"],
-            json!([{"en": "Gadgets"}, {"en": "Smartphones"}])
+            json!([{"en": "Gadgets", "lv": "Ierīces"}, {"en": "Smartphones", "lv": "Viedtālruņi"}])
         );
         let variants = p["variants"].as_array().unwrap();
         assert_eq!(variants.len(), 2);
@@ -795,4 +795,123 @@ async fn notifications_are_signed_with_the_key_and_leave_out_the_dialects_own_ch
         request.body.as_bytes(),
     ));
     assert_eq!(request.header("x-mozello-hash"), expected);
+}
+
+#[tokio::test]
+async fn the_category_tree_keeps_three_levels_and_sibling_order() {
+    let store = store().await;
+    let create = |category: Value| {
+        let store = &store;
+        async move {
+            let (status, body) = store
+                .send(
+                    Method::POST,
+                    "/store/category/",
+                    json!({"category": category}),
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            str_of(&body["handle"])
+        }
+    };
+    let gadgets =
+        create(json!({"title": {"en": "Gadgets", "lv": "Ierīces"}, "seo_url": "gadgets"})).await;
+    let books = create(json!({"title": "Books", "previous_handle": gadgets})).await;
+    let phones = create(json!({"title": "Phones", "parent_handle": gadgets})).await;
+    let android = create(json!({"title": "Android", "parent_handle": phones})).await;
+    // A fourth level is refused.
+    let res = store
+        .send(
+            Method::POST,
+            "/store/category",
+            json!({"category": {"title": "Deep", "parent_handle": android}}),
+        )
+        .await;
+    assert_eq!(res.0, StatusCode::BAD_REQUEST, "{}", res.1);
+
+    let got = store.get(&format!("/store/category/{gadgets}/")).await;
+    assert_eq!(got["title"], json!({"en": "Gadgets", "lv": "Ierīces"}));
+    assert_eq!(
+        (got["level"].clone(), got["seo_url"].clone()),
+        (json!(1), json!("gadgets"))
+    );
+    let list = store.get("/store/categories").await;
+    let order: Vec<(String, i64, Value)> = list["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                str_of(&c["handle"]),
+                c["level"].as_i64().unwrap(),
+                c["previous_handle"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        order,
+        [
+            (gadgets.clone(), 1, Value::Null),
+            (phones.clone(), 2, Value::Null),
+            (android.clone(), 3, Value::Null),
+            (books.clone(), 1, json!(gadgets)),
+        ]
+    );
+
+    // Moving: under a descendant, or a subtree below the third level, is refused; a legal move places it.
+    let res = store
+        .send(
+            Method::POST,
+            &format!("/store/category/{gadgets}/move/"),
+            json!({"parent_handle": android, "previous_handle": null}),
+        )
+        .await;
+    assert_eq!(res.0, StatusCode::BAD_REQUEST, "{}", res.1);
+    let res = store
+        .send(
+            Method::POST,
+            &format!("/store/category/{phones}/move"),
+            json!({"parent_handle": books, "previous_handle": null}),
+        )
+        .await;
+    assert_eq!(res.0, StatusCode::OK, "{}", res.1);
+    assert_eq!(res.1["parent_handle"], json!(books));
+    assert_eq!(
+        store.get(&format!("/store/category/{android}")).await["level"],
+        3
+    );
+    let res = store
+        .send(
+            Method::POST,
+            &format!("/store/category/{books}/move/"),
+            json!({"parent_handle": null, "previous_handle": null}),
+        )
+        .await;
+    assert_eq!(res.0, StatusCode::OK, "{}", res.1);
+    let first = store.get("/store/categories/").await["categories"][0]["handle"].clone();
+    assert_eq!(first, json!(books));
+
+    // A product in a category loses it when the category goes; one with sub-categories cannot go.
+    let (status, body) = store
+        .send(Method::POST, "/store/product/", json!({"product": {"handle": "p", "title": "P", "price": 1, "category_handle": android}}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["category_handle"], json!(android));
+    let res = store
+        .call(Method::DELETE, &format!("/store/category/{phones}/"), None)
+        .await;
+    assert_eq!(res.0, StatusCode::BAD_REQUEST, "{}", res.1);
+    let res = store
+        .call(Method::DELETE, &format!("/store/category/{android}/"), None)
+        .await;
+    assert_eq!(res, (StatusCode::OK, json!({"error": false})));
+    assert_eq!(
+        store.get("/store/product/p").await["category_handle"],
+        Value::Null
+    );
+    let res = store.call(Method::GET, "/store/category/nope/", None).await;
+    assert_eq!(
+        res,
+        (StatusCode::NOT_FOUND, mz_error(404, "Category not found"))
+    );
 }

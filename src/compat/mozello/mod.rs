@@ -1,8 +1,10 @@
-//! Mozello's Store API under `/v1` (every path with or without its trailing slash): products by handle,
-//! batches by handle or SKU, and the notification settings, with `Authorization: ApiKey <key>`, `"error":
-//! false` on every success (HTTP 200, creates included) and `{"error":true,"error_code","error_message"}`
-//! otherwise. Each key may make 5 requests a second.
+//! Mozello's Store API under `/v1` (every path with or without its trailing slash): products by handle
+//! (with pictures), batches by handle or SKU, the category tree, orders and the notification settings, with
+//! `Authorization: ApiKey <key>`, `"error": false` on every success (HTTP 200, creates included) and
+//! `{"error":true,"error_code","error_message"}` otherwise. Each key may make 5 requests a second. The
+//! notifications themselves are produced in [`notifications`].
 
+mod categories;
 mod errors;
 pub mod notifications;
 mod orders;
@@ -69,6 +71,15 @@ pub fn routes(state: &AppState) -> axum::Router<AppState> {
             post(products::batch_delete),
         );
     }
+    route("/store/categories", get(categories::list));
+    route("/store/category", post(categories::create));
+    route(
+        "/store/category/{handle}",
+        get(categories::get)
+            .put(categories::update)
+            .delete(categories::delete),
+    );
+    route("/store/category/{handle}/move", post(categories::move_to));
     route("/store/orders", get(orders::list));
     route(
         "/store/order/{number}",

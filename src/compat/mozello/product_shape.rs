@@ -12,13 +12,13 @@ use super::shapes::{self, Languages, Text, field};
 use crate::domain::catalog::Variant;
 use crate::domain::catalog::products::Product;
 use crate::domain::catalog::variants::NewVariant;
-use crate::domain::integrations::mozello::catalog::{CategoryPath, Stock};
+use crate::domain::integrations::mozello::catalog::{CategoryPath, PathLevel, Stock};
 
 /// Where a product's category comes from.
 #[derive(Debug, Clone)]
 pub enum CategoryIn {
     Handle(String),
-    Path(Vec<String>),
+    Path(Vec<PathLevel>),
     /// `null`: no category.
     None,
 }
@@ -155,19 +155,18 @@ fn category_path(v: &Value, languages: &Languages) -> Result<CategoryIn, MzError
     let Value::Array(levels) = path else {
         return Err(MzError::bad_request("`category.path` must be an array"));
     };
-    let names = levels
-        .iter()
-        .map(|level| shapes::plain("category.path", level, languages))
-        .collect::<Result<Vec<_>, _>>()?
-        .into_iter()
-        .map(|n| {
-            n.ok_or_else(|| {
-                MzError::bad_request(
-                    "`category.path` needs a title in the website's default language",
-                )
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut names = Vec::with_capacity(levels.len());
+    for level in levels {
+        let text = shapes::text("category.path", level, languages)?.unwrap_or_default();
+        let name = text.default_value(languages).flatten().ok_or_else(|| {
+            MzError::bad_request("`category.path` needs a title in the website's default language")
+        })?;
+        let translations = text
+            .others(languages)
+            .map(|(l, v)| (l.to_string(), v.map(str::to_string)))
+            .collect();
+        names.push(PathLevel { name, translations });
+    }
     Ok(CategoryIn::Path(names))
 }
 
@@ -255,7 +254,7 @@ pub fn product_out(
     let default = languages.default.as_str();
     json!({
         "handle": p.handle.clone().unwrap_or_else(|| p.id.clone()),
-        "category": category.map(|c| json!({"path": c.names.iter().map(|n| json!({default: n})).collect::<Vec<_>>()})),
+        "category": category.map(|c| json!({"path": category_path_out(c, languages)})),
         "category_handle": category.map(|c| c.handle.clone()),
         "title": shapes::text_out(languages, |l| if l == default { Some(p.name.clone()) } else { translated(l, |t| t.name.clone()) }),
         "description": shapes::text_out(languages, |l| if l == default { p.description.clone() } else { translated(l, |t| t.description.clone()) }),
@@ -300,4 +299,24 @@ fn variant_out(i: usize, v: &Variant) -> Value {
 /// An uploaded picture: `{uid, url}`.
 pub fn picture_out(image: &crate::domain::media::ProductImage) -> Value {
     json!({"uid": image.id, "url": image.url})
+}
+
+/// A category's path from the root: each level's title in every site language.
+fn category_path_out(c: &CategoryPath, languages: &Languages) -> Vec<Value> {
+    c.names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            shapes::text_out(languages, |l| {
+                if l == languages.default {
+                    Some(name.clone())
+                } else {
+                    c.translations
+                        .get(i)
+                        .and_then(|t| t.get(l))
+                        .and_then(|t| t.name.clone())
+                }
+            })
+        })
+        .collect()
 }

@@ -185,12 +185,14 @@ pub async fn set_stock(
 /// The deepest a category may sit (Mozello's tree has three levels).
 pub const MAX_LEVEL: usize = 3;
 
-/// A category as Mozello names it: its handle (the id when it has none) and the names from the root.
+/// A category as Mozello names it: its handle (the id when it has none) and, from the root, each level's
+/// name and its titles in other languages.
 #[derive(Debug, Clone)]
 pub struct CategoryPath {
     pub id: String,
     pub handle: String,
     pub names: Vec<String>,
+    pub translations: Vec<std::collections::BTreeMap<String, super::categories::Title>>,
 }
 
 /// The paths of the categories `ids`, by id.
@@ -202,13 +204,21 @@ pub async fn category_paths(
     if ids.is_empty() {
         return Ok(Default::default());
     }
-    let rows: Vec<(String, String, Vec<String>)> = sqlx::query_as(
-        "with recursive up (start, id, parent_id, name, depth) as ( \
-           select c.id, c.id, c.parent_id, c.name, 0 from categories c where c.site_id = $1 and c.id = any($2) \
+    type Row = (
+        String,
+        String,
+        Vec<String>,
+        sqlx::types::Json<Vec<std::collections::BTreeMap<String, super::categories::Title>>>,
+    );
+    let rows: Vec<Row> = sqlx::query_as(
+        "with recursive up (start, id, parent_id, name, translations, depth) as ( \
+           select c.id, c.id, c.parent_id, c.name, c.translations, 0 from categories c \
+           where c.site_id = $1 and c.id = any($2) \
            union all \
-           select up.start, p.id, p.parent_id, p.name, up.depth + 1 from up \
+           select up.start, p.id, p.parent_id, p.name, p.translations, up.depth + 1 from up \
            join categories p on p.site_id = $1 and p.id = up.parent_id where up.depth < 10) \
-         select up.start, coalesce(c.handle, c.id), array_agg(up.name order by up.depth desc) \
+         select up.start, coalesce(c.handle, c.id), array_agg(up.name order by up.depth desc), \
+                jsonb_agg(up.translations order by up.depth desc) \
          from up join categories c on c.site_id = $1 and c.id = up.start group by up.start, c.handle, c.id",
     )
     .bind(site_id)
@@ -217,7 +227,18 @@ pub async fn category_paths(
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, handle, names)| (id.clone(), CategoryPath { id, handle, names }))
+        .map(|(id, handle, names, translations)| {
+            let translations = translations.0;
+            (
+                id.clone(),
+                CategoryPath {
+                    id,
+                    handle,
+                    names,
+                    translations,
+                },
+            )
+        })
         .collect())
 }
 
@@ -237,12 +258,21 @@ pub async fn category_by_handle(
     .await?)
 }
 
-/// The category at the end of `names` (from the root), creating the missing ones.
+/// One level of a category path: the title in the default language and in others.
+#[derive(Debug, Clone, Default)]
+pub struct PathLevel {
+    pub name: String,
+    pub translations: Vec<(String, Option<String>)>,
+}
+
+/// The category at the end of `levels` (from the root, matched by default-language title), creating the
+/// missing ones with their titles in every language given.
 pub async fn category_for_path(
     conn: &mut PgConnection,
     site_id: &str,
-    names: &[String],
+    levels: &[PathLevel],
 ) -> Result<String> {
+    let names = levels;
     use crate::domain::catalog::categories::{self, NewCategory};
     if names.is_empty() || names.len() > MAX_LEVEL {
         return Err(Error::invalid(
@@ -251,7 +281,7 @@ pub async fn category_for_path(
         ));
     }
     let mut parent: Option<String> = None;
-    for name in names {
+    for PathLevel { name, translations } in names {
         let found: Option<String> = sqlx::query_scalar(
             "select id from categories where site_id = $1 and parent_id is not distinct from $2 \
              and lower(name) = lower($3) order by position, id limit 1",
@@ -272,7 +302,9 @@ pub async fn category_for_path(
                     position: None,
                     description: None,
                 };
-                categories::create(conn, site_id, new).await?.id
+                let id = categories::create(conn, site_id, new).await?.id;
+                super::categories::set_translations(conn, site_id, &id, translations).await?;
+                id
             }
         };
         parent = Some(id);

@@ -4,6 +4,7 @@
 //! (batches by handle or SKU, the three-level category tree) and the notifications' producer.
 
 pub mod catalog;
+pub mod categories;
 pub mod notifications;
 pub mod orders;
 
