@@ -234,6 +234,21 @@ async fn a_product_round_trips_in_every_language_with_exact_money() {
             >= 1
     );
 
+    // `text_update_mode: overwrite` replaces a multilanguage field whole: languages left out are cleared.
+    let (status, p) = store
+        .send(
+            Method::PUT,
+            "/store/product/uid-1234567890",
+            json!({"product": {"description": {"en": "Plain."}, "options": {"text_update_mode": "overwrite"}}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{p}");
+    assert_eq!(p["description"], json!({"en": "Plain.", "lv": null}));
+    assert_eq!(
+        p["title"],
+        json!({"en": "Apple iPhone 12 Pro", "lv": "Telefons"})
+    );
+
     // Delete, then a 404 in Mozello's shape.
     let (status, body) = store
         .call(Method::DELETE, "/store/product/uid-1234567890/", None)
@@ -741,6 +756,14 @@ async fn notifications_are_signed_with_the_key_and_leave_out_the_dialects_own_ch
     })
     .await;
     let store = store_with(app).await;
+    let (status, body) = store
+        .app
+        .admin(Method::PATCH, "/site", Some(json!({"alias": "my-shop"})))
+        .await;
+    assert_eq!(
+        (status, body["data"]["alias"].clone()),
+        (StatusCode::OK, json!("my-shop"))
+    );
     let receiver = Receiver::start().await;
     let (status, body) = store
         .send(
@@ -788,13 +811,39 @@ async fn notifications_are_signed_with_the_key_and_leave_out_the_dialects_own_ch
     assert_eq!(body["product"]["handle"], "n-1");
     assert_eq!(body["product"]["title"]["en"], "Renamed");
     assert_eq!(request.header("x-mozello-api-version"), "1");
-    assert!(!request.header("x-mozello-alias").is_empty());
+    assert_eq!(request.header("x-mozello-alias"), "my-shop");
     // The receiver's check, as Mozello documents it: base64 HMAC-SHA256 of the raw body with the API key.
     let expected = BASE64.encode(shopvo::crypto::hmac_sha256(
         store.key.as_bytes(),
         request.body.as_bytes(),
     ));
     assert_eq!(request.header("x-mozello-hash"), expected);
+
+    // A stock change made elsewhere is STOCK_CHANGED with the new stock; a delete is PRODUCT_DELETED.
+    let (status, body) = store
+        .app
+        .admin(
+            Method::POST,
+            &format!("/inventory/{id}"),
+            Some(json!({"operation": "set", "quantity": 7})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    worker.drain().await.unwrap();
+    let (status, _) = store
+        .app
+        .admin(Method::DELETE, &format!("/products/{id}"), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    worker.drain().await.unwrap();
+    let events: Vec<Value> = receiver.at("/ok")[1..].iter().map(|r| r.json()).collect();
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert_eq!(events[0]["event"], "STOCK_CHANGED");
+    assert_eq!(events[0]["product"]["stock"], 7);
+    assert_eq!(
+        events[1],
+        json!({"event": "PRODUCT_DELETED", "product": {"handle": "n-1"}})
+    );
 }
 
 #[tokio::test]

@@ -111,11 +111,30 @@ pub fn product_in(
             Ok(None)
         }
     };
+    // `"options": {"text_update_mode": "overwrite"}` replaces a multilanguage field whole; the default,
+    // `merge`, changes only the languages given.
+    let overwrite = match field(object, "options").get("text_update_mode") {
+        None | Some(Value::Null) => false,
+        Some(Value::String(mode)) if mode == "merge" => false,
+        Some(Value::String(mode)) if mode == "overwrite" => true,
+        Some(_) => {
+            return Err(MzError::bad_request(
+                "`options.text_update_mode` must be overwrite or merge",
+            ));
+        }
+    };
+    let text = |name: &str| -> Result<Option<Text>, MzError> {
+        let mut text = shapes::text(name, field(object, name), languages)?;
+        if overwrite && let Some(t) = &mut text {
+            t.overwrite(languages);
+        }
+        Ok(text)
+    };
     Ok(ProductIn {
         handle: string("handle", field(object, "handle"))?,
-        title: shapes::text("title", field(object, "title"), languages)?,
-        description: shapes::text("description", field(object, "description"), languages)?,
-        url: shapes::text("url", field(object, "url"), languages)?,
+        title: text("title")?,
+        description: text("description")?,
+        url: text("url")?,
         price: shapes::money_in("price", field(object, "price"))?,
         sale_price: if present("sale_price") {
             Some(shapes::money_in("sale_price", field(object, "sale_price"))?)

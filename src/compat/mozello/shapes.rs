@@ -48,6 +48,16 @@ impl Text {
             .map(|(_, v)| v.clone())
     }
 
+    /// For `text_update_mode: overwrite`: the other languages the text leaves out are cleared (the default
+    /// language's text stays unless given).
+    pub fn overwrite(&mut self, languages: &Languages) {
+        for language in languages.all.iter().skip(1) {
+            if !self.values.iter().any(|(l, _)| l == language) {
+                self.values.push((language.clone(), None));
+            }
+        }
+    }
+
     /// The other languages' values.
     pub fn others<'a>(
         &'a self,
