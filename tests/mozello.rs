@@ -377,6 +377,45 @@ async fn batches_follow_the_handle_then_the_sku() {
         (json!(11), json!(8.5), json!(9))
     );
 
+    // A variant of a product with several keeps its own price; the later of two items for one SKU wins.
+    let (status, body) = store
+        .send(Method::POST, "/store/product/", json!({"product": {"handle": "v", "title": "V", "price": 30,
+            "variants": [{"option_name1": "Size", "option_value1": "S", "sku": "V-S", "stock": 1},
+                         {"option_name1": "Size", "option_value1": "M", "sku": "V-M", "stock": 1}]}}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = store
+        .send(
+            Method::POST,
+            "/store/products/batch_update_by_sku/",
+            json!({"products": [{"sku": "V-M", "price": 35}, {"sku": "V-M", "price": 36, "stock": 4},
+                                {"sku": "V-S", "stock": -1}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let results: Vec<&str> = body["products"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["result"].as_str().unwrap())
+        .collect();
+    assert_eq!(results, ["updated", "updated", "error"]);
+    let v = store.get("/store/product/v/").await;
+    // A variant without its own price shows none (it sells at the product's).
+    assert_eq!(
+        (v["price"].clone(), v["variants"][0]["price"].clone()),
+        (json!(30), Value::Null)
+    );
+    assert_eq!(
+        (
+            v["variants"][1]["price"].clone(),
+            v["variants"][1]["stock"].clone()
+        ),
+        (json!(36), json!(4))
+    );
+    assert_eq!(v["variants"][0]["stock"], 1);
+    store.call(Method::DELETE, "/store/product/v/", None).await;
+
     // Delete by SKU and by handle.
     let (status, body) = store
         .send(

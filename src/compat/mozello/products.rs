@@ -17,7 +17,7 @@ use crate::domain::catalog::products::{
 };
 use crate::domain::catalog::variants::{NewVariant, VariantPatch};
 use crate::domain::integrations::mozello::catalog::{
-    self, Comparison, PageQuery, Stock, TimeField, TimeFilter,
+    self, Comparison, PageQuery, SkuOutcome, SkuUpdate, Stock, TimeField, TimeFilter, priced,
 };
 use crate::domain::integrations::mozello::{MAX_BATCH, notifications::ORIGIN};
 use crate::domain::{events, media};
@@ -300,14 +300,6 @@ fn texts(
     }
     if let Some(t) = &input.url {
         shapes::merge_translations(translations, t, languages, |tr, v| tr.slug = v);
-    }
-}
-
-/// Price and compare-at price from a regular and a sale price (on sale, the buyer pays the sale price).
-fn priced(regular: i64, sale: Option<i64>) -> (i64, Option<i64>) {
-    match sale {
-        Some(sale) => (sale, Some(regular)),
-        None => (regular, None),
     }
 }
 
@@ -614,83 +606,47 @@ pub async fn batch_update_by_sku(
 ) -> Result<Json<Value>, MzError> {
     let (key, items) = (authorize(&state, &headers).await?, batch_items(&body)?);
     let mut tx = import(&state).await?;
-    let site_id = key.site_id.as_str();
+    // Items that do not parse are reported; the rest go to the domain together.
+    let parsed: Vec<Result<SkuUpdate, (Option<String>, String)>> = items
+        .iter()
+        .map(|item| {
+            sku_item(item).map_err(|e| {
+                let sku = item.get("sku").and_then(Value::as_str).map(str::to_string);
+                (sku, e.message)
+            })
+        })
+        .collect();
+    let updates: Vec<SkuUpdate> = parsed
+        .iter()
+        .filter_map(|p| p.as_ref().ok().cloned())
+        .collect();
+    let mut applied = catalog::update_by_sku(&mut tx, &key.site_id, &updates)
+        .await?
+        .into_iter();
     let mut results = Vec::with_capacity(items.len());
-    for item in items {
-        let parsed = sku_item(&item);
-        let (sku, price, sale, stock) = match parsed {
-            Ok(p) => p,
-            Err(e) => {
-                results.push(outcome(
-                    None,
-                    item.get("sku").and_then(Value::as_str),
-                    "error",
-                    Some(e.message),
-                ));
-                continue;
+    for p in &parsed {
+        results.push(match p {
+            Err((sku, message)) => outcome(None, sku.as_deref(), "error", Some(message.clone())),
+            Ok(update) => {
+                let sku = Some(update.sku.as_str());
+                match applied.next() {
+                    Some(SkuOutcome::Updated) => outcome(None, sku, "updated", None),
+                    Some(SkuOutcome::Ignored(why)) => {
+                        outcome(None, sku, "ignored", Some(why.into()))
+                    }
+                    Some(SkuOutcome::Refused(e)) => {
+                        outcome(None, sku, "error", Some(MzError::from(e).message))
+                    }
+                    None => outcome(None, sku, "error", Some("Not applied".into())),
+                }
             }
-        };
-        let found = catalog::by_sku(&mut tx, site_id, &sku).await?;
-        let [target] = found.as_slice() else {
-            let why = if found.is_empty() {
-                "SKU not found"
-            } else {
-                "SKU exists on several items"
-            };
-            results.push(outcome(None, Some(&sku), "ignored", Some(why.into())));
-            continue;
-        };
-        let target = target.clone();
-        let mut savepoint = tx.begin().await.map_err(domain::Error::from)?;
-        let written = update_by_sku(&mut savepoint, site_id, &target, price, sale, stock).await;
-        let done = settle(savepoint, written.map(|()| "updated")).await?;
-        results.push(match done {
-            Ok(status) => outcome(None, Some(&sku), status, None),
-            Err(message) => outcome(None, Some(&sku), "error", Some(message)),
         });
     }
     tx.commit().await.map_err(domain::Error::from)?;
     Ok(ok(json!({"products": results})))
 }
 
-async fn update_by_sku(
-    conn: &mut PgConnection,
-    site_id: &str,
-    target: &catalog::SkuMatch,
-    price: Option<i64>,
-    sale: Option<Option<i64>>,
-    stock: Option<Stock>,
-) -> Result<(), MzError> {
-    if price.is_some() || sale.is_some() {
-        let (price, compare_at, single) =
-            priced_variant(conn, site_id, target, price, sale).await?;
-        // A product without variants keeps its price on the product.
-        if single {
-            let patch = ProductPatch {
-                price: Some(price),
-                compare_at_price: Some(compare_at),
-                ..ProductPatch::default()
-            };
-            products::update(conn, site_id, &target.product_id, patch).await?;
-        } else {
-            let patch = VariantPatch {
-                price: Some(Some(price)),
-                compare_at_price: Some(compare_at),
-                ..VariantPatch::default()
-            };
-            products::update_variant(conn, site_id, &target.product_id, &target.variant_id, patch)
-                .await?;
-        }
-    }
-    if let Some(stock) = stock {
-        catalog::set_stock(conn, site_id, &target.variant_id, stock).await?;
-    }
-    Ok(())
-}
-
-type SkuItem = (String, Option<i64>, Option<Option<i64>>, Option<Stock>);
-
-fn sku_item(item: &Value) -> Result<SkuItem, MzError> {
+fn sku_item(item: &Value) -> Result<SkuUpdate, MzError> {
     let Value::Object(item) = item else {
         return Err(MzError::bad_request("Each item must be an object"));
     };
@@ -702,7 +658,7 @@ fn sku_item(item: &Value) -> Result<SkuItem, MzError> {
         .ok_or_else(|| MzError::bad_request("`sku` is mandatory"))?
         .to_string();
     let price = shapes::money_in("price", shapes::field(item, "price"))?;
-    let sale = match (item.get("special_price"), item.get("sale_price")) {
+    let sale_price = match (item.get("special_price"), item.get("sale_price")) {
         (Some(v), _) => Some(shapes::money_in("special_price", v)?),
         (None, Some(v)) => Some(shapes::money_in("sale_price", v)?),
         _ => None,
@@ -714,43 +670,17 @@ fn sku_item(item: &Value) -> Result<SkuItem, MzError> {
             None => Stock::Untracked,
         }),
     };
-    if price.is_none() && sale.is_none() && stock.is_none() {
+    if price.is_none() && sale_price.is_none() && stock.is_none() {
         return Err(MzError::bad_request(
             "One of `price`, `special_price` or `stock` is required",
         ));
     }
-    Ok((sku, price, sale, stock))
-}
-
-/// A variant's new price and compare-at price from a new regular and/or sale price, and whether it is its
-/// product's only variant.
-async fn priced_variant(
-    conn: &mut PgConnection,
-    site_id: &str,
-    target: &catalog::SkuMatch,
-    price: Option<i64>,
-    sale: Option<Option<i64>>,
-) -> Result<(i64, Option<i64>, bool), MzError> {
-    let current = products::load_many(conn, site_id, std::slice::from_ref(&target.product_id))
-        .await?
-        .pop()
-        .ok_or_else(|| MzError::not_found("Product"))?;
-    let variant = current
-        .variants
-        .as_deref()
-        .unwrap_or_default()
-        .iter()
-        .find(|v| v.id == target.variant_id)
-        .ok_or_else(|| MzError::not_found("Product"))?;
-    let own = variant.price.unwrap_or(current.price);
-    let compare = variant.compare_at_price.or(current.compare_at_price);
-    let (regular, on_sale) = match compare.filter(|c| *c > own) {
-        Some(c) => (c, Some(own)),
-        None => (own, None),
-    };
-    let (price, compare_at) = priced(price.unwrap_or(regular), sale.unwrap_or(on_sale));
-    let single = current.variants.as_deref().is_some_and(|v| v.len() == 1);
-    Ok((price, compare_at, single))
+    Ok(SkuUpdate {
+        sku,
+        price,
+        sale_price,
+        stock,
+    })
 }
 
 pub async fn batch_delete(

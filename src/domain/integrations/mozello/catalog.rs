@@ -351,3 +351,170 @@ pub async fn product_handles(
     .await?;
     Ok(rows.into_iter().collect())
 }
+
+/// One item of a batch by SKU: a new regular price, a new sale price (`Some(None)` ends the sale) and
+/// stock, each optional.
+#[derive(Debug, Clone)]
+pub struct SkuUpdate {
+    pub sku: String,
+    pub price: Option<i64>,
+    pub sale_price: Option<Option<i64>>,
+    pub stock: Option<Stock>,
+}
+
+/// What became of one item.
+#[derive(Debug)]
+pub enum SkuOutcome {
+    Updated,
+    /// Not applied and not an error of the call: no item has this SKU.
+    Ignored(&'static str),
+    Refused(Error),
+}
+
+/// A variant as a batch by SKU finds it, with the prices its change starts from.
+#[derive(sqlx::FromRow, Clone)]
+struct SkuRow {
+    sku: String,
+    variant_id: String,
+    product_id: String,
+    variant_price: Option<i64>,
+    variant_compare_at: Option<i64>,
+    product_price: i64,
+    product_compare_at: Option<i64>,
+    /// The product's only variant: its price is the product's.
+    single: bool,
+}
+
+/// Price and compare-at price from a regular and a sale price (on sale, the buyer pays the sale price).
+pub fn priced(regular: i64, sale: Option<i64>) -> (i64, Option<i64>) {
+    match sale {
+        Some(sale) => (sale, Some(regular)),
+        None => (regular, None),
+    }
+}
+
+/// Regular and sale price from a price and a compare-at price.
+fn regular_and_sale(price: i64, compare_at: Option<i64>) -> (i64, Option<i64>) {
+    match compare_at.filter(|c| *c > price) {
+        Some(c) => (c, Some(price)),
+        None => (price, None),
+    }
+}
+
+/// Applies a batch by SKU in the caller's transaction, in a fixed number of statements: the SKUs found
+/// in one query, the stock through one ledger write, the prices in one statement per table. Items apply
+/// in order (a later item for the same SKU sees the earlier one's price); an item whose stock is refused
+/// changes nothing.
+pub async fn update_by_sku(
+    conn: &mut PgConnection,
+    site_id: &str,
+    items: &[SkuUpdate],
+) -> Result<Vec<SkuOutcome>> {
+    use std::collections::HashMap;
+
+    use crate::domain::catalog::products::{PriceChange, set_prices};
+    use crate::domain::inventory::levels::{self, LevelWrite};
+    use crate::domain::inventory::stock::{Backorder, StockPolicy, default_location};
+
+    let skus: Vec<&str> = items.iter().map(|i| i.sku.as_str()).collect();
+    let rows: Vec<SkuRow> = sqlx::query_as(
+        "select v.sku, v.id as variant_id, v.product_id, v.price as variant_price, \
+                v.compare_at_price as variant_compare_at, p.price as product_price, \
+                p.compare_at_price as product_compare_at, \
+                (select count(*) from variants w where w.site_id = v.site_id and w.product_id = v.product_id) = 1 as single \
+         from variants v join products p on p.site_id = v.site_id and p.id = v.product_id \
+         where v.site_id = $1 and v.sku = any($2)",
+    )
+    .bind(site_id)
+    .bind(&skus)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut found: HashMap<String, SkuRow> = rows.into_iter().map(|r| (r.sku.clone(), r)).collect();
+
+    let mut outcomes: Vec<SkuOutcome> = items
+        .iter()
+        .map(|i| {
+            if found.contains_key(&i.sku) {
+                SkuOutcome::Updated
+            } else {
+                SkuOutcome::Ignored("SKU not found")
+            }
+        })
+        .collect();
+    // Stock first: an item whose stock is refused keeps its price too.
+    let with_stock: Vec<usize> = (0..items.len())
+        .filter(|&i| matches!(outcomes[i], SkuOutcome::Updated) && items[i].stock.is_some())
+        .collect();
+    if !with_stock.is_empty() {
+        let location_id = default_location(conn, site_id).await?;
+        let writes: Vec<LevelWrite> = with_stock
+            .iter()
+            .map(|&i| {
+                let (quantity, backorder) = match items[i].stock {
+                    Some(Stock::Count(n)) => (Some(n), Backorder::No),
+                    _ => (None, Backorder::Yes),
+                };
+                LevelWrite {
+                    variant_id: found[&items[i].sku].variant_id.clone(),
+                    location_id: location_id.clone(),
+                    quantity,
+                    policy: StockPolicy {
+                        backorder: Some(backorder),
+                        ..StockPolicy::default()
+                    },
+                }
+            })
+            .collect();
+        let written = levels::write(conn, site_id, &writes, "mozello").await?;
+        for (&i, result) in with_stock.iter().zip(written) {
+            if let Err(refused) = result {
+                outcomes[i] = SkuOutcome::Refused(refused);
+            }
+        }
+    }
+    // Prices in order, each from the price the items before it left.
+    let mut changes: std::collections::BTreeMap<(String, Option<String>), PriceChange> =
+        Default::default();
+    for (i, item) in items.iter().enumerate() {
+        if !matches!(outcomes[i], SkuOutcome::Updated)
+            || (item.price.is_none() && item.sale_price.is_none())
+        {
+            continue;
+        }
+        let Some(row) = found.get_mut(&item.sku) else {
+            continue;
+        };
+        let (price, compare_at) = if row.single {
+            (row.product_price, row.product_compare_at)
+        } else {
+            (
+                row.variant_price.unwrap_or(row.product_price),
+                row.variant_compare_at.or(row.product_compare_at),
+            )
+        };
+        let (regular, sale) = regular_and_sale(price, compare_at);
+        let (price, compare_at) = priced(
+            item.price.unwrap_or(regular),
+            item.sale_price.unwrap_or(sale),
+        );
+        if row.single {
+            (row.product_price, row.product_compare_at) = (price, compare_at);
+        } else {
+            (row.variant_price, row.variant_compare_at) = (Some(price), compare_at);
+        }
+        let variant_id = (!row.single).then(|| row.variant_id.clone());
+        // The last change of a product's or variant's price is the one written.
+        changes.insert(
+            (row.product_id.clone(), variant_id.clone()),
+            PriceChange {
+                product_id: row.product_id.clone(),
+                variant_id,
+                price,
+                compare_at_price: compare_at,
+            },
+        );
+    }
+    let changes: Vec<PriceChange> = changes.into_values().collect();
+    set_prices(conn, site_id, &changes).await?;
+    Ok(outcomes)
+}
