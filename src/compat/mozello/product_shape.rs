@@ -227,10 +227,8 @@ fn variant_in(i: usize, v: &Value, languages: &Languages) -> Result<VariantIn, M
             sku: string("sku", field(object, "sku"))?,
             price,
             compare_at_price,
-            inventory_count: match stock {
-                Some(Stock::Count(n)) => Some(n),
-                _ => None,
-            },
+            // Stock is written apart, through the ledger with source `mozello`.
+            inventory_count: None,
             options: Some(options),
             ..NewVariant::default()
         },

@@ -341,10 +341,6 @@ async fn write(
                 _ => (
                     vec![NewVariant {
                         sku: input.sku.clone().flatten(),
-                        inventory_count: match input.stock {
-                            Some(Stock::Count(n)) => Some(n),
-                            _ => None,
-                        },
                         ..NewVariant::default()
                     }],
                     vec![input.stock],

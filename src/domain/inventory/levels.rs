@@ -100,7 +100,7 @@ fn apply(level: &mut Level, write: &LevelWrite) -> Result<()> {
 /// Writes every level in the caller's transaction, recorded with `source` and no key. The variants and
 /// locations must be the site's (the caller resolved them). Returns each write's outcome in order: a
 /// refusal (`Err`) changed nothing, the rest applied as if one after another. The ledger gets a row per
-/// write that set a quantity; `inventory.updated` fires once per level whose quantity changed, and
+/// write that changed a quantity; `inventory.updated` fires once per level whose quantity changed, and
 /// `inventory.low` once per variant whose total crossed its threshold.
 pub async fn write(
     conn: &mut PgConnection,
@@ -165,7 +165,10 @@ pub async fn write(
         };
         let was = level.on_hand;
         *outcome = apply(level, write);
-        if let (Ok(()), Some(quantity)) = (&*outcome, write.quantity) {
+        // A write that moved nothing leaves no ledger row (integrations resend whole levels).
+        if let (Ok(()), Some(quantity)) = (&*outcome, write.quantity)
+            && quantity != was
+        {
             ledger.push(level, quantity - was, source);
         }
     }
