@@ -233,7 +233,7 @@ pub async fn create(
             format!("Product with handle `{handle}` already exists"),
         ));
     }
-    let id = write(&mut tx, &key.site_id, &languages, None, input).await?;
+    let id = write_one(&mut tx, &key.site_id, &languages, None, input).await?;
     let product = one(&mut tx, &key.site_id, &languages, &id).await?;
     tx.commit().await.map_err(domain::Error::from)?;
     Ok(Json(product))
@@ -251,7 +251,7 @@ pub async fn update(
     let languages = languages(&mut tx, &key.site_id).await?;
     let id = find(&mut tx, &key.site_id, &handle).await?;
     let input = product_shape::product_in(&body, &languages)?;
-    write(&mut tx, &key.site_id, &languages, Some(id.clone()), input).await?;
+    write_one(&mut tx, &key.site_id, &languages, Some(id.clone()), input).await?;
     let product = one(&mut tx, &key.site_id, &languages, &id).await?;
     tx.commit().await.map_err(domain::Error::from)?;
     Ok(Json(product))
@@ -303,14 +303,18 @@ fn texts(
     }
 }
 
-/// Creates (`existing: None`) or updates a product from Mozello's fields, in the caller's transaction.
+/// Stock to write once a product and its variants are: (variant id, stock).
+type Stocks = Vec<(String, Stock)>;
+
+/// Creates (`existing: None`) or updates a product from Mozello's fields, in the caller's transaction;
+/// returns its id and the stock its variants are to get (see [`catalog::set_stocks`]).
 async fn write(
     conn: &mut PgConnection,
     site_id: &str,
     languages: &Languages,
     existing: Option<String>,
     mut input: ProductIn,
-) -> Result<String, MzError> {
+) -> Result<(String, Stocks), MzError> {
     let category_ids = match input.category.take() {
         Some(c) => Some(category_ids(conn, site_id, c).await?),
         None => None,
@@ -449,11 +453,23 @@ async fn write(
             (id, stocks)
         }
     };
-    for (variant_id, stock) in stocks {
-        if let Some(stock) = stock {
-            catalog::set_stock(conn, site_id, &variant_id, stock).await?;
-        }
-    }
+    let stocks = stocks
+        .into_iter()
+        .filter_map(|(variant_id, stock)| stock.map(|s| (variant_id, s)))
+        .collect();
+    Ok((id, stocks))
+}
+
+/// [`write`], then the stock, for a single product.
+async fn write_one(
+    conn: &mut PgConnection,
+    site_id: &str,
+    languages: &Languages,
+    existing: Option<String>,
+    input: ProductIn,
+) -> Result<String, MzError> {
+    let (id, stocks) = write(conn, site_id, languages, existing, input).await?;
+    catalog::set_stocks(conn, site_id, &stocks).await?;
     Ok(id)
 }
 
@@ -524,21 +540,28 @@ pub async fn batch_update(
     let mut tx = import(&state).await?;
     let languages = languages(&mut tx, &key.site_id).await?;
     let site_id = key.site_id.as_str();
-    let mut results = Vec::with_capacity(items.len());
-    for item in items {
-        let Value::Object(item) = item else {
-            results.push(outcome(
-                None,
-                None,
-                "error",
-                Some("Each item must be an object".into()),
-            ));
-            continue;
-        };
-        let input = match product_shape::product_in(&item, &languages) {
+    let parsed: Vec<Result<ProductIn, String>> = items
+        .iter()
+        .map(|item| match item {
+            Value::Object(item) => {
+                product_shape::product_in(item, &languages).map_err(|e| e.message)
+            }
+            _ => Err("Each item must be an object".to_string()),
+        })
+        .collect();
+    // Every handle looked up at once; products created on the way join the map.
+    let handles: Vec<String> = parsed
+        .iter()
+        .filter_map(|p| p.as_ref().ok()?.handle.clone())
+        .collect();
+    let mut by_handle = catalog::products_by_handles(&mut tx, site_id, &handles).await?;
+    let mut stocks: Stocks = Vec::new();
+    let mut results = Vec::with_capacity(parsed.len());
+    for input in parsed {
+        let input = match input {
             Ok(input) => input,
-            Err(e) => {
-                results.push(outcome(None, None, "error", Some(e.message)));
+            Err(message) => {
+                results.push(outcome(None, None, "error", Some(message)));
                 continue;
             }
         };
@@ -546,7 +569,7 @@ pub async fn batch_update(
         let sku = input.sku.clone().flatten();
         // The handle wins; an unknown handle creates; without one, a single product with the SKU.
         let target = match (&handle, &sku) {
-            (Some(handle), _) => catalog::product_by_handle(&mut tx, site_id, handle).await?,
+            (Some(handle), _) => by_handle.get(handle).cloned(),
             (None, Some(sku)) => {
                 let found = catalog::by_sku(&mut tx, site_id, sku).await?;
                 match found.as_slice() {
@@ -561,36 +584,43 @@ pub async fn batch_update(
                         continue;
                     }
                     _ => {
-                        results.push(outcome(
-                            None,
-                            Some(sku),
-                            "ignored",
-                            Some("SKU exists on several items".into()),
-                        ));
+                        let why = "SKU exists on several items";
+                        results.push(outcome(None, Some(sku), "ignored", Some(why.into())));
                         continue;
                     }
                 }
             }
             (None, None) => {
-                results.push(outcome(
-                    None,
-                    None,
-                    "error",
-                    Some("Product handle or SKU is mandatory".into()),
-                ));
+                let why = "Product handle or SKU is mandatory";
+                results.push(outcome(None, None, "error", Some(why.into())));
                 continue;
             }
         };
-        let created = target.is_none();
+        let status = if target.is_none() {
+            "created"
+        } else {
+            "updated"
+        };
         let mut savepoint = tx.begin().await.map_err(domain::Error::from)?;
         let written = write(&mut savepoint, site_id, &languages, target, input).await;
-        let status = if created { "created" } else { "updated" };
-        let done = settle(savepoint, written.map(|_| status)).await?;
+        let done = match written {
+            Ok((id, own_stocks)) => {
+                let done = settle(savepoint, Ok(status)).await?;
+                if let Some(h) = &handle {
+                    by_handle.insert(h.clone(), id);
+                }
+                stocks.extend(own_stocks);
+                done
+            }
+            Err(e) => settle(savepoint, Err(e)).await?,
+        };
         results.push(match done {
             Ok(status) => outcome(handle.as_deref(), sku.as_deref(), status, None),
             Err(message) => outcome(handle.as_deref(), sku.as_deref(), "error", Some(message)),
         });
     }
+    // The whole batch's stock in one ledger write.
+    catalog::set_stocks(&mut tx, site_id, &stocks).await?;
     tx.commit().await.map_err(domain::Error::from)?;
     Ok(ok(json!({"products": results})))
 }

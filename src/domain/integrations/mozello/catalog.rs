@@ -150,36 +150,68 @@ pub enum Stock {
     Untracked,
 }
 
-/// Sets a variant's stock at the site's default location, through the stock ledger (source `mozello`):
-/// a count sets the level and stops backorders; "not tracked" lets the level take backorders.
-pub async fn set_stock(
+/// Sets variants' stock at the site's default location in one ledger write (source `mozello`): a count
+/// sets the level and stops backorders; "not tracked" lets the level take backorders. Neither can be
+/// refused, so the writes apply together.
+pub async fn set_stocks(
     conn: &mut PgConnection,
     site_id: &str,
-    variant_id: &str,
-    stock: Stock,
+    stocks: &[(String, Stock)],
 ) -> Result<()> {
     use crate::domain::inventory::levels::{self, LevelWrite};
     use crate::domain::inventory::stock::{Backorder, StockPolicy, default_location};
-    let location_id = default_location(conn, site_id).await?;
-    let (quantity, backorder) = match stock {
-        Stock::Count(n) => (Some(n), Backorder::No),
-        Stock::Untracked => (None, Backorder::Yes),
-    };
-    let write = LevelWrite {
-        variant_id: variant_id.to_string(),
-        location_id,
-        quantity,
-        policy: StockPolicy {
-            backorder: Some(backorder),
-            ..StockPolicy::default()
-        },
-    };
-    let mut outcomes = levels::write(conn, site_id, &[write], "mozello").await?;
-    match outcomes.pop() {
-        Some(Ok(())) => Ok(()),
-        Some(Err(refused)) => Err(refused),
-        None => Err(Error::Internal("a stock write went missing".into())),
+    if stocks.is_empty() {
+        return Ok(());
     }
+    // A variant replaced later in the same batch is gone; its stock goes with it.
+    let ids: Vec<&str> = stocks.iter().map(|(id, _)| id.as_str()).collect();
+    let live: std::collections::HashSet<String> =
+        sqlx::query_scalar("select id from variants where site_id = $1 and id = any($2)")
+            .bind(site_id)
+            .bind(&ids)
+            .fetch_all(&mut *conn)
+            .await?
+            .into_iter()
+            .collect();
+    let location_id = default_location(conn, site_id).await?;
+    let writes: Vec<LevelWrite> = stocks
+        .iter()
+        .filter(|(variant_id, _)| live.contains(variant_id))
+        .map(|(variant_id, stock)| {
+            let (quantity, backorder) = match stock {
+                Stock::Count(n) => (Some(*n), Backorder::No),
+                Stock::Untracked => (None, Backorder::Yes),
+            };
+            LevelWrite {
+                variant_id: variant_id.clone(),
+                location_id: location_id.clone(),
+                quantity,
+                policy: StockPolicy {
+                    backorder: Some(backorder),
+                    ..StockPolicy::default()
+                },
+            }
+        })
+        .collect();
+    for outcome in levels::write(conn, site_id, &writes, "mozello").await? {
+        outcome?;
+    }
+    Ok(())
+}
+
+/// The products with these handles: handle → id.
+pub async fn products_by_handles(
+    conn: &mut PgConnection,
+    site_id: &str,
+    handles: &[String],
+) -> Result<std::collections::HashMap<String, String>> {
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("select handle, id from products where site_id = $1 and handle = any($2)")
+            .bind(site_id)
+            .bind(handles)
+            .fetch_all(conn)
+            .await?;
+    Ok(rows.into_iter().collect())
 }
 
 /// The deepest a category may sit (Mozello's tree has three levels).
