@@ -1007,3 +1007,57 @@ async fn the_category_tree_keeps_three_levels_and_sibling_order() {
         (StatusCode::NOT_FOUND, mz_error(404, "Category not found"))
     );
 }
+
+#[tokio::test]
+async fn concurrent_batches_by_sku_and_native_writes_neither_deadlock_nor_lose_stock() {
+    let store = Arc::new(store().await);
+    let products: Vec<Value> = (0..4)
+        .map(|i| json!({"handle": format!("c-{i}"), "title": format!("C{i}"), "price": 10,
+            "variants": [{"option_name1": "Size", "option_value1": "S", "sku": format!("C{i}-S"), "stock": 1},
+                         {"option_name1": "Size", "option_value1": "M", "sku": format!("C{i}-M"), "stock": 1}]}))
+        .collect();
+    let (status, _) = store
+        .send(
+            Method::POST,
+            "/store/products/batch-update/",
+            json!({"products": products}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    // (product, variant) pairs the native API changes meanwhile: it locks the product, then the variant.
+    let ids: Vec<(String, String)> =
+        sqlx::query_as("select product_id, id from variants order by sku")
+            .fetch_all(&store.app.pool)
+            .await
+            .unwrap();
+    let mut tasks = Vec::new();
+    for round in 0..8usize {
+        let batch_store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let store = batch_store;
+            let mut items: Vec<Value> = (0..4)
+                .flat_map(|i| ["S", "M"].map(|s| json!({"sku": format!("C{i}-{s}"), "stock": round, "price": 10 + round})))
+                .collect();
+            if round % 2 == 1 {
+                items.reverse();
+            }
+            store
+                .send(Method::POST, "/store/products/batch-update-by-sku/", json!({"products": items}))
+                .await
+        }));
+        let store = store.clone();
+        let (product, variant) = ids[round % ids.len()].clone();
+        tasks.push(tokio::spawn(async move {
+            let path = format!("/products/{product}/variants/{variant}");
+            let body = json!({"price": 1000 + round, "inventoryCount": round});
+            store.app.admin(Method::PATCH, &path, Some(body)).await
+        }));
+    }
+    for task in tasks {
+        let (status, body) = task.await.unwrap();
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let off = "select count(*) from variants v where v.inventory_count <> \
+        (select coalesce(sum(s.on_hand), 0) from stock_levels s where s.site_id = v.site_id and s.variant_id = v.id)";
+    assert_eq!(store.app.count(off).await, 0);
+}

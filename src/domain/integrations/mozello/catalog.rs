@@ -473,6 +473,18 @@ pub async fn update_by_sku(
             }
         })
         .collect();
+    // Every product write locks its product before its variants; so does this one, in id order, before
+    // the stock write below touches the variants.
+    let mut products: Vec<&str> = found.values().map(|r| r.product_id.as_str()).collect();
+    products.sort_unstable();
+    products.dedup();
+    sqlx::query(
+        "select 1 from products where site_id = $1 and id = any($2) order by id for update",
+    )
+    .bind(site_id)
+    .bind(&products)
+    .execute(&mut *conn)
+    .await?;
     // Stock first: an item whose stock is refused keeps its price too.
     let with_stock: Vec<usize> = (0..items.len())
         .filter(|&i| matches!(outcomes[i], SkuOutcome::Updated) && items[i].stock.is_some())
