@@ -1061,3 +1061,69 @@ async fn concurrent_batches_by_sku_and_native_writes_neither_deadlock_nor_lose_s
         (select coalesce(sum(s.on_hand), 0) from stock_levels s where s.site_id = v.site_id and s.variant_id = v.id)";
     assert_eq!(store.app.count(off).await, 0);
 }
+
+#[tokio::test]
+async fn a_batch_imports_together_and_refuses_only_what_breaks_a_rule() {
+    let store = store().await;
+    let (status, body) = store
+        .send(
+            Method::POST,
+            "/store/products/batch-update/",
+            json!({"products": [
+                // Two new products with one title: two slugs.
+                {"handle": "a", "title": "Same", "price": 1, "sku": "A"},
+                {"handle": "b", "title": "Same", "price": 2, "sku": "B"},
+                // The same handle again: applied after the first, as an update.
+                {"handle": "a", "price": 3},
+                // An SKU another product holds: this item only is refused.
+                {"handle": "c", "title": "C", "price": 1, "sku": "B"},
+                // A slug another product holds.
+                {"handle": "d", "title": "D", "price": 1, "url": "same"},
+                {"handle": "e", "title": "E", "price": 1.5, "variants": [
+                    {"option_name1": "Size", "option_value1": "S", "sku": "E-S", "stock": 2},
+                    {"option_name1": "Size", "option_value1": "M", "sku": "E-M", "stock": null}]},
+            ]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let results: Vec<&str> = body["products"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["result"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        results,
+        ["created", "created", "updated", "error", "error", "created"],
+        "{body}"
+    );
+    assert_eq!(
+        body["products"][3]["error_message"],
+        "a variant with SKU `B` already exists"
+    );
+    assert_eq!(
+        body["products"][4]["error_message"],
+        "a product with slug `same` already exists"
+    );
+    let slugs: Vec<String> = sqlx::query_scalar("select slug from products order by handle")
+        .fetch_all(&store.app.pool)
+        .await
+        .unwrap();
+    assert_eq!(slugs, ["same", "same-2", "e"]);
+    assert_eq!(store.get("/store/product/a").await["price"], 3);
+    let e = store.get("/store/product/e/").await;
+    assert_eq!(
+        (
+            e["variants"][0]["stock"].clone(),
+            e["variants"][1]["stock"].clone()
+        ),
+        (json!(2), Value::Null)
+    );
+    // One event per product written, each with the product as the native API shows it.
+    let created = store
+        .app
+        .count("select count(*) from events where type = 'product.created' and payload->>'handle' in ('a', 'b', 'e')")
+        .await;
+    assert_eq!(created, 3);
+    assert_eq!(store.app.count("select count(*) from events where type = 'product.updated' and payload->>'handle' = 'a'").await, 1);
+}

@@ -10,6 +10,7 @@ pub mod notifications;
 mod orders;
 mod pictures;
 mod product_shape;
+mod product_writes;
 mod products;
 mod shapes;
 
@@ -40,11 +41,11 @@ pub fn routes(state: &AppState) -> axum::Router<AppState> {
             .route(&format!("{path}/"), handler);
     };
     route("/store/products", get(products::list));
-    route("/store/product", post(products::create));
+    route("/store/product", post(product_writes::create));
     route(
         "/store/product/{handle}",
         get(products::get)
-            .put(products::update)
+            .put(product_writes::update)
             .delete(products::delete),
     );
     route("/store/product/{handle}/pictures", get(pictures::list));
@@ -56,7 +57,7 @@ pub fn routes(state: &AppState) -> axum::Router<AppState> {
     for path in ["batch-update", "batch_update"] {
         route(
             &format!("/store/products/{path}"),
-            post(products::batch_update),
+            post(product_writes::batch_update),
         );
     }
     for path in ["batch-update-by-sku", "batch_update_by_sku"] {

@@ -5,19 +5,16 @@ use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use serde_json::{Map, Value, json};
-use sqlx::{Acquire, PgConnection};
+use sqlx::PgConnection;
 
 use super::errors::MzError;
-use super::product_shape::{self, CategoryIn, ProductIn, VariantIn};
+use super::product_shape;
 use super::shapes::{self, Languages};
 use super::{authorize, languages, object, ok};
 use crate::domain;
-use crate::domain::catalog::products::{
-    self, NewProduct, Product, ProductPatch, ProductStatus, Translation,
-};
-use crate::domain::catalog::variants::{NewVariant, VariantPatch};
+use crate::domain::catalog::products::{self, Product};
 use crate::domain::integrations::mozello::catalog::{
-    self, Comparison, PageQuery, SkuOutcome, SkuUpdate, Stock, TimeField, TimeFilter, priced,
+    self, Comparison, PageQuery, SkuOutcome, SkuUpdate, Stock, TimeField, TimeFilter,
 };
 use crate::domain::integrations::mozello::{MAX_BATCH, notifications::ORIGIN};
 use crate::domain::{events, media};
@@ -166,7 +163,7 @@ pub(super) async fn find(
         .ok_or_else(|| MzError::not_found("Product"))
 }
 
-async fn one(
+pub(super) async fn one(
     conn: &mut PgConnection,
     site_id: &str,
     languages: &Languages,
@@ -193,14 +190,16 @@ pub async fn get(
 
 /// A transaction for changes made through this API: their events are marked with Mozello's origin, so
 /// its notifications leave them out.
-async fn import(state: &AppState) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, MzError> {
+pub(super) async fn import_tx(
+    state: &AppState,
+) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, MzError> {
     let mut tx = state.pool.begin().await.map_err(domain::Error::from)?;
     events::set_origin(&mut tx, ORIGIN).await?;
     Ok(tx)
 }
 
 /// The `product` object of a body.
-fn product_body(body: &Bytes) -> Result<Map<String, Value>, MzError> {
+pub(super) fn product_body(body: &Bytes) -> Result<Map<String, Value>, MzError> {
     match object(body)?.remove("product") {
         Some(Value::Object(product)) => Ok(product),
         _ => Err(MzError::bad_request(
@@ -209,272 +208,21 @@ fn product_body(body: &Bytes) -> Result<Map<String, Value>, MzError> {
     }
 }
 
-pub async fn create(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Json<Value>, MzError> {
-    let key = authorize(&state, &headers).await?;
-    let body = product_body(&body)?;
-    let mut tx = import(&state).await?;
-    let languages = languages(&mut tx, &key.site_id).await?;
-    let input = product_shape::product_in(&body, &languages)?;
-    let Some(handle) = input.handle.clone() else {
-        return Err(MzError::bad_request(
-            "Product handle is mandatory when creating new product",
-        ));
-    };
-    if catalog::product_by_handle(&mut tx, &key.site_id, &handle)
-        .await?
-        .is_some()
-    {
-        return Err(MzError::new(
-            axum::http::StatusCode::CONFLICT,
-            format!("Product with handle `{handle}` already exists"),
-        ));
-    }
-    let id = write_one(&mut tx, &key.site_id, &languages, None, input).await?;
-    let product = one(&mut tx, &key.site_id, &languages, &id).await?;
-    tx.commit().await.map_err(domain::Error::from)?;
-    Ok(Json(product))
-}
-
-pub async fn update(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(handle): Path<String>,
-    body: Bytes,
-) -> Result<Json<Value>, MzError> {
-    let key = authorize(&state, &headers).await?;
-    let body = product_body(&body)?;
-    let mut tx = import(&state).await?;
-    let languages = languages(&mut tx, &key.site_id).await?;
-    let id = find(&mut tx, &key.site_id, &handle).await?;
-    let input = product_shape::product_in(&body, &languages)?;
-    write_one(&mut tx, &key.site_id, &languages, Some(id.clone()), input).await?;
-    let product = one(&mut tx, &key.site_id, &languages, &id).await?;
-    tx.commit().await.map_err(domain::Error::from)?;
-    Ok(Json(product))
-}
-
 pub async fn delete(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(handle): Path<String>,
 ) -> Result<Json<Value>, MzError> {
     let key = authorize(&state, &headers).await?;
-    let mut tx = import(&state).await?;
+    let mut tx = import_tx(&state).await?;
     let id = find(&mut tx, &key.site_id, &handle).await?;
     products::delete(&mut tx, &key.site_id, &id).await?;
     tx.commit().await.map_err(domain::Error::from)?;
     Ok(ok(json!({})))
 }
 
-async fn category_ids(
-    conn: &mut PgConnection,
-    site_id: &str,
-    category: CategoryIn,
-) -> Result<Vec<String>, MzError> {
-    Ok(match category {
-        CategoryIn::None => Vec::new(),
-        CategoryIn::Handle(handle) => vec![
-            catalog::category_by_handle(conn, site_id, &handle)
-                .await?
-                .ok_or_else(|| MzError::not_found("Category"))?,
-        ],
-        CategoryIn::Path(names) => vec![catalog::category_for_path(conn, site_id, &names).await?],
-    })
-}
-
-/// The product's name, description and slug in the default language, and the others' translations.
-fn texts(
-    input: &ProductIn,
-    languages: &Languages,
-    translations: &mut std::collections::BTreeMap<String, Translation>,
-) {
-    if let Some(t) = &input.title {
-        shapes::merge_translations(translations, t, languages, |tr, v| tr.name = v);
-    }
-    if let Some(t) = &input.description {
-        shapes::merge_translations(translations, t, languages, |tr, v| tr.description = v);
-    }
-    if let Some(t) = &input.url {
-        shapes::merge_translations(translations, t, languages, |tr, v| tr.slug = v);
-    }
-}
-
-/// Stock to write once a product and its variants are: (variant id, stock).
-type Stocks = Vec<(String, Stock)>;
-
-/// Creates (`existing: None`) or updates a product from Mozello's fields, in the caller's transaction;
-/// returns its id and the stock its variants are to get (see [`catalog::set_stocks`]).
-async fn write(
-    conn: &mut PgConnection,
-    site_id: &str,
-    languages: &Languages,
-    existing: Option<String>,
-    mut input: ProductIn,
-) -> Result<(String, Stocks), MzError> {
-    let category_ids = match input.category.take() {
-        Some(c) => Some(category_ids(conn, site_id, c).await?),
-        None => None,
-    };
-    let variants = input.variants.take();
-    let default_text =
-        |t: &Option<shapes::Text>| t.as_ref().and_then(|t| t.default_value(languages));
-    let (id, stocks) = match existing {
-        None => {
-            let mut translations = Default::default();
-            texts(&input, languages, &mut translations);
-            let name = default_text(&input.title)
-                .flatten()
-                .or_else(|| {
-                    input
-                        .title
-                        .as_ref()
-                        .and_then(|t| t.values.iter().find_map(|(_, v)| v.clone()))
-                })
-                .or_else(|| input.handle.clone())
-                .unwrap_or_default();
-            let (price, compare_at_price) =
-                priced(input.price.unwrap_or(0), input.sale_price.flatten());
-            let (variant_inputs, stocks): (Vec<NewVariant>, Vec<Option<Stock>>) = match variants {
-                Some(list) if !list.is_empty() => {
-                    list.into_iter().map(|v| (v.variant, v.stock)).unzip()
-                }
-                _ => (
-                    vec![NewVariant {
-                        sku: input.sku.clone().flatten(),
-                        ..NewVariant::default()
-                    }],
-                    vec![input.stock],
-                ),
-            };
-            let product = products::create(
-                conn,
-                site_id,
-                NewProduct {
-                    name,
-                    slug: default_text(&input.url).flatten(),
-                    handle: input.handle.clone(),
-                    description: default_text(&input.description).flatten(),
-                    status: Some(if input.visible == Some(false) {
-                        ProductStatus::Draft
-                    } else {
-                        ProductStatus::Active
-                    }),
-                    price,
-                    compare_at_price,
-                    brand_id: None,
-                    category_ids: category_ids.unwrap_or_default(),
-                    featured: input.featured.unwrap_or(false),
-                    vendor: input.vendor.clone().flatten(),
-                    model: input.model.clone().flatten(),
-                    images: Vec::new(),
-                    translations,
-                    variants: Some(variant_inputs),
-                },
-            )
-            .await?;
-            let ids: Vec<String> = product
-                .variants
-                .unwrap_or_default()
-                .into_iter()
-                .map(|v| v.id)
-                .collect();
-            (product.id, ids.into_iter().zip(stocks).collect::<Vec<_>>())
-        }
-        Some(id) => {
-            let current = products::load_many(conn, site_id, std::slice::from_ref(&id))
-                .await?
-                .pop()
-                .ok_or_else(|| MzError::not_found("Product"))?;
-            let mut translations = current.translations.clone();
-            texts(&input, languages, &mut translations);
-            let on_sale = current.compare_at_price.filter(|c| *c > current.price);
-            let (regular, sale) = match on_sale {
-                Some(c) => (c, Some(current.price)),
-                None => (current.price, None),
-            };
-            let prices = (input.price.is_some() || input.sale_price.is_some()).then(|| {
-                priced(
-                    input.price.unwrap_or(regular),
-                    input.sale_price.unwrap_or(sale),
-                )
-            });
-            let patch = ProductPatch {
-                name: default_text(&input.title).flatten(),
-                slug: default_text(&input.url).flatten(),
-                description: default_text(&input.description),
-                status: input.visible.map(|v| {
-                    if v {
-                        ProductStatus::Active
-                    } else {
-                        ProductStatus::Draft
-                    }
-                }),
-                price: prices.map(|p| p.0),
-                compare_at_price: prices.map(|p| p.1),
-                category_ids,
-                featured: input.featured,
-                vendor: input.vendor.clone(),
-                model: input.model.clone(),
-                translations: Some(translations),
-                ..ProductPatch::default()
-            };
-            products::update(conn, site_id, &id, patch).await?;
-            let stocks = match variants {
-                Some(list) if !list.is_empty() => {
-                    let (inputs, stocks): (Vec<NewVariant>, Vec<Option<Stock>>) = list
-                        .into_iter()
-                        .map(|VariantIn { variant, stock }| (variant, stock))
-                        .unzip();
-                    let ids = products::set_variants(conn, site_id, &id, inputs).await?;
-                    ids.into_iter().zip(stocks).collect()
-                }
-                _ => {
-                    let default = current
-                        .variants
-                        .as_deref()
-                        .unwrap_or_default()
-                        .iter()
-                        .find(|v| v.is_default)
-                        .map(|v| v.id.clone());
-                    if let (Some(sku), Some(variant)) = (input.sku.clone(), &default) {
-                        let patch = VariantPatch {
-                            sku: Some(sku),
-                            ..VariantPatch::default()
-                        };
-                        products::update_variant(conn, site_id, &id, variant, patch).await?;
-                    }
-                    default.map(|v| vec![(v, input.stock)]).unwrap_or_default()
-                }
-            };
-            (id, stocks)
-        }
-    };
-    let stocks = stocks
-        .into_iter()
-        .filter_map(|(variant_id, stock)| stock.map(|s| (variant_id, s)))
-        .collect();
-    Ok((id, stocks))
-}
-
-/// [`write`], then the stock, for a single product.
-async fn write_one(
-    conn: &mut PgConnection,
-    site_id: &str,
-    languages: &Languages,
-    existing: Option<String>,
-    input: ProductIn,
-) -> Result<String, MzError> {
-    let (id, stocks) = write(conn, site_id, languages, existing, input).await?;
-    catalog::set_stocks(conn, site_id, &stocks).await?;
-    Ok(id)
-}
-
 /// The `products` array of a batch body, at most [`MAX_BATCH`] objects.
-fn batch_items(body: &Bytes) -> Result<Vec<Value>, MzError> {
+pub(super) fn batch_items(body: &Bytes) -> Result<Vec<Value>, MzError> {
     let items = match object(body)?.remove("products") {
         Some(Value::Array(items)) => items,
         _ => {
@@ -492,7 +240,7 @@ fn batch_items(body: &Bytes) -> Result<Vec<Value>, MzError> {
 }
 
 /// One batch item's outcome.
-fn outcome(
+pub(super) fn outcome(
     handle: Option<&str>,
     sku: Option<&str>,
     status: &str,
@@ -512,126 +260,13 @@ fn outcome(
     Value::Object(out)
 }
 
-/// Ends one batch item's savepoint: kept when the item succeeded, undone (and reported) when it was
-/// refused; a server failure fails the whole call.
-async fn settle(
-    savepoint: sqlx::Transaction<'_, sqlx::Postgres>,
-    result: Result<&'static str, MzError>,
-) -> Result<Result<&'static str, String>, MzError> {
-    match result {
-        Ok(status) => {
-            savepoint.commit().await.map_err(domain::Error::from)?;
-            Ok(Ok(status))
-        }
-        Err(e) if e.status.is_server_error() => Err(e),
-        Err(e) => {
-            savepoint.rollback().await.map_err(domain::Error::from)?;
-            Ok(Err(e.message))
-        }
-    }
-}
-
-pub async fn batch_update(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Json<Value>, MzError> {
-    let (key, items) = (authorize(&state, &headers).await?, batch_items(&body)?);
-    let mut tx = import(&state).await?;
-    let languages = languages(&mut tx, &key.site_id).await?;
-    let site_id = key.site_id.as_str();
-    let parsed: Vec<Result<ProductIn, String>> = items
-        .iter()
-        .map(|item| match item {
-            Value::Object(item) => {
-                product_shape::product_in(item, &languages).map_err(|e| e.message)
-            }
-            _ => Err("Each item must be an object".to_string()),
-        })
-        .collect();
-    // Every handle looked up at once; products created on the way join the map.
-    let handles: Vec<String> = parsed
-        .iter()
-        .filter_map(|p| p.as_ref().ok()?.handle.clone())
-        .collect();
-    let mut by_handle = catalog::products_by_handles(&mut tx, site_id, &handles).await?;
-    let mut stocks: Stocks = Vec::new();
-    let mut results = Vec::with_capacity(parsed.len());
-    for input in parsed {
-        let input = match input {
-            Ok(input) => input,
-            Err(message) => {
-                results.push(outcome(None, None, "error", Some(message)));
-                continue;
-            }
-        };
-        let handle = input.handle.clone();
-        let sku = input.sku.clone().flatten();
-        // The handle wins; an unknown handle creates; without one, a single product with the SKU.
-        let target = match (&handle, &sku) {
-            (Some(handle), _) => by_handle.get(handle).cloned(),
-            (None, Some(sku)) => {
-                let found = catalog::by_sku(&mut tx, site_id, sku).await?;
-                match found.as_slice() {
-                    [one] => Some(one.product_id.clone()),
-                    [] => {
-                        results.push(outcome(
-                            None,
-                            Some(sku),
-                            "ignored",
-                            Some("SKU not found".into()),
-                        ));
-                        continue;
-                    }
-                    _ => {
-                        let why = "SKU exists on several items";
-                        results.push(outcome(None, Some(sku), "ignored", Some(why.into())));
-                        continue;
-                    }
-                }
-            }
-            (None, None) => {
-                let why = "Product handle or SKU is mandatory";
-                results.push(outcome(None, None, "error", Some(why.into())));
-                continue;
-            }
-        };
-        let status = if target.is_none() {
-            "created"
-        } else {
-            "updated"
-        };
-        let mut savepoint = tx.begin().await.map_err(domain::Error::from)?;
-        let written = write(&mut savepoint, site_id, &languages, target, input).await;
-        let done = match written {
-            Ok((id, own_stocks)) => {
-                let done = settle(savepoint, Ok(status)).await?;
-                if let Some(h) = &handle {
-                    by_handle.insert(h.clone(), id);
-                }
-                stocks.extend(own_stocks);
-                done
-            }
-            Err(e) => settle(savepoint, Err(e)).await?,
-        };
-        results.push(match done {
-            Ok(status) => outcome(handle.as_deref(), sku.as_deref(), status, None),
-            Err(message) => outcome(handle.as_deref(), sku.as_deref(), "error", Some(message)),
-        });
-    }
-    // The whole batch's stock in one ledger write.
-    catalog::set_stocks(&mut tx, site_id, &stocks).await?;
-    tx.commit().await.map_err(domain::Error::from)?;
-    Ok(ok(json!({"products": results})))
-}
-
 pub async fn batch_update_by_sku(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<Value>, MzError> {
     let (key, items) = (authorize(&state, &headers).await?, batch_items(&body)?);
-    let mut tx = import(&state).await?;
+    let mut tx = import_tx(&state).await?;
     // Items that do not parse are reported; the rest go to the domain together.
     let parsed: Vec<Result<SkuUpdate, (Option<String>, String)>> = items
         .iter()
@@ -715,7 +350,7 @@ pub async fn batch_delete(
     body: Bytes,
 ) -> Result<Json<Value>, MzError> {
     let (key, items) = (authorize(&state, &headers).await?, batch_items(&body)?);
-    let mut tx = import(&state).await?;
+    let mut tx = import_tx(&state).await?;
     let site_id = key.site_id.as_str();
     let mut results = Vec::with_capacity(items.len());
     for item in &items {

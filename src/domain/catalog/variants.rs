@@ -77,8 +77,8 @@ pub(crate) struct VariantRow {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct OptionValue {
-    name: String,
-    value: String,
+    pub(crate) name: String,
+    pub(crate) value: String,
 }
 
 impl From<VariantRow> for Variant {
@@ -156,16 +156,16 @@ pub(crate) const COLUMNS: &str = "id, product_id, number, name, sku, price, comp
     position, low_stock_threshold, inventory_count, backorders, inventory_status, created_at, updated_at";
 
 /// The fields of a variant after defaults are applied, ready to validate and store.
-struct Fields {
-    name: String,
-    sku: Option<String>,
-    price: Option<i64>,
-    compare_at_price: Option<i64>,
-    inventory_count: i32,
-    inventory_status: Option<InventoryStatus>,
-    options: Vec<OptionValue>,
-    low_stock_threshold: i32,
-    position: i32,
+pub(crate) struct Fields {
+    pub(crate) name: String,
+    pub(crate) sku: Option<String>,
+    pub(crate) price: Option<i64>,
+    pub(crate) compare_at_price: Option<i64>,
+    pub(crate) inventory_count: i32,
+    pub(crate) inventory_status: Option<InventoryStatus>,
+    pub(crate) options: Vec<OptionValue>,
+    pub(crate) low_stock_threshold: i32,
+    pub(crate) position: i32,
 }
 
 /// Option values from a client's map; `field` is where the map is (`options`, `variants[0].options`), and
@@ -239,7 +239,7 @@ fn default_name(options: &[OptionValue]) -> String {
 }
 
 /// Validates an input; `prefix` is where the variant is in the command (e.g. `variants[0]`).
-fn fields_from_input(v: &mut Validator, prefix: &FieldKey, input: NewVariant) -> Fields {
+pub(crate) fn fields_from_input(v: &mut Validator, prefix: &FieldKey, input: NewVariant) -> Fields {
     let options = options_from_map(
         v,
         &prefix.clone().then("options"),

@@ -1,6 +1,7 @@
 //! Products: the catalog's aggregate. A product owns its variants: every write to one goes through here,
 //! locks the product and records `product.updated` with the whole product.
 
+mod import;
 mod prices;
 mod read;
 mod search;
@@ -12,6 +13,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+pub use import::{ImportItem, Imported, import};
 pub use prices::{PriceChange, set_prices};
 pub use read::{get, is_cursor, list, load_many};
 pub use variant_writes::{

@@ -32,24 +32,66 @@ pub(super) async fn lock(
 }
 
 /// A product's own fields after defaults, ready to validate and store.
-struct Fields {
-    name: String,
-    slug: Option<String>,
-    handle: Option<String>,
-    description: Option<String>,
-    status: ProductStatus,
-    price: i64,
-    compare_at_price: Option<i64>,
-    brand_id: Option<String>,
-    category_ids: Vec<String>,
-    featured: bool,
-    vendor: Option<String>,
-    model: Option<String>,
-    images: Vec<String>,
-    translations: BTreeMap<String, Translation>,
+pub(super) struct Fields {
+    pub name: String,
+    pub slug: Option<String>,
+    pub handle: Option<String>,
+    pub description: Option<String>,
+    pub status: ProductStatus,
+    pub price: i64,
+    pub compare_at_price: Option<i64>,
+    pub brand_id: Option<String>,
+    pub category_ids: Vec<String>,
+    pub featured: bool,
+    pub vendor: Option<String>,
+    pub model: Option<String>,
+    pub images: Vec<String>,
+    pub translations: BTreeMap<String, Translation>,
 }
 
-fn validate(v: &mut Validator, f: &Fields) {
+impl Fields {
+    /// A new product's fields (its variants apart).
+    pub(super) fn new(input: &NewProduct) -> Fields {
+        Fields {
+            name: input.name.trim().to_string(),
+            slug: input.slug.clone(),
+            handle: input.handle.clone(),
+            description: input.description.clone(),
+            status: input.status.unwrap_or(ProductStatus::Active),
+            price: input.price,
+            compare_at_price: input.compare_at_price,
+            brand_id: input.brand_id.clone(),
+            category_ids: input.category_ids.clone(),
+            featured: input.featured,
+            vendor: input.vendor.clone(),
+            model: input.model.clone(),
+            images: input.images.clone(),
+            translations: input.translations.clone(),
+        }
+    }
+
+    /// A product's fields after a patch.
+    pub(super) fn patched(current: Product, p: ProductPatch) -> Fields {
+        Fields {
+            name: p.name.map(|n| n.trim().to_string()).unwrap_or(current.name),
+            slug: Some(p.slug.unwrap_or(current.slug)),
+            handle: patch::apply(current.handle, p.handle),
+            description: patch::apply(current.description, p.description),
+            status: p.status.unwrap_or(current.status),
+            price: p.price.unwrap_or(current.price),
+            compare_at_price: patch::apply(current.compare_at_price, p.compare_at_price),
+            brand_id: patch::apply(current.brand_id, p.brand_id),
+            category_ids: p.category_ids.unwrap_or(current.category_ids),
+            featured: p.featured.unwrap_or(current.featured),
+            vendor: patch::apply(current.vendor, p.vendor),
+            model: patch::apply(current.model, p.model),
+            images: p.images.unwrap_or(current.images),
+            translations: p.translations.unwrap_or(current.translations),
+        }
+    }
+}
+
+pub(super) fn validate(v: &mut Validator, f: &Fields) {
     v.text("name", &f.name, 1, 255);
     if let Some(s) = &f.slug {
         v.check(
@@ -213,22 +255,7 @@ async fn set_categories(
 
 /// Creates a product and its variants. The caller runs this in a transaction.
 pub async fn create(conn: &mut PgConnection, site_id: &str, input: NewProduct) -> Result<Product> {
-    let f = Fields {
-        name: input.name.trim().to_string(),
-        slug: input.slug,
-        handle: input.handle,
-        description: input.description,
-        status: input.status.unwrap_or(ProductStatus::Active),
-        price: input.price,
-        compare_at_price: input.compare_at_price,
-        brand_id: input.brand_id,
-        category_ids: input.category_ids,
-        featured: input.featured,
-        vendor: input.vendor,
-        model: input.model,
-        images: input.images,
-        translations: input.translations,
-    };
+    let f = Fields::new(&input);
     let mut v = Validator::new();
     validate(&mut v, &f);
     let variant_inputs = input.variants.unwrap_or_default();
@@ -290,22 +317,7 @@ pub async fn update(
 ) -> Result<Product> {
     let id = lock(conn, site_id, id_or_slug).await?;
     let current = load(conn, site_id, &id, Expand::default()).await?;
-    let f = Fields {
-        name: p.name.map(|n| n.trim().to_string()).unwrap_or(current.name),
-        slug: Some(p.slug.unwrap_or(current.slug)),
-        handle: patch::apply(current.handle, p.handle),
-        description: patch::apply(current.description, p.description),
-        status: p.status.unwrap_or(current.status),
-        price: p.price.unwrap_or(current.price),
-        compare_at_price: patch::apply(current.compare_at_price, p.compare_at_price),
-        brand_id: patch::apply(current.brand_id, p.brand_id),
-        category_ids: p.category_ids.unwrap_or(current.category_ids),
-        featured: p.featured.unwrap_or(current.featured),
-        vendor: patch::apply(current.vendor, p.vendor),
-        model: patch::apply(current.model, p.model),
-        images: p.images.unwrap_or(current.images),
-        translations: p.translations.unwrap_or(current.translations),
-    };
+    let f = Fields::patched(current, p);
     let mut v = Validator::new();
     validate(&mut v, &f);
     v.finish()?;
