@@ -338,6 +338,30 @@ async fn what_is_not_an_image_or_too_large_is_refused_and_nothing_is_stored() {
         res.1
     );
     assert_unprocessable(&m.upload_json(&product, text, "photo.png").await, "data");
+    // A part whose name holds a control character cannot be read: the upload is refused as unprocessable (found by the
+    // contract fuzzer, which sends such forms as schema-valid).
+    let boundary = "b0undary";
+    let mut body = format!("--{boundary}\r\nContent-Disposition: form-data; name=\"").into_bytes();
+    body.extend(b"4\xf0\xb6\x85\xae~I\x02");
+    body.extend(format!("\"\r\n\r\nx\r\n--{boundary}\r\n").into_bytes());
+    body.extend(b"Content-Disposition: form-data; name=\"file\"; filename=\"file\"\r\n\r\n");
+    body.extend(png(0));
+    body.extend(format!("\r\n--{boundary}--\r\n").into_bytes());
+    let res = app
+        .client
+        .post(app.api(&format!("/products/{product}/images")))
+        .bearer_auth(&app.admin_key)
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status();
+    let res = (status, res.json::<Value>().await.unwrap_or(Value::Null));
+    assert_unprocessable(&res, "file");
     assert_unprocessable(
         &m.upload_json(&product, &png(0)[..12], "cut.png").await,
         "data",

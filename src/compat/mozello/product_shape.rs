@@ -12,7 +12,8 @@ use super::shapes::{self, Languages, Text, field};
 use crate::domain::catalog::Variant;
 use crate::domain::catalog::products::Product;
 use crate::domain::catalog::variants::NewVariant;
-use crate::domain::integrations::mozello::catalog::{CategoryPath, PathLevel, Stock};
+use crate::domain::integrations::mozello::catalog::{CategoryPath, PathLevel};
+use crate::domain::integrations::mozello::stock::Stock;
 
 /// Where a product's category comes from.
 #[derive(Debug, Clone)]

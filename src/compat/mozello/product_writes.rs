@@ -22,7 +22,8 @@ use crate::domain::catalog::products::{
     self, ImportItem, NewProduct, Product, ProductPatch, ProductStatus, Translation,
 };
 use crate::domain::catalog::variants::{NewVariant, VariantPatch};
-use crate::domain::integrations::mozello::catalog::{self, Stock, priced};
+use crate::domain::integrations::mozello::catalog;
+use crate::domain::integrations::mozello::stock::{self, Stock, priced};
 use crate::state::AppState;
 
 pub async fn create(
@@ -300,7 +301,7 @@ async fn apply(
         }
         out.push(Ok(id));
     }
-    catalog::set_stocks(conn, site_id, &stocks).await?;
+    stock::set_stocks(conn, site_id, &stocks).await?;
     Ok(out)
 }
 

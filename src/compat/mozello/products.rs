@@ -14,8 +14,9 @@ use super::{authorize, languages, object, ok};
 use crate::domain;
 use crate::domain::catalog::products::{self, Product};
 use crate::domain::integrations::mozello::catalog::{
-    self, Comparison, PageQuery, SkuOutcome, SkuUpdate, Stock, TimeField, TimeFilter,
+    self, Comparison, PageQuery, TimeField, TimeFilter,
 };
+use crate::domain::integrations::mozello::stock::{self, SkuOutcome, SkuUpdate, Stock};
 use crate::domain::integrations::mozello::{MAX_BATCH, notifications::ORIGIN};
 use crate::domain::{events, media};
 use crate::state::AppState;
@@ -281,7 +282,7 @@ pub async fn batch_update_by_sku(
         .iter()
         .filter_map(|p| p.as_ref().ok().cloned())
         .collect();
-    let mut applied = catalog::update_by_sku(&mut tx, &key.site_id, &updates)
+    let mut applied = stock::update_by_sku(&mut tx, &key.site_id, &updates)
         .await?
         .into_iter();
     let mut results = Vec::with_capacity(items.len());

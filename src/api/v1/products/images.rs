@@ -135,7 +135,12 @@ async fn read_multipart(mut multipart: Multipart) -> Result<NewImage, ApiError> 
                 "request body is too large",
             )
         } else {
-            ApiError::bad_request("INVALID_BODY", e.body_text())
+            // A part whose headers or bytes cannot be read (a field name that is not UTF-8, say): the
+            // form is well-formed as far as its schema goes, so this is the upload's fault, not the syntax's.
+            ApiError::from(Error::unprocessable(
+                "file",
+                format!("the form could not be read: {}", e.body_text()),
+            ))
         }
     };
     while let Some(field) = multipart.next_field().await.map_err(part_error)? {

@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod categories;
 pub mod notifications;
 pub mod orders;
+pub mod stock;
 
 use chrono::{DateTime, Utc};
 use sqlx::{FromRow, PgConnection};
