@@ -1127,3 +1127,72 @@ async fn a_batch_imports_together_and_refuses_only_what_breaks_a_rule() {
     assert_eq!(created, 3);
     assert_eq!(store.app.count("select count(*) from events where type = 'product.updated' and payload->>'handle' = 'a'").await, 1);
 }
+
+#[tokio::test]
+async fn order_notifications_follow_the_order_created_paid_and_dispatched() {
+    let webhooks = WebhookSettings {
+        retry_schedule: vec![Duration::from_millis(50); 3],
+        allow_private: true,
+        ..WebhookSettings::default()
+    };
+    let app = TestApp::spawn_with(Config {
+        webhooks: webhooks.clone(),
+        rate_limit: false,
+        ..Config::default()
+    })
+    .await;
+    let store = store_with(app).await;
+    let receiver = Receiver::start().await;
+    let wanted = json!({"notifications_url": receiver.url("/ok"),
+        "notifications_wanted": ["ORDER_CREATED", "PAYMENT_CHANGED", "DISPATCH_CHANGED"]});
+    let (status, _) = store.send(Method::PUT, "/api-configuration/", wanted).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = store
+        .send(
+            Method::POST,
+            "/store/product/",
+            json!({"product": {"handle": "o-1", "title": "O",
+            "price": 50, "sku": "O-1", "stock": 10}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (product, variant): (String, String) =
+        sqlx::query_as("select product_id, id from variants where sku = 'O-1'")
+            .fetch_one(&store.app.pool)
+            .await
+            .unwrap();
+    place_order(&store.app, &product, &variant).await;
+    let number = format!("ORD-{}", store.app.count("select number from orders").await);
+    for change in [
+        json!({"payment_status": "paid"}),
+        json!({"dispatched": true}),
+    ] {
+        let (status, body) = store
+            .send(
+                Method::PUT,
+                &format!("/store/order/{number}/"),
+                json!({"order": change}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let worker = Worker::new(
+        store.app.pool.clone(),
+        Arc::new(store.app.server_key.clone()),
+        webhooks,
+    )
+    .unwrap();
+    worker.drain().await.unwrap();
+    let got: Vec<Value> = receiver.at("/ok").iter().map(|r| r.json()).collect();
+    let events: Vec<&str> = got.iter().map(|b| b["event"].as_str().unwrap()).collect();
+    assert_eq!(
+        events,
+        ["ORDER_CREATED", "PAYMENT_CHANGED", "DISPATCH_CHANGED"],
+        "{got:?}"
+    );
+    assert_eq!(got[0]["order"]["order_id"], json!(number));
+    assert_eq!(got[0]["order"]["payment_status"], "pending");
+    assert_eq!(got[1]["order"]["payment_status"], "paid");
+    assert_eq!(got[0]["order"]["cart"][0]["product_handle"], "o-1");
+    assert_eq!(got[2]["order"]["dispatched"], true);
+}

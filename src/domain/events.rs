@@ -93,6 +93,11 @@ pub const CATALOG: &[EventKind] = &[
         "An order changed (status, payment or fulfilment status, tracking, notes, archived). `data`: the order.",
     ),
     kind(
+        "order.fulfillment_updated",
+        "An order's fulfilment status changed. `data`: `{orderId, fulfillmentStatus, previousFulfillmentStatus, \
+         trackingNumber, trackingUrl}`.",
+    ),
+    kind(
         "payment.confirmed",
         "An order's payment was captured. `data`: `{orderId, amount}`.",
     ),
@@ -131,13 +136,13 @@ pub const CATALOG: &[EventKind] = &[
         "customer.created",
         "A customer was created (by the API or by registering). `data`: the customer.",
     ),
-    reserved(
+    kind(
         "review.created",
-        "Reserved: a customer submitted a product review (produced once reviews land).",
+        "A product review was submitted (published at once or waiting for moderation). `data`: the review.",
     ),
     reserved(
         "gift_card.created",
-        "Reserved: a gift card was issued (produced once gift cards land).",
+        "Reserved: a gift card was issued (not produced yet).",
     ),
     reserved(
         "gift_card.updated",

@@ -627,8 +627,15 @@ pub async fn update(
             format!("another order already has externalRef `{}`", external_ref.as_deref().unwrap_or_default())
         })
     })?;
+    let fulfillment_before = current.fulfillment_status;
     let order = load(conn, site_id, &current.id).await?;
     events::record(conn, site_id, "order.updated", &order).await?;
+    if order.fulfillment_status != fulfillment_before {
+        let data = serde_json::json!({"orderId": order.id, "fulfillmentStatus": order.fulfillment_status,
+            "previousFulfillmentStatus": fulfillment_before, "trackingNumber": order.tracking_number,
+            "trackingUrl": order.tracking_url});
+        events::record(conn, site_id, "order.fulfillment_updated", &data).await?;
+    }
     if payment == PaymentStatus::Paid && payment_now != PaymentStatus::Paid && !closing {
         order.earn_points(conn, site_id).await?;
     }

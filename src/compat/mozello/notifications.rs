@@ -94,7 +94,7 @@ async fn render(
 ) -> Result<Option<String>> {
     let site_id = event.site_id.as_str();
     let body = match name {
-        "ORDER_CREATED" | "PAYMENT_CHANGED" => {
+        "ORDER_CREATED" | "PAYMENT_CHANGED" | "DISPATCH_CHANGED" => {
             let order = match orders::order(conn, site_id, subject).await {
                 Ok(order) => order,
                 Err(domain::Error::NotFound(_)) => return Ok(None),
@@ -110,7 +110,13 @@ async fn render(
                     .collect::<Vec<_>>(),
             )
             .await?;
-            json!({"event": name, "order": super::orders::order_out(&order, &handles)})
+            let mut order = super::orders::order_out(&order, &handles);
+            // The order as it is now, but Mozello's ORDER_CREATED always says the payment is pending (it
+            // comes before any payment), however late the notification is rendered.
+            if name == "ORDER_CREATED" {
+                order["payment_status"] = json!("pending");
+            }
+            json!({"event": name, "order": order})
         }
         "PRODUCT_DELETED" => {
             let handle = event

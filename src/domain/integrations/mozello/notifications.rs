@@ -31,6 +31,19 @@ pub fn notification_of(event: &Event) -> Option<&'static str> {
     Some(match event.kind.as_str() {
         "order.created" => "ORDER_CREATED",
         "payment.confirmed" | "payment.failed" => "PAYMENT_CHANGED",
+        // Dispatched is in transit or delivered: only a move across that line is a dispatch change.
+        "order.fulfillment_updated" => {
+            let dispatched = |key: &str| {
+                matches!(
+                    event.payload.get(key).and_then(|v| v.as_str()),
+                    Some("inTransit" | "delivered")
+                )
+            };
+            if dispatched("fulfillmentStatus") == dispatched("previousFulfillmentStatus") {
+                return None;
+            }
+            "DISPATCH_CHANGED"
+        }
         "product.created" | "product.updated" if !own => "PRODUCT_CHANGED",
         "product.deleted" if !own => "PRODUCT_DELETED",
         "inventory.updated" if !own => "STOCK_CHANGED",
