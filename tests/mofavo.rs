@@ -369,3 +369,34 @@ async fn a_signature_made_by_the_seeds_javascript_recipe_is_accepted() {
         json!([{"ref": "krūze-ref", "quantity": 4}, {"ref": "KR-1", "quantity": 4}])
     );
 }
+
+#[tokio::test]
+async fn each_token_has_its_own_requests_a_minute() {
+    let app = TestApp::spawn_with(shopvo::config::Config {
+        rate_limit_default: 3,
+        ..shopvo::config::Config::default()
+    })
+    .await;
+    seed(&app).await;
+    let (first, second) = (issue(&app).await, issue(&app).await);
+    let body = r#"{"refs":["MUG-RED"]}"#;
+    for _ in 0..3 {
+        assert_eq!(
+            call(&app, &first, "/woocommerce/stock", body).await.0,
+            StatusCode::OK
+        );
+    }
+    let res = call(&app, &first, "/woocommerce/stock", body).await;
+    assert_eq!(
+        res,
+        (
+            StatusCode::TOO_MANY_REQUESTS,
+            json!({"success": false, "error": "Too many requests"})
+        )
+    );
+    // Another token of the same merchant is counted apart.
+    assert_eq!(
+        call(&app, &second, "/woocommerce/stock", body).await.0,
+        StatusCode::OK
+    );
+}

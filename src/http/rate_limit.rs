@@ -93,6 +93,22 @@ impl RateLimiter {
     }
 }
 
+/// Counts a request made with a dialect's own credential (routes with `Access::Dialect`, which the
+/// plumbing does not count) against `limit` requests a minute; `Err` holds the seconds to wait. Always `Ok`
+/// when the server's rate limiting is off.
+pub fn per_credential(state: &AppState, credential: &str, limit: u32) -> Result<(), u64> {
+    if !state.config.rate_limit {
+        return Ok(());
+    }
+    let now = chrono::Utc::now().timestamp();
+    let decision = state.limiter.check(credential, Group::Dialect, limit, now);
+    if decision.allowed {
+        Ok(())
+    } else {
+        Err((decision.reset_at - now).max(1) as u64)
+    }
+}
+
 fn set_headers(headers: &mut HeaderMap, d: &Decision) {
     headers.insert("x-ratelimit-limit", HeaderValue::from(d.limit));
     headers.insert("x-ratelimit-remaining", HeaderValue::from(d.remaining));

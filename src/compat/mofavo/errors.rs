@@ -16,6 +16,8 @@ pub enum MofavoError {
     Payload,
     /// No ref matched: "Product not found" or "Order not found".
     NotFound(&'static str),
+    /// Over the token's requests a minute; the seconds to wait.
+    RateLimited(u64),
     /// Anything that went wrong on our side (logged; never described to the client).
     Internal,
 }
@@ -47,6 +49,13 @@ impl IntoResponse for MofavoError {
             }
             MofavoError::Payload => failure(StatusCode::BAD_REQUEST, "Invalid request payload"),
             MofavoError::NotFound(what) => failure(StatusCode::NOT_FOUND, what),
+            MofavoError::RateLimited(seconds) => {
+                let mut response = failure(StatusCode::TOO_MANY_REQUESTS, "Too many requests");
+                response
+                    .headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, seconds.into());
+                response
+            }
             MofavoError::Internal => {
                 failure(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error")
             }

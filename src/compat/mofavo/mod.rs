@@ -25,7 +25,10 @@ pub fn routes(state: &AppState) -> axum::Router<AppState> {
         .route("/woocommerce/status", post(status));
     let policy = RoutePolicy {
         dialect: Dialect::Mofavo,
-        ..RoutePolicy::native().public().without_idempotency()
+        ..RoutePolicy::native()
+            .public()
+            .own_credentials()
+            .without_idempotency()
     };
     crate::http::mount(routes, state, policy)
         .split_for_parts()
@@ -43,6 +46,10 @@ async fn authorize(
     let merchant = mofavo::authenticate(&mut conn, &state.server_key, header("authorization"))
         .await?
         .map_err(MofavoError::Auth)?;
+    // Each token makes the server's default number of requests a minute.
+    let limit = state.config.rate_limit_default;
+    crate::http::rate_limit::per_credential(state, &format!("mofavo:{}", merchant.jti), limit)
+        .map_err(MofavoError::RateLimited)?;
     if !merchant.signed(body, header("x-mofavo-signature")) {
         return Err(MofavoError::Auth(AuthFailure::Signature));
     }

@@ -12,6 +12,8 @@ pub struct WpError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    /// Seconds, for a 429.
+    pub retry_after: Option<u64>,
 }
 
 impl WpError {
@@ -20,6 +22,18 @@ impl WpError {
             status,
             code,
             message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    pub fn rate_limited(seconds: u64) -> Self {
+        WpError {
+            retry_after: Some(seconds),
+            ..WpError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rest_rate_limited",
+                format!("Too many requests. Retry in {seconds} seconds."),
+            )
         }
     }
 
@@ -54,6 +68,12 @@ impl From<domain::Error> for WpError {
 
 impl IntoResponse for WpError {
     fn into_response(self) -> Response {
-        body(self.status, self.code, &self.message)
+        let mut response = body(self.status, self.code, &self.message);
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }

@@ -35,7 +35,10 @@ pub fn routes(state: &AppState) -> axum::Router<AppState> {
         .route(&format!("{BASE}/webhook/inventory-update"), post(webhook));
     let policy = RoutePolicy {
         dialect: Dialect::Mulopim,
-        ..RoutePolicy::native().public().without_idempotency()
+        ..RoutePolicy::native()
+            .public()
+            .own_credentials()
+            .without_idempotency()
     };
     crate::http::mount(routes, state, policy)
         .split_for_parts()
@@ -49,8 +52,17 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(str::trim)
 }
 
-/// The site of the request's `X-API-Key`, or of a WordPress user's application password sent as HTTP Basic.
+/// The site of the request's `X-API-Key`, or of a WordPress user's application password sent as HTTP Basic,
+/// counted against the site's requests a minute (the server's default per key).
 async fn site(state: &AppState, headers: &HeaderMap) -> Result<String, WpError> {
+    let site = credentials_site(state, headers).await?;
+    let limit = state.config.rate_limit_default;
+    crate::http::rate_limit::per_credential(state, &format!("mulopim:{site}"), limit)
+        .map_err(WpError::rate_limited)?;
+    Ok(site)
+}
+
+async fn credentials_site(state: &AppState, headers: &HeaderMap) -> Result<String, WpError> {
     let mut conn = state.pool.acquire().await.map_err(domain::Error::from)?;
     let key = &state.server_key;
     if let Some(api_key) = header(headers, "x-api-key") {
@@ -160,6 +172,9 @@ async fn webhook(
             }
         }
     };
+    let limit = state.config.rate_limit_default;
+    crate::http::rate_limit::per_credential(&state, &format!("mulopim:{site_id}"), limit)
+        .map_err(WpError::rate_limited)?;
     let raw = String::from_utf8_lossy(&body).into_owned();
     let answer = webhook_update(&state, &site_id, &body).await;
     let (status, result) = match &answer {
