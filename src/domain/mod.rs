@@ -3,6 +3,7 @@
 pub mod address;
 pub mod b2b;
 pub mod balances;
+pub mod blends;
 pub mod caller;
 pub mod carts;
 pub mod catalog;

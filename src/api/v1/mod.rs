@@ -2,6 +2,7 @@
 
 mod api_keys;
 mod b2b;
+mod blends;
 mod brands;
 mod cart;
 mod categories;
@@ -95,7 +96,8 @@ use customer_auth::CustomerTokenAuth;
         (name = "Shipping and tax", description = "Shipping methods and tax rates per country"),
         (name = "Site", description = "Site configuration"),
         (name = "Content", description = "Pages and navigation menus"),
-        (name = "Integrations", description = "Credentials of vendor integrations that reach this site through their own dialect (Mofavo, Mulopim)"),
+        (name = "Blends", description = "Custom fragrance blends: the catalogue of categories and notes, and customers' blends"),
+        (name = "Integrations", description = "Credentials of vendor integrations that reach this site through their own dialect (Mofavo, Mulopim, Mozello)"),
         (name = "API keys", description = "Key management for admin keys"),
         (name = "Webhooks", description = "Event subscriptions, signed deliveries retried for about 48 hours, \
             the delivery log, redelivery and test pings (events and payloads: see the API description)"),
@@ -263,6 +265,10 @@ fn groups() -> Vec<(RoutePolicy, OpenApiRouter<AppState>)> {
                     pages::replace,
                     pages::delete
                 ))
+                .routes(routes!(blends::list_categories, blends::create_category))
+                .routes(routes!(blends::list_notes, blends::create_note))
+                .routes(routes!(blends::update_note, blends::delete_note))
+                .routes(routes!(blends::list_blends))
                 .routes(routes!(menus::list, menus::create))
                 .routes(routes!(
                     menus::get,

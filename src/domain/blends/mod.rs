@@ -1,0 +1,277 @@
+//! Custom fragrance blends: a customer composes notes of the operator's catalogue ([`notes`]) in ratios
+//! that sum to one; the blend's profile (its categories and moods, weighted by ratio) is derived from the
+//! notes, never stored apart from them.
+
+pub mod notes;
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::types::Json;
+use sqlx::{FromRow, PgConnection};
+
+use self::notes::Note;
+use crate::domain::caller::{Audience, Caller};
+use crate::domain::error::{Error, Result, Validator};
+use crate::domain::field::FieldKey;
+use crate::ids;
+
+/// Ratios are kept in millionths: one whole blend is this much.
+pub const WHOLE: i64 = 1_000_000;
+/// How far the ratios' sum may be from one (0.001).
+pub const TOLERANCE: i64 = 1_000;
+/// The most notes a blend holds.
+pub const MAX_NOTES: usize = 10;
+
+/// A decimal ratio (`"0.25"`, `0.333333`) as millionths, exactly: greater than 0, at most 1, at most six
+/// decimals. `None` for anything else.
+pub fn parse_ratio(text: &str) -> Option<i64> {
+    let text = text.trim();
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty()
+        || whole.len() > 1
+        || !digits(whole)
+        || fraction.len() > 6
+        || !digits(fraction)
+    {
+        return None;
+    }
+    let whole: i64 = whole.parse().ok()?;
+    let fraction: i64 = format!("{fraction:0<6}").parse().ok()?;
+    let millionths = whole * WHOLE + fraction;
+    (millionths > 0 && millionths <= WHOLE).then_some(millionths)
+}
+
+/// One note of a composition and its share, in millionths.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Part {
+    pub note_id: String,
+    pub ratio: i64,
+}
+
+/// A blend's character, derived from its notes: each category's and mood's share (millionths), largest first.
+#[derive(Debug, Clone, Default)]
+pub struct Profile {
+    pub categories: Vec<(String, i64)>,
+    pub moods: Vec<(String, i64)>,
+    /// The ratio-weighted intensity of its notes, 1–10, rounded half up.
+    pub intensity: i64,
+}
+
+/// The profile of `parts` over the notes they name.
+pub fn profile(parts: &[Part], notes: &[Note]) -> Profile {
+    let mut categories: BTreeMap<String, i64> = BTreeMap::new();
+    let mut moods: BTreeMap<String, i64> = BTreeMap::new();
+    let mut weighted = 0i64;
+    for part in parts {
+        let Some(note) = notes.iter().find(|n| n.id == part.note_id) else {
+            continue;
+        };
+        *categories.entry(note.category_id.clone()).or_default() += part.ratio;
+        for mood in &note.mood {
+            *moods.entry(mood.clone()).or_default() += part.ratio;
+        }
+        weighted += part.ratio * i64::from(note.intensity);
+    }
+    let ranked = |map: BTreeMap<String, i64>| {
+        let mut v: Vec<(String, i64)> = map.into_iter().collect();
+        // Largest share first; ties by name, so the order never depends on anything else.
+        v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        v
+    };
+    Profile {
+        categories: ranked(categories),
+        moods: ranked(moods),
+        intensity: (weighted + WHOLE / 2) / WHOLE,
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Blend {
+    pub id: String,
+    pub customer_id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub is_public: bool,
+    pub base_intensity: Option<i32>,
+    pub composition: Vec<Part>,
+    pub profile: Profile,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(FromRow)]
+struct Row {
+    id: String,
+    customer_id: String,
+    name: String,
+    description: Option<String>,
+    is_public: bool,
+    base_intensity: Option<i32>,
+    composition: Json<Vec<Part>>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+const COLUMNS: &str = "id, customer_id, name, description, is_public, base_intensity, composition, created_at, updated_at";
+
+/// Blends with their profiles, the notes they use read in one query.
+async fn with_profiles(
+    conn: &mut PgConnection,
+    site_id: &str,
+    rows: Vec<Row>,
+) -> Result<Vec<Blend>> {
+    let mut ids: Vec<String> = rows
+        .iter()
+        .flat_map(|r| r.composition.0.iter().map(|p| p.note_id.clone()))
+        .collect();
+    ids.sort();
+    ids.dedup();
+    let notes = notes::notes_by_ids(conn, site_id, &ids).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Blend {
+            profile: profile(&r.composition.0, &notes),
+            id: r.id,
+            customer_id: r.customer_id,
+            name: r.name,
+            description: r.description,
+            is_public: r.is_public,
+            base_intensity: r.base_intensity,
+            composition: r.composition.0,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+        .collect())
+}
+
+/// A customer's blends, oldest first. A browser caller sees only its own customer's.
+pub async fn list(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    customer_id: Option<&str>,
+) -> Result<Vec<Blend>> {
+    let customer = caller.acting_for(customer_id.map(str::to_string))?;
+    // Nobody signed in on a storefront key: no one's blends.
+    if customer.is_none() && caller.audience != Audience::Secret {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {COLUMNS} from blends where site_id = $1 and ($2::text is null or customer_id = $2) \
+         order by created_at, id limit 1000"
+    )))
+    .bind(caller.site_id())
+    .bind(customer)
+    .fetch_all(&mut *conn)
+    .await?;
+    with_profiles(conn, caller.site_id(), rows).await
+}
+
+/// A new blend.
+#[derive(Debug, Clone)]
+pub struct NewBlend {
+    pub name: String,
+    pub description: Option<String>,
+    pub is_public: bool,
+    pub base_intensity: Option<i32>,
+    pub composition: Vec<Part>,
+}
+
+/// Creates a blend for `customer_id`: 1 to 10 distinct notes of the catalogue (an unknown note is a 404),
+/// ratios summing to one within 0.001 (422 otherwise), a name the customer has not used yet (409).
+pub async fn create(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    customer_id: &str,
+    input: NewBlend,
+) -> Result<Blend> {
+    let name = input.name.trim().to_string();
+    let mut v = Validator::new();
+    v.text("name", &name, 1, 100);
+    if let Some(d) = &input.description {
+        v.text("description", d, 0, 2000);
+    }
+    if let Some(i) = input.base_intensity {
+        v.check(
+            (1..=10).contains(&i),
+            "base_intensity",
+            "must be from 1 to 10",
+        );
+    }
+    let parts = &input.composition;
+    v.check(
+        (1..=MAX_NOTES).contains(&parts.len()),
+        "composition.notes",
+        format!("from 1 to {MAX_NOTES} notes"),
+    );
+    for (i, part) in parts.iter().enumerate() {
+        let at = FieldKey::from("composition.notes").at(i);
+        v.check(
+            (1..=WHOLE).contains(&part.ratio),
+            at.clone().then("ratio"),
+            "must be greater than 0 and at most 1",
+        );
+        v.rule(
+            !parts[..i].iter().any(|p| p.note_id == part.note_id),
+            at.then("id"),
+            "is listed twice",
+        );
+    }
+    let sum: i64 = parts.iter().map(|p| p.ratio).sum();
+    v.rule(
+        (sum - WHOLE).abs() <= TOLERANCE,
+        "composition.notes",
+        "the ratios must sum to 1.0 (within 0.001)",
+    );
+    v.finish()?;
+    let ids: Vec<String> = parts.iter().map(|p| p.note_id.clone()).collect();
+    let found = notes::notes_by_ids(conn, caller.site_id(), &ids).await?;
+    if ids.iter().any(|id| !found.iter().any(|n| n.id == *id)) {
+        return Err(Error::NotFound("note"));
+    }
+    let row: Row = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "insert into blends (site_id, id, customer_id, name, description, is_public, base_intensity, composition) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8) returning {COLUMNS}"
+    )))
+    .bind(caller.site_id())
+    .bind(ids::new_id("bld"))
+    .bind(customer_id)
+    .bind(&name)
+    .bind(&input.description)
+    .bind(input.is_public)
+    .bind(input.base_intensity)
+    .bind(Json(parts))
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(|e| match &e {
+        sqlx::Error::Database(db) if db.is_foreign_key_violation() => Error::NotFound("customer"),
+        _ => crate::domain::error::on_unique(e, "blends_customer_name", || {
+            format!("you already have a blend named `{name}`")
+        }),
+    })?;
+    let mut blends = with_profiles(conn, caller.site_id(), vec![row]).await?;
+    blends
+        .pop()
+        .ok_or_else(|| Error::Internal("a created blend went missing".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ratios_parse_exactly() {
+        assert_eq!(parse_ratio("0.25"), Some(250_000));
+        assert_eq!(parse_ratio("0.333333"), Some(333_333));
+        assert_eq!(parse_ratio("1"), Some(WHOLE));
+        assert_eq!(parse_ratio("1.0"), Some(WHOLE));
+        assert_eq!(parse_ratio("0"), None);
+        assert_eq!(parse_ratio("1.5"), None);
+        assert_eq!(parse_ratio("0.1234567"), None);
+        assert_eq!(parse_ratio("-0.5"), None);
+        assert_eq!(parse_ratio("1e-1"), None);
+    }
+}
