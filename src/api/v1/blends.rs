@@ -61,7 +61,7 @@ pub struct CategoryIn {
     /// Derived from the name when left out.
     #[schema(
         example = "citrus",
-        max_length = 100,
+        max_length = 200,
         pattern = "^[a-z0-9]+(-[a-z0-9]+)*$"
     )]
     pub slug: Option<String>,
