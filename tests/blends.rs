@@ -272,4 +272,29 @@ async fn blends_are_checked_and_profiled_from_their_notes() {
         .admin(Method::DELETE, &format!("/blend-notes/{c}"), None)
         .await;
     assert_error(&res, StatusCode::CONFLICT, "CONFLICT");
+
+    // A blend is its customer's: another customer neither reads nor deletes it.
+    let other = str_of(
+        &app.post("/customers", json!({"email": "bo@example.com"}))
+            .await["data"]["id"],
+    );
+    let got = blends::get(&mut conn, &caller, &customer, &made.id)
+        .await
+        .unwrap();
+    assert_eq!(got.name, "Morning walk");
+    assert_eq!(got.profile.intensity, 6);
+    let theirs = blends::get(&mut conn, &caller, &other, &made.id).await;
+    assert!(
+        matches!(theirs, Err(shopvo::domain::Error::NotFound("blend"))),
+        "{theirs:?}"
+    );
+    let gone = blends::delete(&mut conn, &caller, &other, &made.id).await;
+    assert!(
+        matches!(gone, Err(shopvo::domain::Error::NotFound("blend"))),
+        "{gone:?}"
+    );
+    blends::delete(&mut conn, &caller, &customer, &made.id)
+        .await
+        .unwrap();
+    assert_eq!(app.count("select count(*) from blends").await, 1);
 }

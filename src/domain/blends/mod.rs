@@ -258,6 +258,46 @@ pub async fn create(
         .ok_or_else(|| Error::Internal("a created blend went missing".into()))
 }
 
+/// One blend of `customer_id` (another customer's, or one that does not exist, is not found).
+pub async fn get(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    customer_id: &str,
+    id: &str,
+) -> Result<Blend> {
+    let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {COLUMNS} from blends where site_id = $1 and customer_id = $2 and id = $3"
+    )))
+    .bind(caller.site_id())
+    .bind(customer_id)
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let row = row.ok_or(Error::NotFound("blend"))?;
+    let mut blends = with_profiles(conn, caller.site_id(), vec![row]).await?;
+    blends.pop().ok_or(Error::NotFound("blend"))
+}
+
+/// Deletes a blend of `customer_id` (another customer's is not found).
+pub async fn delete(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    customer_id: &str,
+    id: &str,
+) -> Result<()> {
+    let done =
+        sqlx::query("delete from blends where site_id = $1 and customer_id = $2 and id = $3")
+            .bind(caller.site_id())
+            .bind(customer_id)
+            .bind(id)
+            .execute(conn)
+            .await?;
+    if done.rows_affected() == 0 {
+        return Err(Error::NotFound("blend"));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
