@@ -35,6 +35,12 @@ fn handlers_do_not_use_sqlx() {
 }
 
 #[test]
+fn dialects_do_not_use_sqlx() {
+    // A dialect maps its vendor's shapes onto domain calls; its queries live in src/domain.
+    assert_eq!(offenders("src/compat", "sqlx"), Vec::<String>::new());
+}
+
+#[test]
 fn domain_holds_no_wire_format() {
     for marker in ["utoipa", "deny_unknown_fields", "ToSchema", "IntoParams"] {
         assert_eq!(

@@ -69,6 +69,23 @@ impl Store {
     }
 }
 
+/// A store whose notifications may go to a local receiver, and a delivery worker for it.
+async fn notifying_store() -> (Store, Worker) {
+    let webhooks = WebhookSettings {
+        retry_schedule: vec![Duration::from_millis(50); 3],
+        allow_private: true,
+        ..WebhookSettings::default()
+    };
+    let app = TestApp::spawn_with(Config {
+        webhooks: webhooks.clone(),
+        rate_limit: false,
+        ..Config::default()
+    })
+    .await;
+    let worker = Worker::new(app.pool.clone(), Arc::new(app.server_key.clone()), webhooks).unwrap();
+    (store_with(app).await, worker)
+}
+
 fn mz_error(status: u16, message: &str) -> Value {
     json!({"error": true, "error_code": status, "error_message": message})
 }
@@ -787,18 +804,7 @@ async fn pictures_upload_list_and_delete() {
 
 #[tokio::test]
 async fn notifications_are_signed_with_the_key_and_leave_out_the_dialects_own_changes() {
-    let webhooks = WebhookSettings {
-        retry_schedule: vec![Duration::from_millis(50); 3],
-        allow_private: true,
-        ..WebhookSettings::default()
-    };
-    let app = TestApp::spawn_with(Config {
-        webhooks: webhooks.clone(),
-        rate_limit: false,
-        ..Config::default()
-    })
-    .await;
-    let store = store_with(app).await;
+    let (store, worker) = notifying_store().await;
     let (status, body) = store
         .app
         .admin(Method::PATCH, "/site", Some(json!({"alias": "my-shop"})))
@@ -839,12 +845,6 @@ async fn notifications_are_signed_with_the_key_and_leave_out_the_dialects_own_ch
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let worker = Worker::new(
-        store.app.pool.clone(),
-        Arc::new(store.app.server_key.clone()),
-        webhooks,
-    )
-    .unwrap();
     worker.drain().await.unwrap();
     let got = receiver.at("/ok");
     assert_eq!(got.len(), 1, "{got:?}");
@@ -1130,18 +1130,7 @@ async fn a_batch_imports_together_and_refuses_only_what_breaks_a_rule() {
 
 #[tokio::test]
 async fn order_notifications_follow_the_order_created_paid_and_dispatched() {
-    let webhooks = WebhookSettings {
-        retry_schedule: vec![Duration::from_millis(50); 3],
-        allow_private: true,
-        ..WebhookSettings::default()
-    };
-    let app = TestApp::spawn_with(Config {
-        webhooks: webhooks.clone(),
-        rate_limit: false,
-        ..Config::default()
-    })
-    .await;
-    let store = store_with(app).await;
+    let (store, worker) = notifying_store().await;
     let receiver = Receiver::start().await;
     let wanted = json!({"notifications_url": receiver.url("/ok"),
         "notifications_wanted": ["ORDER_CREATED", "PAYMENT_CHANGED", "DISPATCH_CHANGED"]});
@@ -1176,12 +1165,6 @@ async fn order_notifications_follow_the_order_created_paid_and_dispatched() {
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
     }
-    let worker = Worker::new(
-        store.app.pool.clone(),
-        Arc::new(store.app.server_key.clone()),
-        webhooks,
-    )
-    .unwrap();
     worker.drain().await.unwrap();
     let got: Vec<Value> = receiver.at("/ok").iter().map(|r| r.json()).collect();
     let events: Vec<&str> = got.iter().map(|b| b["event"].as_str().unwrap()).collect();

@@ -35,6 +35,9 @@ pub use error::{Error, FieldError, Result};
 /// A database connection (or transaction) that domain functions run on; handlers only pass it along.
 pub type Conn = sqlx::PgConnection;
 
+/// A transaction begun by a caller of the domain (dialects that mark their changes with an origin).
+pub type Tx = sqlx::Transaction<'static, sqlx::Postgres>;
+
 /// Escapes `\`, `%` and `_` so client text matches literally inside a `LIKE`/`ILIKE` pattern.
 pub fn escape_like(text: &str) -> String {
     text.replace('\\', "\\\\")

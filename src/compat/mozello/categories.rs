@@ -53,7 +53,7 @@ pub async fn list(
 }
 
 async fn find(
-    conn: &mut sqlx::PgConnection,
+    conn: &mut domain::Conn,
     site_id: &str,
     handle: &str,
 ) -> Result<TreeCategory, MzError> {

@@ -128,7 +128,7 @@ async fn authorize(state: &AppState, headers: &HeaderMap) -> Result<KeyRef, MzEr
 }
 
 /// The site's languages, the default first.
-async fn languages(conn: &mut sqlx::PgConnection, site_id: &str) -> Result<Languages, MzError> {
+async fn languages(conn: &mut domain::Conn, site_id: &str) -> Result<Languages, MzError> {
     let site = domain::sites::get(conn, site_id).await?;
     Ok(Languages::new(site.locale, site.locales))
 }

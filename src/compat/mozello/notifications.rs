@@ -10,7 +10,6 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use futures::future::BoxFuture;
 use serde_json::{Value, json};
-use sqlx::PgConnection;
 
 use super::product_shape;
 use super::shapes::Languages;
@@ -30,7 +29,7 @@ pub struct Notifications {
 impl Producer for Notifications {
     fn produce<'a>(
         &'a self,
-        conn: &'a mut PgConnection,
+        conn: &'a mut domain::Conn,
         events: &'a [Event],
     ) -> BoxFuture<'a, Result<Vec<NewDelivery>>> {
         Box::pin(produce(conn, &self.server_key, events))
@@ -38,7 +37,7 @@ impl Producer for Notifications {
 }
 
 async fn produce(
-    conn: &mut PgConnection,
+    conn: &mut domain::Conn,
     server_key: &ServerKey,
     events: &[Event],
 ) -> Result<Vec<NewDelivery>> {
@@ -87,7 +86,7 @@ fn subject_of(event: &Event) -> String {
 
 /// The notification's body, or `None` when its subject is gone.
 async fn render(
-    conn: &mut PgConnection,
+    conn: &mut domain::Conn,
     event: &Event,
     name: &str,
     subject: &str,

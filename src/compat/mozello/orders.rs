@@ -8,7 +8,6 @@ use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use serde_json::{Value, json};
-use sqlx::PgConnection;
 
 use super::errors::MzError;
 use super::products::{next_uri, page_query};
@@ -111,7 +110,7 @@ pub(super) fn order_out(o: &Order, handles: &HashMap<String, String>) -> Value {
 
 /// Orders as Mozello shows them, their lines' product handles read in one query.
 pub(super) async fn render(
-    conn: &mut PgConnection,
+    conn: &mut domain::Conn,
     site_id: &str,
     orders: &[Order],
 ) -> Result<Vec<Value>, MzError> {
@@ -149,7 +148,7 @@ pub async fn list(
     })))
 }
 
-async fn one(conn: &mut PgConnection, site_id: &str, number: &str) -> Result<Value, MzError> {
+async fn one(conn: &mut domain::Conn, site_id: &str, number: &str) -> Result<Value, MzError> {
     let order = orders::order(conn, site_id, number).await?;
     let mut out = render(conn, site_id, std::slice::from_ref(&order)).await?;
     Ok(ok(out.pop().unwrap_or(Value::Null)).0)

@@ -13,7 +13,7 @@ use crate::domain::catalog::Variant;
 use crate::domain::catalog::products::Product;
 use crate::domain::catalog::variants::NewVariant;
 use crate::domain::integrations::mozello::catalog::{CategoryPath, PathLevel};
-use crate::domain::integrations::mozello::stock::Stock;
+use crate::domain::integrations::mozello::stock::{Stock, regular_and_sale};
 
 /// Where a product's category comes from.
 #[derive(Debug, Clone)]
@@ -248,10 +248,11 @@ fn stock_out(v: &Variant) -> Value {
 
 /// Regular and sale price as Mozello shows them, from a price and a compare-at price.
 fn prices_out(price: Option<i64>, compare_at: Option<i64>) -> (Value, Value) {
-    match (price, compare_at) {
-        (Some(p), Some(c)) if c > p => (shapes::money_out(c), shapes::money_out(p)),
-        (p, _) => (shapes::money_out_opt(p), Value::Null),
-    }
+    let Some(price) = price else {
+        return (Value::Null, Value::Null);
+    };
+    let (regular, sale) = regular_and_sale(price, compare_at);
+    (shapes::money_out(regular), shapes::money_out_opt(sale))
 }
 
 /// The product as Mozello shows it.

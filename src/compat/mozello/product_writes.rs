@@ -10,7 +10,6 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde_json::{Value, json};
-use sqlx::PgConnection;
 
 use super::errors::MzError;
 use super::product_shape::{self, CategoryIn, ProductIn, VariantIn};
@@ -23,7 +22,7 @@ use crate::domain::catalog::products::{
 };
 use crate::domain::catalog::variants::{NewVariant, VariantPatch};
 use crate::domain::integrations::mozello::catalog;
-use crate::domain::integrations::mozello::stock::{self, Stock, priced};
+use crate::domain::integrations::mozello::stock::{self, Stock, priced, regular_and_sale};
 use crate::state::AppState;
 
 pub async fn create(
@@ -76,7 +75,7 @@ pub async fn update(
 
 /// Writes one product (creating it when `existing` is `None`); returns its id.
 async fn write_one(
-    conn: &mut PgConnection,
+    conn: &mut domain::Conn,
     site_id: &str,
     languages: &Languages,
     existing: Option<String>,
@@ -105,7 +104,7 @@ struct Plan {
 }
 
 async fn category_ids(
-    conn: &mut PgConnection,
+    conn: &mut domain::Conn,
     site_id: &str,
     category: CategoryIn,
 ) -> Result<Vec<String>, MzError> {
@@ -140,7 +139,7 @@ fn texts(
 /// Maps Mozello's fields onto an import item: a new product (`current: None`) or changes to `current`.
 /// Categories named by path are created here when missing.
 async fn plan(
-    conn: &mut PgConnection,
+    conn: &mut domain::Conn,
     site_id: &str,
     languages: &Languages,
     current: Option<&Product>,
@@ -213,11 +212,7 @@ async fn plan(
     };
     let mut translations = current.translations.clone();
     texts(&input, languages, &mut translations);
-    let on_sale = current.compare_at_price.filter(|c| *c > current.price);
-    let (regular, sale) = match on_sale {
-        Some(c) => (c, Some(current.price)),
-        None => (current.price, None),
-    };
+    let (regular, sale) = regular_and_sale(current.price, current.compare_at_price);
     let prices = (input.price.is_some() || input.sale_price.is_some()).then(|| {
         priced(
             input.price.unwrap_or(regular),
@@ -263,7 +258,7 @@ async fn plan(
 /// Imports the planned products together, then their default SKUs and the stock of them all; returns each
 /// plan's product id or why it was refused.
 async fn apply(
-    conn: &mut PgConnection,
+    conn: &mut domain::Conn,
     site_id: &str,
     plans: Vec<Plan>,
 ) -> Result<Vec<Result<String, MzError>>, MzError> {

@@ -5,7 +5,6 @@ use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use serde_json::{Map, Value, json};
-use sqlx::PgConnection;
 
 use super::errors::MzError;
 use super::product_shape;
@@ -111,7 +110,7 @@ pub(super) fn next_uri(path: &str, kept: &[(String, String)], next: Option<i64>)
 
 /// Products as Mozello shows them (their category paths read in one query).
 async fn render(
-    conn: &mut PgConnection,
+    conn: &mut domain::Conn,
     site_id: &str,
     languages: &Languages,
     products: &[Product],
@@ -155,7 +154,7 @@ pub async fn list(
 }
 
 pub(super) async fn find(
-    conn: &mut PgConnection,
+    conn: &mut domain::Conn,
     site_id: &str,
     handle: &str,
 ) -> Result<String, MzError> {
@@ -165,7 +164,7 @@ pub(super) async fn find(
 }
 
 pub(super) async fn one(
-    conn: &mut PgConnection,
+    conn: &mut domain::Conn,
     site_id: &str,
     languages: &Languages,
     id: &str,
@@ -191,9 +190,7 @@ pub async fn get(
 
 /// A transaction for changes made through this API: their events are marked with Mozello's origin, so
 /// its notifications leave them out.
-pub(super) async fn import_tx(
-    state: &AppState,
-) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, MzError> {
+pub(super) async fn import_tx(state: &AppState) -> Result<domain::Tx, MzError> {
     let mut tx = state.pool.begin().await.map_err(domain::Error::from)?;
     events::set_origin(&mut tx, ORIGIN).await?;
     Ok(tx)

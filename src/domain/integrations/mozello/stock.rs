@@ -111,7 +111,7 @@ pub fn priced(regular: i64, sale: Option<i64>) -> (i64, Option<i64>) {
 }
 
 /// Regular and sale price from a price and a compare-at price.
-fn regular_and_sale(price: i64, compare_at: Option<i64>) -> (i64, Option<i64>) {
+pub fn regular_and_sale(price: i64, compare_at: Option<i64>) -> (i64, Option<i64>) {
     match compare_at.filter(|c| *c > price) {
         Some(c) => (c, Some(price)),
         None => (price, None),
