@@ -2,6 +2,8 @@
 //! native API. Their routes stay out of the native OpenAPI document: their vendors document them.
 
 pub mod mofavo;
+pub mod money;
+pub mod moodmnky;
 pub mod mozello;
 pub mod mulopim;
 
@@ -12,4 +14,5 @@ pub fn routes(state: &AppState) -> axum::Router<AppState> {
     mofavo::routes(state)
         .merge(mulopim::routes(state))
         .merge(mozello::routes(state))
+        .merge(moodmnky::routes(state))
 }

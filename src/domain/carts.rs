@@ -1,10 +1,12 @@
 //! Carts: items priced from the catalog (never from the request), totals from [`pricing`].
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use sqlx::types::Json;
 use sqlx::{FromRow, PgConnection};
 
 use super::b2b;
+use super::blends;
 use super::caller::Caller;
 use super::error::{Error, Result, Validator};
 use super::pricing::{self, Line, PriceInput, Totals};
@@ -14,6 +16,71 @@ use crate::ids;
 
 pub const MAX_QUANTITY: i32 = 10_000;
 const MAX_ITEMS: i64 = 250;
+
+/// How a line is made for its buyer. Lines of one variant made differently are different lines.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Customizations {
+    /// A fragrance of the product's range, by name, as the storefront offers it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fragrance: Option<String>,
+    /// A custom blend ([`blends`]) of the buyer's (or a public one) as the fragrance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blend_id: Option<String>,
+    /// The blend's name and composition when the line was added: what is made, whatever the blend
+    /// becomes later.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blend_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blend_composition: Option<Vec<blends::Part>>,
+    #[serde(default)]
+    pub gift_wrapped: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gift_message: Option<String>,
+}
+
+impl Customizations {
+    /// What tells two lines of a variant apart: the buyer's choices, not the blend's snapshot.
+    fn key(&self) -> String {
+        serde_json::json!([
+            self.fragrance,
+            self.blend_id,
+            self.gift_wrapped,
+            self.gift_message
+        ])
+        .to_string()
+    }
+
+    fn is_empty(&self) -> bool {
+        *self == Customizations::default()
+    }
+
+    /// Checks the choices and fills in the blend: one the caller may use (its own customer's or a public
+    /// one), else "blend not found".
+    async fn resolved(
+        mut self,
+        conn: &mut PgConnection,
+        caller: &Caller,
+        customer_id: Option<&str>,
+    ) -> Result<Customizations> {
+        let mut v = Validator::new();
+        if let Some(f) = &self.fragrance {
+            v.text("item.customizations.fragrance", f, 1, 100);
+        }
+        if let Some(m) = &self.gift_message {
+            v.text("item.customizations.gift_message", m, 0, 500);
+        }
+        v.finish()?;
+        self.blend_name = None;
+        self.blend_composition = None;
+        if let Some(blend_id) = &self.blend_id {
+            let blend = blends::get_visible(conn, caller, customer_id, blend_id).await?;
+            self.blend_name = Some(blend.name);
+            self.blend_composition = Some(blend.composition);
+        }
+        Ok(self)
+    }
+}
 
 /// A cart line as shown: the cart's JSON is also the `cart.abandoned` event payload.
 #[derive(Debug, Clone, Serialize)]
@@ -29,6 +96,8 @@ pub struct CartItem {
     /// The catalog price at the time of reading, in minor units.
     pub unit_price: i64,
     pub total: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customizations: Option<Customizations>,
 }
 
 /// Where a cart is in its life: only ACTIVE carts change or check out.
@@ -70,6 +139,9 @@ pub struct Cart {
     pub currency: String,
     pub status: CartStatus,
     pub promotion_code: Option<String>,
+    /// The buyer's note, which becomes the order's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
     pub items: Vec<CartItem>,
     #[serde(flatten)]
     pub totals: Totals,
@@ -85,6 +157,7 @@ struct CartRow {
     currency: String,
     status: String,
     promotion_code: Option<String>,
+    notes: Option<String>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -101,6 +174,7 @@ pub struct PricedItem {
     pub unit_price: i64,
     pub inventory_count: i32,
     pub backorders: bool,
+    pub customizations: Option<Json<Customizations>>,
 }
 
 /// A new cart: a guest's (with the storefront's session id) or a customer's.
@@ -118,6 +192,7 @@ pub struct NewItem {
     pub product_id: String,
     pub variant_id: Option<String>,
     pub quantity: i32,
+    pub customizations: Option<Customizations>,
 }
 
 /// One change to a cart.
@@ -139,10 +214,14 @@ pub enum CartAction {
         code: String,
     },
     RemovePromotion,
+    /// Sets (or with `None` clears) the buyer's note.
+    SetNotes {
+        notes: Option<String>,
+    },
 }
 
 const CART_COLUMNS: &str =
-    "id, session_id, customer_id, currency, status, promotion_code, created_at, updated_at";
+    "id, session_id, customer_id, currency, status, promotion_code, notes, created_at, updated_at";
 
 /// Creates a cart for the caller: a guest's, or the signed-in customer's (only secret callers may name
 /// another customer).
@@ -208,7 +287,7 @@ pub async fn priced_items(
     let unit_price = b2b::price_lists::unit_price_sql(&price_list);
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "select ci.id, ci.product_id, ci.variant_id, p.name || ' — ' || v.name as name, v.sku, ci.quantity, \
-                {unit_price} as unit_price, v.inventory_count, v.backorders \
+                {unit_price} as unit_price, v.inventory_count, v.backorders, ci.customizations \
          from cart_items ci \
          join carts cart on cart.site_id = ci.site_id and cart.id = ci.cart_id \
          join variants v on v.site_id = ci.site_id and v.id = ci.variant_id \
@@ -274,6 +353,7 @@ async fn view(conn: &mut PgConnection, site_id: &str, row: CartRow) -> Result<Ca
         currency: row.currency,
         status: CartStatus::parse(&row.status)?,
         promotion_code: row.promotion_code,
+        notes: row.notes,
         items: items
             .into_iter()
             .map(|i| CartItem {
@@ -286,6 +366,7 @@ async fn view(conn: &mut PgConnection, site_id: &str, row: CartRow) -> Result<Ca
                 sku: i.sku,
                 quantity: i.quantity,
                 unit_price: i.unit_price,
+                customizations: i.customizations.map(|c| c.0),
             })
             .collect(),
         totals,
@@ -370,11 +451,24 @@ pub async fn apply(
         _ => None,
     };
     match action {
-        CartAction::Add { item } => add(conn, site_id, &cart.id, item).await?,
+        CartAction::Add { item } => {
+            let customizations = match item.customizations.clone() {
+                Some(c) if !c.is_empty() => Some(
+                    c.resolved(conn, caller, cart.customer_id.as_deref())
+                        .await?,
+                ),
+                _ => None,
+            };
+            add(conn, site_id, &cart.id, item, customizations).await?
+        }
         CartAction::Update { item_id, quantity } => {
             check_quantity(quantity, "quantity")?;
-            let found: Option<(String, Option<String>, i32, bool)> = sqlx::query_as(
-                "select v.id, v.sku, v.inventory_count, v.backorders from cart_items ci \
+            // The variant's other lines in the cart (made differently) take from the same stock.
+            let found: Option<(String, Option<String>, i32, bool, i32)> = sqlx::query_as(
+                "select v.id, v.sku, v.inventory_count, v.backorders, \
+                   (select coalesce(sum(o.quantity), 0)::int from cart_items o where o.site_id = ci.site_id \
+                      and o.cart_id = ci.cart_id and o.variant_id = ci.variant_id and o.id <> ci.id) \
+                 from cart_items ci \
                  join variants v on v.site_id = ci.site_id and v.id = ci.variant_id \
                  where ci.site_id = $1 and ci.cart_id = $2 and ci.id = $3",
             )
@@ -383,9 +477,15 @@ pub async fn apply(
             .bind(&item_id)
             .fetch_optional(&mut *conn)
             .await?;
-            let (variant_id, sku, available, backorders) =
+            let (variant_id, sku, available, backorders, others) =
                 found.ok_or(Error::NotFound("cart item"))?;
-            check_available(&variant_id, sku.as_deref(), quantity, available, backorders)?;
+            check_available(
+                &variant_id,
+                sku.as_deref(),
+                others + quantity,
+                available,
+                backorders,
+            )?;
             sqlx::query("update cart_items set quantity = $4 where site_id = $1 and cart_id = $2 and id = $3")
                 .bind(site_id)
                 .bind(&cart.id)
@@ -428,6 +528,22 @@ pub async fn apply(
                 .execute(&mut *conn)
                 .await?;
         }
+        CartAction::SetNotes { notes } => {
+            let notes = notes
+                .map(|n| n.trim().to_string())
+                .filter(|n| !n.is_empty());
+            if let Some(n) = &notes {
+                let mut v = Validator::new();
+                v.text("notes", n, 1, 2000);
+                v.finish()?;
+            }
+            sqlx::query("update carts set notes = $3 where site_id = $1 and id = $2")
+                .bind(site_id)
+                .bind(&cart.id)
+                .bind(notes)
+                .execute(&mut *conn)
+                .await?;
+        }
         CartAction::RemovePromotion => {
             sqlx::query("update carts set promotion_code = null where site_id = $1 and id = $2")
                 .bind(site_id)
@@ -451,7 +567,13 @@ pub async fn apply(
     }
 }
 
-async fn add(conn: &mut PgConnection, site_id: &str, cart_id: &str, item: NewItem) -> Result<()> {
+async fn add(
+    conn: &mut PgConnection,
+    site_id: &str,
+    cart_id: &str,
+    item: NewItem,
+    customizations: Option<Customizations>,
+) -> Result<()> {
     check_quantity(item.quantity, "item.quantity")?;
     let found: Option<(String, String, Option<String>, i32, bool)> = sqlx::query_as(
         "select p.id, v.id, v.sku, v.inventory_count, v.backorders \
@@ -472,18 +594,30 @@ async fn add(conn: &mut PgConnection, site_id: &str, cart_id: &str, item: NewIte
             None => Error::unprocessable("item.product_id", "no such active product"),
         });
     };
-    let in_cart: i32 = sqlx::query_scalar(
-        "select coalesce(sum(quantity), 0)::int from cart_items where site_id = $1 and cart_id = $2 and variant_id = $3",
+    let key = customizations
+        .as_ref()
+        .map(Customizations::key)
+        .unwrap_or_default();
+    // Every line of the variant takes from the same stock; this line is the one made this way.
+    let (in_cart, in_line): (i32, Option<i32>) = sqlx::query_as(
+        "select coalesce(sum(quantity), 0)::int, max(quantity) filter (where customization_key = $4) \
+         from cart_items where site_id = $1 and cart_id = $2 and variant_id = $3",
     )
     .bind(site_id)
     .bind(cart_id)
     .bind(&variant_id)
+    .bind(&key)
     .fetch_one(&mut *conn)
     .await?;
-    let wanted = in_cart + item.quantity;
-    check_quantity(wanted, "item.quantity")?;
-    check_available(&variant_id, sku.as_deref(), wanted, available, backorders)?;
-    if in_cart == 0 {
+    check_quantity(in_line.unwrap_or(0) + item.quantity, "item.quantity")?;
+    check_available(
+        &variant_id,
+        sku.as_deref(),
+        in_cart + item.quantity,
+        available,
+        backorders,
+    )?;
+    if in_line.is_none() {
         let count: i64 = sqlx::query_scalar(
             "select count(*) from cart_items where site_id = $1 and cart_id = $2",
         )
@@ -499,15 +633,19 @@ async fn add(conn: &mut PgConnection, site_id: &str, cart_id: &str, item: NewIte
         }
     }
     sqlx::query(
-        "insert into cart_items (site_id, id, cart_id, product_id, variant_id, quantity) values ($1, $2, $3, $4, $5, $6) \
-         on conflict (site_id, cart_id, variant_id) do update set quantity = excluded.quantity",
+        "insert into cart_items (site_id, id, cart_id, product_id, variant_id, quantity, customizations, customization_key) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8) \
+         on conflict (site_id, cart_id, variant_id, customization_key) \
+         do update set quantity = cart_items.quantity + excluded.quantity",
     )
     .bind(site_id)
     .bind(ids::new_id("ci"))
     .bind(cart_id)
     .bind(&product_id)
     .bind(&variant_id)
-    .bind(wanted)
+    .bind(item.quantity)
+    .bind(customizations.map(Json))
+    .bind(key)
     .execute(conn)
     .await?;
     Ok(())
@@ -534,6 +672,7 @@ pub async fn delete(conn: &mut PgConnection, caller: &Caller, cart_id: &str) -> 
 /// What checkout needs of a cart it is about to place: locked until the transaction ends.
 pub(in crate::domain) struct LockedCart {
     pub currency: String,
+    pub notes: Option<String>,
 }
 
 /// Locks an ACTIVE cart until the transaction ends; a cart checked out (by another session of it) or
@@ -543,8 +682,8 @@ pub(in crate::domain) async fn lock_active(
     site_id: &str,
     cart_id: &str,
 ) -> Result<LockedCart> {
-    let (status, currency): (String, String) = sqlx::query_as(
-        "select status, currency from carts where site_id = $1 and id = $2 for update",
+    let (status, currency, notes): (String, String, Option<String>) = sqlx::query_as(
+        "select status, currency, notes from carts where site_id = $1 and id = $2 for update",
     )
     .bind(site_id)
     .bind(cart_id)
@@ -556,7 +695,7 @@ pub(in crate::domain) async fn lock_active(
             message: format!("This cart is {status}; start a new cart"),
         });
     }
-    Ok(LockedCart { currency })
+    Ok(LockedCart { currency, notes })
 }
 
 /// The promotion code a cart carries, if any.
@@ -666,4 +805,82 @@ pub async fn mark_abandoned(
         .await?;
     }
     Ok(due.len())
+}
+
+/// The signed-in customer's cart: its most recently changed ACTIVE cart, or a new one in the site's
+/// currency. For dialects whose clients have one cart per customer and never name it.
+pub async fn current(conn: &mut PgConnection, caller: &Caller) -> Result<Cart> {
+    let customer_id = caller
+        .customer_id
+        .as_deref()
+        .ok_or_else(|| Error::Forbidden("sign in to use your cart".into()))?;
+    let site_id = caller.site_id();
+    let found: Option<CartRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {CART_COLUMNS} from carts where site_id = $1 and customer_id = $2 and status = 'ACTIVE' \
+         order by updated_at desc, id desc limit 1"
+    )))
+    .bind(site_id)
+    .bind(customer_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    match found {
+        Some(row) => view(conn, site_id, row).await,
+        None => {
+            let currency = sites::get(&mut *conn, site_id).await?.currency;
+            let new = NewCart {
+                session_id: None,
+                currency,
+                customer_id: None,
+            };
+            create(conn, caller, new).await
+        }
+    }
+}
+
+/// What shipping a cart to a country would cost by each active method serving it, cheapest first:
+/// the same price checkout charges (free above a method's threshold, or with a free-shipping promotion).
+pub async fn shipping_estimates(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    cart_id: &str,
+    country: &str,
+) -> Result<Vec<(super::shipping::ShippingMethod, i64)>> {
+    let country = country.trim().to_ascii_uppercase();
+    if !super::shipping::is_country(&country) {
+        return Err(Error::invalid(
+            "country",
+            "must be an ISO 3166-1 alpha-2 country code",
+        ));
+    }
+    let cart = get(conn, caller, cart_id).await?;
+    let site_id = caller.site_id();
+    let items = priced_items(conn, site_id, cart_id, None).await?;
+    let lines = lines(&items);
+    let promotion = applicable_promotion(
+        conn,
+        site_id,
+        cart.promotion_code.as_deref(),
+        cart.totals.subtotal,
+        None,
+    )
+    .await?;
+    let site = sites::get(&mut *conn, site_id).await?;
+    let mut estimates = Vec::new();
+    for method in super::shipping::list_methods(conn, site_id).await? {
+        if !method.serves(&country) {
+            continue;
+        }
+        let totals = pricing::price(&PriceInput {
+            lines: &lines,
+            promotion: promotion.as_ref(),
+            shipping_method: Some(&method),
+            tax_basis_points: None,
+            prices_include_tax: site.prices_include_tax,
+            points_value: 0,
+        })
+        .map_err(|_| Error::out_of_range("items"))?;
+        estimates.push((method, totals.shipping));
+    }
+    estimates.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.name.cmp(&b.0.name)));
+    Ok(estimates)
 }

@@ -117,6 +117,10 @@ pub struct OrderItem {
     pub quantity: i32,
     pub unit_price: i64,
     pub total: i64,
+    /// How the line was made (a custom blend, gift wrapping), as the cart line carried it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[sqlx(json(nullable))]
+    pub customizations: Option<super::carts::Customizations>,
 }
 
 /// An order. Serialises to the `order.*` event payloads (the native API shows the same shape).
@@ -262,7 +266,8 @@ const COLUMNS: &str = "o.id, o.number, o.status, o.payment_status, o.fulfillment
     o.shipping_method, o.payment_method, o.b2b_account_id, o.payment_terms, o.due_at, o.external_ref, o.tracking_number, o.tracking_url, o.notes, o.archived, \
     o.is_test, o.checkout_session_id, o.created_at, o.updated_at, \
     coalesce((select json_agg(json_build_object('id', i.id, 'productId', i.product_id, 'variantId', i.variant_id, \
-        'name', i.name, 'sku', i.sku, 'quantity', i.quantity, 'unitPrice', i.unit_price, 'total', i.total) order by i.id) \
+        'name', i.name, 'sku', i.sku, 'quantity', i.quantity, 'unitPrice', i.unit_price, 'total', i.total, \
+        'customizations', i.customizations) order by i.id) \
       from order_items i where i.site_id = o.site_id and i.order_id = o.id), '[]') as items";
 
 impl Order {
@@ -416,6 +421,8 @@ pub(in crate::domain) struct NewOrder<'a> {
     pub payment_method: &'a str,
     pub payment_status: PaymentStatus,
     pub is_test: bool,
+    /// The buyer's note.
+    pub notes: Option<&'a str>,
     pub items: &'a [OrderItem],
 }
 
@@ -434,9 +441,9 @@ pub(in crate::domain) async fn insert(
         "insert into orders (site_id, id, number, checkout_session_id, customer_id, email, phone, payment_status, currency, \
          subtotal, discount, shipping, tax, total, promotion_code, shipping_address, shipping_method, payment_method, is_test, \
          loyalty_discount, loyalty_points, gift_card_amount, gift_cards, store_credit_amount, b2b_account_id, \
-         payment_terms, due_at) \
+         payment_terms, due_at, notes) \
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, \
-         $25, $26, $27)",
+         $25, $26, $27, $28)",
     )
     .bind(site_id)
     .bind(o.id)
@@ -465,10 +472,11 @@ pub(in crate::domain) async fn insert(
     .bind(o.invoice.map(|i| i.0))
     .bind(o.invoice.map(|i| i.1))
     .bind(o.invoice.map(|i| i.2))
+    .bind(o.notes)
     .execute(&mut *conn)
     .await?;
     let mut qb = QueryBuilder::new(
-        "insert into order_items (site_id, id, order_id, product_id, variant_id, name, sku, quantity, unit_price, total) ",
+        "insert into order_items (site_id, id, order_id, product_id, variant_id, name, sku, quantity, unit_price, total, customizations) ",
     );
     qb.push_values(o.items, |mut b, item| {
         b.push_bind(site_id.to_string())
@@ -480,7 +488,8 @@ pub(in crate::domain) async fn insert(
             .push_bind(item.sku.clone())
             .push_bind(item.quantity)
             .push_bind(item.unit_price)
-            .push_bind(item.total);
+            .push_bind(item.total)
+            .push_bind(item.customizations.clone().map(sqlx::types::Json));
     });
     qb.build().execute(&mut *conn).await?;
     let order = load(conn, site_id, o.id).await?;
@@ -707,4 +716,78 @@ async fn restock(
         stock::adjust(conn, site_id, adjustment).await?;
     }
     Ok(())
+}
+
+/// The fulfilment path an order walks, one legal step at a time.
+const PATH: [OrderStatus; 5] = [
+    OrderStatus::Pending,
+    OrderStatus::Confirmed,
+    OrderStatus::Processing,
+    OrderStatus::Shipped,
+    OrderStatus::Delivered,
+];
+
+/// Moves an order to `target` through every step between (pending → confirmed → processing → shipped →
+/// delivered; cancelling and refunding are one step), each a legal transition with its own event; the
+/// last step carries `p`. For dialects whose clients set the status they want rather than the next one.
+/// A target behind the order's status is refused as [`update`] refuses it.
+pub async fn move_to(
+    conn: &mut PgConnection,
+    site_id: &str,
+    id_or_number: &str,
+    target: OrderStatus,
+    p: OrderPatch,
+    key_id: Option<&str>,
+) -> Result<Order> {
+    let current = load(&mut *conn, site_id, id_or_number).await?;
+    let from = PATH.iter().position(|s| *s == current.status);
+    let to = PATH.iter().position(|s| *s == target);
+    if let (Some(from), Some(to)) = (from, to) {
+        for step in &PATH[(from + 1).min(to)..to] {
+            let step_patch = OrderPatch {
+                status: Some(*step),
+                ..Default::default()
+            };
+            update(&mut *conn, site_id, &current.id, step_patch, key_id).await?;
+        }
+    }
+    let last = OrderPatch {
+        status: Some(target),
+        ..p
+    };
+    update(conn, site_id, &current.id, last, key_id).await
+}
+
+/// A customer cancels its own order (an operator any order) while it is not yet being processed
+/// (pending or confirmed); the stock it took goes back. Another customer's order is not found.
+pub async fn cancel(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    id_or_number: &str,
+    reason: Option<String>,
+) -> Result<Order> {
+    let order = get(&mut *conn, caller, id_or_number).await?;
+    if !matches!(order.status, OrderStatus::Pending | OrderStatus::Confirmed) {
+        return Err(Error::Conflict {
+            code: "ORDER_NOT_CANCELLABLE",
+            message: format!(
+                "The order is {} and can no longer be cancelled",
+                order.status.as_str().to_lowercase()
+            ),
+        });
+    }
+    let reason = reason
+        .map(|r| r.trim().to_string())
+        .filter(|r| !r.is_empty());
+    let notes = match (order.notes, reason) {
+        (Some(notes), Some(reason)) => Some(format!("{notes}\nCancelled: {reason}")),
+        (None, Some(reason)) => Some(format!("Cancelled: {reason}")),
+        (notes, None) => notes,
+    };
+    let p = OrderPatch {
+        status: Some(OrderStatus::Cancelled),
+        notes: Some(notes),
+        ..Default::default()
+    };
+    update(conn, caller.site_id(), &order.id, p, None).await
 }

@@ -251,7 +251,12 @@ fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
     Ok(value)
 }
 
-async fn load_key(state: &AppState, presented: &str) -> Result<Arc<AuthenticatedKey>, ApiError> {
+/// The key `presented`, from the cache or the database; a rejection says why (malformed, unknown,
+/// revoked, expired).
+pub async fn load_key(
+    state: &AppState,
+    presented: &str,
+) -> Result<Arc<AuthenticatedKey>, ApiError> {
     if !keys::is_well_formed(presented) {
         return Err(ApiError::unauthorized("UNAUTHORIZED", "Malformed API key"));
     }

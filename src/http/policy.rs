@@ -28,6 +28,8 @@ pub enum Dialect {
     Mulopim,
     /// Mozello's `{"error":true,"error_code":…,"error_message":"…"}`.
     Mozello,
+    /// MOOD MNKY's `{"error":{"code":"…","message":"…"}}`.
+    MoodMnky,
 }
 
 impl Dialect {
@@ -42,6 +44,15 @@ impl Dialect {
             Dialect::Mozello => {
                 let body = serde_json::json!({"error": true, "error_code": error.status.as_u16(),
                     "error_message": error.message});
+                vendor_response(&error, body)
+            }
+            Dialect::MoodMnky => {
+                let code = match error.status.as_u16() {
+                    400 => "INVALID_INPUT",
+                    429 => "RATE_LIMIT_EXCEEDED",
+                    _ => error.code,
+                };
+                let body = serde_json::json!({"error": {"code": code, "message": error.message}});
                 vendor_response(&error, body)
             }
             Dialect::Mulopim => {

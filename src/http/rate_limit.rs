@@ -63,6 +63,11 @@ impl RateLimiter {
         self.check_in(key_id, group, limit, now, 60)
     }
 
+    /// Counts a dialect's request of `credential` against `limit` per hour.
+    pub fn check_per_hour(&self, credential: &str, limit: u32, now: i64) -> Decision {
+        self.check_in(credential, Group::Dialect, limit, now, 3600)
+    }
+
     /// Counts a dialect's request of `credential` against `limit` per second.
     pub fn check_per_second(&self, credential: &str, limit: u32, now: i64) -> Decision {
         self.check_in(credential, Group::Dialect, limit, now, 1)
@@ -109,7 +114,7 @@ pub fn per_credential(state: &AppState, credential: &str, limit: u32) -> Result<
     }
 }
 
-fn set_headers(headers: &mut HeaderMap, d: &Decision) {
+pub fn set_headers(headers: &mut HeaderMap, d: &Decision) {
     headers.insert("x-ratelimit-limit", HeaderValue::from(d.limit));
     headers.insert("x-ratelimit-remaining", HeaderValue::from(d.remaining));
     headers.insert("x-ratelimit-reset", HeaderValue::from(d.reset_at));

@@ -51,6 +51,70 @@ pub struct CartItemOut {
     /// The catalog price at the time of reading, in minor units.
     pub unit_price: i64,
     pub total: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customizations: Option<CustomizationsOut>,
+}
+
+/// How a line is made for its buyer: a fragrance by name or a custom blend (`blendId`, with the blend's
+/// name and composition as they were when the line was added), gift wrapping.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = LineCustomizations)]
+pub struct CustomizationsOut {
+    pub fragrance: Option<String>,
+    pub blend_id: Option<String>,
+    pub blend_name: Option<String>,
+    pub blend_composition: Option<Vec<crate::api::v1::blends::PartOut>>,
+    pub gift_wrapped: bool,
+    pub gift_message: Option<String>,
+}
+
+impl From<carts::Customizations> for CustomizationsOut {
+    fn from(c: carts::Customizations) -> Self {
+        CustomizationsOut {
+            fragrance: c.fragrance,
+            blend_id: c.blend_id,
+            blend_name: c.blend_name,
+            blend_composition: c.blend_composition.map(|parts| {
+                parts
+                    .into_iter()
+                    .map(|p| crate::api::v1::blends::PartOut {
+                        id: p.note_id,
+                        ratio: crate::api::v1::blends::share(p.ratio),
+                    })
+                    .collect()
+            }),
+            gift_wrapped: c.gift_wrapped,
+            gift_message: c.gift_message,
+        }
+    }
+}
+
+/// A line's customizations as sent.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = LineCustomizationsInput)]
+pub struct CustomizationsIn {
+    #[schema(min_length = 1, max_length = 100, pattern = "\\S")]
+    pub fragrance: Option<String>,
+    /// A custom blend of the signed-in customer (or a public one).
+    pub blend_id: Option<String>,
+    #[serde(default)]
+    pub gift_wrapped: bool,
+    #[schema(max_length = 500)]
+    pub gift_message: Option<String>,
+}
+
+impl From<CustomizationsIn> for carts::Customizations {
+    fn from(c: CustomizationsIn) -> Self {
+        carts::Customizations {
+            fragrance: c.fragrance,
+            blend_id: c.blend_id,
+            gift_wrapped: c.gift_wrapped,
+            gift_message: c.gift_message,
+            ..Default::default()
+        }
+    }
 }
 
 impl From<carts::CartItem> for CartItemOut {
@@ -64,6 +128,7 @@ impl From<carts::CartItem> for CartItemOut {
             quantity: i.quantity,
             unit_price: i.unit_price,
             total: i.total,
+            customizations: i.customizations.map(Into::into),
         }
     }
 }
@@ -80,6 +145,8 @@ pub struct CartOut {
     /// ACTIVE, CHECKED_OUT or ABANDONED.
     pub status: String,
     pub promotion_code: Option<String>,
+    /// The buyer's note, which becomes the order's.
+    pub notes: Option<String>,
     pub items: Vec<CartItemOut>,
     #[serde(flatten)]
     pub totals: TotalsOut,
@@ -96,6 +163,7 @@ impl From<carts::Cart> for CartOut {
             currency: c.currency,
             status: c.status.as_str().to_string(),
             promotion_code: c.promotion_code,
+            notes: c.notes,
             items: c.items.into_iter().map(Into::into).collect(),
             totals: c.totals.into(),
             created_at: c.created_at,
@@ -145,6 +213,8 @@ pub struct ItemIn {
     pub variant_id: Option<String>,
     #[schema(example = 2, minimum = 1, maximum = 10000)]
     pub quantity: i32,
+    /// How the line is made; a variant added with other customizations is another line.
+    pub customizations: Option<CustomizationsIn>,
     /// Ignored.
     #[serde(default)]
     #[schema(value_type = Option<String>)]
@@ -193,6 +263,7 @@ impl TryFrom<CartActionBody> for CartAction {
                         product_id: item.product_id,
                         variant_id: item.variant_id,
                         quantity: item.quantity,
+                        customizations: item.customizations.map(Into::into),
                     },
                 }
             }

@@ -27,6 +27,7 @@ mod patch;
 mod products;
 mod promotions;
 mod reviews;
+mod scent_profile;
 mod shipping;
 mod site;
 mod store_credit;
@@ -269,6 +270,11 @@ fn groups() -> Vec<(RoutePolicy, OpenApiRouter<AppState>)> {
                 .routes(routes!(blends::list_notes, blends::create_note))
                 .routes(routes!(blends::update_note, blends::delete_note))
                 .routes(routes!(blends::list_blends))
+                .routes(routes!(blends::get_blend, blends::update_blend))
+                .routes(routes!(blends::public))
+                .routes(routes!(blends::recommendations))
+                .routes(routes!(blends::test_product))
+                .routes(routes!(scent_profile::get, scent_profile::update))
                 .routes(routes!(menus::list, menus::create))
                 .routes(routes!(
                     menus::get,

@@ -48,6 +48,8 @@ pub struct OrderItemOut {
     pub quantity: i32,
     pub unit_price: i64,
     pub total: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customizations: Option<crate::api::v1::cart::CustomizationsOut>,
 }
 
 impl From<orders::OrderItem> for OrderItemOut {
@@ -61,6 +63,7 @@ impl From<orders::OrderItem> for OrderItemOut {
             quantity: i.quantity,
             unit_price: i.unit_price,
             total: i.total,
+            customizations: i.customizations.map(Into::into),
         }
     }
 }

@@ -199,6 +199,7 @@ pub async fn list(
         category_id: q.category_id,
         brand_id: q.brand_id,
         featured: q.featured,
+        sort: Default::default(),
     };
     let page = Pagination {
         page: q.page,

@@ -2,13 +2,12 @@
 //! site's default language), money as decimal numbers in major units, and `YYYY-MM-DD HH:MM:SS` times.
 
 use std::collections::BTreeMap;
-use std::str::FromStr;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
-use serde_json::{Map, Number, Value};
+use serde_json::{Map, Value};
 
 use super::errors::MzError;
-use crate::domain::money;
+use crate::compat::money;
 
 /// The site's languages, the default first.
 #[derive(Debug, Clone)]
@@ -129,33 +128,14 @@ pub fn plain(field: &str, v: &Value, languages: &Languages) -> Result<Option<Str
 
 /// A price in major units (a number or a numeric string) as minor units, exactly; `null` → `None`.
 pub fn money_in(field: &str, v: &Value) -> Result<Option<i64>, MzError> {
-    let parsed = match v {
-        Value::Null => return Ok(None),
-        Value::Number(n) => money::parse_decimal(&n.to_string()),
-        Value::String(s) => money::parse_decimal(s),
-        _ => None,
-    };
-    parsed.map(Some).ok_or_else(|| {
+    money::major_units_in(v).ok_or_else(|| {
         MzError::bad_request(format!(
             "`{field}` must be a non-negative amount with at most 2 decimals"
         ))
     })
 }
 
-/// Minor units as a JSON number in major units (`10050` → `100.5`, `9500` → `95`), from its decimal text.
-pub fn money_out(minor: i64) -> Value {
-    if minor % 100 == 0 {
-        return Value::Number(Number::from(minor / 100));
-    }
-    let text = format!("{}.{:02}", minor / 100, (minor % 100).abs());
-    Number::from_str(&text)
-        .map(Value::Number)
-        .unwrap_or(Value::Null)
-}
-
-pub fn money_out_opt(minor: Option<i64>) -> Value {
-    minor.map(money_out).unwrap_or(Value::Null)
-}
+pub use crate::compat::money::{major_units as money_out, major_units_opt as money_out_opt};
 
 /// `YYYY-MM-DD HH:MM:SS` (a `+` for the space too, as query strings carry it), or a bare date.
 pub fn time_in(text: &str) -> Option<DateTime<Utc>> {

@@ -1,20 +1,31 @@
 //! Custom fragrance blends: a customer composes notes of the operator's catalogue ([`notes`]) in ratios
 //! that sum to one; the blend's profile (its categories and moods, weighted by ratio) is derived from the
 //! notes, never stored apart from them.
+//!
+//! Offers: customers' blends ([`create`], [`update`], [`get`], [`delete`], [`list`]; private to their
+//! customer unless public: [`get_visible`], [`list_public`]), suggested blends for a request and a
+//! customer's scent profile ([`recommend`]), and a blend tested against a product ([`test_product`]).
 
+mod compatibility;
 pub mod notes;
+mod recommend;
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::types::Json;
-use sqlx::{FromRow, PgConnection};
+use sqlx::{FromRow, PgConnection, Postgres, QueryBuilder};
 
+pub use self::compatibility::{Compatibility, RuleResult, Severity, test_product};
 use self::notes::Note;
+pub use self::recommend::{
+    MAX_RECOMMENDATIONS, OCCASIONS, RecommendFilter, Recommendation, recommend,
+};
 use crate::domain::caller::{Audience, Caller};
 use crate::domain::error::{Error, Result, Validator};
 use crate::domain::field::FieldKey;
+use crate::domain::pagination::{self, Page, PageRequest};
 use crate::ids;
 
 /// Ratios are kept in millionths: one whole blend is this much.
@@ -180,28 +191,47 @@ pub struct NewBlend {
     pub composition: Vec<Part>,
 }
 
-/// Creates a blend for `customer_id`: 1 to 10 distinct notes of the catalogue (an unknown note is a 404),
-/// ratios summing to one within 0.001 (422 otherwise), a name the customer has not used yet (409).
-pub async fn create(
-    conn: &mut PgConnection,
-    caller: &Caller,
-    customer_id: &str,
-    input: NewBlend,
-) -> Result<Blend> {
-    let name = input.name.trim().to_string();
+/// A change to a blend: `None` leaves a field, `Some(None)` clears a clearable one. The fields given follow
+/// the rules of [`create`].
+#[derive(Debug, Clone, Default)]
+pub struct BlendPatch {
+    pub name: Option<String>,
+    pub description: Option<Option<String>>,
+    pub is_public: Option<bool>,
+    pub base_intensity: Option<Option<i32>>,
+    pub composition: Option<Vec<Part>>,
+}
+
+/// A blend's fields as written, for [`check`]: `None` is a field a change leaves alone.
+struct Fields<'a> {
+    name: Option<&'a str>,
+    description: Option<&'a str>,
+    base_intensity: Option<i32>,
+    composition: Option<&'a [Part]>,
+}
+
+/// The rules of a blend's fields, for a new blend and for a change alike: a name of 1–100 characters
+/// (trimmed by the caller), a description of at most 2000, a base intensity from 1 to 10, and 1 to
+/// [`MAX_NOTES`] distinct notes whose ratios (each above 0 and at most 1) sum to one within [`TOLERANCE`]
+/// (422 otherwise). Then every note must be the catalogue's (404 `note` otherwise).
+async fn check(conn: &mut PgConnection, site_id: &str, f: Fields<'_>) -> Result<()> {
     let mut v = Validator::new();
-    v.text("name", &name, 1, 100);
-    if let Some(d) = &input.description {
+    if let Some(name) = f.name {
+        v.text("name", name, 1, 100);
+    }
+    if let Some(d) = f.description {
         v.text("description", d, 0, 2000);
     }
-    if let Some(i) = input.base_intensity {
+    if let Some(i) = f.base_intensity {
         v.check(
             (1..=10).contains(&i),
             "base_intensity",
             "must be from 1 to 10",
         );
     }
-    let parts = &input.composition;
+    let Some(parts) = f.composition else {
+        return v.finish();
+    };
     v.check(
         (1..=MAX_NOTES).contains(&parts.len()),
         "composition.notes",
@@ -228,17 +258,58 @@ pub async fn create(
     );
     v.finish()?;
     let ids: Vec<String> = parts.iter().map(|p| p.note_id.clone()).collect();
-    let found = notes::notes_by_ids(conn, caller.site_id(), &ids).await?;
+    let found = notes::notes_by_ids(conn, site_id, &ids).await?;
     if ids.iter().any(|id| !found.iter().any(|n| n.id == *id)) {
         return Err(Error::NotFound("note"));
     }
+    Ok(())
+}
+
+/// The customer whose blend `caller` may write or read privately: `customer_id`, when the caller may act for
+/// it (a storefront caller only for its own signed-in customer: 403 otherwise).
+fn owner(caller: &Caller, customer_id: &str) -> Result<String> {
+    Ok(caller
+        .acting_for(Some(customer_id.to_string()))?
+        .unwrap_or_else(|| customer_id.to_string()))
+}
+
+/// A taken name (one per customer, case-insensitively): 409.
+fn name_taken(e: sqlx::Error, name: &str) -> Error {
+    crate::domain::error::on_unique(e, "blends_customer_name", || {
+        format!("you already have a blend named `{name}`")
+    })
+}
+
+/// Creates a blend for `customer_id`: 1 to 10 distinct notes of the catalogue (an unknown note is a 404),
+/// ratios summing to one within 0.001 (422 otherwise), a name the customer has not used yet (409). A
+/// storefront caller creates blends only for its own signed-in customer.
+pub async fn create(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    customer_id: &str,
+    input: NewBlend,
+) -> Result<Blend> {
+    let customer_id = owner(caller, customer_id)?;
+    let name = input.name.trim().to_string();
+    let parts = &input.composition;
+    check(
+        conn,
+        caller.site_id(),
+        Fields {
+            name: Some(&name),
+            description: input.description.as_deref(),
+            base_intensity: input.base_intensity,
+            composition: Some(parts),
+        },
+    )
+    .await?;
     let row: Row = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "insert into blends (site_id, id, customer_id, name, description, is_public, base_intensity, composition) \
          values ($1, $2, $3, $4, $5, $6, $7, $8) returning {COLUMNS}"
     )))
     .bind(caller.site_id())
-    .bind(ids::new_id("bld"))
-    .bind(customer_id)
+    .bind(ids::new_id(ID_PREFIX))
+    .bind(&customer_id)
     .bind(&name)
     .bind(&input.description)
     .bind(input.is_public)
@@ -248,14 +319,110 @@ pub async fn create(
     .await
     .map_err(|e| match &e {
         sqlx::Error::Database(db) if db.is_foreign_key_violation() => Error::NotFound("customer"),
-        _ => crate::domain::error::on_unique(e, "blends_customer_name", || {
-            format!("you already have a blend named `{name}`")
-        }),
+        _ => name_taken(e, &name),
     })?;
     let mut blends = with_profiles(conn, caller.site_id(), vec![row]).await?;
     blends
         .pop()
         .ok_or_else(|| Error::Internal("a created blend went missing".into()))
+}
+
+/// Changes a blend of `customer_id`: the fields given, by the rules of [`create`] (400/422 for a field,
+/// 404 `note` for a note not in the catalogue, 409 for a name the customer already uses). Another customer's
+/// blend, or one that does not exist, is not found; nothing changes when any rule fails.
+pub async fn update(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    customer_id: &str,
+    id: &str,
+    patch: BlendPatch,
+) -> Result<Blend> {
+    let customer_id = owner(caller, customer_id)?;
+    let name = patch.name.as_deref().map(|n| n.trim().to_string());
+    check(
+        conn,
+        caller.site_id(),
+        Fields {
+            name: name.as_deref(),
+            description: patch.description.as_ref().and_then(|d| d.as_deref()),
+            base_intensity: patch.base_intensity.flatten(),
+            composition: patch.composition.as_deref(),
+        },
+    )
+    .await?;
+    let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "update blends set name = coalesce($4, name), \
+         description = case when $5 then $6 else description end, \
+         is_public = coalesce($7, is_public), \
+         base_intensity = case when $8 then $9 else base_intensity end, \
+         composition = coalesce($10, composition) \
+         where site_id = $1 and customer_id = $2 and id = $3 returning {COLUMNS}"
+    )))
+    .bind(caller.site_id())
+    .bind(&customer_id)
+    .bind(id)
+    .bind(&name)
+    .bind(patch.description.is_some())
+    .bind(patch.description.flatten())
+    .bind(patch.is_public)
+    .bind(patch.base_intensity.is_some())
+    .bind(patch.base_intensity.flatten())
+    .bind(patch.composition.as_ref().map(Json))
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(|e| name_taken(e, name.as_deref().unwrap_or_default()))?;
+    let row = row.ok_or(Error::NotFound("blend"))?;
+    let mut blends = with_profiles(conn, caller.site_id(), vec![row]).await?;
+    blends.pop().ok_or(Error::NotFound("blend"))
+}
+
+/// A blend the caller may read: its own customer's (`customer_id`, or the signed-in customer of a
+/// storefront caller) or any customer's public one. Any other blend is not found, for every caller: a
+/// secret caller that names no customer reads public blends only.
+pub async fn get_visible(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    customer_id: Option<&str>,
+    id: &str,
+) -> Result<Blend> {
+    let viewer = caller.acting_for(customer_id.map(str::to_string))?;
+    let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {COLUMNS} from blends where site_id = $1 and id = $2 \
+         and (is_public or customer_id = $3)"
+    )))
+    .bind(caller.site_id())
+    .bind(id)
+    .bind(viewer)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let row = row.ok_or(Error::NotFound("blend"))?;
+    let mut blends = with_profiles(conn, caller.site_id(), vec![row]).await?;
+    blends.pop().ok_or(Error::NotFound("blend"))
+}
+
+/// Prefix of blend ids (cursors of [`list_public`] are blend ids).
+pub const ID_PREFIX: &str = "bld";
+
+/// The site's public blends, every customer's, newest first (offset or keyset pages on the id).
+pub async fn list_public(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    page: &PageRequest,
+) -> Result<Page<Blend>> {
+    let site_id = caller.site_id().to_string();
+    let conditions = |qb: &mut QueryBuilder<Postgres>| {
+        qb.push(" where site_id = ")
+            .push_bind(site_id.clone())
+            .push(" and is_public");
+    };
+    let select = format!("select {COLUMNS} from blends");
+    let (rows, total) =
+        pagination::fetch::<Row>(conn, page, &select, " from blends", "id", true, conditions)
+            .await?;
+    let page = Page::from_rows(page, rows, total, |r| &r.id);
+    let info = page.info;
+    let items = with_profiles(conn, caller.site_id(), page.items).await?;
+    Ok(Page { items, info })
 }
 
 /// One blend of `customer_id` (another customer's, or one that does not exist, is not found).
@@ -265,11 +432,12 @@ pub async fn get(
     customer_id: &str,
     id: &str,
 ) -> Result<Blend> {
+    let customer_id = owner(caller, customer_id)?;
     let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "select {COLUMNS} from blends where site_id = $1 and customer_id = $2 and id = $3"
     )))
     .bind(caller.site_id())
-    .bind(customer_id)
+    .bind(&customer_id)
     .bind(id)
     .fetch_optional(&mut *conn)
     .await?;
@@ -285,10 +453,11 @@ pub async fn delete(
     customer_id: &str,
     id: &str,
 ) -> Result<()> {
+    let customer_id = owner(caller, customer_id)?;
     let done =
         sqlx::query("delete from blends where site_id = $1 and customer_id = $2 and id = $3")
             .bind(caller.site_id())
-            .bind(customer_id)
+            .bind(&customer_id)
             .bind(id)
             .execute(conn)
             .await?;

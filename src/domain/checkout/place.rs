@@ -163,6 +163,7 @@ pub(super) async fn place(conn: &mut PgConnection, site_id: &str, row: &Row) -> 
             unit_price: i.unit_price,
             // In range: the quote's subtotal, which includes this line, is.
             total: i.unit_price.saturating_mul(i64::from(i.quantity)),
+            customizations: i.customizations.clone().map(|c| c.0),
         })
         .collect();
     let method_snapshot =
@@ -188,6 +189,7 @@ pub(super) async fn place(conn: &mut PgConnection, site_id: &str, row: &Row) -> 
             payment_method: payment.0.method.as_str(),
             payment_status,
             is_test: row.is_test,
+            notes: cart.notes.as_deref(),
             items: &order_items,
         },
     )

@@ -9,6 +9,7 @@ pub mod addresses;
 pub mod email;
 pub mod groups;
 pub mod profiles;
+pub mod scent;
 pub mod tokens;
 
 pub use addresses::Address;

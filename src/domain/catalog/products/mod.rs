@@ -196,6 +196,21 @@ pub struct ProductFilter {
     pub category_id: Option<String>,
     pub brand_id: Option<String>,
     pub featured: Option<bool>,
+    /// Ignored by a search, which orders by relevance.
+    pub sort: ProductSort,
+}
+
+/// The order of a product list. By id (oldest first: ids begin with their creation time) it pages by
+/// offset or cursor; the other orders page by offset only, each walking an index.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ProductSort {
+    #[default]
+    Id,
+    Newest,
+    PriceAsc,
+    PriceDesc,
+    NameAsc,
+    NameDesc,
 }
 
 /// Creating a product (with optional inline variants), or replacing one (without variants).

@@ -9,7 +9,7 @@ use sqlx::types::Json;
 use sqlx::{FromRow, PgConnection, Postgres, QueryBuilder};
 
 use super::search::{self, Search};
-use super::{Expand, Product, ProductDoc, ProductFilter, ProductStatus, VariantStock};
+use super::{Expand, Product, ProductDoc, ProductFilter, ProductSort, ProductStatus, VariantStock};
 use crate::domain::b2b;
 use crate::domain::caller::Caller;
 use crate::domain::catalog::{Brand, Category, brands, categories};
@@ -102,6 +102,10 @@ pub async fn list(
             let ids = search::page(conn, site_id, filter, search, page).await?;
             (by_ids(conn, site_id, &ids.items).await?, ids.info)
         }
+        None if filter.sort != ProductSort::Id => {
+            let docs = sorted_docs(conn, site_id, filter, page).await?;
+            (docs.items, docs.info)
+        }
         None => {
             let docs = page_docs(conn, site_id, filter, page).await?;
             (docs.items, docs.info)
@@ -159,6 +163,41 @@ async fn page_docs(
     })
     .await?;
     let docs = docs.into_iter().map(|d| d.0).collect();
+    Ok(Page::from_rows(page, docs, total, |d| &d.id))
+}
+
+/// A page of a list in another order than by id: offset pages only (a cursor walks ids), the ids from
+/// an index walk in that order, then their documents.
+async fn sorted_docs(
+    conn: &mut PgConnection,
+    site_id: &str,
+    filter: &ProductFilter,
+    page: &PageRequest,
+) -> Result<Page<ProductDoc>> {
+    if page.is_cursor() {
+        return Err(Error::invalid(
+            "cursor",
+            "a cursor walks the list by id: leave out the sort, or page by offset",
+        ));
+    }
+    let order = match filter.sort {
+        ProductSort::Id => "p.id",
+        ProductSort::Newest => "p.id desc",
+        ProductSort::PriceAsc => "p.price, p.id",
+        ProductSort::PriceDesc => "p.price desc, p.id desc",
+        ProductSort::NameAsc => "lower(p.name), p.id",
+        ProductSort::NameDesc => "lower(p.name) desc, p.id desc",
+    };
+    let mut qb = QueryBuilder::new("select p.id");
+    push_source(&mut qb, site_id, filter, true);
+    qb.push(" order by ").push(order);
+    page.push_window(&mut qb);
+    let ids: Vec<String> = qb.build_query_scalar().fetch_all(&mut *conn).await?;
+    let docs = by_ids(conn, site_id, &ids).await?;
+    let total = pagination::total(&mut *conn, page, key_column(filter), |qb| {
+        push_source(qb, site_id, filter, false);
+    })
+    .await?;
     Ok(Page::from_rows(page, docs, total, |d| &d.id))
 }
 
