@@ -225,7 +225,11 @@ fn init_tracing() {
 /// Opens the database (starting the private cluster when needed) and migrates it.
 async fn open(db_args: &DbArgs, max_connections: u32) -> anyhow::Result<(Database, PgPool)> {
     let database = Database::open(db_args.database_url.as_deref(), &db_args.data_dir).await?;
-    let pool = database.pool(max_connections).await?;
+    let timeouts = db::Timeouts {
+        statement: std::time::Duration::from_secs(db_args.db_statement_timeout),
+        acquire: std::time::Duration::from_secs(db_args.db_acquire_timeout.max(1)),
+    };
+    let pool = database.pool(max_connections, timeouts).await?;
     db::migrate(&pool).await?;
     Ok((database, pool))
 }
@@ -389,6 +393,7 @@ async fn serve(
     } else {
         Vec::new()
     };
+    let invalidation = crate::http::invalidation::spawn(state.clone());
     let listener = tokio::net::TcpListener::bind(args.bind).await?;
     let public = args.public_url.clone().unwrap_or_else(|| {
         format!(
@@ -418,6 +423,7 @@ async fn serve(
     .with_graceful_shutdown(shutdown_signal())
     .await?;
     pruner.abort();
+    invalidation.abort();
     for job in jobs {
         job.abort();
     }

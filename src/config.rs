@@ -26,6 +26,22 @@ pub struct DbArgs {
     /// folder when unset.
     #[arg(long, env = "SHOPVO_SECRET_KEY", global = true, hide_env_values = true)]
     pub secret_key: Option<Secret>,
+    /// Longest a statement may run, in seconds, before PostgreSQL cancels it (the request answers 503).
+    #[arg(
+        long,
+        env = "SHOPVO_DB_STATEMENT_TIMEOUT",
+        default_value_t = 30,
+        global = true
+    )]
+    pub db_statement_timeout: u64,
+    /// Longest a request waits for a database connection, in seconds (then 503).
+    #[arg(
+        long,
+        env = "SHOPVO_DB_ACQUIRE_TIMEOUT",
+        default_value_t = 5,
+        global = true
+    )]
+    pub db_acquire_timeout: u64,
 }
 
 /// A string that never shows in `Debug` output or logs.

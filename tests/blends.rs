@@ -383,8 +383,16 @@ async fn blends_change_by_the_rules_of_new_ones() {
         )
         .await;
     assert_unprocessable(&res, "composition.notes");
-    // A ratio out of range or past six decimals: 400 naming it.
-    for bad in [json!(1.5), json!(0), json!(0.1234567), json!(-0.5)] {
+    // A ratio out of range: 400 naming it; one that rounds to nothing at six decimals: 422.
+    let res = app
+        .admin(
+            Method::PATCH,
+            &path(&walk, &ada),
+            Some(json!({"composition": {"notes": [{"id": b, "ratio": 0.0000001}]}})),
+        )
+        .await;
+    assert_unprocessable(&res, "composition.notes[0].ratio");
+    for bad in [json!(1.5), json!(0), json!(-0.5)] {
         let res = app
             .admin(
                 Method::PATCH,
@@ -1173,7 +1181,7 @@ async fn scent_profiles_are_read_changed_and_checked() {
         .admin(
             Method::PATCH,
             &path,
-            Some(json!({"preferredCategories": ["citrus", woody, "citrus"], "preferredMoods": ["calm", " fresh "],
+            Some(json!({"preferredCategories": ["citrus", woody, "citrus"], "preferredMoods": ["calm", "fresh"],
                 "dislikedNoteIds": [notes[1]], "intensity": 7, "occasions": ["evening", "laid-back"]})),
         )
         .await;

@@ -30,6 +30,7 @@ pub enum EmbeddedError {
 }
 
 /// Options for the private cluster.
+#[derive(Debug, Clone)]
 pub struct EmbeddedOptions {
     pub data_dir: PathBuf,
     /// Trade durability for speed (fsync off); for tests and benchmarks only.
@@ -139,7 +140,7 @@ impl EmbeddedPostgres {
 
         // Spawn from a thread that lives exactly as long as the cluster (see PR_SET_PDEATHSIG above).
         let (stop_tx, stop_rx) = mpsc::channel::<()>();
-        let (started_tx, started_rx) = mpsc::channel::<Result<(), String>>();
+        let (started_tx, started_rx) = mpsc::channel::<Result<u32, String>>();
         let thread = std::thread::Builder::new()
             .name("embedded-postgres".into())
             .spawn(move || {
@@ -150,13 +151,13 @@ impl EmbeddedPostgres {
                         return;
                     }
                 };
-                let _ = started_tx.send(Ok(()));
+                let _ = started_tx.send(Ok(child.id()));
                 let _ = stop_rx.recv();
                 unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
                 let _ = child.wait();
             })
             .map_err(|e| fail(format!("spawning thread: {e}")))?;
-        started_rx
+        let pid = started_rx
             .recv()
             .map_err(|_| fail("postgres thread died".into()))?
             .map_err(fail)?;
@@ -166,7 +167,7 @@ impl EmbeddedPostgres {
             stop: Some(stop_tx),
             thread: Some(thread),
         };
-        cluster.wait_ready(&options.data_dir)?;
+        cluster.wait_ready(&options.data_dir, pid)?;
         Ok(cluster)
     }
 
@@ -175,20 +176,33 @@ impl EmbeddedPostgres {
         &self.socket_dir
     }
 
-    fn wait_ready(&self, data_dir: &Path) -> Result<(), EmbeddedError> {
+    /// Waits until the postmaster `pid` accepts connections: after a crash that includes replaying the
+    /// write-ahead log, which can take minutes on a big database (a line every 10 s says so).
+    fn wait_ready(&self, data_dir: &Path, pid: u32) -> Result<(), EmbeddedError> {
         let socket = self.socket_dir.join(".s.PGSQL.5432");
-        let deadline = Instant::now() + Duration::from_secs(30);
+        let started = Instant::now();
+        let deadline = started + RECOVERY_WAIT;
+        let mut next_report = started + Duration::from_secs(10);
         while Instant::now() < deadline {
             // The socket accepts while the server is still starting ("the database system is starting up"):
-            // ready is when the postmaster says so in the status line of postmaster.pid (PostgreSQL 10+).
-            if socket.exists()
+            // ready is when the postmaster says so in the status line of postmaster.pid (PostgreSQL 10+). A
+            // killed cluster leaves its file behind saying "ready": only the new postmaster's own line counts.
+            let (owner, status) = postmaster_line(&data_dir.join("pg"));
+            if owner == Some(pid)
+                && status.as_deref() == Some("ready")
                 && std::os::unix::net::UnixStream::connect(&socket).is_ok()
-                && postmaster_status(&data_dir.join("pg")).as_deref() == Some("ready")
             {
                 return Ok(());
             }
             if self.thread.as_ref().is_some_and(|t| t.is_finished()) {
                 break;
+            }
+            if Instant::now() >= next_report {
+                eprintln!(
+                    "waiting for the private PostgreSQL to accept connections ({} s; recovering after a crash?)",
+                    started.elapsed().as_secs()
+                );
+                next_report += Duration::from_secs(10);
             }
             std::thread::sleep(Duration::from_millis(25));
         }
@@ -240,11 +254,18 @@ fn postgres_user() -> Option<(u32, u32)> {
     Some((pw.pw_uid, pw.pw_gid))
 }
 
-/// The postmaster's status (`starting`, `ready`, `stopping`): the 8th line of `postmaster.pid` in the
-/// cluster's folder.
-fn postmaster_status(data_dir: &Path) -> Option<String> {
-    let pid_file = std::fs::read_to_string(data_dir.join("postmaster.pid")).ok()?;
-    pid_file.lines().nth(7).map(|line| line.trim().to_string())
+/// The longest a start waits for the cluster (crash recovery included).
+const RECOVERY_WAIT: Duration = Duration::from_secs(600);
+
+/// The postmaster that wrote `postmaster.pid` in the cluster's folder (its first line) and its status
+/// (`starting`, `ready`, `stopping`: the 8th line).
+fn postmaster_line(data_dir: &Path) -> (Option<u32>, Option<String>) {
+    let Ok(pid_file) = std::fs::read_to_string(data_dir.join("postmaster.pid")) else {
+        return (None, None);
+    };
+    let mut lines = pid_file.lines();
+    let pid = lines.next().and_then(|l| l.trim().parse().ok());
+    (pid, lines.nth(6).map(|line| line.trim().to_string()))
 }
 
 /// Where `initdb` and `postgres` are: PATH, `pg_config --bindir`, then the newest `/usr/lib/postgresql/*/bin`.

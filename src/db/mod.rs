@@ -43,14 +43,35 @@ impl Database {
         })
     }
 
-    pub async fn pool(&self, max_connections: u32) -> sqlx::Result<PgPool> {
+    pub async fn pool(&self, max_connections: u32, timeouts: Timeouts) -> sqlx::Result<PgPool> {
+        let options = self.options.clone().options([(
+            "statement_timeout",
+            format!("{}s", timeouts.statement.as_secs().max(1)),
+        )]);
         PgPoolOptions::new()
             .max_connections(max_connections)
-            // A dead connection shows as an error on use anyway; pinging each one first costs a round trip.
+            // A dead connection shows as an error on use anyway (a 503 the client may retry); pinging each
+            // one first costs a round trip.
             .test_before_acquire(false)
-            .acquire_timeout(std::time::Duration::from_secs(10))
-            .connect_with(self.options.clone())
+            .acquire_timeout(timeouts.acquire)
+            .connect_with(options)
             .await
+    }
+}
+
+/// How long the database may take: a statement (PostgreSQL cancels it) and a wait for a connection.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    pub statement: std::time::Duration,
+    pub acquire: std::time::Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            statement: std::time::Duration::from_secs(30),
+            acquire: std::time::Duration::from_secs(5),
+        }
     }
 }
 

@@ -38,6 +38,33 @@ pub enum Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
+    /// Whether the database could not be reached or gave up on the request rather than refusing it: the
+    /// connection was lost or refused (PostgreSQL shutting down, starting up or out of connections), no
+    /// connection came free in time, or a statement ran past its timeout. Nothing was committed, and a retry
+    /// shortly may succeed: dialects answer 503 with `Retry-After`.
+    pub fn is_unavailable(&self) -> bool {
+        let Error::Database(e) = self else {
+            return false;
+        };
+        match e {
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_)
+            | sqlx::Error::WorkerCrashed => true,
+            sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+                // 08: connection exceptions; 53: insufficient resources (too many connections); 57P01–03:
+                // administrator or crash shutdown, cannot connect now; 57014: statement timeout.
+                code.starts_with("08")
+                    || code.starts_with("53")
+                    || code.starts_with("57P")
+                    || code == "57014"
+            }),
+            _ => false,
+        }
+    }
+
     pub fn conflict(message: impl Into<String>) -> Self {
         Error::Conflict {
             code: "CONFLICT",

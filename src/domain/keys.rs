@@ -374,6 +374,7 @@ pub async fn touch(conn: &mut PgConnection, key_id: &str) -> Result<()> {
 /// replay: a signature seen before, unless both uses are reads.
 pub async fn remember_signature(
     conn: &mut PgConnection,
+    site_id: &str,
     key_id: &str,
     signature: &str,
     safe: bool,
@@ -382,17 +383,18 @@ pub async fn remember_signature(
     // First use: remembered with whether it was a read. Again: accepted only for a read, after a read.
     let first_use_was_safe: Option<Option<bool>> = sqlx::query_scalar(
         "with inserted as ( \
-           insert into seen_signatures (key_id, signature, safe, expires_at) values ($1, $2, $3, $4) \
+           insert into seen_signatures (key_id, signature, safe, expires_at, site_id) values ($1, $2, $3, $4, $5) \
            on conflict do nothing returning true) \
          select null::boolean from inserted \
          union all \
          select s.safe from seen_signatures s \
-         where s.key_id = $1 and s.signature = $2 and not exists (select 1 from inserted)",
+         where s.site_id = $5 and s.key_id = $1 and s.signature = $2 and not exists (select 1 from inserted)",
     )
     .bind(key_id)
     .bind(signature)
     .bind(safe)
     .bind(expires_at)
+    .bind(site_id)
     .fetch_optional(&mut *conn)
     .await?;
     Ok(match first_use_was_safe {

@@ -222,6 +222,14 @@ impl AuthCache {
         entries.retain(|_, (_, key)| key.site_id != site_id);
     }
 
+    /// Forgets every key.
+    pub fn clear(&self) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
     /// Forgets a key (after it was revoked).
     pub fn forget(&self, key_id: &str) {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());

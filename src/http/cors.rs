@@ -49,6 +49,14 @@ impl SiteOrigins {
         origins
     }
 
+    /// Forgets every site's list.
+    pub fn clear(&self) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
     /// Forgets a site's list (after it changed).
     pub fn forget(&self, site_id: &str) {
         self.entries

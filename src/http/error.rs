@@ -6,6 +6,9 @@ use serde::Serialize;
 
 use crate::domain::{self, FieldError};
 
+/// Seconds a client is asked to wait after a 503.
+pub const UNAVAILABLE_RETRY_AFTER: u64 = 2;
+
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,
@@ -136,6 +139,18 @@ impl ApiError {
         )
     }
 
+    /// The database is out of reach or gave up ([`domain::Error::is_unavailable`]): retry shortly.
+    pub fn unavailable() -> Self {
+        ApiError {
+            retry_after: Some(UNAVAILABLE_RETRY_AFTER),
+            ..Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "UNAVAILABLE",
+                "The service is temporarily unavailable; retry shortly",
+            )
+        }
+    }
+
     pub fn internal() -> Self {
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -174,20 +189,17 @@ impl From<domain::Error> for ApiError {
                 tracing::error!(error = %message, "internal error");
                 ApiError::internal()
             }
+            e if e.is_unavailable() => {
+                tracing::warn!(error = %e, "database unavailable");
+                ApiError::unavailable()
+            }
             domain::Error::Database(e) if is_unstorable_text(&e) => ApiError::bad_request(
                 "VALIDATION_ERROR",
                 "text values must not contain NUL characters or invalid UTF-8",
             ),
             domain::Error::Database(e) => {
                 tracing::error!(error = %e, "database error");
-                match e {
-                    sqlx::Error::PoolTimedOut => ApiError::new(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        "UNAVAILABLE",
-                        "The server is busy; retry shortly",
-                    ),
-                    _ => ApiError::internal(),
-                }
+                ApiError::internal()
             }
         }
     }

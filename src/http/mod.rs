@@ -9,11 +9,13 @@ pub mod envelope;
 pub mod error;
 pub mod extract;
 pub mod idempotency;
+pub mod invalidation;
 pub mod login_limit;
 pub mod policy;
 pub mod rate_limit;
 pub mod read_cache;
 pub mod signature;
+pub mod unread_body;
 
 pub use auth::{AuthContext, Scoped};
 pub use envelope::{Created, Data, Deleted, List, Pagination};

@@ -79,6 +79,11 @@ impl ReadCache {
         *versions.entry(site_id.to_string()).or_default() += 1;
     }
 
+    /// Drops every cached read.
+    pub fn clear(&self) {
+        self.entries.invalidate_all();
+    }
+
     fn get(&self, key: &Key) -> Option<Entry> {
         let version = self.version(&key.site_id);
         self.entries.get(key).filter(|e| e.version == version)

@@ -120,6 +120,7 @@ pub async fn verify(
     let safe = matches!(parts.method, Method::GET | Method::HEAD);
     if !keys::remember_signature(
         &mut *state.pool.acquire().await?,
+        &key.site_id,
         key_id,
         &signature,
         safe,

@@ -194,6 +194,11 @@ impl TestApp {
             .connect_with(options)
             .await
             .unwrap();
+        Self::spawn_on(pool, db_name, config).await
+    }
+
+    /// A server on `pool`, a pool of the fresh database `db_name`.
+    pub async fn spawn_on(pool: PgPool, db_name: String, config: Config) -> TestApp {
         let server_key = ServerKey::from_secret(SERVER_SECRET);
         let state = AppState::new(pool.clone(), config, server_key.clone()).unwrap();
         let app_state = state.clone();

@@ -172,7 +172,7 @@ pub async fn create(
 
 /// Revoke an API key
 ///
-/// Takes effect at once on this server (within 10 seconds on other replicas).
+/// Takes effect at once, on every replica (they hear of it from the database at commit).
 #[utoipa::path(
     delete,
     path = "/api/v1/{siteId}/api-keys/{keyId}",

@@ -11,7 +11,7 @@ use super::wire::wire_enum;
 use crate::api::v1::patch;
 use crate::domain::blends::notes::{self, BlendCategory, NewCategory, Note, NoteInput};
 use crate::domain::blends::{
-    self, Blend, BlendPatch, Compatibility, Part, Profile, RecommendFilter, Recommendation, WHOLE,
+    self, Blend, BlendPatch, Compatibility, Part, Profile, RecommendFilter, Recommendation,
 };
 use crate::http::auth::{ReadCatalog, ReadCustomers, WriteCatalog, WriteCustomers};
 use crate::http::customer::CustomerToken;
@@ -162,8 +162,8 @@ impl From<NoteIn> for NoteInput {
 
 /// A share of a blend, as a decimal from 0 to 1 (kept exactly to six decimals).
 pub(crate) fn share(millionths: i64) -> serde_json::Number {
-    let text = format!("{}.{:06}", millionths / WHOLE, millionths % WHOLE);
-    serde_json::Number::from_str(&text).unwrap_or_else(|_| serde_json::Number::from(0))
+    serde_json::Number::from_str(&blends::ratio_decimal(millionths))
+        .unwrap_or_else(|_| serde_json::Number::from(0))
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -484,8 +484,8 @@ const CUSTOMER_TOKEN: &str = "A signed-in customer's access token: that customer
 pub struct PartIn {
     #[schema(example = "bnt_01JD2W3M4N5P6Q7R8S9T0V1W2X")]
     pub id: String,
-    /// A share from 0 (excluded) to 1, at most six decimals.
-    #[schema(value_type = f64, example = 0.25, minimum = 0, maximum = 1)]
+    /// A share from 0 (excluded) to 1, kept to six decimals (rounded half up).
+    #[schema(value_type = f64, example = 0.25, exclusive_minimum = 0, maximum = 1)]
     pub ratio: serde_json::Number,
 }
 

@@ -35,6 +35,16 @@ string_format!(Slug {
     examples: [serde_json::json!("classic-white-t-shirt")],
 });
 
+string_format!(ScentWord {
+    description: Some(
+        "A mood or an occasion: a lower-case word of ASCII letters, dashes joining words (`laid-back`), 1 to 50 characters."
+    ),
+    pattern: Some("^[a-z]+(-[a-z]+)*$"),
+    min_length: Some(1),
+    max_length: Some(crate::domain::customers::scent::MAX_WORD_LEN),
+    examples: [serde_json::json!("calm")],
+});
+
 string_format!(HttpUrl {
     description: Some(
         "An absolute `http://` or `https://` URL without spaces or control characters."

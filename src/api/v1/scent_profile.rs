@@ -57,7 +57,7 @@ pub struct ScentProfileIn {
     pub preferred_categories: Option<Vec<String>>,
     /// Lower-case words (dashes may join them), 1–50 characters each.
     #[serde(default, deserialize_with = "patch::present")]
-    #[schema(nullable = false, max_items = 20, example = json!(["calm"]))]
+    #[schema(nullable = false, max_items = 20, example = json!(["calm"]), value_type = Option<Vec<crate::api::v1::formats::ScentWord>>)]
     pub preferred_moods: Option<Vec<String>>,
     /// Blend note ids; each must exist (422).
     #[serde(default, deserialize_with = "patch::present")]
@@ -69,7 +69,7 @@ pub struct ScentProfileIn {
     /// Lower-case words, 1–50 characters each; recommendations know `morning`, `office`, `evening`,
     /// `date`, `relaxing`, `sleep`, `party`, `outdoors`, `holiday` and `meditation`.
     #[serde(default, deserialize_with = "patch::present")]
-    #[schema(nullable = false, max_items = 20, example = json!(["evening"]))]
+    #[schema(nullable = false, max_items = 20, example = json!(["evening"]), value_type = Option<Vec<crate::api::v1::formats::ScentWord>>)]
     pub occasions: Option<Vec<String>>,
 }
 

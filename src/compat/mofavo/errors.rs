@@ -18,12 +18,18 @@ pub enum MofavoError {
     NotFound(&'static str),
     /// Over the token's requests a minute; the seconds to wait.
     RateLimited(u64),
+    /// The database is out of reach for now: a 503 with `Retry-After`.
+    Unavailable,
     /// Anything that went wrong on our side (logged; never described to the client).
     Internal,
 }
 
 impl From<domain::Error> for MofavoError {
     fn from(e: domain::Error) -> Self {
+        if e.is_unavailable() {
+            tracing::warn!(error = %e, "database unavailable");
+            return MofavoError::Unavailable;
+        }
         tracing::error!(error = %e, "mofavo request failed");
         MofavoError::Internal
     }
@@ -54,6 +60,17 @@ impl IntoResponse for MofavoError {
                 response
                     .headers_mut()
                     .insert(axum::http::header::RETRY_AFTER, seconds.into());
+                response
+            }
+            MofavoError::Unavailable => {
+                let mut response = failure(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Service temporarily unavailable",
+                );
+                response.headers_mut().insert(
+                    axum::http::header::RETRY_AFTER,
+                    crate::http::error::UNAVAILABLE_RETRY_AFTER.into(),
+                );
                 response
             }
             MofavoError::Internal => {

@@ -15,14 +15,12 @@ use super::errors::MnError;
 use super::{Identity, Path, Query, body, data};
 use crate::domain;
 use crate::domain::blends::notes::{self, BlendCategory, Note};
-use crate::domain::blends::{self, Blend, BlendPatch, NewBlend, Part, RecommendFilter, WHOLE};
+use crate::domain::blends::{self, Blend, BlendPatch, NewBlend, Part, RecommendFilter};
 use crate::state::AppState;
 
 /// Millionths as a decimal number (`250000` → `0.25`).
 pub fn ratio(millionths: i64) -> Value {
-    let text = format!("{}.{:06}", millionths / WHOLE, millionths % WHOLE);
-    let trimmed = text.trim_end_matches('0').trim_end_matches('.');
-    Number::from_str(trimmed)
+    Number::from_str(&blends::ratio_decimal(millionths))
         .map(Value::Number)
         .unwrap_or(Value::Null)
 }
@@ -171,7 +169,7 @@ fn parts(notes: Vec<PartIn>) -> Result<Vec<Part>, MnError> {
             let ratio = blends::parse_ratio(&text).ok_or_else(|| {
                 MnError::invalid(
                     &format!("composition.notes[{i}].ratio"),
-                    "must be a number greater than 0 and at most 1, with at most 6 decimals",
+                    "must be a number greater than 0 and at most 1",
                 )
             })?;
             Ok(Part {

@@ -95,6 +95,17 @@ impl From<domain::Error> for MnError {
     fn from(e: domain::Error) -> Self {
         use domain::Error;
         match e {
+            e if e.is_unavailable() => {
+                tracing::warn!(error = %e, "database unavailable");
+                MnError {
+                    retry_after: Some(crate::http::error::UNAVAILABLE_RETRY_AFTER),
+                    ..MnError::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "SERVICE_UNAVAILABLE",
+                        "The service is temporarily unavailable; retry shortly",
+                    )
+                }
+            }
             Error::NotFound(what) => MnError::not_found(what),
             Error::Conflict {
                 code: "PROMOTION_INVALID",

@@ -42,6 +42,16 @@ impl From<domain::Error> for MzError {
     fn from(e: domain::Error) -> Self {
         use domain::Error;
         match e {
+            e if e.is_unavailable() => {
+                tracing::warn!(error = %e, "database unavailable");
+                MzError {
+                    retry_after: Some(crate::http::error::UNAVAILABLE_RETRY_AFTER),
+                    ..MzError::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "Service temporarily unavailable, retry shortly",
+                    )
+                }
+            }
             Error::NotFound(what) => MzError::not_found(&capitalized(what)),
             Error::Conflict { message, .. } => MzError::new(StatusCode::CONFLICT, message),
             Error::Validation(fields)

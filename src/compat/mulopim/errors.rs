@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::domain;
+use crate::http::error::UNAVAILABLE_RETRY_AFTER;
 
 #[derive(Debug)]
 pub struct WpError {
@@ -57,6 +58,17 @@ pub fn body(status: StatusCode, code: &str, message: &str) -> Response {
 
 impl From<domain::Error> for WpError {
     fn from(e: domain::Error) -> Self {
+        if e.is_unavailable() {
+            tracing::warn!(error = %e, "database unavailable");
+            return WpError {
+                retry_after: Some(UNAVAILABLE_RETRY_AFTER),
+                ..WpError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "rest_unavailable",
+                    "The service is temporarily unavailable. Retry shortly.",
+                )
+            };
+        }
         tracing::error!(error = %e, "mulopim request failed");
         WpError::new(
             StatusCode::INTERNAL_SERVER_ERROR,

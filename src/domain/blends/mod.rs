@@ -35,24 +35,59 @@ pub const TOLERANCE: i64 = 1_000;
 /// The most notes a blend holds.
 pub const MAX_NOTES: usize = 10;
 
-/// A decimal ratio (`"0.25"`, `0.333333`) as millionths, exactly: greater than 0, at most 1, at most six
-/// decimals. `None` for anything else.
+/// A decimal ratio greater than 0 and at most 1 (`"0.25"`, `0.333333`, `2.5e-1`) as millionths, read from
+/// its digits (never through a float) and rounded half up past the sixth decimal: the sum's tolerance is a
+/// thousand times coarser. A ratio so small that it rounds to 0 is `Some(0)`, which [`create`] refuses as a
+/// rule; `None` for anything that is not a number in (0, 1].
 pub fn parse_ratio(text: &str) -> Option<i64> {
     let text = text.trim();
-    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    let (mantissa, exponent) = match text.find(['e', 'E']) {
+        Some(at) => (&text[..at], text[at + 1..].parse::<i32>().ok()?),
+        None => (text, 0),
+    };
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
     let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    if whole.is_empty()
-        || whole.len() > 1
-        || !digits(whole)
-        || fraction.len() > 6
-        || !digits(fraction)
-    {
+    if whole.is_empty() || !digits(whole) || !digits(fraction) || mantissa.ends_with('.') {
         return None;
     }
-    let whole: i64 = whole.parse().ok()?;
-    let fraction: i64 = format!("{fraction:0<6}").parse().ok()?;
-    let millionths = whole * WHOLE + fraction;
-    (millionths > 0 && millionths <= WHOLE).then_some(millionths)
+    // The value is `significand × 10^scale` millionths.
+    let all = format!("{whole}{fraction}");
+    let significant = all.trim_start_matches('0');
+    if significant.is_empty() {
+        return None;
+    }
+    if significant.len() > 30 {
+        return None;
+    }
+    let significand: i128 = significant.parse().ok()?;
+    let scale = i64::from(exponent) + 6 - fraction.len() as i64;
+    let whole_blend = i128::from(WHOLE);
+    if scale >= 0 {
+        let millionths = 10i128
+            .checked_pow(u32::try_from(scale).ok()?)
+            .and_then(|p| significand.checked_mul(p))?;
+        return (millionths <= whole_blend).then_some(millionths as i64);
+    }
+    let Some(divisor) = u32::try_from(-scale)
+        .ok()
+        .and_then(|s| 10i128.checked_pow(s))
+    else {
+        // Far below a millionth (and so below 1).
+        return Some(0);
+    };
+    if significand > whole_blend.checked_mul(divisor).unwrap_or(i128::MAX) {
+        return None;
+    }
+    Some(((significand + divisor / 2) / divisor) as i64)
+}
+
+/// Millionths as the shortest decimal that says them exactly (`250000` → `0.25`, `1000000` → `1`).
+pub fn ratio_decimal(millionths: i64) -> String {
+    let sign = if millionths < 0 { "-" } else { "" };
+    let m = millionths.unsigned_abs();
+    let whole = WHOLE.unsigned_abs();
+    let text = format!("{sign}{}.{:06}", m / whole, m % whole);
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 /// One note of a composition and its share, in millionths.
@@ -240,9 +275,14 @@ async fn check(conn: &mut PgConnection, site_id: &str, f: Fields<'_>) -> Result<
     for (i, part) in parts.iter().enumerate() {
         let at = FieldKey::from("composition.notes").at(i);
         v.check(
-            (1..=WHOLE).contains(&part.ratio),
+            (0..=WHOLE).contains(&part.ratio),
             at.clone().then("ratio"),
             "must be greater than 0 and at most 1",
+        );
+        v.rule(
+            part.ratio != 0,
+            at.clone().then("ratio"),
+            "must be at least 0.000001",
         );
         v.rule(
             !parts[..i].iter().any(|p| p.note_id == part.note_id),
@@ -479,8 +519,20 @@ mod tests {
         assert_eq!(parse_ratio("1.0"), Some(WHOLE));
         assert_eq!(parse_ratio("0"), None);
         assert_eq!(parse_ratio("1.5"), None);
-        assert_eq!(parse_ratio("0.1234567"), None);
+        assert_eq!(parse_ratio("0.1234567"), Some(123_457));
+        assert_eq!(parse_ratio("0.0000004"), Some(0));
+        assert_eq!(parse_ratio("1e-300"), Some(0));
         assert_eq!(parse_ratio("-0.5"), None);
-        assert_eq!(parse_ratio("1e-1"), None);
+        assert_eq!(parse_ratio("1e-1"), Some(100_000));
+        assert_eq!(parse_ratio("2.5E-1"), Some(250_000));
+        assert_eq!(parse_ratio("0.00"), None);
+        assert_eq!(parse_ratio("1.0000001"), None);
+        assert_eq!(parse_ratio("10e-1"), Some(WHOLE));
+        assert_eq!(parse_ratio("1e300"), None);
+        assert_eq!(parse_ratio("1."), None);
+        assert_eq!(parse_ratio(".5"), None);
+        assert_eq!(ratio_decimal(250_000), "0.25");
+        assert_eq!(ratio_decimal(WHOLE), "1");
+        assert_eq!(ratio_decimal(1), "0.000001");
     }
 }

@@ -118,7 +118,7 @@ fn is_word(word: &str) -> bool {
             .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_lowercase()))
 }
 
-/// Checks a list of moods or occasions; returns it trimmed and without repeats, in its order.
+/// Checks a list of moods or occasions; returns it without repeats, in its order.
 fn words(v: &mut Validator, field: &str, list: Option<Vec<String>>) -> Option<Vec<String>> {
     let list = list?;
     v.check(
@@ -128,7 +128,7 @@ fn words(v: &mut Validator, field: &str, list: Option<Vec<String>>) -> Option<Ve
     );
     let mut out: Vec<String> = Vec::with_capacity(list.len());
     for (i, word) in list.iter().enumerate() {
-        let word = word.trim();
+        let word = word.as_str();
         v.check(
             is_word(word),
             FieldKey::from(field).at(i),
@@ -302,9 +302,13 @@ mod tests {
         let list = words(
             &mut v,
             "occasions",
-            Some(vec![" evening ".into(), "evening".into(), "office".into()]),
+            Some(vec!["evening".into(), "evening".into(), "office".into()]),
         );
         assert!(v.finish().is_ok());
         assert_eq!(list.unwrap(), ["evening", "office"]);
+        // Exactly as the schema says: no spaces around a word.
+        let mut v = Validator::new();
+        words(&mut v, "occasions", Some(vec![" evening ".into()]));
+        assert!(v.finish().is_err());
     }
 }
