@@ -21,6 +21,7 @@ pub fn router(state: AppState) -> Router {
     // Each route group carries its own plumbing (auth, limits, cache, idempotency), declared with it.
     let (api, openapi) = crate::api::v1::routes(&state);
 
+    crate::metrics::install();
     let body_limit = state.config.body_limit;
     let cors = cors_layer(&state);
     Router::new()
@@ -30,10 +31,12 @@ pub fn router(state: AppState) -> Router {
             utoipa_swagger_ui::Config::default().validator_url("none").try_it_out_enabled(true),
         ))
         .route("/media/{*path}", get(crate::api::media::serve))
+        .route("/metrics", get(crate::metrics::serve))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .fallback(plumbing::error::fallback)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn(crate::metrics::track))
         .with_state(state)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(axum::middleware::from_fn(plumbing::unread_body::close_if_unread))

@@ -141,6 +141,10 @@ pub struct ServeArgs {
     /// Minutes a checkout session stays open.
     #[arg(long, env = "SHOPVO_CHECKOUT_TTL_MINUTES", default_value_t = 60)]
     pub checkout_ttl_minutes: u32,
+    /// Serve `GET /metrics` (Prometheus) to callers sending this token as `Authorization: Bearer <token>`.
+    /// Unset: no metrics endpoint.
+    #[arg(long, env = "SHOPVO_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<Secret>,
     /// Database connections in the pool.
     #[arg(long, env = "SHOPVO_DB_MAX_CONNECTIONS", default_value_t = 20)]
     pub db_max_connections: u32,
@@ -347,6 +351,8 @@ pub struct Config {
     /// Inactivity after which a cart with items is abandoned (`cart.abandoned`).
     pub abandoned_cart_after: Duration,
     pub media: media::Settings,
+    /// The token `GET /metrics` asks for; `None`: no metrics endpoint.
+    pub metrics_token: Option<String>,
 }
 
 /// Webhook delivery settings.
@@ -430,6 +436,7 @@ impl Config {
             },
             abandoned_cart_after: args.abandoned_cart_after,
             media: args.media.settings(data_dir, &public_url),
+            metrics_token: args.metrics_token.as_ref().map(|s| s.0.clone()),
         }
     }
 
@@ -460,6 +467,7 @@ impl Default for Config {
                     dir: PathBuf::from("./.shopvo/media"),
                 },
             },
+            metrics_token: None,
         }
     }
 }

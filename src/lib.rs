@@ -12,4 +12,5 @@ pub mod domain;
 pub mod http;
 pub mod ids;
 pub mod jobs;
+pub mod metrics;
 pub mod state;

@@ -19,7 +19,7 @@ async fn replica_of(first: &TestApp) -> TestApp {
         .connect(&common::database_url(&first.db_name))
         .await
         .unwrap();
-    let mut second = TestApp::spawn_on(pool, first.db_name.clone(), Config::default()).await;
+    let mut second = TestApp::spawn_on(pool, first.db_name.clone(), cached()).await;
     // The same site and key as the first.
     second.site_id = first.site_id.clone();
     second.admin_key = first.admin_key.clone();
@@ -28,6 +28,14 @@ async fn replica_of(first: &TestApp) -> TestApp {
     // Let both listeners connect.
     tokio::time::sleep(Duration::from_millis(300)).await;
     second
+}
+
+/// The read cache on, as `shopvo serve` runs (tests run without it by default).
+fn cached() -> Config {
+    Config {
+        read_cache: true,
+        ..Config::default()
+    }
 }
 
 /// Polls `check` for up to half a second (well inside every cache's lifetime).
@@ -48,7 +56,7 @@ where
 
 #[tokio::test]
 async fn a_key_revoked_on_one_replica_is_refused_by_the_other_at_once() {
-    let a = TestApp::spawn().await;
+    let a = TestApp::spawn_with(cached()).await;
     let b = replica_of(&a).await;
     let (status, created) = a
         .admin(
@@ -80,7 +88,7 @@ async fn a_key_revoked_on_one_replica_is_refused_by_the_other_at_once() {
 
 #[tokio::test]
 async fn a_product_written_through_one_replica_is_read_fresh_from_the_other() {
-    let a = TestApp::spawn().await;
+    let a = TestApp::spawn_with(cached()).await;
     let b = replica_of(&a).await;
     let product = a.product(json!({"name": "Lamp", "price": 1000})).await;
     let id = str_of(&product["id"]);
@@ -103,7 +111,7 @@ async fn a_product_written_through_one_replica_is_read_fresh_from_the_other() {
 
 #[tokio::test]
 async fn a_site_setting_changed_on_one_replica_applies_on_the_other() {
-    let a = TestApp::spawn().await;
+    let a = TestApp::spawn_with(cached()).await;
     let b = replica_of(&a).await;
     // B caches the key with the site's rate limit.
     let (status, _) = b.admin(Method::GET, "/products", None).await;

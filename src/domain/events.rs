@@ -276,3 +276,25 @@ mod tests {
         assert!(!is_valid_pattern(PING));
     }
 }
+
+/// What the outbox has not yet fanned out to deliveries.
+#[derive(Debug, Clone, Copy)]
+pub struct Backlog {
+    pub events: i64,
+    /// The age of the oldest, in seconds (0 when there is none).
+    pub oldest_age_seconds: f64,
+}
+
+/// The outbox's backlog across every site (for the operator's metrics).
+pub async fn backlog(conn: &mut sqlx::PgConnection) -> super::Result<Backlog> {
+    let (events, oldest_age_seconds): (i64, f64) = sqlx::query_as(
+        "select count(*), coalesce(extract(epoch from now() - min(created_at))::float8, 0) \
+         from events where dispatched_at is null",
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok(Backlog {
+        events,
+        oldest_age_seconds,
+    })
+}

@@ -32,6 +32,18 @@ pub enum Group {
 }
 
 impl Group {
+    /// The group's name in metrics.
+    pub fn name(self) -> &'static str {
+        match self {
+            Group::All => "all",
+            Group::Checkout => "checkout",
+            Group::Orders => "orders",
+            Group::ProductSearch => "product_search",
+            Group::Public => "public",
+            Group::Dialect => "dialect",
+        }
+    }
+
     fn fixed_limit(self) -> Option<u32> {
         match self {
             Group::All => None,
@@ -88,6 +100,8 @@ impl RateLimiter {
         let allowed = entry.1 < limit;
         if allowed {
             entry.1 += 1;
+        } else {
+            crate::metrics::rate_limited(group.name());
         }
         Decision {
             allowed,

@@ -174,6 +174,11 @@ impl Worker {
     /// Sends one claimed delivery and records the outcome.
     pub async fn attempt(&self, claimed: Claimed) -> Result<()> {
         let outcome = self.send(&claimed).await;
+        crate::metrics::delivery_attempt(if outcome.delivered {
+            "delivered"
+        } else {
+            "failed"
+        });
         if !outcome.delivered {
             tracing::info!(
                 delivery = %claimed.id,

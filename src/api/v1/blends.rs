@@ -660,7 +660,7 @@ pub struct RecommendQuery {
     pub mood: Option<String>,
     /// One of `morning`, `office`, `evening`, `date`, `relaxing`, `sleep`, `party`, `outdoors`,
     /// `holiday`, `meditation`: notes with its moods score higher.
-    #[param(example = "evening")]
+    #[param(value_type = Option<crate::api::v1::formats::Occasion>, example = "evening")]
     pub occasion: Option<String>,
     /// How many suggestions at most (1–100, default 3); a catalogue gives at most one per note.
     #[param(minimum = 1, maximum = 100)]

@@ -45,6 +45,29 @@ string_format!(ScentWord {
     examples: [serde_json::json!("calm")],
 });
 
+/// An occasion recommendations know (`domain::blends::OCCASIONS`).
+#[allow(dead_code)] // never built: it exists for its schema
+pub struct Occasion;
+
+impl utoipa::PartialSchema for Occasion {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some(
+                "An occasion recommendations know: notes with its moods score higher.",
+            ))
+            .enum_values(Some(
+                crate::domain::blends::OCCASIONS
+                    .iter()
+                    .map(|(occasion, _)| *occasion),
+            ))
+            .examples([serde_json::json!("evening")])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Occasion {}
+
 string_format!(HttpUrl {
     description: Some(
         "An absolute `http://` or `https://` URL without spaces or control characters."

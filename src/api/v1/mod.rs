@@ -72,6 +72,7 @@ use customer_auth::CustomerTokenAuth;
         formats::ProductExpansions,
         formats::ProductFields,
         formats::InventoryExpansions,
+        formats::Occasion,
         products::types::PartialProduct,
         products::types::ProductRead
     )),
