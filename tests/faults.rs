@@ -162,6 +162,7 @@ fn a_private_cluster_killed_mid_flight_starts_again_after_recovery() {
     let options = EmbeddedOptions {
         data_dir: dir.clone(),
         ephemeral: false,
+        settings: Vec::new(),
     };
     // Started from a thread of its own: the cluster lives as long as the thread that spawned it.
     let run = |options: EmbeddedOptions, write: bool| {

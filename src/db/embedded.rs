@@ -35,6 +35,20 @@ pub struct EmbeddedOptions {
     pub data_dir: PathBuf,
     /// Trade durability for speed (fsync off); for tests and benchmarks only.
     pub ephemeral: bool,
+    /// More server settings (`-c name=value`), after the defaults: a test's TCP listener with TLS, say.
+    pub settings: Vec<(String, String)>,
+}
+
+impl EmbeddedOptions {
+    /// The server's port (5432 unless a setting says otherwise): it names the Unix socket too.
+    fn port(&self) -> String {
+        self.settings
+            .iter()
+            .rev()
+            .find(|(name, _)| name == "port")
+            .map(|(_, value)| value.clone())
+            .unwrap_or_else(|| "5432".into())
+    }
 }
 
 pub struct EmbeddedPostgres {
@@ -65,7 +79,8 @@ impl EmbeddedPostgres {
         }
 
         // Another shopvo process (say `serve`, while `shopvo key create` runs) may already run this cluster.
-        if std::os::unix::net::UnixStream::connect(socket_dir.join(".s.PGSQL.5432")).is_ok() {
+        let socket = socket_dir.join(format!(".s.PGSQL.{}", options.port()));
+        if std::os::unix::net::UnixStream::connect(&socket).is_ok() {
             return Ok(Self {
                 socket_dir,
                 stop: None,
@@ -127,6 +142,9 @@ impl EmbeddedPostgres {
                 "full_page_writes=off",
             ]);
         }
+        for (name, value) in &options.settings {
+            postgres.arg("-c").arg(format!("{name}={value}"));
+        }
         if let Some((uid, gid)) = run_as {
             postgres.uid(uid).gid(gid);
         }
@@ -167,7 +185,7 @@ impl EmbeddedPostgres {
             stop: Some(stop_tx),
             thread: Some(thread),
         };
-        cluster.wait_ready(&options.data_dir, pid)?;
+        cluster.wait_ready(&options.data_dir, &socket, pid)?;
         Ok(cluster)
     }
 
@@ -178,8 +196,7 @@ impl EmbeddedPostgres {
 
     /// Waits until the postmaster `pid` accepts connections: after a crash that includes replaying the
     /// write-ahead log, which can take minutes on a big database (a line every 10 s says so).
-    fn wait_ready(&self, data_dir: &Path, pid: u32) -> Result<(), EmbeddedError> {
-        let socket = self.socket_dir.join(".s.PGSQL.5432");
+    fn wait_ready(&self, data_dir: &Path, socket: &Path, pid: u32) -> Result<(), EmbeddedError> {
         let started = Instant::now();
         let deadline = started + RECOVERY_WAIT;
         let mut next_report = started + Duration::from_secs(10);
@@ -190,7 +207,7 @@ impl EmbeddedPostgres {
             let (owner, status) = postmaster_line(&data_dir.join("pg"));
             if owner == Some(pid)
                 && status.as_deref() == Some("ready")
-                && std::os::unix::net::UnixStream::connect(&socket).is_ok()
+                && std::os::unix::net::UnixStream::connect(socket).is_ok()
             {
                 return Ok(());
             }

@@ -31,6 +31,7 @@ impl Database {
         let options = EmbeddedOptions {
             data_dir: data_dir.to_path_buf(),
             ephemeral: false,
+            settings: Vec::new(),
         };
         let cluster =
             tokio::task::spawn_blocking(move || EmbeddedPostgres::start(&options)).await??;

@@ -69,6 +69,7 @@ fn start_server() -> Server {
     let cluster = EmbeddedPostgres::start(&EmbeddedOptions {
         data_dir: data_dir.clone(),
         ephemeral: true,
+        settings: Vec::new(),
     })
     .unwrap_or_else(|e| panic!("cannot start a private PostgreSQL for tests: {e}"));
     let socket_dir = cluster.socket_dir().to_path_buf();
