@@ -388,8 +388,14 @@ async fn serve(
 ) -> anyhow::Result<()> {
     let config = Config::from_serve_args(&args, data_dir);
     let state = AppState::new(pool.clone(), config, server_key)?;
+    let (stop, stopping) = tokio::sync::watch::channel(false);
     let jobs = if args.jobs {
-        crate::jobs::spawn_all(pool.clone(), state.server_key.clone(), &state.config)?
+        crate::jobs::spawn_all(
+            pool.clone(),
+            state.server_key.clone(),
+            &state.config,
+            stopping.clone(),
+        )?
     } else {
         Vec::new()
     };
@@ -416,16 +422,37 @@ async fn serve(
             }
         }
     });
-    axum::serve(
+    // On SIGTERM or Ctrl-C: stop accepting, let in-flight requests finish (at most the grace period), then
+    // the jobs finish what they hold; the private cluster stops last, when the caller drops it.
+    let stop = std::sync::Arc::new(stop);
+    let signalled = {
+        let stop = stop.clone();
+        async move {
+            shutdown_signal().await;
+            tracing::info!("shutting down: finishing requests in flight");
+            let _ = stop.send(true);
+        }
+    };
+    let server = axum::serve(
         listener,
         app::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown_signal())
-    .await?;
+    .with_graceful_shutdown(signalled)
+    .into_future();
+    let grace = args.shutdown_grace;
+    let mut overdue = stopping.clone();
+    tokio::select! {
+        served = server => served?,
+        _ = async {
+            let _ = overdue.wait_for(|stopping| *stopping).await;
+            tokio::time::sleep(grace).await;
+        } => tracing::warn!("requests still in flight after {grace:?}: stopping without them"),
+    }
+    let _ = stop.send(true);
     pruner.abort();
     invalidation.abort();
     for job in jobs {
-        job.abort();
+        let _ = job.await;
     }
     tracing::info!("stopped");
     Ok(())

@@ -141,6 +141,9 @@ pub struct ServeArgs {
     /// Minutes a checkout session stays open.
     #[arg(long, env = "SHOPVO_CHECKOUT_TTL_MINUTES", default_value_t = 60)]
     pub checkout_ttl_minutes: u32,
+    /// After SIGTERM or Ctrl-C, how long requests in flight may take to finish before the server stops.
+    #[arg(long, env = "SHOPVO_SHUTDOWN_GRACE", default_value = "30s", value_parser = parse_duration)]
+    pub shutdown_grace: Duration,
     /// Serve `GET /metrics` (Prometheus) to callers sending this token as `Authorization: Bearer <token>`.
     /// Unset: no metrics endpoint.
     #[arg(long, env = "SHOPVO_METRICS_TOKEN", hide_env_values = true)]

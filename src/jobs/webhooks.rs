@@ -361,7 +361,16 @@ impl Worker {
             }
         }
         listener.abort();
-        // Attempts still in flight are abandoned: their leases expire and another worker retries them.
+        // Attempts in flight finish and are recorded (each is bounded by the delivery timeout); one that
+        // still hangs after that is abandoned to its lease, which another worker retries when it expires.
+        let grace = self.inner.settings.timeout + Duration::from_secs(5);
+        let finished = tokio::time::timeout(grace, async {
+            while in_flight.join_next().await.is_some() {}
+        })
+        .await;
+        if finished.is_err() {
+            tracing::warn!("webhook worker: attempts still in flight at shutdown were abandoned");
+        }
         in_flight.abort_all();
     }
 
