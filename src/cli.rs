@@ -388,6 +388,10 @@ async fn serve(
 ) -> anyhow::Result<()> {
     let config = Config::from_serve_args(&args, data_dir);
     let state = AppState::new(pool.clone(), config, server_key)?;
+    state.limiter.ping().await?;
+    if state.limiter.is_shared() {
+        tracing::info!("rate limits are kept in Redis, shared by every replica");
+    }
     let (stop, stopping) = tokio::sync::watch::channel(false);
     let jobs = if args.jobs {
         crate::jobs::spawn_all(

@@ -141,6 +141,10 @@ pub struct ServeArgs {
     /// Minutes a checkout session stays open.
     #[arg(long, env = "SHOPVO_CHECKOUT_TTL_MINUTES", default_value_t = 60)]
     pub checkout_ttl_minutes: u32,
+    /// Redis for rate limits shared by every replica (`redis://host:6379`). Unset: each process counts its
+    /// own. Set but unreachable at start: `serve` refuses to start.
+    #[arg(long, env = "REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<String>,
     /// After SIGTERM or Ctrl-C, how long requests in flight may take to finish before the server stops.
     #[arg(long, env = "SHOPVO_SHUTDOWN_GRACE", default_value = "30s", value_parser = parse_duration)]
     pub shutdown_grace: Duration,
@@ -356,6 +360,8 @@ pub struct Config {
     pub media: media::Settings,
     /// The token `GET /metrics` asks for; `None`: no metrics endpoint.
     pub metrics_token: Option<String>,
+    /// Rate limits in this Redis (shared by replicas); `None`: in process.
+    pub redis_url: Option<String>,
 }
 
 /// Webhook delivery settings.
@@ -440,6 +446,7 @@ impl Config {
             abandoned_cart_after: args.abandoned_cart_after,
             media: args.media.settings(data_dir, &public_url),
             metrics_token: args.metrics_token.as_ref().map(|s| s.0.clone()),
+            redis_url: args.redis_url.clone(),
         }
     }
 
@@ -471,6 +478,7 @@ impl Default for Config {
                 },
             },
             metrics_token: None,
+            redis_url: None,
         }
     }
 }

@@ -29,16 +29,17 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Fails only when the media store's settings cannot make a store.
+    /// Fails only when the media store's settings cannot make a store, or `REDIS_URL` is not a Redis URL.
     pub fn new(pool: PgPool, config: Config, server_key: ServerKey) -> anyhow::Result<Self> {
         let read_cache = Arc::new(ReadCache::new(&config));
+        let limiter = Arc::new(RateLimiter::new(config.redis_url.as_deref())?);
         let media = Arc::new(MediaStore::new(&config.media)?);
         Ok(AppState {
             pool,
             config: Arc::new(config),
             server_key: Arc::new(server_key),
             auth_cache: Arc::default(),
-            limiter: Arc::default(),
+            limiter,
             login_limiter: Arc::default(),
             site_origins: Arc::default(),
             read_cache,

@@ -10,6 +10,7 @@ pub mod error;
 pub mod extract;
 pub mod idempotency;
 pub mod invalidation;
+pub mod limiter;
 pub mod login_limit;
 pub mod policy;
 pub mod rate_limit;

@@ -1,12 +1,9 @@
-//! Per-key rate limits by route group, with `X-RateLimit-*` headers on every authenticated response.
-//!
-//! Fixed one-minute windows kept in this process (the shape of the spec's "requests per minute"). With
-//! several server processes each keeps its own counts; a shared store is future work (see README).
-
-use std::collections::HashMap;
-use std::sync::Mutex;
+//! Per-key rate limits by route group, with `X-RateLimit-*` headers on every authenticated response: so
+//! many requests a minute for each key (or client address, on public routes), counted by
+//! [`super::limiter`] (in Redis when configured, so across replicas).
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -56,75 +53,25 @@ impl Group {
     }
 }
 
-pub struct Decision {
-    pub allowed: bool,
-    pub limit: u32,
-    pub remaining: u32,
-    /// Unix time at which the window resets.
-    pub reset_at: i64,
-}
+pub use super::limiter::{Decision, RateLimiter};
 
-#[derive(Default)]
-pub struct RateLimiter {
-    windows: Mutex<HashMap<(String, Group), (i64, u32)>>,
-}
-
-impl RateLimiter {
-    /// Counts a request of `key_id` in `group` against `limit` per minute.
-    pub fn check(&self, key_id: &str, group: Group, limit: u32, now: i64) -> Decision {
-        self.check_in(key_id, group, limit, now, 60)
-    }
-
-    /// Counts a dialect's request of `credential` against `limit` per hour.
-    pub fn check_per_hour(&self, credential: &str, limit: u32, now: i64) -> Decision {
-        self.check_in(credential, Group::Dialect, limit, now, 3600)
-    }
-
-    /// Counts a dialect's request of `credential` against `limit` per second.
-    pub fn check_per_second(&self, credential: &str, limit: u32, now: i64) -> Decision {
-        self.check_in(credential, Group::Dialect, limit, now, 1)
-    }
-
-    fn check_in(&self, key_id: &str, group: Group, limit: u32, now: i64, length: i64) -> Decision {
-        let window = now - now.rem_euclid(length);
-        let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
-        if windows.len() > 100_000 {
-            windows.retain(|_, (start, _)| *start == window);
-        }
-        let entry = windows
-            .entry((key_id.to_string(), group))
-            .or_insert((window, 0));
-        if entry.0 != window {
-            *entry = (window, 0);
-        }
-        let allowed = entry.1 < limit;
-        if allowed {
-            entry.1 += 1;
-        } else {
-            crate::metrics::rate_limited(group.name());
-        }
-        Decision {
-            allowed,
-            limit,
-            remaining: limit.saturating_sub(entry.1),
-            reset_at: window + length,
-        }
-    }
-}
+const MINUTE: Duration = Duration::from_secs(60);
 
 /// Counts a request made with a dialect's own credential (routes with `Access::Dialect`, which the
 /// plumbing does not count) against `limit` requests a minute; `Err` holds the seconds to wait. Always `Ok`
 /// when the server's rate limiting is off.
-pub fn per_credential(state: &AppState, credential: &str, limit: u32) -> Result<(), u64> {
+pub async fn per_credential(state: &AppState, credential: &str, limit: u32) -> Result<(), u64> {
     if !state.config.rate_limit {
         return Ok(());
     }
-    let now = chrono::Utc::now().timestamp();
-    let decision = state.limiter.check(credential, Group::Dialect, limit, now);
+    let decision = state
+        .limiter
+        .check(Group::Dialect.name(), credential, limit, MINUTE)
+        .await;
     if decision.allowed {
         Ok(())
     } else {
-        Err((decision.reset_at - now).max(1) as u64)
+        Err(decision.retry_after)
     }
 }
 
@@ -163,12 +110,11 @@ pub async fn limit(State(state): State<AppState>, request: Request, next: Next) 
         }
         None => return next.run(request).await,
     };
-    let now = chrono::Utc::now().timestamp();
-    let decision = state.limiter.check(&who, group, limit, now);
+    let decision = state.limiter.check(group.name(), &who, limit, MINUTE).await;
     let mut response = if decision.allowed {
         next.run(request).await
     } else {
-        let retry_after = (decision.reset_at - now).max(1) as u64;
+        let retry_after = decision.retry_after;
         policy.dialect.render(ApiError {
             retry_after: Some(retry_after),
             ..ApiError::new(
@@ -202,17 +148,5 @@ mod tests {
         assert_eq!(search.of(&get, Some("search=")), Group::All);
         assert_eq!(search.of(&get, None), Group::All);
         assert_eq!(search.of(&Method::POST, Some("search=shirt")), Group::All);
-    }
-
-    #[test]
-    fn windows_count_and_reset() {
-        let limiter = RateLimiter::default();
-        let t = 1_700_000_040;
-        assert!(limiter.check("k", Group::All, 2, t).allowed);
-        let second = limiter.check("k", Group::All, 2, t);
-        assert!(second.allowed && second.remaining == 0);
-        assert!(!limiter.check("k", Group::All, 2, t + 1).allowed);
-        assert!(limiter.check("other", Group::All, 2, t).allowed);
-        assert!(limiter.check("k", Group::All, 2, t + 60).allowed);
     }
 }

@@ -49,6 +49,7 @@ async fn authorize(
     // Each token makes the server's default number of requests a minute.
     let limit = state.config.rate_limit_default;
     crate::http::rate_limit::per_credential(state, &format!("mofavo:{}", merchant.jti), limit)
+        .await
         .map_err(MofavoError::RateLimited)?;
     if !merchant.signed(body, header("x-mofavo-signature")) {
         return Err(MofavoError::Auth(AuthFailure::Signature));

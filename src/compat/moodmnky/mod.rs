@@ -231,28 +231,34 @@ async fn identify(State(state): State<AppState>, request: Request, next: Next) -
         Ok(Identity {
             who: Who::Admin(key),
             ..
-        }) => (format!("mnky:key:{}", key.id), ADMIN_PER_HOUR),
+        }) => (format!("key:{}", key.id), ADMIN_PER_HOUR),
         Ok(Identity {
             who: Who::Customer(id),
             ..
-        }) => (format!("mnky:customer:{site_id}:{id}"), CUSTOMER_PER_HOUR),
+        }) => (format!("customer:{site_id}:{id}"), CUSTOMER_PER_HOUR),
         _ => {
             let ip = parts
                 .extensions
                 .get::<ConnectInfo<SocketAddr>>()
                 .map(|c| c.0.ip().to_string())
                 .unwrap_or_default();
-            (format!("mnky:ip:{ip}"), ANONYMOUS_PER_HOUR)
+            (format!("ip:{ip}"), ANONYMOUS_PER_HOUR)
         }
     };
-    let now = chrono::Utc::now().timestamp();
-    let decision = state
-        .config
-        .rate_limit
-        .then(|| state.limiter.check_per_hour(&credential, limit, now));
+    let decision = if state.config.rate_limit {
+        let hour = std::time::Duration::from_secs(3600);
+        Some(
+            state
+                .limiter
+                .check("moodmnky", &credential, limit, hour)
+                .await,
+        )
+    } else {
+        None
+    };
     let mut response = match (identity, &decision) {
         (_, Some(d)) if !d.allowed => {
-            let retry_after = (d.reset_at - now).max(1) as u64;
+            let retry_after = d.retry_after;
             MnError {
                 retry_after: Some(retry_after),
                 ..MnError::new(

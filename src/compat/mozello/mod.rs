@@ -109,14 +109,18 @@ async fn authorize(state: &AppState, headers: &HeaderMap) -> Result<KeyRef, MzEr
         .await?
         .ok_or_else(MzError::unauthorized)?;
     if state.config.rate_limit {
-        let now = chrono::Utc::now().timestamp();
-        let decision =
-            state
-                .limiter
-                .check_per_second(&format!("mozello:{}", key.key_id), PER_SECOND, now);
+        let decision = state
+            .limiter
+            .check(
+                "mozello",
+                &key.key_id,
+                PER_SECOND,
+                std::time::Duration::from_secs(1),
+            )
+            .await;
         if !decision.allowed {
             return Err(MzError {
-                retry_after: Some(1),
+                retry_after: Some(decision.retry_after),
                 ..MzError::new(
                     StatusCode::TOO_MANY_REQUESTS,
                     format!("Too many requests: at most {PER_SECOND} per second"),

@@ -58,6 +58,7 @@ async fn site(state: &AppState, headers: &HeaderMap) -> Result<String, WpError> 
     let site = credentials_site(state, headers).await?;
     let limit = state.config.rate_limit_default;
     crate::http::rate_limit::per_credential(state, &format!("mulopim:{site}"), limit)
+        .await
         .map_err(WpError::rate_limited)?;
     Ok(site)
 }
@@ -174,6 +175,7 @@ async fn webhook(
     };
     let limit = state.config.rate_limit_default;
     crate::http::rate_limit::per_credential(&state, &format!("mulopim:{site_id}"), limit)
+        .await
         .map_err(WpError::rate_limited)?;
     let raw = String::from_utf8_lossy(&body).into_owned();
     let answer = webhook_update(&state, &site_id, &body).await;
