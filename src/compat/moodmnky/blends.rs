@@ -15,7 +15,7 @@ use super::errors::MnError;
 use super::{Identity, Path, Query, body, data};
 use crate::domain;
 use crate::domain::blends::notes::{self, BlendCategory, Note};
-use crate::domain::blends::{self, Blend, BlendPatch, NewBlend, Part, RecommendFilter};
+use crate::domain::blends::{self, Blend, BlendPatch, NewBlend, Part, Profile, RecommendFilter};
 use crate::state::AppState;
 
 /// Millionths as a decimal number (`250000` → `0.25`).
@@ -48,12 +48,23 @@ fn shares(list: &[(String, i64)]) -> Vec<Value> {
         .collect()
 }
 
-pub(super) fn blend_out(b: &Blend) -> Value {
-    let notes: Vec<Value> = b
-        .composition
+fn notes_out(parts: &[Part]) -> Vec<Value> {
+    parts
         .iter()
         .map(|p| json!({"id": p.note_id, "ratio": ratio(p.ratio)}))
-        .collect();
+        .collect()
+}
+
+fn profile_out(profile: &Profile) -> Value {
+    json!({
+        "categories": shares(&profile.categories),
+        "mood": shares(&profile.moods),
+        "intensity": profile.intensity,
+    })
+}
+
+pub(super) fn blend_out(b: &Blend) -> Value {
+    let notes = notes_out(&b.composition);
     json!({
         "id": b.id,
         "customerId": b.customer_id,
@@ -61,11 +72,7 @@ pub(super) fn blend_out(b: &Blend) -> Value {
         "description": b.description,
         "isPublic": b.is_public,
         "composition": {"notes": notes, "baseIntensity": b.base_intensity},
-        "profile": {
-            "categories": shares(&b.profile.categories),
-            "mood": shares(&b.profile.moods),
-            "intensity": b.profile.intensity,
-        },
+        "profile": profile_out(&b.profile),
         "createdAt": b.created_at,
         "updatedAt": b.updated_at,
     })
@@ -302,19 +309,10 @@ pub async fn recommendations(
     let list: Vec<Value> = found
         .iter()
         .map(|r| {
-            let notes: Vec<Value> = r
-                .composition
-                .iter()
-                .map(|p| json!({"id": p.note_id, "ratio": ratio(p.ratio)}))
-                .collect();
             json!({
                 "name": r.name,
-                "composition": {"notes": notes},
-                "profile": {
-                    "categories": shares(&r.profile.categories),
-                    "mood": shares(&r.profile.moods),
-                    "intensity": r.profile.intensity,
-                },
+                "composition": {"notes": notes_out(&r.composition)},
+                "profile": profile_out(&r.profile),
                 "score": r.score,
                 "reasons": r.reasons,
             })

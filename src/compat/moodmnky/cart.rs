@@ -15,7 +15,6 @@ use super::{Identity, Path, body, data, shapes};
 use crate::compat::money::major_units as money;
 use crate::domain;
 use crate::domain::carts::{self, Cart, CartAction, NewItem};
-use crate::domain::checkout;
 use crate::state::AppState;
 
 fn cart_out(c: &Cart) -> Value {
@@ -256,18 +255,9 @@ pub async fn checkout(
     } else {
         body(&bytes)?
     };
-    let caller = identity.caller();
     let mut tx = state.pool.begin().await.map_err(domain::Error::from)?;
-    let cart = carts::current(&mut tx, &caller).await?;
-    let data_steps = placement.one_call(&mut tx, &identity).await?;
-    let order = checkout::place_from_cart(
-        &mut tx,
-        &caller,
-        &cart.id,
-        chrono::Duration::minutes(i64::from(state.config.checkout_ttl_minutes)),
-        data_steps,
-    )
-    .await?;
+    let cart = carts::current(&mut tx, &identity.caller()).await?;
+    let order = super::orders::place(&mut tx, &state, &identity, &cart.id, placement).await?;
     tx.commit().await.map_err(domain::Error::from)?;
     Ok((StatusCode::CREATED, data(shapes::order(&order))))
 }

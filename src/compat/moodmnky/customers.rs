@@ -7,45 +7,15 @@ use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
 
 use super::errors::MnError;
+use super::fields::{flag, object, required, strings, text};
 use super::orders::{ListQuery, page_of};
-use super::{Identity, Path, Query, body, data, shapes};
+use super::{Identity, Path, Query, data, shapes};
 use crate::domain;
 use crate::domain::balances::loyalty;
 use crate::domain::customers::addresses::{self, AddressInput, AddressPatch};
 use crate::domain::customers::profiles::{self, CustomerPatch};
 use crate::domain::customers::scent::{self, ScentPatch, ScentProfile};
 use crate::state::AppState;
-
-fn object(bytes: &[u8]) -> Result<Map<String, Value>, MnError> {
-    match body::<Value>(bytes)? {
-        Value::Object(map) => Ok(map),
-        _ => Err(MnError::invalid("body", "must be a JSON object")),
-    }
-}
-
-/// A text field: absent `None`, `null` `Some(None)`.
-fn text(map: &Map<String, Value>, field: &str) -> Result<Option<Option<String>>, MnError> {
-    match map.get(field) {
-        None => Ok(None),
-        Some(Value::Null) => Ok(Some(None)),
-        Some(Value::String(s)) => Ok(Some(Some(s.clone()))),
-        Some(_) => Err(MnError::invalid(field, "must be a string")),
-    }
-}
-
-fn required(map: &Map<String, Value>, field: &str) -> Result<String, MnError> {
-    text(map, field)?
-        .flatten()
-        .ok_or_else(|| MnError::invalid(field, "is required"))
-}
-
-fn flag(map: &Map<String, Value>, field: &str) -> Result<Option<bool>, MnError> {
-    match map.get(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Bool(b)) => Ok(Some(*b)),
-        Some(_) => Err(MnError::invalid(field, "must be true or false")),
-    }
-}
 
 pub async fn profile(
     identity: Identity,
@@ -223,17 +193,11 @@ pub async fn scent_profile(
     Ok(data(scent_out(&profile)))
 }
 
+/// Moods or occasions: `null` clears the list.
 fn words(map: &Map<String, Value>, field: &str) -> Result<Option<Vec<String>>, MnError> {
     match map.get(field) {
-        None => Ok(None),
         Some(Value::Null) => Ok(Some(Vec::new())),
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(|i| i.as_str().map(str::to_string))
-            .collect::<Option<Vec<_>>>()
-            .map(Some)
-            .ok_or_else(|| MnError::invalid(field, "must be an array of strings")),
-        Some(_) => Err(MnError::invalid(field, "must be an array of strings")),
+        _ => strings(map, field),
     }
 }
 

@@ -10,6 +10,7 @@ mod blends;
 mod cart;
 mod customers;
 mod errors;
+mod fields;
 mod orders;
 mod products;
 mod shapes;

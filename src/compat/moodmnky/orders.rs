@@ -331,17 +331,22 @@ pub async fn create(
         let notes = CartAction::SetNotes { notes: input.notes };
         carts::apply(&mut tx, &caller, &cart.id, notes).await?;
     }
-    let steps = input.placement.one_call(&mut tx, &identity).await?;
-    let order = checkout::place_from_cart(
-        &mut tx,
-        &caller,
-        &cart.id,
-        chrono::Duration::minutes(i64::from(state.config.checkout_ttl_minutes)),
-        steps,
-    )
-    .await?;
+    let order = place(&mut tx, &state, &identity, &cart.id, input.placement).await?;
     tx.commit().await.map_err(domain::Error::from)?;
     Ok((StatusCode::CREATED, data(shapes::order(&order))))
+}
+
+/// Places the customer's cart through the native checkout, every step in the caller's transaction.
+pub(super) async fn place(
+    conn: &mut domain::Conn,
+    state: &AppState,
+    identity: &Identity,
+    cart_id: &str,
+    placement: PlacementIn,
+) -> Result<domain::orders::Order, MnError> {
+    let steps = placement.one_call(conn, identity).await?;
+    let ttl = chrono::Duration::minutes(i64::from(state.config.checkout_ttl_minutes));
+    Ok(checkout::place_from_cart(conn, &identity.caller(), cart_id, ttl, steps).await?)
 }
 
 /// An item's refusal names the item (`items[2].quantity`).

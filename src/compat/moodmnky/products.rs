@@ -8,6 +8,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::errors::MnError;
+use super::fields::{object, strings, text};
 use super::{Identity, Path, Query, data, page_request, pagination, shapes};
 use crate::compat::money::major_units_in;
 use crate::domain;
@@ -125,22 +126,6 @@ pub async fn get(
     Ok(data(shapes::product(&product, &currency)))
 }
 
-fn object(bytes: &[u8]) -> Result<Map<String, Value>, MnError> {
-    match super::body::<Value>(bytes)? {
-        Value::Object(map) => Ok(map),
-        _ => Err(MnError::invalid("body", "must be a JSON object")),
-    }
-}
-
-fn text(map: &Map<String, Value>, field: &str) -> Result<Option<Option<String>>, MnError> {
-    match map.get(field) {
-        None => Ok(None),
-        Some(Value::Null) => Ok(Some(None)),
-        Some(Value::String(s)) => Ok(Some(Some(s.clone()))),
-        Some(_) => Err(MnError::invalid(field, "must be a string")),
-    }
-}
-
 fn amount(map: &Map<String, Value>, field: &str) -> Result<Option<Option<i64>>, MnError> {
     map.get(field)
         .map(|v| {
@@ -152,19 +137,6 @@ fn amount(map: &Map<String, Value>, field: &str) -> Result<Option<Option<i64>>, 
             })
         })
         .transpose()
-}
-
-fn strings(map: &Map<String, Value>, field: &str) -> Result<Option<Vec<String>>, MnError> {
-    match map.get(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(|i| i.as_str().map(str::to_string))
-            .collect::<Option<Vec<_>>>()
-            .map(Some)
-            .ok_or_else(|| MnError::invalid(field, "must be an array of strings")),
-        Some(_) => Err(MnError::invalid(field, "must be an array of strings")),
-    }
 }
 
 fn status(map: &Map<String, Value>) -> Result<Option<products::ProductStatus>, MnError> {
