@@ -141,6 +141,10 @@ pub struct ServeArgs {
     /// Minutes a checkout session stays open.
     #[arg(long, env = "SHOPVO_CHECKOUT_TTL_MINUTES", default_value_t = 60)]
     pub checkout_ttl_minutes: u32,
+    /// A streaming replica of the database for catalog reads (`GET` products, categories, brands). A key
+    /// reads the primary for a few seconds after its own write, and whenever the replica is down.
+    #[arg(long, env = "DATABASE_READ_URL", hide_env_values = true)]
+    pub database_read_url: Option<String>,
     /// Redis for rate limits shared by every replica (`redis://host:6379`). Unset: each process counts its
     /// own. Set but unreachable at start: `serve` refuses to start.
     #[arg(long, env = "REDIS_URL", hide_env_values = true)]
@@ -360,6 +364,10 @@ pub struct Config {
     pub media: media::Settings,
     /// The token `GET /metrics` asks for; `None`: no metrics endpoint.
     pub metrics_token: Option<String>,
+    /// A read replica for catalog reads; `None`: everything reads the primary.
+    pub database_read_url: Option<String>,
+    /// Connections to the read replica.
+    pub read_pool_size: u32,
     /// Rate limits in this Redis (shared by replicas); `None`: in process.
     pub redis_url: Option<String>,
 }
@@ -447,6 +455,8 @@ impl Config {
             media: args.media.settings(data_dir, &public_url),
             metrics_token: args.metrics_token.as_ref().map(|s| s.0.clone()),
             redis_url: args.redis_url.clone(),
+            database_read_url: args.database_read_url.clone(),
+            read_pool_size: args.db_max_connections,
         }
     }
 
@@ -479,6 +489,8 @@ impl Default for Config {
             },
             metrics_token: None,
             redis_url: None,
+            database_read_url: None,
+            read_pool_size: 10,
         }
     }
 }

@@ -26,6 +26,10 @@ pub struct AppState {
     pub read_cache: Arc<ReadCache>,
     /// Where uploaded images are kept (`config.media`).
     pub media: Arc<MediaStore>,
+    /// A read replica for catalog reads (`DATABASE_READ_URL`; see `http::reads`).
+    pub read_pool: Option<PgPool>,
+    /// Keys that wrote within the last few seconds: they read the primary.
+    pub recent_writers: moka::sync::Cache<String, ()>,
 }
 
 impl AppState {
@@ -34,6 +38,22 @@ impl AppState {
         let read_cache = Arc::new(ReadCache::new(&config));
         let limiter = Arc::new(RateLimiter::new(config.redis_url.as_deref())?);
         let media = Arc::new(MediaStore::new(&config.media)?);
+        let read_pool = match &config.database_read_url {
+            Some(url) => Some(
+                sqlx::postgres::PgPoolOptions::new()
+                    .max_connections(config.read_pool_size)
+                    .test_before_acquire(false)
+                    .acquire_timeout(std::time::Duration::from_secs(1))
+                    // Lazy: the server starts, and serves from the primary, while the replica is down.
+                    .connect_lazy(url)
+                    .map_err(|e| anyhow::anyhow!("DATABASE_READ_URL: {e}"))?,
+            ),
+            None => None,
+        };
+        let recent_writers = moka::sync::Cache::builder()
+            .max_capacity(100_000)
+            .time_to_live(crate::http::reads::READ_YOUR_WRITES)
+            .build();
         Ok(AppState {
             pool,
             config: Arc::new(config),
@@ -44,6 +64,8 @@ impl AppState {
             site_origins: Arc::default(),
             read_cache,
             media,
+            read_pool,
+            recent_writers,
         })
     }
 }

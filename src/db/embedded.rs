@@ -205,8 +205,9 @@ impl EmbeddedPostgres {
             // ready is when the postmaster says so in the status line of postmaster.pid (PostgreSQL 10+). A
             // killed cluster leaves its file behind saying "ready": only the new postmaster's own line counts.
             let (owner, status) = postmaster_line(&data_dir.join("pg"));
+            // A standby (a data folder made by `pg_basebackup -R`) says "standby" once it accepts reads.
             if owner == Some(pid)
-                && status.as_deref() == Some("ready")
+                && matches!(status.as_deref(), Some("ready" | "standby"))
                 && std::os::unix::net::UnixStream::connect(socket).is_ok()
             {
                 return Ok(());
@@ -285,8 +286,9 @@ fn postmaster_line(data_dir: &Path) -> (Option<u32>, Option<String>) {
     (pid, lines.nth(6).map(|line| line.trim().to_string()))
 }
 
-/// Where `initdb` and `postgres` are: PATH, `pg_config --bindir`, then the newest `/usr/lib/postgresql/*/bin`.
-fn find_bindir() -> Option<PathBuf> {
+/// Where `initdb` and `postgres` (and the other server programs) are: PATH, `pg_config --bindir`, then the
+/// newest `/usr/lib/postgresql/*/bin`.
+pub fn find_bindir() -> Option<PathBuf> {
     let has_both = |dir: &Path| dir.join("initdb").is_file() && dir.join("postgres").is_file();
     if let Some(path) = std::env::var_os("PATH") {
         for dir in std::env::split_paths(&path) {

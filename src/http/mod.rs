@@ -15,6 +15,7 @@ pub mod login_limit;
 pub mod policy;
 pub mod rate_limit;
 pub mod read_cache;
+pub mod reads;
 pub mod signature;
 pub mod unread_body;
 

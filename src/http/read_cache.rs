@@ -112,6 +112,7 @@ pub async fn cache(State(state): State<AppState>, request: Request, next: Next) 
         let response = next.run(request).await;
         if response.status().is_success() {
             state.read_cache.invalidate(auth.site_id());
+            state.recent_writers.insert(auth.key_id().to_string(), ());
         }
         return response;
     }

@@ -9,6 +9,7 @@ use crate::api::v1::patch;
 use crate::domain::catalog::Brand;
 use crate::domain::catalog::brands::{self, BrandPatch, NewBrand};
 use crate::http::auth::{ReadCatalog, WriteCatalog};
+use crate::http::reads::ReadConn;
 use crate::http::{
     ApiError, CommonErrors, Created, Data, Deleted, ErrorBody, Json, Path, Query, Scoped,
 };
@@ -135,10 +136,9 @@ pub struct ListQuery {
 )]
 pub async fn list(
     key: Scoped<ReadCatalog>,
-    State(state): State<AppState>,
+    mut conn: ReadConn,
     Query(q): Query<ListQuery>,
 ) -> Result<Data<Vec<BrandOut>>, ApiError> {
-    let mut conn = state.pool.acquire().await?;
     let items = brands::list(&mut conn, key.site_id(), q.slug.as_deref()).await?;
     Ok(Data::new(items.into_iter().map(BrandOut::from).collect()))
 }

@@ -9,6 +9,7 @@ use crate::api::v1::patch;
 use crate::domain::catalog::Category;
 use crate::domain::catalog::categories::{self, CategoryPatch, NewCategory};
 use crate::http::auth::{ReadCatalog, WriteCatalog};
+use crate::http::reads::ReadConn;
 use crate::http::{
     ApiError, CommonErrors, Created, Data, Deleted, ErrorBody, Json, Path, Query, Scoped,
 };
@@ -141,10 +142,9 @@ pub struct ListQuery {
 )]
 pub async fn list(
     key: Scoped<ReadCatalog>,
-    State(state): State<AppState>,
+    mut conn: ReadConn,
     Query(q): Query<ListQuery>,
 ) -> Result<Data<Vec<CategoryOut>>, ApiError> {
-    let mut conn = state.pool.acquire().await?;
     let items = categories::list(
         &mut conn,
         key.site_id(),

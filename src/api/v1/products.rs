@@ -12,6 +12,7 @@ use serde_json::Value;
 use crate::domain::catalog::products::{self, Expand, ProductFilter};
 use crate::http::auth::{ReadCatalog, WriteCatalog};
 use crate::http::customer::CustomerToken;
+use crate::http::reads::ReadConn;
 use crate::http::{
     ApiError, CommonErrors, Created, Data, Deleted, Json, List, Pagination, Path, Query, Scoped,
 };
@@ -185,7 +186,7 @@ fn project(product: &ProductOut, fields: &[String], expand: Expand) -> Value {
 pub async fn list(
     key: Scoped<ReadCatalog>,
     token: Option<CustomerToken>,
-    State(state): State<AppState>,
+    mut conn: ReadConn,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, ApiError> {
     let expand = parse_expand(&q.expand_list, q.expand.as_deref())?;
@@ -207,7 +208,6 @@ pub async fn list(
         cursor: q.cursor,
     }
     .request_with(|cursor| products::is_cursor(&filter, cursor))?;
-    let mut conn = state.pool.acquire().await?;
     let caller = key.caller_with(token.as_ref());
     let page = products::list(&mut conn, &caller, &filter, &page, expand).await?;
     let page = page.map(ProductOut::from);
@@ -237,13 +237,12 @@ pub async fn list(
 pub async fn get(
     key: Scoped<ReadCatalog>,
     token: Option<CustomerToken>,
-    State(state): State<AppState>,
+    mut conn: ReadConn,
     Path((_site, id)): Path<(String, String)>,
     Query(q): Query<GetQuery>,
 ) -> Result<Response, ApiError> {
     let expand = parse_expand(&q.expand_list, q.expand.as_deref())?;
     let fields = parse_fields(q.fields.as_deref())?;
-    let mut conn = state.pool.acquire().await?;
     let caller = key.caller_with(token.as_ref());
     let product = ProductOut::from(products::get(&mut conn, &caller, &id, expand).await?);
     let expand = Expand {
