@@ -11,6 +11,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::errors::MnError;
+use super::fields::{object, text};
 use super::{Identity, Path, Query, Who, body, data, page_request, pagination, shapes};
 use crate::domain;
 use crate::domain::carts::{self, CartAction, Customizations, NewCart, NewItem};
@@ -419,14 +420,13 @@ fn status_change(status: &str) -> Result<(Option<OrderStatus>, Option<PaymentSta
     })
 }
 
+/// A text field as [`text`] reads it, trimmed; blank clears it as `null` does.
 fn optional_text(map: &Map<String, Value>, field: &str) -> Result<Option<Option<String>>, MnError> {
-    match map.get(field) {
-        None => Ok(None),
-        Some(Value::Null) => Ok(Some(None)),
-        Some(Value::String(s)) if s.trim().is_empty() => Ok(Some(None)),
-        Some(Value::String(s)) => Ok(Some(Some(s.trim().to_string()))),
-        Some(_) => Err(MnError::invalid(field, "must be a string")),
-    }
+    Ok(text(map, field)?.map(|value| {
+        value
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+    }))
 }
 
 /// `{status, trackingNumber, trackingUrl, carrier, notifyCustomer}`. The carrier and the notification
@@ -442,10 +442,7 @@ pub async fn set_status(
         Who::Admin(key) => Some(key.id.clone()),
         _ => None,
     };
-    let map = match body::<Value>(&bytes)? {
-        Value::Object(map) => map,
-        _ => return Err(MnError::invalid("body", "must be a JSON object")),
-    };
+    let map = object(&bytes)?;
     let status = match map.get("status") {
         Some(Value::String(s)) => s.clone(),
         _ => return Err(MnError::invalid("status", "is required")),
