@@ -98,7 +98,7 @@ impl From<Variant> for VariantOut {
 }
 
 /// Creating a variant (also inline with a product), or replacing one with PUT.
-#[derive(Deserialize, utoipa::ToSchema)]
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
 #[schema(as = VariantInput)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct VariantIn {
@@ -109,31 +109,59 @@ pub struct VariantIn {
         max_length = 255,
         pattern = "\\S"
     )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Unique per site; no control characters.
     #[schema(value_type = Option<Sku>)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sku: Option<String>,
     /// Minor units; omit to inherit the product's price.
     #[schema(minimum = 0, maximum = 10_000_000_000_000_f64)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub price: Option<i64>,
     #[schema(minimum = 0, maximum = 10_000_000_000_000_f64)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub compare_at_price: Option<i64>,
     #[schema(example = 10, minimum = 0, maximum = 1_000_000)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub inventory_count: Option<i32>,
     /// Overrides the status derived from `inventoryCount`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub inventory_status: Option<InventoryStatusWire>,
     #[schema(value_type = Option<OptionValues>)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub options: Option<Map<String, Value>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_default: Option<bool>,
     #[schema(minimum = 0)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub low_stock_threshold: Option<i32>,
     #[schema(minimum = 0)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub position: Option<i32>,
 }
 
 impl From<VariantIn> for NewVariant {
     fn from(v: VariantIn) -> Self {
         NewVariant {
+            name: v.name,
+            sku: v.sku,
+            price: v.price,
+            compare_at_price: v.compare_at_price,
+            inventory_count: v.inventory_count,
+            inventory_status: v.inventory_status.map(Into::into),
+            options: v.options,
+            is_default: v.is_default,
+            low_stock_threshold: v.low_stock_threshold,
+            position: v.position,
+        }
+    }
+}
+
+/// A variant as a catalog file holds it (`shopvo export products`).
+impl From<NewVariant> for VariantIn {
+    fn from(v: NewVariant) -> Self {
+        VariantIn {
             name: v.name,
             sku: v.sku,
             price: v.price,

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::super::brands::BrandOut;
 use super::super::categories::CategoryOut;
@@ -166,7 +166,7 @@ impl From<Product> for ProductOut {
 }
 
 /// Creating a product, with optional inline variants.
-#[derive(Deserialize, utoipa::ToSchema)]
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
 #[schema(as = ProductInput)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ProductIn {
@@ -179,20 +179,26 @@ pub struct ProductIn {
     pub name: String,
     /// Derived from the name when omitted (made unique with a numeric suffix).
     #[schema(value_type = Option<Slug>)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub slug: Option<String>,
     /// An external reference of your own (an ERP or marketplace handle).
     #[schema(min_length = 1, max_length = 255)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub handle: Option<String>,
     #[schema(max_length = 65535)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Defaults to ACTIVE.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<ProductStatusWire>,
     /// Minor units (cents), a non-negative integer.
     #[schema(example = 2999, minimum = 0, maximum = 10_000_000_000_000_f64)]
     pub price: i64,
     #[schema(minimum = 0, maximum = 10_000_000_000_000_f64)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub compare_at_price: Option<i64>,
     #[schema(value_type = Option<BrandId>)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub brand_id: Option<String>,
     #[serde(default)]
     #[schema(value_type = Vec<CategoryId>, max_items = 100)]
@@ -200,8 +206,10 @@ pub struct ProductIn {
     #[serde(default)]
     pub featured: bool,
     #[schema(max_length = 255)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub vendor: Option<String>,
     #[schema(max_length = 255)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
     #[serde(default)]
     #[schema(value_type = Vec<HttpUrl>, max_items = 50)]
@@ -211,6 +219,7 @@ pub struct ProductIn {
     pub translations: BTreeMap<String, TranslationWire>,
     /// Variants to create with the product. Without any, one default variant is created.
     #[schema(max_items = 100)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub variants: Option<Vec<VariantIn>>,
 }
 
@@ -307,10 +316,42 @@ impl From<ProductIn> for NewProduct {
     }
 }
 
+/// A product as a catalog file holds it (`shopvo export products`): the create body that imports it.
+impl From<NewProduct> for ProductIn {
+    fn from(p: NewProduct) -> Self {
+        ProductIn {
+            name: p.name,
+            slug: p.slug,
+            handle: p.handle,
+            description: p.description,
+            status: p.status.map(Into::into),
+            price: p.price,
+            compare_at_price: p.compare_at_price,
+            brand_id: p.brand_id,
+            category_ids: p.category_ids,
+            featured: p.featured,
+            vendor: p.vendor,
+            model: p.model,
+            images: p.images,
+            translations: translations(p.translations),
+            variants: p
+                .variants
+                .map(|vs| vs.into_iter().map(Into::into).collect()),
+        }
+    }
+}
+
 /// A new product read from its native JSON, so seeds (`shopvo demo`) can be written as request bodies.
 impl<'de> Deserialize<'de> for NewProduct {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         ProductIn::deserialize(d).map(NewProduct::from)
+    }
+}
+
+/// A new product written as its native JSON: a line of `shopvo export products --format jsonl`.
+impl Serialize for NewProduct {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ProductIn::from(self.clone()).serialize(s)
     }
 }
 

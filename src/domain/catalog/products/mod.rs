@@ -1,10 +1,12 @@
 //! Products: the catalog's aggregate. A product owns its variants: every write to one goes through here,
 //! locks the product and records `product.updated` with the whole product.
 
+mod export;
 mod import;
 mod prices;
 mod read;
 mod search;
+mod upsert;
 mod variant_writes;
 mod write;
 
@@ -13,12 +15,14 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+pub use export::{export_page, most_options};
 pub use import::{ImportItem, Imported, import};
 pub use prices::{PriceChange, set_prices};
 pub use read::{get, is_cursor, list, load_many};
 pub use variant_writes::{
     add_variant, delete_variant, replace_variant, set_variants, update_variant,
 };
+pub use upsert::{UpsertItem, UpsertOutcome, Upserted, upsert};
 pub use write::{create, delete, replace, update};
 
 use super::variants::{NewVariant, VariantRow};
@@ -214,7 +218,7 @@ pub enum ProductSort {
 }
 
 /// Creating a product (with optional inline variants), or replacing one (without variants).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct NewProduct {
     pub name: String,
     /// Derived from the name when `None` (made unique with a numeric suffix).

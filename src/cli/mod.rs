@@ -1,6 +1,10 @@
 //! The `shopvo` command line: serve, migrate, sites, keys, demo data, the OpenAPI document.
 //! Machine-readable output goes to stdout; logs go to stderr.
 
+mod catalog_file;
+mod products;
+
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -60,6 +64,45 @@ enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// Import a catalog file into a site.
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Export a site's catalog as a file.
+    #[command(subcommand)]
+    Export(ExportCommand),
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Upsert products from CSV or JSON lines: matched by handle, else by SKU, and replaced; the others
+    /// created. A variant's stock sets its quantity at the default location. Bad rows are reported by line
+    /// and the good ones imported; the exit status says whether any failed.
+    Products {
+        #[arg(long)]
+        site: String,
+        #[arg(long)]
+        file: PathBuf,
+        /// Defaults to the file's extension (`.csv`, `.jsonl`, `.ndjson`).
+        #[arg(long, value_enum)]
+        format: Option<catalog_file::Format>,
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExportCommand {
+    /// Write every product of a site in the format `import products` reads.
+    Products {
+        #[arg(long)]
+        site: String,
+        #[arg(long, value_enum)]
+        format: catalog_file::Format,
+        /// Write to this file instead of stdout.
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -373,6 +416,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Demo { url, json } => crate::demo::run(&pool, &server_key, &url, json).await,
+        Command::Import(ImportCommand::Products {
+            site,
+            file,
+            format,
+            json,
+        }) => products::import(&pool, &site, &file, format, json).await,
+        Command::Export(ExportCommand::Products {
+            site,
+            format,
+            output,
+        }) => products::export(&pool, &site, format, output.as_deref()).await,
         Command::Openapi => unreachable!("handled above"),
     };
     pool.close().await;

@@ -1,0 +1,125 @@
+//! The catalog as a catalog file holds it (`shopvo export products`): each product as the input that
+//! [`upsert`](super::upsert) reads back — brands and categories by slug, so the file imports into another
+//! server, and each variant's stock as its quantity at the default location (where an import puts it).
+
+use std::collections::HashMap;
+
+use sqlx::PgConnection;
+
+use super::{NewProduct, load_many};
+use crate::domain::catalog::variants::NewVariant;
+use crate::domain::error::Result;
+use crate::domain::inventory::stock;
+
+/// Up to `limit` products after the id `after`, in id order, and the id to continue after (`None` at the
+/// end).
+pub async fn export_page(
+    conn: &mut PgConnection,
+    site_id: &str,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<(Vec<NewProduct>, Option<String>)> {
+    let ids: Vec<String> = sqlx::query_scalar(
+        "select id from products where site_id = $1 and ($2::text is null or id > $2) \
+         order by id limit $3",
+    )
+    .bind(site_id)
+    .bind(after)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    let next = (ids.len() as i64 == limit).then(|| ids.last().cloned()).flatten();
+    let products = load_many(conn, site_id, &ids).await?;
+
+    let location = stock::default_location(conn, site_id).await?;
+    let variant_ids: Vec<&str> = products
+        .iter()
+        .flat_map(|p| p.variants.iter().flatten().map(|v| v.id.as_str()))
+        .collect();
+    let on_hand: HashMap<String, i32> = sqlx::query_as(
+        "select variant_id, on_hand from stock_levels \
+         where site_id = $1 and location_id = $2 and variant_id = any($3)",
+    )
+    .bind(site_id)
+    .bind(&location)
+    .bind(&variant_ids)
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .collect();
+    let brand_ids = products.iter().filter_map(|p| p.brand_id.clone()).collect();
+    let category_ids = products.iter().flat_map(|p| p.category_ids.clone()).collect();
+    let brands = slugs(conn, site_id, "brands", brand_ids).await?;
+    let categories = slugs(conn, site_id, "categories", category_ids).await?;
+    let by_slug = |names: &HashMap<String, String>, id: String| names.get(&id).cloned().unwrap_or(id);
+
+    let products = products
+        .into_iter()
+        .map(|p| NewProduct {
+            name: p.name,
+            slug: Some(p.slug),
+            handle: p.handle,
+            description: p.description,
+            status: Some(p.status),
+            price: p.price,
+            compare_at_price: p.compare_at_price,
+            brand_id: p.brand_id.map(|id| by_slug(&brands, id)),
+            category_ids: p
+                .category_ids
+                .into_iter()
+                .map(|id| by_slug(&categories, id))
+                .collect(),
+            featured: p.featured,
+            vendor: p.vendor,
+            model: p.model,
+            images: p.images,
+            translations: p.translations,
+            variants: Some(
+                p.variants
+                    .into_iter()
+                    .flatten()
+                    .map(|v| NewVariant {
+                        inventory_count: Some(on_hand.get(&v.id).copied().unwrap_or(0)),
+                        name: Some(v.name),
+                        sku: v.sku,
+                        price: v.price,
+                        compare_at_price: v.compare_at_price,
+                        options: Some(v.options),
+                        low_stock_threshold: Some(v.low_stock_threshold),
+                        ..NewVariant::default()
+                    })
+                    .collect(),
+            ),
+        })
+        .collect();
+    Ok((products, next))
+}
+
+/// The slugs of the brands or categories `ids`, by id.
+async fn slugs(
+    conn: &mut PgConnection,
+    site_id: &str,
+    table: &str,
+    ids: Vec<String>,
+) -> Result<HashMap<String, String>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select id, slug from {table} where site_id = $1 and id = any($2)"
+    )))
+    .bind(site_id)
+    .bind(ids)
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .collect())
+}
+
+/// The most options any variant of the site has (a CSV export writes that many option columns).
+pub async fn most_options(conn: &mut PgConnection, site_id: &str) -> Result<usize> {
+    let most: i32 = sqlx::query_scalar(
+        "select coalesce(max(jsonb_array_length(options)), 0) from variants where site_id = $1",
+    )
+    .bind(site_id)
+    .fetch_one(conn)
+    .await?;
+    Ok(most.max(0) as usize)
+}
