@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use common::{TestApp, str_of};
 use serde_json::{Value, json};
@@ -38,7 +38,7 @@ fn file(name: &str, text: &str) -> PathBuf {
     path
 }
 
-async fn import(app: &TestApp, site: &str, path: &PathBuf) -> (bool, Value) {
+async fn import(app: &TestApp, site: &str, path: &Path) -> (bool, Value) {
     let run = shopvo(
         app,
         &[
@@ -102,9 +102,14 @@ async fn ledger_rows(app: &TestApp, product_id: &str) -> i64 {
 #[tokio::test]
 async fn csv_upserts_by_handle_or_sku_and_reports_bad_rows_by_line() {
     let app = TestApp::spawn().await;
-    let brand = app.post("/brands", json!({"name": "Acme", "slug": "acme"})).await["data"]["id"].clone();
-    let category =
-        app.post("/categories", json!({"name": "Shirts", "slug": "shirts"})).await["data"]["id"].clone();
+    let brand = app
+        .post("/brands", json!({"name": "Acme", "slug": "acme"}))
+        .await["data"]["id"]
+        .clone();
+    let category = app
+        .post("/categories", json!({"name": "Shirts", "slug": "shirts"}))
+        .await["data"]["id"]
+        .clone();
     let first = file(
         "first.csv",
         "handle,name,description,price,brand,categories,sku,option1_name,option1_value,stock\n\
@@ -147,7 +152,11 @@ async fn csv_upserts_by_handle_or_sku_and_reports_bad_rows_by_line() {
         stock(&app, &tee).await,
         [("TEE-S".into(), 5), ("TEE-M".into(), 7)]
     );
-    assert_eq!(ledger_rows(&app, &tee).await, 2, "one ledger entry per stock change");
+    assert_eq!(
+        ledger_rows(&app, &tee).await,
+        2,
+        "one ledger entry per stock change"
+    );
     let variant_ids: Vec<String> =
         sqlx::query_scalar("select id from variants where product_id = $1 order by position")
             .bind(&tee)
@@ -332,5 +341,8 @@ async fn an_export_imports_into_another_site_as_the_same_catalog() {
     assert!(ok, "{summary}");
     assert_eq!(summary["updated"], 2, "{summary}");
     assert_eq!(exported(&app, &third).await, original);
-    assert_eq!(app.count("select count(*) from inventory_ledger").await, ledger);
+    assert_eq!(
+        app.count("select count(*) from inventory_ledger").await,
+        ledger
+    );
 }

@@ -83,21 +83,18 @@ const VARIANT_COLUMNS: [&str; 6] = [
 
 /// JSON lines, one product each; blank lines are skipped.
 pub fn read_jsonl(input: impl BufRead) -> impl Iterator<Item = ReadProduct> {
-    input
-        .lines()
-        .enumerate()
-        .filter_map(|(i, line)| {
-            let line_no = i as u64 + 1;
-            let item = match line {
-                Err(e) => Err(format!("cannot read the line: {e}")),
-                Ok(text) if text.trim().is_empty() => return None,
-                Ok(text) => json_product(&text),
-            };
-            Some(ReadProduct {
-                line: line_no,
-                item,
-            })
+    input.lines().enumerate().filter_map(|(i, line)| {
+        let line_no = i as u64 + 1;
+        let item = match line {
+            Err(e) => Err(format!("cannot read the line: {e}")),
+            Ok(text) if text.trim().is_empty() => return None,
+            Ok(text) => json_product(&text),
+        };
+        Some(ReadProduct {
+            line: line_no,
+            item,
         })
+    })
 }
 
 fn json_product(text: &str) -> Result<UpsertItem, String> {
@@ -110,12 +107,13 @@ fn json_product(text: &str) -> Result<UpsertItem, String> {
         .filter(|(key, _)| !object.contains_key(*key))
         .map(|(_, field)| *field)
         .collect();
-    let product = serde_path_to_error::deserialize::<_, NewProduct>(value).map_err(|e| {
-        match e.path().to_string().as_str() {
-            "." => e.inner().to_string(),
-            path => format!("{path}: {}", e.inner()),
-        }
-    })?;
+    let product =
+        serde_path_to_error::deserialize::<_, NewProduct>(value).map_err(|e| {
+            match e.path().to_string().as_str() {
+                "." => e.inner().to_string(),
+                path => format!("{path}: {}", e.inner()),
+            }
+        })?;
     Ok(UpsertItem { product, absent })
 }
 
@@ -238,14 +236,20 @@ impl<R: std::io::Read> CsvGroups<R> {
             "ACTIVE" => Some(ProductStatus::Active),
             "DRAFT" => Some(ProductStatus::Draft),
             "ARCHIVED" => Some(ProductStatus::Archived),
-            other => return Err(format!("status: `{other}` is not ACTIVE, DRAFT or ARCHIVED")),
+            other => {
+                return Err(format!(
+                    "status: `{other}` is not ACTIVE, DRAFT or ARCHIVED"
+                ));
+            }
         };
         let featured = match cell("featured").to_ascii_lowercase().as_str() {
             "" | "false" | "no" | "0" => false,
             "true" | "yes" | "1" => true,
             other => return Err(format!("featured: `{other}` is not true or false")),
         };
-        let has_variants = VARIANT_COLUMNS.iter().any(|c| self.columns.contains_key(*c))
+        let has_variants = VARIANT_COLUMNS
+            .iter()
+            .any(|c| self.columns.contains_key(*c))
             || self.columns.contains_key("option1_name");
         let variants = if has_variants {
             let variants = rows

@@ -215,7 +215,7 @@ pub async fn export(
         Format::Csv => {
             let mut w = csv::Writer::from_writer(out);
             w.write_record(catalog_file::csv_header(options))?;
-            Sink::Csv(w)
+            Sink::Csv(Box::new(w))
         }
         Format::Jsonl => Sink::Jsonl(out),
     };
@@ -246,6 +246,6 @@ pub async fn export(
 }
 
 enum Sink<W: Write> {
-    Csv(csv::Writer<W>),
+    Csv(Box<csv::Writer<W>>),
     Jsonl(W),
 }

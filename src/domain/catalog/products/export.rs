@@ -28,7 +28,9 @@ pub async fn export_page(
     .bind(limit)
     .fetch_all(&mut *conn)
     .await?;
-    let next = (ids.len() as i64 == limit).then(|| ids.last().cloned()).flatten();
+    let next = (ids.len() as i64 == limit)
+        .then(|| ids.last().cloned())
+        .flatten();
     let products = load_many(conn, site_id, &ids).await?;
 
     let location = stock::default_location(conn, site_id).await?;
@@ -48,10 +50,14 @@ pub async fn export_page(
     .into_iter()
     .collect();
     let brand_ids = products.iter().filter_map(|p| p.brand_id.clone()).collect();
-    let category_ids = products.iter().flat_map(|p| p.category_ids.clone()).collect();
+    let category_ids = products
+        .iter()
+        .flat_map(|p| p.category_ids.clone())
+        .collect();
     let brands = slugs(conn, site_id, "brands", brand_ids).await?;
     let categories = slugs(conn, site_id, "categories", category_ids).await?;
-    let by_slug = |names: &HashMap<String, String>, id: String| names.get(&id).cloned().unwrap_or(id);
+    let by_slug =
+        |names: &HashMap<String, String>, id: String| names.get(&id).cloned().unwrap_or(id);
 
     let products = products
         .into_iter()

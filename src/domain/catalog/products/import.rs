@@ -264,25 +264,41 @@ async fn assign_slugs(
         .filter(|p| p.fields.slug.is_none())
         .map(|p| slug::slugify(&p.fields.name))
         .collect();
-    let patterns: Vec<String> = bases
-        .iter()
-        .map(|b| format!("{}-%", crate::domain::escape_like(b)))
-        .collect();
     let explicit: Vec<&str> = planned
         .iter()
         .filter_map(|p| p.fields.slug.as_deref())
         .collect();
-    let rows: Vec<(String, String)> = sqlx::query_as(
-        "select slug, id from products where site_id = $1 \
-         and (slug = any($2) or slug = any($3) or slug like any($4))",
+    let mut holder: HashMap<String, String> = sqlx::query_as(
+        "select slug, id from products where site_id = $1 and (slug = any($2) or slug = any($3))",
     )
     .bind(site_id)
     .bind(&explicit)
     .bind(&bases)
-    .bind(&patterns)
     .fetch_all(&mut *conn)
-    .await?;
-    let holder: HashMap<String, String> = rows.into_iter().collect();
+    .await?
+    .into_iter()
+    .collect();
+    // Numbered slugs (`tee-2`) matter only for a base that is taken or repeated in the batch; the pattern
+    // scan, which no index serves, is left out for the rest (most of an import).
+    let mut seen = HashSet::new();
+    let crowded: HashSet<&String> = bases
+        .iter()
+        .filter(|b| holder.contains_key(*b) || !seen.insert(*b))
+        .collect();
+    if !crowded.is_empty() {
+        let patterns: Vec<String> = crowded
+            .iter()
+            .map(|b| format!("{}-%", crate::domain::escape_like(b)))
+            .collect();
+        let numbered: Vec<(String, String)> = sqlx::query_as(
+            "select slug, id from products where site_id = $1 and slug like any($2)",
+        )
+        .bind(site_id)
+        .bind(&patterns)
+        .fetch_all(&mut *conn)
+        .await?;
+        holder.extend(numbered);
+    }
     let mut taken: Vec<String> = holder.keys().cloned().collect();
     let mut at = 0;
     while at < planned.len() {

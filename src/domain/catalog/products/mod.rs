@@ -19,10 +19,10 @@ pub use export::{export_page, most_options};
 pub use import::{ImportItem, Imported, import};
 pub use prices::{PriceChange, set_prices};
 pub use read::{get, is_cursor, list, load_many};
+pub use upsert::{UpsertItem, UpsertOutcome, Upserted, upsert};
 pub use variant_writes::{
     add_variant, delete_variant, replace_variant, set_variants, update_variant,
 };
-pub use upsert::{UpsertItem, UpsertOutcome, Upserted, upsert};
 pub use write::{create, delete, replace, update};
 
 use super::variants::{NewVariant, VariantRow};

@@ -88,7 +88,8 @@ pub async fn upsert(
     }
     // Quantities were checked above, so a refusal here is a fault, not the file's: the call fails whole.
     for written in levels::write(conn, site_id, &writes, "import").await? {
-        written.map_err(|e| Error::Internal(format!("an imported stock level was refused: {e}")))?;
+        written
+            .map_err(|e| Error::Internal(format!("an imported stock level was refused: {e}")))?;
     }
     Ok(outcomes
         .into_iter()
@@ -108,7 +109,9 @@ fn replacement(id: String, product: NewProduct, absent: &[&str]) -> ImportItem {
         slug: product.slug,
         handle: given(absent, "handle", product.handle),
         description: given(absent, "description", product.description),
-        status: given(absent, "status",
+        status: given(
+            absent,
+            "status",
             product.status.unwrap_or(ProductStatus::Active),
         ),
         price: Some(product.price),
@@ -124,7 +127,9 @@ fn replacement(id: String, product: NewProduct, absent: &[&str]) -> ImportItem {
     ImportItem::Update {
         id,
         patch,
-        variants: product.variants.filter(|v| carried("variants") && !v.is_empty()),
+        variants: product
+            .variants
+            .filter(|v| carried("variants") && !v.is_empty()),
     }
 }
 
@@ -149,7 +154,10 @@ async fn match_existing(
     site_id: &str,
     products: &[NewProduct],
 ) -> Result<Vec<Option<String>>> {
-    let handles: Vec<&str> = products.iter().filter_map(|p| p.handle.as_deref()).collect();
+    let handles: Vec<&str> = products
+        .iter()
+        .filter_map(|p| p.handle.as_deref())
+        .collect();
     let skus: Vec<&str> = products
         .iter()
         .flat_map(|p| p.variants.iter().flatten().filter_map(|v| v.sku.as_deref()))
