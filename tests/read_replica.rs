@@ -1,6 +1,7 @@
-//! Catalog reads from a real streaming replica (`pg_basebackup -R` of a private primary): a reader is served
+//! Reads from a real streaming replica (`pg_basebackup -R` of a private primary): a reader is served
 //! by the replica (shown by pausing its replay), a key reads its own writes from the primary, so does a
-//! request saying `X-Read-Primary`, and when the replica is down the primary answers.
+//! request saying `X-Read-Primary`, lists other than the catalog's are served alike, and when the replica
+//! is down the primary answers.
 
 mod common;
 
@@ -70,7 +71,7 @@ fn base_backup(primary_socket: &Path, dir: &Path) {
 }
 
 #[test]
-fn catalog_reads_come_from_the_replica_unless_they_must_not() {
+fn reads_come_from_the_replica_unless_they_must_not() {
     let dir = std::env::temp_dir().join(format!("shopvo-replica-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     // Each cluster lives as long as the thread that started it: both run on this test's thread.
@@ -159,6 +160,31 @@ fn catalog_reads_come_from_the_replica_unless_they_must_not() {
         // Asked for, or after the key's own write, the primary answers.
         assert_eq!(read(reader.clone(), true).await, 1500);
         assert_eq!(read(app.admin_key.clone(), false).await, 1500);
+        // Other read-only lists too: a customer created since the pause is not on the replica yet.
+        let customers_reader = app.key(&app.site_id, &["read:customers"]).await;
+        app.post(
+            "/customers",
+            json!({"email": "ada@example.com", "firstName": "Ada"}),
+        )
+        .await;
+        let total = |primary: bool| {
+            let request = app
+                .client
+                .get(app.api("/customers"))
+                .bearer_auth(&customers_reader);
+            let request = if primary {
+                request.header("X-Read-Primary", "1")
+            } else {
+                request
+            };
+            async move {
+                let res = request.send().await.unwrap();
+                assert_eq!(res.status(), StatusCode::OK);
+                res.json::<serde_json::Value>().await.unwrap()["pagination"]["total"].clone()
+            }
+        };
+        assert_eq!(total(false).await, 0);
+        assert_eq!(total(true).await, 1);
         sqlx::query("select pg_wal_replay_resume()")
             .execute(&mut replica)
             .await

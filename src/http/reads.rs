@@ -1,5 +1,6 @@
-//! Catalog reads from a read replica (`DATABASE_READ_URL`): a handler that only reads takes a [`ReadConn`]
-//! instead of a connection of the primary. The replica answers unless the request asks for the primary
+//! Reads from a read replica (`DATABASE_READ_URL`): a handler that only reads takes a [`ReadConn`] instead
+//! of a connection of the primary. Lists and catalog reads do; a single order, customer, gift card or
+//! promotion is read from the primary, where a webhook consumer fetching what an event named finds it. The replica answers unless the request asks for the primary
 //! (`X-Read-Primary`), or its key wrote within the last few seconds (it must see its own write, which the
 //! replica may not have replayed yet), or the replica does not give a connection within a second — then
 //! the primary answers.

@@ -11,6 +11,7 @@ use crate::api::v1::patch;
 use crate::domain::customers::Customer;
 use crate::domain::customers::profiles::{self, CustomerFilter, CustomerInput, CustomerPatch};
 use crate::http::auth::{ReadCustomers, WriteCustomers};
+use crate::http::reads::ReadConn;
 use crate::http::{
     ApiError, CommonErrors, Created, Data, Deleted, ErrorBody, Json, List, Pagination, Path, Query,
     Scoped,
@@ -205,7 +206,7 @@ pub struct ListQuery {
 )]
 pub async fn list(
     key: Scoped<ReadCustomers>,
-    State(state): State<AppState>,
+    mut conn: ReadConn,
     Query(q): Query<ListQuery>,
 ) -> Result<List<CustomerOut>, ApiError> {
     let page = Pagination {
@@ -221,7 +222,6 @@ pub async fn list(
         search: q.search,
         group_id: q.group.filter(|g| !g.is_empty()),
     };
-    let mut conn = state.pool.acquire().await?;
     Ok(profiles::list(&mut conn, key.site_id(), &filter, &page)
         .await?
         .map(CustomerOut::from)

@@ -12,6 +12,7 @@ use crate::domain::balances::gift_cards::{
 };
 use crate::http::auth::{ReadGiftCards, WriteGiftCards};
 use crate::http::idempotency::Sensitive;
+use crate::http::reads::ReadConn;
 use crate::http::{
     ApiError, CommonErrors, Created, Data, ErrorBody, Json, List, Pagination, Query, Scoped,
 };
@@ -208,7 +209,7 @@ pub struct ListQuery {
 )]
 pub async fn list(
     key: Scoped<ReadGiftCards>,
-    State(state): State<AppState>,
+    mut conn: ReadConn,
     Query(q): Query<ListQuery>,
 ) -> Result<List<GiftCardOut>, ApiError> {
     let page = Pagination {
@@ -222,7 +223,6 @@ pub async fn list(
         customer_id: q.customer_id,
         code: q.code,
     };
-    let mut conn = state.pool.acquire().await?;
     let cards = gift_cards::list(&mut conn, &key.caller(), &filter, &page).await?;
     Ok(List::from(cards.map(GiftCardOut::from)))
 }

@@ -1,6 +1,7 @@
 //! `/inventory`: stock levels, adjustments and their history.
 
 use crate::api::v1::formats::{InventoryExpansions, list_items};
+use crate::http::reads::ReadConn;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -120,7 +121,7 @@ pub struct ListQuery {
 )]
 pub async fn list(
     key: Scoped<ReadInventory>,
-    State(state): State<AppState>,
+    mut conn: ReadConn,
     Query(q): Query<ListQuery>,
 ) -> Result<List<InventoryItemOut>, ApiError> {
     let page = Pagination {
@@ -141,7 +142,6 @@ pub async fn list(
             }
         }
     }
-    let mut conn = state.pool.acquire().await?;
     let page = stock::list(
         &mut conn,
         key.site_id(),

@@ -9,6 +9,7 @@ use super::wire::wire_enum;
 use crate::api::v1::patch;
 use crate::domain::content::menus::{self, Menu, MenuInput, MenuItem, ResolvedItem};
 use crate::http::auth::{Admin, ReadContent};
+use crate::http::reads::ReadConn;
 use crate::http::{ApiError, CommonErrors, Created, Data, Deleted, ErrorBody, Json, Path, Scoped};
 use crate::state::AppState;
 
@@ -171,9 +172,8 @@ fn items(items: Vec<MenuItemIn>) -> Vec<MenuItem> {
 )]
 pub async fn list(
     key: Scoped<ReadContent>,
-    State(state): State<AppState>,
+    mut conn: ReadConn,
 ) -> Result<Data<Vec<MenuOut>>, ApiError> {
-    let mut conn = state.pool.acquire().await?;
     let found = menus::list(&mut conn, &key.caller()).await?;
     Ok(Data::new(found.into_iter().map(Into::into).collect()))
 }
@@ -191,10 +191,9 @@ pub async fn list(
 )]
 pub async fn get(
     key: Scoped<ReadContent>,
-    State(state): State<AppState>,
+    mut conn: ReadConn,
     Path((_site, handle)): Path<(String, String)>,
 ) -> Result<Data<MenuOut>, ApiError> {
-    let mut conn = state.pool.acquire().await?;
     let menu = menus::get(&mut conn, &key.caller(), &handle).await?;
     Ok(Data::new(menu.into()))
 }

@@ -9,6 +9,7 @@ use crate::api::v1::patch;
 use crate::domain::balances::tender::Applied;
 use crate::domain::orders::{self, OrderFilter, OrderPatch};
 use crate::http::auth::{ReadOrders, WriteOrders};
+use crate::http::reads::ReadConn;
 use crate::http::{
     ApiError, CommonErrors, Data, ErrorBody, Json, List, Pagination, Path, Query, Scoped,
 };
@@ -299,7 +300,7 @@ pub struct ListQuery {
 )]
 pub async fn list(
     key: Scoped<ReadOrders>,
-    State(state): State<AppState>,
+    mut conn: ReadConn,
     Query(q): Query<ListQuery>,
 ) -> Result<List<OrderOut>, ApiError> {
     let page = Pagination {
@@ -315,7 +316,6 @@ pub async fn list(
         from: q.from,
         to: q.to,
     };
-    let mut conn = state.pool.acquire().await?;
     let page = orders::list(&mut conn, &key.caller(), &filter, &page).await?;
     Ok(List::from(page.map(OrderOut::from)))
 }

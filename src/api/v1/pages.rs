@@ -10,6 +10,7 @@ use crate::api::v1::formats::Slug;
 use crate::api::v1::patch;
 use crate::domain::content::pages::{self, Page, PageFilter, PageInput};
 use crate::http::auth::{Admin, ReadContent};
+use crate::http::reads::ReadConn;
 use crate::http::{
     ApiError, CommonErrors, Created, Data, Deleted, ErrorBody, Json, Pagination, Path, Query,
     Scoped,
@@ -142,7 +143,7 @@ pub struct ListQuery {
 )]
 pub async fn list(
     key: Scoped<ReadContent>,
-    State(state): State<AppState>,
+    mut conn: ReadConn,
     Query(q): Query<ListQuery>,
 ) -> Result<Data<Vec<PageOut>>, ApiError> {
     let page = Pagination {
@@ -155,7 +156,6 @@ pub async fn list(
         slug: q.slug,
         status: q.status.map(Into::into),
     };
-    let mut conn = state.pool.acquire().await?;
     let found = pages::list(
         &mut conn,
         &key.caller(),
@@ -180,10 +180,9 @@ pub async fn list(
 )]
 pub async fn get(
     key: Scoped<ReadContent>,
-    State(state): State<AppState>,
+    mut conn: ReadConn,
     Path((_site, id)): Path<(String, String)>,
 ) -> Result<Data<PageOut>, ApiError> {
-    let mut conn = state.pool.acquire().await?;
     let page = pages::get(&mut conn, &key.caller(), &id).await?;
     Ok(Data::new(page.into()))
 }

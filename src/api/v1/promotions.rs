@@ -10,6 +10,7 @@ use crate::domain::pricing::{self, Line, PriceInput};
 use crate::domain::promotions::{self, NewPromotion, Promotion, PromotionPatch};
 use crate::domain::sites;
 use crate::http::auth::{ReadPromotions, WritePromotions};
+use crate::http::reads::ReadConn;
 use crate::http::{
     ApiError, CommonErrors, Created, Data, Deleted, ErrorBody, Json, List, Pagination, Path, Query,
     Scoped,
@@ -225,7 +226,7 @@ pub struct ListQuery {
 )]
 pub async fn list(
     key: Scoped<ReadPromotions>,
-    State(state): State<AppState>,
+    mut conn: ReadConn,
     Query(q): Query<ListQuery>,
 ) -> Result<List<PromotionOut>, ApiError> {
     let page = Pagination {
@@ -234,7 +235,6 @@ pub async fn list(
         cursor: q.cursor,
     }
     .request("promo")?;
-    let mut conn = state.pool.acquire().await?;
     let status = q.status.map(Into::into);
     let promotions = promotions::list(&mut conn, key.site_id(), status, &page).await?;
     Ok(List::from(promotions.map(PromotionOut::from)))

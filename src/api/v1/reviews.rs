@@ -8,6 +8,7 @@ use super::wire::wire_enum;
 
 use crate::domain::catalog::reviews::{self, NewReview, Review, ReviewFilter};
 use crate::http::auth::{ReadCatalog, WriteCatalog};
+use crate::http::reads::ReadConn;
 use crate::http::{
     ApiError, CommonErrors, Created, Data, Deleted, ErrorBody, Json, List, Pagination, Path, Query,
     Scoped,
@@ -138,7 +139,7 @@ impl ListQuery {
 )]
 pub async fn list_for_product(
     key: Scoped<ReadCatalog>,
-    State(state): State<AppState>,
+    mut conn: ReadConn,
     Path((_site, product_id)): Path<(String, String)>,
     Query(q): Query<ListQuery>,
 ) -> Result<List<ReviewOut>, ApiError> {
@@ -147,7 +148,6 @@ pub async fn list_for_product(
         product_id: Some(product_id),
         status: q.status.map(Into::into),
     };
-    let mut conn = state.pool.acquire().await?;
     let found = reviews::list(&mut conn, &key.caller(), &filter, &page).await?;
     Ok(List::from(found.map(ReviewOut::from)))
 }
@@ -166,7 +166,7 @@ pub async fn list_for_product(
 )]
 pub async fn list(
     key: Scoped<ReadCatalog>,
-    State(state): State<AppState>,
+    mut conn: ReadConn,
     Query(q): Query<ListQuery>,
 ) -> Result<List<ReviewOut>, ApiError> {
     let page = q.page()?;
@@ -174,7 +174,6 @@ pub async fn list(
         product_id: q.product_id,
         status: q.status.map(Into::into),
     };
-    let mut conn = state.pool.acquire().await?;
     let found = reviews::list(&mut conn, &key.caller(), &filter, &page).await?;
     Ok(List::from(found.map(ReviewOut::from)))
 }
