@@ -37,6 +37,7 @@ impl AppState {
     pub fn new(pool: PgPool, config: Config, server_key: ServerKey) -> anyhow::Result<Self> {
         let read_cache = Arc::new(ReadCache::new(&config));
         let limiter = Arc::new(RateLimiter::new(config.redis_url.as_deref())?);
+        let login_limiter = Arc::new(LoginLimiter::new(limiter.redis()));
         let media = Arc::new(MediaStore::new(&config.media)?);
         let read_pool = match &config.database_read_url {
             Some(url) => Some(
@@ -60,7 +61,7 @@ impl AppState {
             server_key: Arc::new(server_key),
             auth_cache: Arc::default(),
             limiter,
-            login_limiter: Arc::default(),
+            login_limiter,
             site_origins: Arc::default(),
             read_cache,
             media,

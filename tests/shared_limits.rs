@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use common::TestApp;
 use reqwest::{Method, StatusCode};
+use serde_json::json;
 use shopvo::config::Config;
 use sqlx::postgres::PgPoolOptions;
 
@@ -109,6 +110,47 @@ async fn a_keys_limit_holds_across_replicas() {
     for app in [&a, &b] {
         let (status, body) = app.admin(Method::GET, "/customers", None).await;
         assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    }
+}
+
+#[tokio::test]
+async fn failed_logins_are_counted_across_replicas() {
+    let redis = Redis::start().await;
+    let (a, b) = two_replicas(&redis).await;
+    let login = |app: &TestApp, password: &str| {
+        app.client
+            .post(app.api("/auth/login"))
+            .bearer_auth(&app.admin_key)
+            .json(&json!({"email": "jane@example.com", "password": password}))
+            .send()
+    };
+    let res = a
+        .client
+        .post(a.api("/auth/register"))
+        .bearer_auth(&a.admin_key)
+        .json(&json!({"email": "jane@example.com", "password": "correct horse"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    // A success on one replica forgets the email's failures on both.
+    for app in [&a, &b, &a, &b] {
+        assert_eq!(login(app, "wrong").await.unwrap().status(), 401);
+    }
+    assert_eq!(login(&b, "correct horse").await.unwrap().status(), 200);
+    // Five failures spread over the two replicas, then both refuse, even the right password.
+    for app in [&a, &b, &a, &b, &a] {
+        assert_eq!(login(app, "wrong").await.unwrap().status(), 401);
+    }
+    for app in [&b, &a] {
+        let res = login(app, "correct horse").await.unwrap();
+        assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+        let wait: u64 = res.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=900).contains(&wait), "{wait}");
     }
 }
 

@@ -112,10 +112,11 @@ return {1, next_tat, now}
 ";
 
 /// The longest a request waits for Redis before it is counted in process instead.
-const REDIS_TIMEOUT: Duration = Duration::from_millis(250);
+pub const REDIS_TIMEOUT: Duration = Duration::from_millis(250);
 
-/// Limits kept in Redis, shared by every process using it.
-struct Shared {
+/// The Redis at `REDIS_URL`, shared by every process using it: rate limits here, failed logins in
+/// `http::login_limit`.
+pub struct Shared {
     client: redis::Client,
     connection: OnceCell<ConnectionManager>,
     script: redis::Script,
@@ -124,7 +125,7 @@ struct Shared {
 }
 
 impl Shared {
-    async fn connection(&self) -> redis::RedisResult<ConnectionManager> {
+    pub async fn connection(&self) -> redis::RedisResult<ConnectionManager> {
         // A request waits at most a fraction of a second for Redis: then it is counted in process.
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(REDIS_TIMEOUT)
@@ -174,11 +175,12 @@ impl Shared {
         })
     }
 
-    fn warn(&self, error: &str) {
+    /// Says once a minute that Redis failed and counts are kept in this process meanwhile.
+    pub fn warn(&self, error: &str) {
         let mut warned = self.warned_at.lock().unwrap_or_else(|e| e.into_inner());
         if warned.is_none_or(|at| at.elapsed() > Duration::from_secs(60)) {
             *warned = Some(Instant::now());
-            tracing::warn!(%error, "Redis is not answering: rate limits are counted in this process until it is back");
+            tracing::warn!(%error, "Redis is not answering: rate limits and failed logins are counted in this process until it is back");
         }
     }
 }
@@ -191,19 +193,19 @@ fn ceil_seconds(ms: i64) -> i64 {
 #[derive(Default)]
 pub struct RateLimiter {
     local: Local,
-    shared: Option<Shared>,
+    shared: Option<Arc<Shared>>,
 }
 
 impl RateLimiter {
     /// Limits in Redis at `redis_url` (checked when first used; see [`RateLimiter::ping`]), or in process.
     pub fn new(redis_url: Option<&str>) -> anyhow::Result<Self> {
         let shared = match redis_url {
-            Some(url) => Some(Shared {
+            Some(url) => Some(Arc::new(Shared {
                 client: redis::Client::open(url).map_err(|e| anyhow::anyhow!("REDIS_URL: {e}"))?,
                 connection: OnceCell::new(),
                 script: redis::Script::new(GCRA),
                 warned_at: Mutex::new(None),
-            }),
+            })),
             None => None,
         };
         Ok(RateLimiter {
@@ -215,6 +217,11 @@ impl RateLimiter {
     /// Whether limits are shared through Redis.
     pub fn is_shared(&self) -> bool {
         self.shared.is_some()
+    }
+
+    /// The Redis the limits are kept in, for the other counts shared across processes.
+    pub fn redis(&self) -> Option<Arc<Shared>> {
+        self.shared.clone()
     }
 
     /// Connects to Redis when configured: `serve` refuses to start without it rather than quietly keeping

@@ -189,11 +189,12 @@ pub async fn login(
 ) -> Result<Data<SessionOut>, ApiError> {
     let attempt = state
         .login_limiter
-        .attempt(key.site_id(), &input.email, ip, std::time::Instant::now())
+        .attempt(key.site_id(), &input.email, ip)
+        .await
         .map_err(too_many_attempts)?;
     match accounts::login(&state.pool, &state.server_key, key.site_id(), input.into()).await? {
         Ok(session) => {
-            state.login_limiter.succeeded(attempt);
+            state.login_limiter.succeeded(attempt).await;
             Ok(Data::new(session.into()))
         }
         Err(failure) => Err(ApiError::unauthorized(

@@ -60,7 +60,8 @@ pub async fn login(
     let site_id = &identity.site_id;
     let attempt = state
         .login_limiter
-        .attempt(site_id, &input.email, ip, std::time::Instant::now())
+        .attempt(site_id, &input.email, ip)
+        .await
         .map_err(|retry_after| MnError {
             retry_after: Some(retry_after),
             ..MnError::new(
@@ -75,7 +76,7 @@ pub async fn login(
     };
     match accounts::login(&state.pool, &state.server_key, site_id, input).await? {
         Ok(s) => {
-            state.login_limiter.succeeded(attempt);
+            state.login_limiter.succeeded(attempt).await;
             Ok(session(s))
         }
         Err(failure) => Err(MnError::new(
