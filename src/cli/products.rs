@@ -12,11 +12,21 @@ use serde_json::json;
 use sqlx::PgPool;
 
 use super::catalog_file::{self, Format, ReadProduct};
+use crate::db;
 use crate::domain::catalog::products::{self, Upserted};
 
 /// Products per transaction: large enough that a statement per table per batch is cheap per product,
 /// small enough that a batch's locks and memory stay modest.
 const BATCH: usize = 1000;
+
+/// The tables an import grows, analysed each time they may have doubled (see [`db::analyze`]).
+const GROWN: [&str; 5] = [
+    "products",
+    "variants",
+    "stock_levels",
+    "product_categories",
+    "product_docs",
+];
 
 /// What an import did.
 #[derive(Default)]
@@ -87,12 +97,20 @@ pub async fn import(
     };
 
     let mut summary = Summary::default();
+    // Products the planner's statistics know of: refreshed whenever the import may have doubled them.
+    let mut known = db::estimated_rows(pool, "products")
+        .await?
+        .max(BATCH as i64);
     loop {
         let batch: Vec<ReadProduct> = products.by_ref().take(BATCH).collect();
         if batch.is_empty() {
             break;
         }
         import_batch(pool, site_id, batch, &mut summary).await?;
+        if summary.created as i64 >= known {
+            db::analyze(pool, &GROWN).await?;
+            known = db::estimated_rows(pool, "products").await?.max(2 * known);
+        }
         let line = format!(
             "{} products: {} created, {} updated, {} failed",
             summary.seen(),

@@ -112,3 +112,24 @@ pub async fn create_database_if_missing(admin: &PgConnectOptions, name: &str) ->
 pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
     MIGRATOR.run(pool).await
 }
+
+/// Refreshes the planner's statistics of `tables`. A bulk load into tables that were small when last
+/// analysed makes the planner choose scans fit for the small table; the load calls this as the tables grow
+/// (autovacuum would, but only after the load has suffered for a while).
+pub async fn analyze(pool: &PgPool, tables: &[&str]) -> sqlx::Result<()> {
+    let list = tables.join(", ");
+    sqlx::query(sqlx::AssertSqlSafe(format!("analyze {list}")))
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// The planner's estimate of a table's rows (0 for a table never analysed).
+pub async fn estimated_rows(pool: &PgPool, table: &str) -> sqlx::Result<i64> {
+    let rows: Option<f32> =
+        sqlx::query_scalar("select reltuples from pg_class where oid = to_regclass($1)")
+            .bind(table)
+            .fetch_optional(pool)
+            .await?;
+    Ok(rows.map_or(0, |r| r.max(0.0) as i64))
+}
