@@ -567,12 +567,19 @@ async fn write_variants(
         .bind(&gone)
         .execute(&mut *conn)
         .await?;
-    // One default per product: clear them before the rows that take it are written.
+    // One default per product: clear the defaults that move before the rows that take them are written.
+    let defaults: Vec<&str> = updates
+        .iter()
+        .filter(|r| r.is_default)
+        .map(|r| r.id.as_str())
+        .collect();
     sqlx::query(
-        "update variants set is_default = false where site_id = $1 and product_id = any($2) and is_default",
+        "update variants set is_default = false \
+         where site_id = $1 and product_id = any($2) and is_default and id <> all($3)",
     )
     .bind(site_id)
     .bind(&replaced)
+    .bind(&defaults)
     .execute(&mut *conn)
     .await?;
     let column = |rows: &[VariantRow], get: fn(&VariantRow) -> Option<String>| {
@@ -585,7 +592,10 @@ async fn write_variants(
              position = u.position \
              from unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::jsonb[], \
                   $8::bool[], $9::int[]) as u(id, name, sku, price, compare_at_price, options, is_default, position) \
-             where v.site_id = $1 and v.id = u.id",
+             where v.site_id = $1 and v.id = u.id \
+               and (v.name, v.sku, v.price, v.compare_at_price, v.options, v.is_default, v.position) \
+                   is distinct from \
+                   (u.name, u.sku, u.price, u.compare_at_price, u.options, u.is_default, u.position)",
         )
         .bind(site_id)
         .bind(column(&updates, |r| Some(r.id.clone())))
