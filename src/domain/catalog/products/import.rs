@@ -268,16 +268,12 @@ async fn assign_slugs(
         .iter()
         .filter_map(|p| p.fields.slug.as_deref())
         .collect();
-    let mut holder: HashMap<String, String> = sqlx::query_as(
-        "select slug, id from products where site_id = $1 and (slug = any($2) or slug = any($3))",
-    )
-    .bind(site_id)
-    .bind(&explicit)
-    .bind(&bases)
-    .fetch_all(&mut *conn)
-    .await?
-    .into_iter()
-    .collect();
+    let names: Vec<&str> = explicit
+        .iter()
+        .copied()
+        .chain(bases.iter().map(String::as_str))
+        .collect();
+    let mut holder = holders(conn, site_id, Held::Slug, &names).await?;
     // Numbered slugs (`tee-2`) matter only for a base that is taken or repeated in the batch; the pattern
     // scan, which no index serves, is left out for the rest (most of an import).
     let mut seen = HashSet::new();
@@ -337,22 +333,8 @@ async fn refuse_taken_handles_and_skus(
         .iter()
         .flat_map(|p| p.variants.iter().flatten().filter_map(|v| v.sku.as_deref()))
         .collect();
-    let handle_holders: HashMap<String, String> =
-        sqlx::query_as("select handle, id from products where site_id = $1 and handle = any($2)")
-            .bind(site_id)
-            .bind(&handles)
-            .fetch_all(&mut *conn)
-            .await?
-            .into_iter()
-            .collect();
-    let sku_holders: HashMap<String, String> =
-        sqlx::query_as("select sku, product_id from variants where site_id = $1 and sku = any($2)")
-            .bind(site_id)
-            .bind(&skus)
-            .fetch_all(&mut *conn)
-            .await?
-            .into_iter()
-            .collect();
+    let handle_holders = holders(conn, site_id, Held::Handle, &handles).await?;
+    let sku_holders = holders(conn, site_id, Held::Sku, &skus).await?;
     let mut handles_seen: HashSet<String> = HashSet::new();
     let mut skus_seen: HashSet<String> = HashSet::new();
     let mut at = 0;
@@ -386,6 +368,36 @@ async fn refuse_taken_handles_and_skus(
         }
     }
     Ok(())
+}
+
+/// What names a product uniquely within its site.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Held {
+    Handle,
+    Slug,
+    /// A variant's SKU, held by the variant's product.
+    Sku,
+}
+
+/// The product holding each of `values` as its handle, slug or SKU (values no product holds are absent).
+pub(super) async fn holders(
+    conn: &mut PgConnection,
+    site_id: &str,
+    held: Held,
+    values: &[&str],
+) -> Result<HashMap<String, String>> {
+    let sql = match held {
+        Held::Handle => "select handle, id from products where site_id = $1 and handle = any($2)",
+        Held::Slug => "select slug, id from products where site_id = $1 and slug = any($2)",
+        Held::Sku => "select sku, product_id from variants where site_id = $1 and sku = any($2)",
+    };
+    Ok(sqlx::query_as(sql)
+        .bind(site_id)
+        .bind(values)
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .collect())
 }
 
 /// A unique violation in a bulk write: another writer took a slug, handle or SKU meanwhile.

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 
 use sqlx::PgConnection;
 
+use super::import::{Held, holders};
 use super::{ImportItem, NewProduct, ProductPatch, ProductStatus, import};
 use crate::domain::error::{Error, Result, Validator};
 use crate::domain::field::FieldKey;
@@ -162,31 +163,10 @@ async fn match_existing(
         .iter()
         .flat_map(|p| p.variants.iter().flatten().filter_map(|v| v.sku.as_deref()))
         .collect();
-    let by_handle: HashMap<String, String> =
-        sqlx::query_as("select handle, id from products where site_id = $1 and handle = any($2)")
-            .bind(site_id)
-            .bind(&handles)
-            .fetch_all(&mut *conn)
-            .await?
-            .into_iter()
-            .collect();
-    let by_sku: HashMap<String, String> =
-        sqlx::query_as("select sku, product_id from variants where site_id = $1 and sku = any($2)")
-            .bind(site_id)
-            .bind(&skus)
-            .fetch_all(&mut *conn)
-            .await?
-            .into_iter()
-            .collect();
     let slugs: Vec<&str> = products.iter().filter_map(|p| p.slug.as_deref()).collect();
-    let by_slug: HashMap<String, String> =
-        sqlx::query_as("select slug, id from products where site_id = $1 and slug = any($2)")
-            .bind(site_id)
-            .bind(&slugs)
-            .fetch_all(&mut *conn)
-            .await?
-            .into_iter()
-            .collect();
+    let by_handle = holders(conn, site_id, Held::Handle, &handles).await?;
+    let by_sku = holders(conn, site_id, Held::Sku, &skus).await?;
+    let by_slug = holders(conn, site_id, Held::Slug, &slugs).await?;
     Ok(products
         .iter()
         .map(|p| {
