@@ -240,6 +240,34 @@ async fn jsonl_reports_unreadable_lines_and_imports_the_rest() {
     let cup = product_id(&app, &app.site_id, "cup").await;
     assert_eq!(stock(&app, &cup).await, [("CUP".into(), 4)]);
     assert_eq!(app.count("select count(*) from products").await, 2);
+
+    // A CSV whose header lacks a required column is refused whole, before any row.
+    let headless = file("no-price.csv", "handle,name,sku\nmug,Mug,MUG-1\n");
+    let run = shopvo(
+        &app,
+        &[
+            "import",
+            "products",
+            "--site",
+            &app.site_id,
+            "--file",
+            headless.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert!(!run.ok);
+    assert!(run.stderr.contains("`price`"), "{}", run.stderr);
+    // Bytes that are not UTF-8 fail their own line only.
+    let mut bytes = b"{\"name\": \"Fork\", \"price\": 100}\n".to_vec();
+    bytes.extend(b"{\"name\": \"\xff\xfe\", \"price\": 100}\n");
+    bytes.extend(b"{\"name\": \"Knife\", \"price\": 100}\n");
+    let mixed = file("mixed.jsonl", "");
+    std::fs::write(&mixed, bytes).unwrap();
+    let (ok, summary) = import(&app, &app.site_id, &mixed).await;
+    assert!(!ok);
+    assert_eq!(summary["created"], 2, "{summary}");
+    assert_eq!(failed_lines(&summary)[0].0, 2, "{summary}");
+    assert_eq!(app.count("select count(*) from products").await, 4);
 }
 
 /// Sorted lines of a site's JSON-lines export.
