@@ -548,3 +548,47 @@ async fn field_errors_name_wire_fields_and_keep_address_keys_verbatim() {
     assert_error(&res, StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_ERROR");
     assert_eq!(res.1["details"][0]["field"], "isDefault");
 }
+
+#[tokio::test]
+async fn a_count_written_on_the_variant_and_adjustments_at_once_never_deadlock() {
+    let app = common::spawn_unlimited().await;
+    let (product, variant) = stocked(&app, 100).await;
+    let path = format!("/products/{product}/variants/{variant}");
+    let requests = (0..40).map(|i| {
+        let app = &app;
+        let path = path.clone();
+        let product = product.clone();
+        async move {
+            if i % 2 == 0 {
+                app.admin(
+                    Method::PATCH,
+                    &path,
+                    Some(json!({"inventoryCount": 50 + i})),
+                )
+                .await
+            } else {
+                adjust(
+                    app,
+                    &product,
+                    json!({"operation": "increment", "quantity": 1}),
+                )
+                .await
+            }
+        }
+    });
+    for (status, body) in futures::future::join_all(requests).await {
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    // The ledger explains the count: every change is one entry.
+    assert_eq!(
+        app.count(&format!(
+            "select coalesce(sum(delta), 0)::bigint from inventory_ledger where variant_id = '{variant}'"
+        ))
+        .await,
+        on_hand(&app, &variant).await
+    );
+    assert_eq!(
+        variant_count(&app, &variant).await,
+        on_hand(&app, &variant).await
+    );
+}

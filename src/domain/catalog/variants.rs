@@ -429,6 +429,19 @@ pub(crate) async fn update(
     );
     v.finish()?;
 
+    // Every stock write locks the stock level before the variant (checkout, adjustments, bulk levels); a
+    // count written here does the same, or it and a concurrent adjustment would each wait for the other.
+    if p.inventory_count.is_some() {
+        sqlx::query(
+            "select 1 from stock_levels s \
+             join locations l on l.site_id = s.site_id and l.id = s.location_id and l.is_default \
+             where s.site_id = $1 and s.variant_id = $2 for no key update of s",
+        )
+        .bind(site_id)
+        .bind(&current.id)
+        .execute(&mut *conn)
+        .await?;
+    }
     let make_default = p.is_default == Some(true) && !current.is_default;
     if make_default {
         demote_default(conn, site_id, product_id).await?;
