@@ -280,3 +280,58 @@ async fn gift_card_scopes_are_required() {
     assert_error(&res, StatusCode::NOT_FOUND, "NOT_FOUND");
     assert_eq!(balance_and_ledger(&app, &id).await, (1000, 1000));
 }
+
+#[tokio::test]
+async fn a_cards_life_is_told_in_events_that_never_carry_its_code() {
+    let app = TestApp::spawn().await;
+    let card = issue(
+        &app,
+        json!({"initialBalance": 1000, "code": "SPRING-2026-ABCD"}),
+    )
+    .await;
+    let id = str_of(&card["id"]);
+    let (status, _) = redeem(&app, &id, json!({"amount": 300})).await;
+    assert_eq!(status, StatusCode::OK);
+    let path = format!("/gift-cards/{id}");
+    for change in [
+        json!({"expiresAt": "2030-01-01T00:00:00Z"}),
+        json!({"status": "VOID"}),
+    ] {
+        let (status, body) = app.admin(Method::PATCH, &path, Some(change)).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    // A refused redemption records nothing.
+    let res = redeem(&app, &id, json!({"amount": 100})).await;
+    assert_error(&res, StatusCode::CONFLICT, "CONFLICT");
+
+    let events: Vec<(String, Value)> = sqlx::query_as(
+        "select type, payload from events where type like 'gift_card.%' order by created_at, id",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    let types: Vec<&str> = events.iter().map(|(t, _)| t.as_str()).collect();
+    assert_eq!(
+        types,
+        [
+            "gift_card.created",
+            "gift_card.redeemed",
+            "gift_card.updated",
+            "gift_card.voided"
+        ]
+    );
+    let data = |i: usize| events[i].1.get("data").unwrap_or(&events[i].1).clone();
+    assert_eq!(data(0)["lastCharacters"], "ABCD");
+    assert_eq!(data(0)["balance"], 1000);
+    assert_eq!(data(1)["amount"], 300);
+    assert_eq!(data(1)["balance"], 700);
+    assert_eq!(data(1)["orderId"], Value::Null);
+    assert_eq!(data(2)["expiresAt"], "2030-01-01T00:00:00Z");
+    assert_eq!(data(3)["status"], "VOID");
+    for (_, payload) in &events {
+        assert!(
+            !payload.to_string().contains("SPRING-2026"),
+            "an event carries the code: {payload}"
+        );
+    }
+}

@@ -62,24 +62,10 @@ pub async fn record_many(
 pub struct EventKind {
     pub name: &'static str,
     pub description: &'static str,
-    /// Named by the spec but not produced yet (the feature that produces it has not landed).
-    pub reserved: bool,
 }
 
 const fn kind(name: &'static str, description: &'static str) -> EventKind {
-    EventKind {
-        name,
-        description,
-        reserved: false,
-    }
-}
-
-const fn reserved(name: &'static str, description: &'static str) -> EventKind {
-    EventKind {
-        name,
-        description,
-        reserved: true,
-    }
+    EventKind { name, description }
 }
 
 /// Every event a subscription may ask for. `data` is described next to each.
@@ -140,16 +126,25 @@ pub const CATALOG: &[EventKind] = &[
         "review.created",
         "A product review was submitted (published at once or waiting for moderation). `data`: the review.",
     ),
-    reserved(
+    kind(
         "gift_card.created",
-        "Reserved: a gift card was issued (not produced yet).",
+        "A gift card was issued. `data`: the card without its code — `{id, lastCharacters, initialBalance, \
+         balance, currency, customerId, expiresAt, status, createdAt, updatedAt}`.",
     ),
-    reserved(
+    kind(
         "gift_card.updated",
-        "Reserved: a gift card's balance or status changed.",
+        "A gift card's expiry changed, or an order gave back what it had taken from the card (`amount`, \
+         `orderId`). `data`: the card as in `gift_card.created`.",
     ),
-    reserved("gift_card.redeemed", "Reserved: a gift card was redeemed."),
-    reserved("gift_card.voided", "Reserved: a gift card was voided."),
+    kind(
+        "gift_card.redeemed",
+        "Part of a gift card's balance was spent, by the API or at checkout. `data`: the card as in \
+         `gift_card.created`, plus `amount` and `orderId` (null without an order).",
+    ),
+    kind(
+        "gift_card.voided",
+        "A gift card was voided for good. `data`: the card as in `gift_card.created`.",
+    ),
 ];
 
 /// The test event sent by `POST /webhooks/{id}/test`; never recorded in the outbox.

@@ -2,10 +2,12 @@
 //! code is a secret (whoever holds it can spend it): it is never logged nor put in an event or an error.
 
 use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
 use sqlx::{FromRow, PgConnection, Postgres, QueryBuilder};
 
 use crate::domain::caller::Caller;
 use crate::domain::error::{Error, Result, Validator, on_unique};
+use crate::domain::events;
 use crate::domain::pagination::{self, Page, PageRequest};
 use crate::ids;
 
@@ -142,6 +144,39 @@ fn generate_code() -> String {
     format!("GIFT-{}-{}", part(), part())
 }
 
+/// Records a card's event. Events carry the card without its code (a code spends the card): only its last
+/// four characters, as receipts show them. `movement` is what moved the balance: an amount and its order.
+async fn record_event(
+    tx: &mut PgConnection,
+    site_id: &str,
+    kind: &str,
+    card: &GiftCard,
+    movement: Option<(i64, Option<&str>)>,
+) -> Result<()> {
+    let tail: String = {
+        let chars: Vec<char> = card.code.chars().collect();
+        chars[chars.len().saturating_sub(4)..].iter().collect()
+    };
+    let mut data = json!({
+        "id": card.id,
+        "lastCharacters": tail,
+        "initialBalance": card.initial_balance,
+        "balance": card.balance,
+        "currency": card.currency,
+        "customerId": card.customer_id,
+        "expiresAt": card.expires_at,
+        "status": card.status().as_str(),
+        "createdAt": card.created_at,
+        "updatedAt": card.updated_at,
+    });
+    if let (Some((amount, order_id)), Value::Object(map)) = (movement, &mut data) {
+        map.insert("amount".into(), json!(amount));
+        map.insert("orderId".into(), json!(order_id));
+    }
+    events::record(tx, site_id, kind, &data).await?;
+    Ok(())
+}
+
 pub async fn list(
     conn: &mut PgConnection,
     caller: &Caller,
@@ -258,6 +293,7 @@ pub async fn issue(
                     None,
                 )
                 .await?;
+                record_event(tx, site_id, "gift_card.created", &card, None).await?;
                 return Ok(card);
             }
             Err(e) => {
@@ -351,6 +387,14 @@ pub(crate) async fn spend(
         order_id,
     )
     .await?;
+    record_event(
+        tx,
+        site_id,
+        "gift_card.redeemed",
+        &card,
+        Some((amount, order_id)),
+    )
+    .await?;
     Ok(card)
 }
 
@@ -373,16 +417,33 @@ pub(crate) async fn give_back(
     amount: i64,
     order_id: &str,
 ) -> Result<()> {
-    let balance: i64 = sqlx::query_scalar(
-        "update gift_cards set balance = balance + $3, updated_at = now() where site_id = $1 and id = $2 \
-         returning balance",
-    )
+    let card = sqlx::query_as::<_, GiftCard>(sqlx::AssertSqlSafe(format!(
+        "with g as (update gift_cards set balance = balance + $3, updated_at = now() \
+         where site_id = $1 and id = $2 returning *) select {COLUMNS} from g"
+    )))
     .bind(site_id)
     .bind(id)
     .bind(amount)
     .fetch_one(&mut *tx)
     .await?;
-    record(tx, site_id, id, "RETURN", amount, balance, Some(order_id)).await
+    record(
+        tx,
+        site_id,
+        id,
+        "RETURN",
+        amount,
+        card.balance,
+        Some(order_id),
+    )
+    .await?;
+    record_event(
+        tx,
+        site_id,
+        "gift_card.updated",
+        &card,
+        Some((amount, Some(order_id))),
+    )
+    .await
 }
 
 /// The card with this code (any case), if there is one.
@@ -416,7 +477,7 @@ pub async fn change(
         ));
     }
     let expires_at = change.expires_at.unwrap_or(card.expires_at);
-    sqlx::query_as::<_, GiftCard>(sqlx::AssertSqlSafe(format!(
+    let updated = sqlx::query_as::<_, GiftCard>(sqlx::AssertSqlSafe(format!(
         "with g as (update gift_cards set expires_at = $3, \
          voided_at = case when $4 then now() else voided_at end, updated_at = now() \
          where site_id = $1 and id = $2 returning *) select {COLUMNS} from g"
@@ -426,8 +487,14 @@ pub async fn change(
     .bind(expires_at)
     .bind(change.void)
     .fetch_one(&mut *tx)
-    .await
-    .map_err(Error::from)
+    .await?;
+    let kind = if change.void {
+        "gift_card.voided"
+    } else {
+        "gift_card.updated"
+    };
+    record_event(tx, site_id, kind, &updated, None).await?;
+    Ok(updated)
 }
 
 /// A card's ledger, oldest first.
