@@ -257,6 +257,24 @@ async fn jsonl_reports_unreadable_lines_and_imports_the_rest() {
     .await;
     assert!(!run.ok);
     assert!(run.stderr.contains("`price`"), "{}", run.stderr);
+    let run = shopvo(
+        &app,
+        &[
+            "export",
+            "products",
+            "--site",
+            "site_nope",
+            "--format",
+            "csv",
+        ],
+    )
+    .await;
+    assert!(!run.ok);
+    assert!(
+        run.stderr.contains("no site with id site_nope"),
+        "{}",
+        run.stderr
+    );
     // Bytes that are not UTF-8 fail their own line only.
     let mut bytes = b"{\"name\": \"Fork\", \"price\": 100}\n".to_vec();
     bytes.extend(b"{\"name\": \"\xff\xfe\", \"price\": 100}\n");

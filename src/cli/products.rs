@@ -14,6 +14,7 @@ use sqlx::PgPool;
 use super::catalog_file::{self, Format, ReadProduct};
 use crate::db;
 use crate::domain::catalog::products::{self, Upserted};
+use crate::domain::{Error, sites};
 
 /// Products per transaction: large enough that a statement per table per batch is cheap per product,
 /// small enough that a batch's locks and memory stay modest.
@@ -57,6 +58,15 @@ impl<R: Read> Read for Counted<R> {
     }
 }
 
+/// Refuses a site that does not exist before any work starts.
+async fn check_site(pool: &PgPool, site_id: &str) -> anyhow::Result<()> {
+    match sites::get(&mut *pool.acquire().await?, site_id).await {
+        Ok(_) => Ok(()),
+        Err(Error::NotFound(_)) => bail!("no site with id {site_id}"),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// A progress bar on a terminal; hidden otherwise (plain lines are printed instead).
 fn progress(length: u64, template: &str) -> ProgressBar {
     if !std::io::stderr().is_terminal() {
@@ -80,6 +90,7 @@ pub async fn import(
     let format = format
         .or_else(|| Format::of_path(path))
         .context("say --format csv or --format jsonl (the file's name ends in neither)")?;
+    check_site(pool, site_id).await?;
     let file =
         std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
@@ -106,7 +117,14 @@ pub async fn import(
         if batch.is_empty() {
             break;
         }
-        import_batch(pool, site_id, batch, &mut summary).await?;
+        if let Err(e) = import_batch(pool, site_id, batch, &mut summary).await {
+            // What landed before the database went away stays: say what it was.
+            bar.finish_and_clear();
+            print_summary(&summary, as_json);
+            return Err(
+                e.context("the import stopped: the products above landed, the rest did not")
+            );
+        }
         if summary.created as i64 >= known {
             db::analyze(pool, &GROWN).await?;
             known = db::estimated_rows(pool, "products").await?.max(2 * known);
@@ -212,6 +230,7 @@ pub async fn export(
     format: Format,
     path: Option<&Path>,
 ) -> anyhow::Result<()> {
+    check_site(pool, site_id).await?;
     let mut conn = pool.acquire().await?;
     let total: i64 = sqlx::query_scalar("select count(*) from products where site_id = $1")
         .bind(site_id)
