@@ -13,9 +13,20 @@ use crate::http::login_limit::LoginLimiter;
 use crate::http::rate_limit::RateLimiter;
 use crate::http::read_cache::ReadCache;
 
-/// Everything a handler may need: one context, passed with `State`.
+/// Everything a handler may need: one context, passed with `State`. A handle to one shared [`Context`]:
+/// axum clones the state for every extractor and layer of every request, and one reference count is much
+/// cheaper than a dozen (the fields cloned one by one showed up at 6 % of a product GET's profile).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Context>);
+
+impl std::ops::Deref for AppState {
+    type Target = Context;
+    fn deref(&self) -> &Context {
+        &self.0
+    }
+}
+
+pub struct Context {
     pub pool: PgPool,
     pub config: Arc<Config>,
     pub server_key: Arc<ServerKey>,
@@ -55,7 +66,7 @@ impl AppState {
             .max_capacity(100_000)
             .time_to_live(crate::http::reads::READ_YOUR_WRITES)
             .build();
-        Ok(AppState {
+        Ok(AppState(Arc::new(Context {
             pool,
             config: Arc::new(config),
             server_key: Arc::new(server_key),
@@ -67,6 +78,6 @@ impl AppState {
             media,
             read_pool,
             recent_writers,
-        })
+        })))
     }
 }
