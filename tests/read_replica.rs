@@ -70,6 +70,17 @@ fn base_backup(primary_socket: &Path, dir: &Path) {
     std::fs::set_permissions(&pg, std::fs::Permissions::from_mode(0o700)).unwrap();
 }
 
+/// A GET with `key` that must answer 200, asking for the primary when `primary`; its body.
+async fn read(app: &TestApp, path: &str, key: &str, primary: bool) -> serde_json::Value {
+    let mut request = app.client.get(app.api(path)).bearer_auth(key);
+    if primary {
+        request = request.header("X-Read-Primary", "1");
+    }
+    let res = request.send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    res.json().await.unwrap()
+}
+
 #[test]
 fn reads_come_from_the_replica_unless_they_must_not() {
     let dir = std::env::temp_dir().join(format!("shopvo-replica-{}", std::process::id()));
@@ -139,27 +150,21 @@ fn reads_come_from_the_replica_unless_they_must_not() {
             )
             .await;
         assert_eq!(status, StatusCode::OK);
-        let read = |key: String, primary: bool| {
-            let request = app
-                .client
-                .get(app.api(&format!("/products/{id}")))
-                .bearer_auth(key);
-            let request = if primary {
-                request.header("X-Read-Primary", "1")
-            } else {
-                request
-            };
-            async move {
-                let res = request.send().await.unwrap();
-                assert_eq!(res.status(), StatusCode::OK);
-                res.json::<serde_json::Value>().await.unwrap()["data"]["price"].clone()
-            }
-        };
+        let path = format!("/products/{id}");
         // Another key reads the replica, which has not replayed the change.
-        assert_eq!(read(reader.clone(), false).await, 1000);
+        assert_eq!(
+            read(&app, &path, &reader, false).await["data"]["price"],
+            1000
+        );
         // Asked for, or after the key's own write, the primary answers.
-        assert_eq!(read(reader.clone(), true).await, 1500);
-        assert_eq!(read(app.admin_key.clone(), false).await, 1500);
+        assert_eq!(
+            read(&app, &path, &reader, true).await["data"]["price"],
+            1500
+        );
+        assert_eq!(
+            read(&app, &path, &app.admin_key, false).await["data"]["price"],
+            1500
+        );
         // Other read-only lists too: a customer created since the pause is not on the replica yet.
         let customers_reader = app.key(&app.site_id, &["read:customers"]).await;
         app.post(
@@ -167,24 +172,14 @@ fn reads_come_from_the_replica_unless_they_must_not() {
             json!({"email": "ada@example.com", "firstName": "Ada"}),
         )
         .await;
-        let total = |primary: bool| {
-            let request = app
-                .client
-                .get(app.api("/customers"))
-                .bearer_auth(&customers_reader);
-            let request = if primary {
-                request.header("X-Read-Primary", "1")
-            } else {
-                request
-            };
-            async move {
-                let res = request.send().await.unwrap();
-                assert_eq!(res.status(), StatusCode::OK);
-                res.json::<serde_json::Value>().await.unwrap()["pagination"]["total"].clone()
-            }
-        };
-        assert_eq!(total(false).await, 0);
-        assert_eq!(total(true).await, 1);
+        assert_eq!(
+            read(&app, "/customers", &customers_reader, false).await["pagination"]["total"],
+            0
+        );
+        assert_eq!(
+            read(&app, "/customers", &customers_reader, true).await["pagination"]["total"],
+            1
+        );
         sqlx::query("select pg_wal_replay_resume()")
             .execute(&mut replica)
             .await

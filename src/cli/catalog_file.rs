@@ -334,11 +334,6 @@ fn amount(text: &str, column: &str) -> Result<Option<i64>, String> {
         .ok_or_else(|| format!("{column}: `{text}` is not an amount in major units (like 12.50)"))
 }
 
-/// Minor units as the decimal text a CSV holds (`1250` → `12.50`).
-fn decimal(minor: i64) -> String {
-    format!("{}.{:02}", minor / 100, minor % 100)
-}
-
 /// Writes products as JSON lines.
 pub fn write_jsonl(out: &mut impl Write, products: &[NewProduct]) -> std::io::Result<()> {
     for p in products {
@@ -399,8 +394,10 @@ pub fn write_csv(
             text(&p.slug),
             text(&p.description),
             p.status.map(|s| s.as_str().to_string()).unwrap_or_default(),
-            decimal(p.price),
-            p.compare_at_price.map(decimal).unwrap_or_default(),
+            money::format_decimal(p.price),
+            p.compare_at_price
+                .map(money::format_decimal)
+                .unwrap_or_default(),
             text(&p.brand_id),
             p.category_ids.join("|"),
             p.featured.to_string(),
@@ -414,8 +411,10 @@ pub fn write_csv(
             row.extend([
                 text(&v.sku),
                 text(&v.name),
-                v.price.map(decimal).unwrap_or_default(),
-                v.compare_at_price.map(decimal).unwrap_or_default(),
+                v.price.map(money::format_decimal).unwrap_or_default(),
+                v.compare_at_price
+                    .map(money::format_decimal)
+                    .unwrap_or_default(),
             ]);
             let values: Vec<(&String, &Value)> = v.options.iter().flatten().collect();
             for n in 0..options {

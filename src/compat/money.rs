@@ -12,9 +12,7 @@ pub fn major_units(minor: i64) -> Value {
     if minor % 100 == 0 {
         return Value::Number(Number::from(minor / 100));
     }
-    let sign = if minor < 0 { "-" } else { "" };
-    let text = format!("{sign}{}.{:02}", (minor / 100).abs(), (minor % 100).abs());
-    Number::from_str(&text)
+    Number::from_str(&money::format_decimal(minor))
         .map(Value::Number)
         .unwrap_or(Value::Null)
 }

@@ -73,6 +73,13 @@ impl Money {
     }
 }
 
+/// Minor units of a currency with two decimals as decimal text in major units (`1250` → `"12.50"`,
+/// `-5` → `"-0.05"`): the inverse of [`parse_decimal`].
+pub fn format_decimal(minor: i64) -> String {
+    let sign = if minor < 0 { "-" } else { "" };
+    format!("{sign}{}.{:02}", (minor / 100).abs(), (minor % 100).abs())
+}
+
 /// A decimal amount in major units (`"12.5"`, `"12.50"`, `"7"`) as minor units of a currency with two
 /// decimals, exactly: no float in between. `None` for anything else: a sign, more than two decimals, other
 /// characters, or past [`MAX_AMOUNT`].
@@ -131,6 +138,8 @@ mod tests {
         assert_eq!(parse_decimal("0.07"), Some(7));
         assert_eq!(parse_decimal("19.99"), Some(1999));
         assert_eq!(parse_decimal(" 7 "), Some(700));
+        assert_eq!(super::format_decimal(1250), "12.50");
+        assert_eq!(super::format_decimal(-5), "-0.05");
         for bad in [
             "",
             "-1",

@@ -375,7 +375,7 @@ pub struct ExportRow {
 /// `1999` → `"19.99"`.
 fn decimal(minor: Option<i64>) -> String {
     minor
-        .map(|m| format!("{}.{:02}", m / 100, m % 100))
+        .map(crate::domain::money::format_decimal)
         .unwrap_or_default()
 }
 

@@ -49,13 +49,23 @@ pub async fn export_page(
     .await?
     .into_iter()
     .collect();
-    let brand_ids = products.iter().filter_map(|p| p.brand_id.clone()).collect();
-    let category_ids = products
+    let brand_ids: Vec<&str> = products
         .iter()
-        .flat_map(|p| p.category_ids.clone())
+        .filter_map(|p| p.brand_id.as_deref())
         .collect();
-    let brands = slugs(conn, site_id, "brands", brand_ids).await?;
-    let categories = slugs(conn, site_id, "categories", category_ids).await?;
+    let category_ids: Vec<&str> = products
+        .iter()
+        .flat_map(|p| p.category_ids.iter().map(String::as_str))
+        .collect();
+    let brands: HashMap<String, String> = references(conn, site_id, Reference::Brand, &brand_ids)
+        .await?
+        .into_iter()
+        .collect();
+    let categories: HashMap<String, String> =
+        references(conn, site_id, Reference::Category, &category_ids)
+            .await?
+            .into_iter()
+            .collect();
     let by_slug =
         |names: &HashMap<String, String>, id: String| names.get(&id).cloned().unwrap_or(id);
 
@@ -101,22 +111,34 @@ pub async fn export_page(
     Ok((products, next))
 }
 
-/// The slugs of the brands or categories `ids`, by id.
-async fn slugs(
+/// What a product names by id or slug.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Reference {
+    Brand,
+    Category,
+}
+
+/// `(id, slug)` of the brands or categories that `names` name, each by id or by slug (ids hold `_`, slugs
+/// never do, so a name is one or the other).
+pub(super) async fn references(
     conn: &mut PgConnection,
     site_id: &str,
-    table: &str,
-    ids: Vec<String>,
-) -> Result<HashMap<String, String>> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select id, slug from {table} where site_id = $1 and id = any($2)"
-    )))
-    .bind(site_id)
-    .bind(ids)
-    .fetch_all(&mut *conn)
-    .await?
-    .into_iter()
-    .collect())
+    kind: Reference,
+    names: &[&str],
+) -> Result<Vec<(String, String)>> {
+    let sql = match kind {
+        Reference::Brand => {
+            "select id, slug from brands where site_id = $1 and (id = any($2) or slug = any($2))"
+        }
+        Reference::Category => {
+            "select id, slug from categories where site_id = $1 and (id = any($2) or slug = any($2))"
+        }
+    };
+    Ok(sqlx::query_as(sql)
+        .bind(site_id)
+        .bind(names)
+        .fetch_all(conn)
+        .await?)
 }
 
 /// The most options any variant of the site has (a CSV export writes that many option columns).

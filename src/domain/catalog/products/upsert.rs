@@ -9,12 +9,12 @@ use std::collections::HashMap;
 
 use sqlx::PgConnection;
 
+use super::export::{Reference, references};
 use super::import::{Held, holders};
 use super::{ImportItem, NewProduct, ProductPatch, ProductStatus, import};
-use crate::domain::error::{Error, Result, Validator};
-use crate::domain::field::FieldKey;
+use crate::domain::error::{Error, Result};
 use crate::domain::inventory::levels::{self, LevelWrite};
-use crate::domain::inventory::stock::{self, MAX_QUANTITY, StockPolicy};
+use crate::domain::inventory::stock::{self, StockPolicy};
 
 /// What an upsert did with a product: created or replaced it, and its id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,34 +46,30 @@ pub async fn upsert(
     resolve_references(conn, site_id, &mut products).await?;
     let existing = match_existing(conn, site_id, &products).await?;
 
-    let mut outcomes: Vec<Option<UpsertOutcome>> = (0..products.len()).map(|_| None).collect();
-    let mut items = Vec::new();
-    // Per item: its product's index, whether it updates, and the stock to set per variant.
-    let mut plans: Vec<(usize, Upserted, Vec<Option<i32>>)> = Vec::new();
-    for (index, (product, absent)) in products.into_iter().zip(absent).enumerate() {
-        if let Err(e) = check_stock(&product) {
-            outcomes[index] = Some(Err(e));
-            continue;
-        }
+    let mut items = Vec::with_capacity(products.len());
+    // Per item: whether it updates, and the stock to set per variant.
+    let mut plans: Vec<(Upserted, Vec<Option<i32>>)> = Vec::with_capacity(products.len());
+    for ((product, absent), existing) in products.into_iter().zip(absent).zip(existing) {
         let counts = product
             .variants
             .iter()
             .flatten()
             .map(|v| v.inventory_count)
             .collect();
-        let item = match &existing[index] {
+        let (kind, item) = match existing {
             None => (Upserted::Created, ImportItem::Create(product)),
-            Some(id) => (Upserted::Updated, replacement(id.clone(), product, &absent)),
+            Some(id) => (Upserted::Updated, replacement(id, product, &absent)),
         };
-        plans.push((index, item.0, counts));
-        items.push(item.1);
+        plans.push((kind, counts));
+        items.push(item);
     }
 
     let imported = import(conn, site_id, items).await?;
     let location = stock::default_location(conn, site_id).await?;
     let mut writes = Vec::new();
-    for ((index, kind, counts), outcome) in plans.into_iter().zip(imported) {
-        outcomes[index] = Some(outcome.map(|(id, variant_ids)| {
+    let mut outcomes = Vec::with_capacity(plans.len());
+    for ((kind, counts), outcome) in plans.into_iter().zip(imported) {
+        outcomes.push(outcome.map(|(id, variant_ids)| {
             for (variant_id, count) in variant_ids.into_iter().zip(counts) {
                 if let Some(quantity) = count {
                     writes.push(LevelWrite {
@@ -87,15 +83,13 @@ pub async fn upsert(
             (kind, id)
         }));
     }
-    // Quantities were checked above, so a refusal here is a fault, not the file's: the call fails whole.
+    // The import checked every quantity with its variant rules (a product with a bad one was refused), so
+    // a refusal here is a fault, not the file's: the call fails whole.
     for written in levels::write(conn, site_id, &writes, "import").await? {
         written
             .map_err(|e| Error::Internal(format!("an imported stock level was refused: {e}")))?;
     }
-    Ok(outcomes
-        .into_iter()
-        .map(|o| o.unwrap_or_else(|| Err(Error::Internal("an upsert item went missing".into()))))
-        .collect())
+    Ok(outcomes)
 }
 
 /// A stored product replaced by `product`: every field the file carries (a slug only when given), and the
@@ -132,20 +126,6 @@ fn replacement(id: String, product: NewProduct, absent: &[&str]) -> ImportItem {
             .variants
             .filter(|v| carried("variants") && !v.is_empty()),
     }
-}
-
-fn check_stock(product: &NewProduct) -> Result<()> {
-    let mut v = Validator::new();
-    for (i, variant) in product.variants.iter().flatten().enumerate() {
-        if let Some(count) = variant.inventory_count {
-            v.check(
-                (0..=MAX_QUANTITY).contains(&count),
-                FieldKey::from("variants").at(i).then("inventory_count"),
-                format!("must be an integer from 0 to {MAX_QUANTITY}"),
-            );
-        }
-    }
-    v.finish()
 }
 
 /// Each product's stored match: by handle, else by the first SKU of its variants that a product holds,
@@ -191,36 +171,27 @@ async fn resolve_references(
     site_id: &str,
     products: &mut [NewProduct],
 ) -> Result<()> {
-    for table in ["brands", "categories"] {
-        let names: Vec<&str> = products
-            .iter()
-            .flat_map(|p| match table {
-                "brands" => p.brand_id.as_slice(),
-                _ => p.category_ids.as_slice(),
-            })
-            .map(String::as_str)
-            .collect();
-        if names.is_empty() {
-            continue;
-        }
-        let rows: Vec<(String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "select slug, id from {table} where site_id = $1 and (slug = any($2) or id = any($2))"
-        )))
-        .bind(site_id)
-        .bind(&names)
-        .fetch_all(&mut *conn)
-        .await?;
-        let ids: HashMap<String, String> = rows.into_iter().collect();
-        let resolve = |name: &mut String| {
-            if let Some(id) = ids.get(name.as_str()) {
-                *name = id.clone();
-            }
-        };
-        for p in products.iter_mut() {
-            match table {
-                "brands" => p.brand_id.iter_mut().for_each(&resolve),
-                _ => p.category_ids.iter_mut().for_each(&resolve),
-            }
+    let brands = products.iter_mut().filter_map(|p| p.brand_id.as_mut());
+    to_ids(conn, site_id, Reference::Brand, brands.collect()).await?;
+    let categories = products.iter_mut().flat_map(|p| p.category_ids.iter_mut());
+    to_ids(conn, site_id, Reference::Category, categories.collect()).await
+}
+
+async fn to_ids(
+    conn: &mut PgConnection,
+    site_id: &str,
+    kind: Reference,
+    mut names: Vec<&mut String>,
+) -> Result<()> {
+    let wanted: Vec<&str> = names.iter().map(|n| n.as_str()).collect();
+    let mut ids = HashMap::new();
+    for (id, slug) in references(conn, site_id, kind, &wanted).await? {
+        ids.insert(slug, id.clone());
+        ids.insert(id.clone(), id);
+    }
+    for name in names.iter_mut() {
+        if let Some(id) = ids.get(name.as_str()) {
+            **name = id.clone();
         }
     }
     Ok(())
