@@ -6,7 +6,7 @@ mod common;
 use common::TestApp;
 use reqwest::Method;
 use serde_json::json;
-use shopvo::domain::pagination::{EXACT_TOTAL_UP_TO, MAX_OFFSET};
+use shopvo::domain::pagination::{ESTIMATE_KEPT_FOR, EXACT_TOTAL_UP_TO, MAX_OFFSET};
 
 /// Inserts products `from..=to` (active) straight into the table (the API would take minutes for this many).
 async fn bulk_products(app: &TestApp, from: i64, to: i64) {
@@ -67,4 +67,35 @@ async fn totals_are_exact_up_to_the_threshold_and_flagged_past_it() {
     let body = app.get("/products?search=more").await;
     assert_eq!(body["pagination"]["total"], 1, "{body}");
     assert_eq!(body["pagination"]["totalIsEstimate"], false);
+}
+
+/// A list estimated a moment ago is neither counted nor planned again: its estimate is remembered for
+/// `ESTIMATE_KEPT_FOR` (rows deleted meanwhile do not show), and the list is counted afresh after it.
+#[tokio::test]
+async fn an_estimated_total_is_remembered_for_a_few_seconds() {
+    let app = TestApp::spawn().await;
+    bulk_products(&app, 1, EXACT_TOTAL_UP_TO + 1).await;
+    // Each request asks for another limit, so that no response cache answers: the total's list is the same.
+    let body = app.get("/products?limit=5").await;
+    assert_eq!(body["pagination"]["totalIsEstimate"], true, "{body}");
+    let estimate = body["pagination"]["total"].clone();
+
+    sqlx::query("delete from products where site_id = $1 and id <> 'prd_bulk1'")
+        .bind(&app.site_id)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let body = app.get("/products?limit=6").await;
+    assert_eq!(body["pagination"]["totalIsEstimate"], true, "{body}");
+    assert_eq!(body["pagination"]["total"], estimate);
+    assert_eq!(
+        body["items"].as_array().unwrap().len(),
+        1,
+        "the page itself is read live"
+    );
+
+    tokio::time::sleep(ESTIMATE_KEPT_FOR + std::time::Duration::from_millis(200)).await;
+    let body = app.get("/products?limit=7").await;
+    assert_eq!(body["pagination"]["totalIsEstimate"], false, "{body}");
+    assert_eq!(body["pagination"]["total"], 1);
 }

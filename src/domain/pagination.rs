@@ -1,6 +1,10 @@
 //! Offset and cursor (keyset on the primary key) pagination, shared by every list.
 
-use sqlx::{PgConnection, Postgres, QueryBuilder};
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use sqlx::postgres::PgArguments;
+use sqlx::{Execute, PgConnection, Postgres, QueryBuilder, SqlStr};
 
 pub const DEFAULT_LIMIT: i64 = 20;
 pub const MAX_LIMIT: i64 = 100;
@@ -30,10 +34,25 @@ impl Total {
     };
 }
 
+/// How long a list's estimated total is remembered: within it, an offset page of a list known to match more
+/// than [`EXACT_TOTAL_UP_TO`] rows neither counts nor asks the planner again. An estimate is flagged as one
+/// and was never exact, so a few seconds' age changes nothing a client may rely on; a list that shrinks below
+/// the threshold is exact again once it expires.
+pub const ESTIMATE_KEPT_FOR: Duration = Duration::from_secs(5);
+
+/// Estimated totals by statement (its text and bound values), for [`ESTIMATE_KEPT_FOR`].
+static ESTIMATES: LazyLock<moka::sync::Cache<String, i64>> = LazyLock::new(|| {
+    moka::sync::Cache::builder()
+        .max_capacity(10_000)
+        .time_to_live(ESTIMATE_KEPT_FOR)
+        .build()
+});
+
 /// The total of a list for an offset page ([`Total::NONE`] for a cursor page). `from_where` pushes the
-/// list's `from … where …` (the same it selects from), and is called up to twice: a count that stops after
-/// [`EXACT_TOTAL_UP_TO`] + 1 rows, and, past that, the planner's row estimate for the same query. Its cost
-/// is bounded by the threshold, not by the table.
+/// list's `from … where …` (the same it selects from), and is called up to three times: a count that stops
+/// after [`EXACT_TOTAL_UP_TO`] + 1 rows, and, past that, the planner's row estimate for the same query. Its
+/// cost is bounded by the threshold, not by the table, and a list over it is neither counted nor planned
+/// again while its estimate is remembered ([`ESTIMATE_KEPT_FOR`]).
 ///
 /// `order_by` is the list's own order. The count walks in it, so the planner weighs the same early-stopping
 /// index walk as for the page: unordered, a common search word was counted from a text-index bitmap of every
@@ -46,6 +65,9 @@ pub async fn total(
 ) -> crate::domain::Result<Total> {
     if page.is_cursor() {
         return Ok(Total::NONE);
+    }
+    if let Some(total) = remembered_estimate(&from_where) {
+        return Ok(total);
     }
     let mut capped = QueryBuilder::new("select count(*) from (select 1");
     from_where(&mut capped);
@@ -66,19 +88,54 @@ pub async fn total(
 }
 
 /// The total of a list known to match more than [`EXACT_TOTAL_UP_TO`] rows: the planner's row estimate for
-/// `from_where`, flagged, and never below the threshold.
+/// `from_where`, flagged, never below the threshold, and remembered for [`ESTIMATE_KEPT_FOR`].
 pub async fn estimate(
     conn: &mut PgConnection,
     from_where: impl Fn(&mut QueryBuilder<Postgres>),
 ) -> crate::domain::Result<Total> {
+    let (sql, arguments, key) = explain_statement(&from_where)?;
+    if let Some(count) = ESTIMATES.get(&key) {
+        return Ok(estimated(count));
+    }
+    let plan: serde_json::Value = sqlx::query_scalar_with(sql, arguments)
+        .fetch_one(&mut *conn)
+        .await?;
+    let rows = plan[0]["Plan"]["Plan Rows"].as_f64().unwrap_or_default();
+    let total = estimated(rows as i64);
+    ESTIMATES.insert(key, total.count);
+    Ok(total)
+}
+
+/// The remembered estimate of the list `from_where`, if it was estimated within [`ESTIMATE_KEPT_FOR`]: such
+/// a list matches more than [`EXACT_TOTAL_UP_TO`] rows, so a caller may skip counting it.
+pub fn remembered_estimate(from_where: impl Fn(&mut QueryBuilder<Postgres>)) -> Option<Total> {
+    let (_, _, key) = explain_statement(&from_where).ok()?;
+    ESTIMATES.get(&key).map(estimated)
+}
+
+fn estimated(count: i64) -> Total {
+    Total {
+        count: count.max(EXACT_TOTAL_UP_TO + 1),
+        is_estimate: true,
+    }
+}
+
+/// The `explain` of the list `from_where`: its text, its bound values, and both as the key its estimate is
+/// remembered by. The values are taken in their encoded form (the arguments' debug output holds their
+/// types and bytes), so two lists share a key only when the database would be asked the same question.
+fn explain_statement(
+    from_where: &impl Fn(&mut QueryBuilder<Postgres>),
+) -> crate::domain::Result<(SqlStr, PgArguments, String)> {
     let mut explain = QueryBuilder::new("explain (format json) select 1");
     from_where(&mut explain);
-    let plan: serde_json::Value = explain.build_query_scalar().fetch_one(&mut *conn).await?;
-    let estimate = plan[0]["Plan"]["Plan Rows"].as_f64().unwrap_or_default();
-    Ok(Total {
-        count: (estimate as i64).max(EXACT_TOTAL_UP_TO + 1),
-        is_estimate: true,
-    })
+    let sql = explain.sql();
+    let arguments = explain
+        .build()
+        .take_arguments()
+        .map_err(|e| crate::domain::Error::Internal(format!("list arguments: {e}")))?
+        .unwrap_or_default();
+    let key = format!("{}\n{arguments:?}", sql.as_str());
+    Ok((sql, arguments, key))
 }
 
 /// A page of a list and its total, from one description of the list: `select` is the page's statement up

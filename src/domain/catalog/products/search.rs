@@ -291,7 +291,8 @@ pub(super) async fn page(
 /// in its text index and reads a common one until it has enough, and either way the read stops there.
 /// Ordered, a word it wrongly thinks common (any word outside its statistics) was walked through the whole
 /// catalog looking for a page. Only a tier with more matches than that is walked in id order, and a walk
-/// finds a page of so many matches soon.
+/// finds a page of so many matches soon; a tier whose total was estimated a moment ago
+/// ([`pagination::remembered_estimate`]) is walked without the first read.
 async fn tier_page(
     conn: &mut PgConnection,
     site_id: &str,
@@ -318,17 +319,25 @@ async fn tier_page(
         qb.push(" limit ").push_bind(limit);
         qb
     };
-    let cap = pagination::EXACT_TOTAL_UP_TO + 1;
-    let mut ids: Vec<String> = query(false, cap)
-        .build_query_scalar()
-        .fetch_all(&mut *conn)
-        .await?;
-    let count = ids.len() as i64;
-    if count < cap {
-        // Ids are ASCII letters, digits and `_`: their byte order is the database's order.
-        ids.sort_unstable();
-        ids.truncate(need as usize);
-        return Ok((ids, Some(count)));
+    // A tier whose total was estimated a moment ago has more matches than the exact read takes: walk it.
+    let known_large = pagination::remembered_estimate(|qb| {
+        push_source(qb, site_id, filter, true);
+        push_tier(qb, site_id, s, tier);
+    })
+    .is_some();
+    if !known_large {
+        let cap = pagination::EXACT_TOTAL_UP_TO + 1;
+        let mut ids: Vec<String> = query(false, cap)
+            .build_query_scalar()
+            .fetch_all(&mut *conn)
+            .await?;
+        let count = ids.len() as i64;
+        if count < cap {
+            // Ids are ASCII letters, digits and `_`: their byte order is the database's order.
+            ids.sort_unstable();
+            ids.truncate(need as usize);
+            return Ok((ids, Some(count)));
+        }
     }
     let ids = if need > 0 {
         query(true, need)
