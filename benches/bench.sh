@@ -17,8 +17,8 @@
 #   sku       GET /products?search=BENCH-<n/2>-         (a rare SKU prefix: 1 product)
 #
 # then `pgbench -S` (select-only) at the same concurrency in a separate database, as the ceiling of what
-# this PostgreSQL answers for trivial primary-key reads. Everything runs on this machine, so the load
-# generator, the server and PostgreSQL share its cores.
+# this PostgreSQL answers for trivial primary-key reads at that moment (once per size, right after its
+# workloads). Everything runs on this machine, so the load generator, the server and PostgreSQL share its cores.
 #
 # Knobs (environment): SIZES="10000 1000000" DURATION=10 CONNECTIONS=32 THREADS=2 WARMUP=3
 #   DATABASE_URL   use this database instead of a private cluster (a new site is created in it per size,
@@ -206,6 +206,23 @@ SQL
     log "vacuumed in $((($(date +%s%N) - start) / 1000000)) ms"
 }
 
+log "pgbench -i -s 10 (separate database $PGBENCH_DB)"
+psql "$APP_CONN" -qAt -v ON_ERROR_STOP=1 -c "set client_min_messages = warning" \
+    -c "drop database if exists $PGBENCH_DB" -c "create database $PGBENCH_DB" >/dev/null
+pgbench -i -s 10 -q "$PGBENCH_CONN" >"$WORK/pgbench-init.log" 2>&1 || { cat "$WORK/pgbench-init.log" >&2; die "pgbench -i failed"; }
+
+# pgbench_ceiling SIZE: `pgbench -S` right after that size's workloads, so each size's rates are compared with
+# what this machine's PostgreSQL answered at the same moment (a shared machine varies by a third between runs).
+declare -A PGBENCH_TPS PGBENCH_LAT
+pgbench_ceiling() {
+    local size=$1 log="$WORK/pgbench-$1.log"
+    log "$size products: pgbench -S -c $CONNECTIONS -j $THREADS -T $DURATION"
+    pgbench -S -n -c "$CONNECTIONS" -j "$THREADS" -T "$DURATION" "$PGBENCH_CONN" >"$log" 2>&1 \
+        || { cat "$log" >&2; die "pgbench failed"; }
+    PGBENCH_TPS[$size]=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$log" | tail -1)
+    PGBENCH_LAT[$size]=$(sed -n 's/^latency average = \([0-9.]*\) ms/\1/p' "$log")
+}
+
 for size in $SIZES; do
     seed "$size"
     API="/api/v1/$SITE"
@@ -242,6 +259,7 @@ for size in $SIZES; do
         log "$size products: $label"
         run "$size" "$label" "$w" "${PATHS[$w]}" "$DURATION"
     done
+    pgbench_ceiling "$size"
 done
 
 # EXPLAIN (ANALYZE, BUFFERS) of the statements behind the workloads, on the last (largest) site, as the
@@ -311,34 +329,35 @@ SQL
     log "EXPLAIN of the main statements at $size products: $WORK/explain.txt"
 fi
 
-log "pgbench -i -s 10 (separate database $PGBENCH_DB)"
-psql "$APP_CONN" -qAt -v ON_ERROR_STOP=1 -c "set client_min_messages = warning" \
-    -c "drop database if exists $PGBENCH_DB" -c "create database $PGBENCH_DB" >/dev/null
-pgbench -i -s 10 -q "$PGBENCH_CONN" >"$WORK/pgbench-init.log" 2>&1 || { cat "$WORK/pgbench-init.log" >&2; die "pgbench -i failed"; }
-log "pgbench -S -c $CONNECTIONS -j $THREADS -T $DURATION"
-pgbench -S -n -c "$CONNECTIONS" -j "$THREADS" -T "$DURATION" "$PGBENCH_CONN" >"$WORK/pgbench.log" 2>&1 \
-    || { cat "$WORK/pgbench.log" >&2; die "pgbench failed"; }
-PGBENCH_TPS=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$WORK/pgbench.log" | tail -1)
-PGBENCH_LAT=$(sed -n 's/^latency average = \([0-9.]*\) ms/\1/p' "$WORK/pgbench.log")
 
 echo
 echo "shopvo $("$BIN" --version | awk '{print $2}'), $(nproc) cores, $LOADGEN -c $CONNECTIONS -t $THREADS, ${DURATION} s per run, read cache off"
 echo
 printf '| %9s | %-50s | %8s | %8s | %8s | %8s | %s |\n' "products" "workload" "req/s" "p50 ms" "p99 ms" "max ms" "non-2xx / errors"
 printf '|%s|%s|%s|%s|%s|%s|%s|\n' "-----------" "$(printf -- '-%.0s' {1..52})" "----------" "----------" "----------" "----------" "------------------"
-for row in "${RESULTS[@]}"; do
+last=""
+for row in "${RESULTS[@]}" "end|"; do
     IFS='|' read -r size name rps p50 p99 max non2xx errors <<<"$row"
+    if [[ -n "$last" && "$size" != "$last" ]]; then
+        printf '| %9s | %-50s | %8.0f | %8s | %8s | %8s | %s |\n' "$last" \
+            "pgbench -S (TPS; latency avg ${PGBENCH_LAT[$last]:-?} ms)" "${PGBENCH_TPS[$last]:-0}" "-" "-" "-" "-"
+    fi
+    last=$size
+    [[ "$size" == end ]] && break
     printf '| %9s | %-50s | %8.0f | %8.2f | %8.2f | %8.1f | %s |\n' "$size" "$name" "$rps" "$p50" "$p99" "$max" "$non2xx / $errors"
 done
-printf '| %9s | %-50s | %8.0f | %8s | %8s | %8s | %s |\n' "-" "pgbench -S (TPS; latency avg ${PGBENCH_LAT:-?} ms)" "${PGBENCH_TPS:-0}" "-" "-" "-" "-"
 echo
 # Targets (issue "A million products"): uncached, each size against the one before: list and search
 # p50 at most 1.5x; product GET >= 0.4x and lists >= 0.1x pgbench -S; no request over 1 s; no errors.
-printf '%s\n' "${RESULTS[@]}" | awk -F'|' -v t="${PGBENCH_TPS:-0}" '
+ceilings=""
+for size in "${!PGBENCH_TPS[@]}"; do ceilings+="$size=${PGBENCH_TPS[$size]} "; done
+printf '%s\n' "${RESULTS[@]}" | awk -F'|' -v ceilings="$ceilings" '
+    BEGIN { n = split(ceilings, pairs, " "); for (i = 1; i <= n; i++) { split(pairs[i], kv, "="); tps[kv[1]] = kv[2] } }
     { size[NR] = $1; name[NR] = $2; rps[NR] = $3; p50[NR] = $4; max[NR] = $6; bad[NR] = $7 + $8 }
     END {
         n = 6  # workloads per size
         for (i = 1; i <= NR; i++) {
+            t = tps[size[i]]
             r = (t > 0) ? rps[i] / t : 0
             floor = (i % n == 1) ? 0.4 : 0.1  # the first workload of a size is the product GET
             printf "%9s  %-50s  %.2f x pgbench (target >= %.1f: %s)", size[i], name[i], r, floor, (r >= floor ? "met" : "NOT met")

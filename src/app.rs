@@ -36,6 +36,10 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .fallback(plumbing::error::fallback)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            plumbing::reads::return_kept,
+        ))
         .layer(axum::middleware::from_fn(crate::metrics::track))
         .with_state(state)
         .layer(DefaultBodyLimit::max(body_limit))

@@ -156,7 +156,7 @@ pub struct ServeArgs {
     /// Unset: no metrics endpoint.
     #[arg(long, env = "SHOPVO_METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<Secret>,
-    /// Database connections in the pool.
+    /// Database connections to the primary at most: half in the pool, half kept for read-only requests.
     #[arg(long, env = "SHOPVO_DB_MAX_CONNECTIONS", default_value_t = 20)]
     pub db_max_connections: u32,
     /// The URL clients use to reach this server (for printed links).
@@ -368,6 +368,8 @@ pub struct Config {
     pub database_read_url: Option<String>,
     /// Connections to the read replica.
     pub read_pool_size: u32,
+    /// Primary connections kept aside for reads (`http::reads::KeptReads`), out of the configured total.
+    pub kept_read_connections: u32,
     /// Rate limits in this Redis (shared by replicas); `None`: in process.
     pub redis_url: Option<String>,
 }
@@ -457,7 +459,13 @@ impl Config {
             redis_url: args.redis_url.clone(),
             database_read_url: args.database_read_url.clone(),
             read_pool_size: args.db_max_connections,
+            kept_read_connections: kept_read_connections(args.db_max_connections),
         }
+    }
+
+    /// Of `SHOPVO_DB_MAX_CONNECTIONS`, the pool's share (the rest are kept for reads).
+    pub fn pool_connections(max_connections: u32) -> u32 {
+        max_connections - kept_read_connections(max_connections)
     }
 
     /// Largest body of a media upload: the image base64-encoded (4/3 of its size) plus room for the
@@ -465,6 +473,12 @@ impl Config {
     pub fn media_body_limit(&self) -> usize {
         (self.media.max_bytes.div_ceil(3) * 4 + 64 * 1024).max(self.body_limit)
     }
+}
+
+/// Half of the configured connections are kept for reads: most requests only read, and every write
+/// still finds the pool's half.
+fn kept_read_connections(max_connections: u32) -> u32 {
+    max_connections / 2
 }
 
 impl Default for Config {
@@ -491,6 +505,7 @@ impl Default for Config {
             redis_url: None,
             database_read_url: None,
             read_pool_size: 10,
+            kept_read_connections: 4,
         }
     }
 }

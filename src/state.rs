@@ -12,6 +12,7 @@ use crate::http::cors::SiteOrigins;
 use crate::http::login_limit::LoginLimiter;
 use crate::http::rate_limit::RateLimiter;
 use crate::http::read_cache::ReadCache;
+use crate::http::reads::KeptReads;
 
 /// Everything a handler may need: one context, passed with `State`. A handle to one shared [`Context`]:
 /// axum clones the state for every extractor and layer of every request, and one reference count is much
@@ -41,6 +42,8 @@ pub struct Context {
     pub read_pool: Option<PgPool>,
     /// Keys that wrote within the last few seconds: they read the primary.
     pub recent_writers: moka::sync::Cache<String, ()>,
+    /// Primary connections for reads, given back without a ping (see `http::reads`).
+    pub kept_reads: KeptReads,
 }
 
 impl AppState {
@@ -62,6 +65,10 @@ impl AppState {
             ),
             None => None,
         };
+        let kept_reads = KeptReads::new(
+            (*pool.connect_options()).clone(),
+            config.kept_read_connections,
+        );
         let recent_writers = moka::sync::Cache::builder()
             .max_capacity(100_000)
             .time_to_live(crate::http::reads::READ_YOUR_WRITES)
@@ -78,6 +85,7 @@ impl AppState {
             media,
             read_pool,
             recent_writers,
+            kept_reads,
         })))
     }
 }

@@ -288,7 +288,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
     let server_key = ServerKey::from_secret(&cli.db.server_secret()?);
     let max_connections = match &cli.command {
-        Command::Serve(args) => args.db_max_connections,
+        Command::Serve(args) => Config::pool_connections(args.db_max_connections),
         _ => 2,
     };
     let (database, pool) = open(&cli.db, max_connections).await?;
