@@ -77,7 +77,8 @@ pub struct OffsetPagination {
     pub total: i64,
     pub total_pages: i64,
     /// `total` (and so `totalPages`) is the database's estimate: more than 1,000 items match, and counting
-    /// them all would cost more than the page. Walk with `cursor` to see every item.
+    /// them all would cost more than the page. An estimate may be a few seconds old. Walk with `cursor` to
+    /// see every item.
     pub total_is_estimate: bool,
 }
 
