@@ -322,7 +322,7 @@ impl<T> Page<T> {
 mod tests {
     use sqlx::QueryBuilder;
 
-    use super::PageRequest;
+    use super::{PageRequest, explain_statement};
 
     fn tail(page: &PageRequest, descending: bool) -> String {
         let mut qb = QueryBuilder::new("select id from t where a = 1");
@@ -356,5 +356,25 @@ mod tests {
             "select id from t where a = 1 order by id limit 20 offset 40"
         );
         assert!(!third.keeps_statement());
+    }
+
+    /// Estimates are remembered by statement and bound values, read from the arguments' debug output: two
+    /// lists that differ only in a value (another site, another status) must not share an estimate.
+    #[test]
+    fn an_estimate_is_keyed_by_its_bound_values() {
+        let key = |site: &'static str, featured: bool| {
+            explain_statement(&|qb: &mut QueryBuilder<sqlx::Postgres>| {
+                qb.push(" from products p where p.site_id = ")
+                    .push_bind(site)
+                    .push(" and p.featured = ")
+                    .push_bind(featured);
+            })
+            .unwrap()
+            .2
+        };
+        assert_eq!(key("site_a", true), key("site_a", true));
+        assert_ne!(key("site_a", true), key("site_b", true));
+        assert_ne!(key("site_a", true), key("site_a", false));
+        assert_ne!(key("site_a", true), key("site_ab", true));
     }
 }
