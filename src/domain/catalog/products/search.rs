@@ -130,6 +130,20 @@ pub(super) fn is_cursor(cursor: &str) -> bool {
     parse_cursor(cursor).is_some()
 }
 
+/// Pushes the `from … where …` of a tier's matches (the list's filter and the tier's condition), and returns
+/// the column they are walked by: the page, its estimate and whether that estimate is remembered all read it.
+fn push_tier_source(
+    qb: &mut QueryBuilder<Postgres>,
+    site_id: &str,
+    filter: &ProductFilter,
+    s: &Search,
+    tier: u8,
+) -> &'static str {
+    let key = push_source(qb, site_id, filter, true);
+    push_tier(qb, site_id, s, tier);
+    key
+}
+
 /// Adds a tier's condition. Each tier leaves out the products of the tiers before it, so a product appears
 /// once, in its best tier.
 fn push_tier(qb: &mut QueryBuilder<Postgres>, site_id: &str, s: &Search, tier: u8) {
@@ -219,8 +233,7 @@ pub(super) async fn page(
                 },
                 None => {
                     pagination::estimate(&mut *conn, |qb| {
-                        push_source(qb, site_id, filter, true);
-                        push_tier(qb, site_id, s, tier);
+                        push_tier_source(qb, site_id, filter, s, tier);
                     })
                     .await?
                 }
@@ -305,8 +318,7 @@ async fn tier_page(
     let query = |ordered: bool, limit: i64| {
         let mut qb = QueryBuilder::new("select ");
         qb.push(key_column(filter));
-        let key = push_source(&mut qb, site_id, filter, true);
-        push_tier(&mut qb, site_id, s, tier);
+        let key = push_tier_source(&mut qb, site_id, filter, s, tier);
         if let Some(after) = after {
             qb.push(" and ")
                 .push(key)
@@ -321,8 +333,7 @@ async fn tier_page(
     };
     // A tier whose total was estimated a moment ago has more matches than the exact read takes: walk it.
     let known_large = pagination::remembered_estimate(|qb| {
-        push_source(qb, site_id, filter, true);
-        push_tier(qb, site_id, s, tier);
+        push_tier_source(qb, site_id, filter, s, tier);
     })
     .is_some();
     if !known_large {
