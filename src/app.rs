@@ -7,6 +7,7 @@ use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderName, Method, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
+use tower::ServiceBuilder;
 use tower_http::cors::CorsLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
@@ -24,28 +25,38 @@ pub fn router(state: AppState) -> Router {
     crate::metrics::install();
     let body_limit = state.config.body_limit;
     let cors = cors_layer(&state);
-    Router::new()
+    let routes = Router::new()
         .merge(api)
         .merge(crate::compat::routes(&state))
-        .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi).config(
-            utoipa_swagger_ui::Config::default().validator_url("none").try_it_out_enabled(true),
-        ))
+        .merge(
+            SwaggerUi::new("/docs")
+                .url("/openapi.json", openapi)
+                .config(
+                    utoipa_swagger_ui::Config::default()
+                        .validator_url("none")
+                        .try_it_out_enabled(true),
+                ),
+        )
         .route("/media/{*path}", get(crate::api::media::serve))
         .route("/metrics", get(crate::metrics::serve))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .fallback(plumbing::error::fallback)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            plumbing::reads::return_kept,
-        ))
-        .layer(axum::middleware::from_fn(crate::metrics::track))
-        .with_state(state)
-        .layer(DefaultBodyLimit::max(body_limit))
-        .layer(axum::middleware::from_fn(plumbing::unread_body::close_if_unread))
-        .layer(cors)
-        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        // Around each route (metrics label requests with the matched route), as one layer: axum boxes every
+        // layer of a route separately and copies the boxes on each request (see `http::mount`).
+        .layer(
+            ServiceBuilder::new()
+                .layer(axum::middleware::from_fn(crate::metrics::track))
+                .layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    plumbing::reads::return_kept,
+                )),
+        )
+        .with_state(state);
+    // The rest needs no route, so it wraps the whole router once instead of every route.
+    let service = ServiceBuilder::new()
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .layer(
             TraceLayer::new_for_http()
                 // One span per request with its id; headers (and so keys) are never recorded.
@@ -56,7 +67,12 @@ pub fn router(state: AppState) -> Router {
                 .on_request(())
                 .on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
-        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(cors)
+        .layer(axum::middleware::from_fn(plumbing::unread_body::close_if_unread))
+        .layer(DefaultBodyLimit::max(body_limit))
+        .service(routes);
+    Router::new().fallback_service(service)
 }
 
 async fn method_not_allowed() -> ApiError {
