@@ -6,10 +6,9 @@ use std::marker::PhantomData;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::extract::{FromRequestParts, RawPathParams, Request, State};
+use axum::extract::{FromRequestParts, RawPathParams, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::Response;
 
 use super::customer::CustomerToken;
@@ -303,13 +302,17 @@ pub async fn load_key(
 
 /// Authenticates requests to keyed routes: the key, its site (the path's `{siteId}`), and its signature
 /// when it signs. Public routes pass without a key; rejections are rendered by the route's dialect.
-pub async fn authenticate(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn authenticate<Fut: Future<Output = Response>>(
+    state: &AppState,
+    request: Request,
+    next: impl FnOnce(Request) -> Fut,
+) -> Response {
     let policy = RoutePolicy::of(&request);
     if policy.access != Access::Key {
-        return next.run(request).await;
+        return next(request).await;
     }
-    match authenticated(&state, request).await {
-        Ok(request) => next.run(request).await,
+    match authenticated(state, request).await {
+        Ok(request) => next(request).await,
         Err(error) => policy.dialect.render(error),
     }
 }

@@ -2,19 +2,18 @@
 //! (Bodies without a declared length are cut off at the limit when they are read: `DefaultBodyLimit`
 //! for extractors, and the idempotency layer's own read.)
 
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::header;
-use axum::middleware::Next;
 use axum::response::Response;
 
 use super::error::ApiError;
 use super::policy::RoutePolicy;
 use crate::state::AppState;
 
-pub async fn reject_large_bodies(
-    State(state): State<AppState>,
+pub async fn reject_large_bodies<Fut: Future<Output = Response>>(
+    state: &AppState,
     req: Request,
-    next: Next,
+    next: impl FnOnce(Request) -> Fut,
 ) -> Response {
     let policy = RoutePolicy::of(&req);
     let limit = policy.body_limit(&state.config);
@@ -26,5 +25,5 @@ pub async fn reject_large_bodies(
     if declared.is_some_and(|len| len > limit as u64) {
         return policy.dialect.render(ApiError::payload_too_large(limit));
     }
-    next.run(req).await
+    next(req).await
 }

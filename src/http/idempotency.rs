@@ -2,9 +2,8 @@
 //! different body is a 422, a duplicate while the first is still running is a 409. Kept 24 hours.
 
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{HeaderValue, Method, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::auth::AuthContext;
@@ -28,9 +27,13 @@ const SEALED: &str = "sealed;";
 /// Stored responses larger than this are not kept (the request still runs once).
 const MAX_STORED_BODY: usize = 4 * 1024 * 1024;
 
-pub async fn idempotent(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn idempotent<Fut: Future<Output = Response>>(
+    state: &AppState,
+    request: Request,
+    next: impl FnOnce(Request) -> Fut,
+) -> Response {
     let policy = RoutePolicy::of(&request);
-    match run(&state, policy, request, next).await {
+    match run(state, policy, request, next).await {
         Ok(response) => response,
         Err(error) => policy.dialect.render(error),
     }
@@ -50,11 +53,11 @@ fn owner(state: &AppState, auth: &AuthContext, request: &Request) -> String {
     }
 }
 
-async fn run(
+async fn run<Fut: Future<Output = Response>>(
     state: &AppState,
     policy: RoutePolicy,
     request: Request,
-    next: Next,
+    next: impl FnOnce(Request) -> Fut,
 ) -> Result<Response, ApiError> {
     let is_write = policy.idempotency
         && matches!(
@@ -66,7 +69,7 @@ async fn run(
         request.extensions().get::<AuthContext>().cloned(),
         is_write,
     ) else {
-        return Ok(next.run(request).await);
+        return Ok(next(request).await);
     };
     let owner = owner(state, &auth, &request);
     let key = value
@@ -150,9 +153,7 @@ async fn run(
         }
     }
 
-    let response = next
-        .run(Request::from_parts(parts, Body::from(bytes)))
-        .await;
+    let response = next(Request::from_parts(parts, Body::from(bytes))).await;
     let (parts, body) = response.into_parts();
     let body = match axum::body::to_bytes(body, MAX_STORED_BODY).await {
         Ok(body) => body,

@@ -5,9 +5,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{ConnectInfo, Request};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use axum::middleware::Next;
 use axum::response::Response;
 
 use super::auth::AuthContext;
@@ -81,9 +80,13 @@ pub fn set_headers(headers: &mut HeaderMap, d: &Decision) {
     headers.insert("x-ratelimit-reset", HeaderValue::from(d.reset_at));
 }
 
-pub async fn limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn limit<Fut: Future<Output = Response>>(
+    state: &AppState,
+    request: Request,
+    next: impl FnOnce(Request) -> Fut,
+) -> Response {
     if !state.config.rate_limit {
-        return next.run(request).await;
+        return next(request).await;
     }
     let policy = RoutePolicy::of(&request);
     let (who, group, limit) = match request.extensions().get::<AuthContext>() {
@@ -108,11 +111,11 @@ pub async fn limit(State(state): State<AppState>, request: Request, next: Next) 
                 Group::Public.fixed_limit().unwrap_or(30),
             )
         }
-        None => return next.run(request).await,
+        None => return next(request).await,
     };
     let decision = state.limiter.check(group.name(), &who, limit, MINUTE).await;
     let mut response = if decision.allowed {
-        next.run(request).await
+        next(request).await
     } else {
         let retry_after = decision.retry_after;
         policy.dialect.render(ApiError {

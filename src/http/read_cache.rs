@@ -13,9 +13,8 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{HeaderValue, Method, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::Response;
 
 use super::auth::AuthContext;
@@ -104,12 +103,16 @@ fn respond(entry: Entry) -> Response {
     response
 }
 
-pub async fn cache(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn cache<Fut: Future<Output = Response>>(
+    state: &AppState,
+    request: Request,
+    next: impl FnOnce(Request) -> Fut,
+) -> Response {
     let Some(auth) = request.extensions().get::<AuthContext>().cloned() else {
-        return next.run(request).await;
+        return next(request).await;
     };
     if request.method() != Method::GET {
-        let response = next.run(request).await;
+        let response = next(request).await;
         if response.status().is_success() {
             state.read_cache.invalidate(auth.site_id());
             state.recent_writers.insert(auth.key_id().to_string(), ());
@@ -124,7 +127,7 @@ pub async fn cache(State(state): State<AppState>, request: Request, next: Next) 
             .cached_for_scope
             .is_some_and(|scope| auth.key.has_scope(scope));
     if !cacheable {
-        return next.run(request).await;
+        return next(request).await;
     }
     let key = Key {
         site_id: auth.site_id().to_string(),
@@ -140,7 +143,7 @@ pub async fn cache(State(state): State<AppState>, request: Request, next: Next) 
     }
     // Taken before the read: a write that lands meanwhile makes this entry stale at once.
     let version = state.read_cache.version(&key.site_id);
-    let response = next.run(request).await;
+    let response = next(request).await;
     if response.status() != StatusCode::OK {
         return response;
     }
