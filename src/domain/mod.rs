@@ -27,6 +27,7 @@ pub mod pricing;
 pub mod promotions;
 pub mod shipping;
 pub mod sites;
+pub mod timestamps;
 pub mod webhooks;
 
 pub use caller::Caller;

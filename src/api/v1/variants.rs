@@ -71,7 +71,9 @@ pub struct VariantOut {
     pub inventory_count: i32,
     pub inventory_status: InventoryStatusWire,
     pub low_stock_threshold: i32,
+    #[serde(serialize_with = "crate::domain::timestamps::serialize")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::domain::timestamps::serialize")]
     pub updated_at: DateTime<Utc>,
 }
 

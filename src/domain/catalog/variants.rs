@@ -70,8 +70,9 @@ pub(crate) struct VariantRow {
     pub backorders: bool,
     #[serde(default)]
     pub inventory_status: Option<String>,
+    #[serde(deserialize_with = "crate::domain::timestamps::deserialize")]
     pub created_at: DateTime<Utc>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::domain::timestamps::deserialize")]
     pub updated_at: DateTime<Utc>,
 }
 

@@ -117,7 +117,9 @@ pub struct ProductOut {
     /// How many published reviews the product has.
     #[schema(example = 3)]
     pub review_count: i32,
+    #[serde(serialize_with = "crate::domain::timestamps::serialize")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::domain::timestamps::serialize")]
     pub updated_at: DateTime<Utc>,
     /// Present on single-product responses and with `expand[]=variants`; the default variant first.
     #[serde(skip_serializing_if = "Option::is_none")]

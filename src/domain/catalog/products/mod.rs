@@ -121,7 +121,9 @@ struct ProductDoc {
     review_count: i32,
     #[serde(default)]
     rating_total: i64,
+    #[serde(deserialize_with = "crate::domain::timestamps::deserialize")]
     created_at: DateTime<Utc>,
+    #[serde(deserialize_with = "crate::domain::timestamps::deserialize")]
     updated_at: DateTime<Utc>,
     variants: Vec<VariantRow>,
 }
@@ -133,20 +135,20 @@ type VariantStock = (String, i32, bool, Option<String>, i32, DateTime<Utc>);
 impl ProductDoc {
     /// The product, with its variants when `stock` (their live columns) was read; without it, none.
     fn into_product(self, stock: Option<Vec<VariantStock>>) -> Product {
-        let variants = stock.map(|stock| {
-            let mut stock: std::collections::HashMap<String, VariantStock> =
-                stock.into_iter().map(|s| (s.0.clone(), s)).collect();
+        let variants = stock.map(|mut stock| {
+            // Sorted by id and searched: cheaper than hashing the ids of a product's few variants.
+            stock.sort_unstable_by(|a, b| a.0.cmp(&b.0));
             self.variants
                 .into_iter()
                 .map(|mut v| {
-                    if let Some((_, count, backorders, status, threshold, updated_at)) =
-                        stock.remove(&v.id)
-                    {
-                        v.inventory_count = count;
-                        v.backorders = backorders;
-                        v.inventory_status = status;
-                        v.low_stock_threshold = threshold;
-                        v.updated_at = updated_at;
+                    let live = stock.binary_search_by(|s| s.0.as_str().cmp(&v.id));
+                    if let Ok(i) = live {
+                        let (_, count, backorders, status, threshold, updated_at) = &stock[i];
+                        v.inventory_count = *count;
+                        v.backorders = *backorders;
+                        v.inventory_status = status.clone();
+                        v.low_stock_threshold = *threshold;
+                        v.updated_at = *updated_at;
                     }
                     Variant::from(v)
                 })
