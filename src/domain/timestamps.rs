@@ -6,7 +6,7 @@
 
 use std::borrow::Cow;
 
-use chrono::{DateTime, FixedOffset, NaiveDate, Timelike, Utc};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, Timelike, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// `#[serde(serialize_with = "…")]` for a `DateTime<Utc>`: the same text as chrono's `Serialize`.
@@ -34,7 +34,7 @@ pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<DateTim
 fn format<'a>(at: &DateTime<Utc>, buf: &'a mut [u8; 30]) -> Option<&'a str> {
     let date = at.date_naive();
     let time = at.time();
-    let year = u32::try_from(chrono::Datelike::year(&date)).ok()?;
+    let year = u32::try_from(date.year()).ok()?;
     let nanos = time.nanosecond();
     if year > 9999 || nanos >= 1_000_000_000 {
         return None;
@@ -47,9 +47,9 @@ fn format<'a>(at: &DateTime<Utc>, buf: &'a mut [u8; 30]) -> Option<&'a str> {
     };
     put(&mut buf[0..4], year);
     buf[4] = b'-';
-    put(&mut buf[5..7], chrono::Datelike::month(&date));
+    put(&mut buf[5..7], date.month());
     buf[7] = b'-';
-    put(&mut buf[8..10], chrono::Datelike::day(&date));
+    put(&mut buf[8..10], date.day());
     buf[10] = b'T';
     put(&mut buf[11..13], time.hour());
     buf[13] = b':';

@@ -304,10 +304,10 @@ pub async fn load_key(
 /// when it signs. Public routes pass without a key; rejections are rendered by the route's dialect.
 pub async fn authenticate<Fut: Future<Output = Response>>(
     state: &AppState,
+    policy: RoutePolicy,
     request: Request,
     next: impl FnOnce(Request) -> Fut,
 ) -> Response {
-    let policy = RoutePolicy::of(&request);
     if policy.access != Access::Key {
         return next(request).await;
     }

@@ -12,10 +12,10 @@ use crate::state::AppState;
 
 pub async fn reject_large_bodies<Fut: Future<Output = Response>>(
     state: &AppState,
+    policy: RoutePolicy,
     req: Request,
     next: impl FnOnce(Request) -> Fut,
 ) -> Response {
-    let policy = RoutePolicy::of(&req);
     let limit = policy.body_limit(&state.config);
     let declared = req
         .headers()

@@ -29,10 +29,10 @@ const MAX_STORED_BODY: usize = 4 * 1024 * 1024;
 
 pub async fn idempotent<Fut: Future<Output = Response>>(
     state: &AppState,
+    policy: RoutePolicy,
     request: Request,
     next: impl FnOnce(Request) -> Fut,
 ) -> Response {
-    let policy = RoutePolicy::of(&request);
     match run(state, policy, request, next).await {
         Ok(response) => response,
         Err(error) => policy.dialect.render(error),
@@ -81,7 +81,7 @@ async fn run<Fut: Future<Output = Response>>(
         })?
         .to_string();
 
-    let limit = RoutePolicy::of(&request).body_limit(&state.config);
+    let limit = policy.body_limit(&state.config);
     let (parts, body) = request.into_parts();
     let bytes = axum::body::to_bytes(body, limit)
         .await

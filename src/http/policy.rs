@@ -236,16 +236,19 @@ pub fn mount(
     )
 }
 
-/// The steps, each handed the rest as `next`. Rate limiting is inside authentication (it counts per key)
-/// and the read cache inside rate limiting (cached reads still count), outside idempotency (replays are
-/// writes too).
+/// The steps, each given the group's policy (read once) and handed the rest as `next`. Rate limiting is
+/// inside authentication (it counts per key) and the read cache inside rate limiting (cached reads still
+/// count), outside idempotency (replays are writes too).
 async fn plumbing(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let state = &state;
-    super::body_limit::reject_large_bodies(state, request, |request| {
-        super::auth::authenticate(state, request, |request| {
-            super::rate_limit::limit(state, request, |request| {
-                super::read_cache::cache(state, request, |request| {
-                    super::idempotency::idempotent(state, request, |request| next.run(request))
+    let policy = RoutePolicy::of(&request);
+    super::body_limit::reject_large_bodies(state, policy, request, |request| {
+        super::auth::authenticate(state, policy, request, |request| {
+            super::rate_limit::limit(state, policy, request, |request| {
+                super::read_cache::cache(state, policy, request, |request| {
+                    super::idempotency::idempotent(state, policy, request, |request| {
+                        next.run(request)
+                    })
                 })
             })
         })

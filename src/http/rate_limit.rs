@@ -82,13 +82,13 @@ pub fn set_headers(headers: &mut HeaderMap, d: &Decision) {
 
 pub async fn limit<Fut: Future<Output = Response>>(
     state: &AppState,
+    policy: RoutePolicy,
     request: Request,
     next: impl FnOnce(Request) -> Fut,
 ) -> Response {
     if !state.config.rate_limit {
         return next(request).await;
     }
-    let policy = RoutePolicy::of(&request);
     let (who, group, limit) = match request.extensions().get::<AuthContext>() {
         Some(auth) => {
             let group = policy.rate.of(request.method(), request.uri().query());

@@ -105,6 +105,7 @@ fn respond(entry: Entry) -> Response {
 
 pub async fn cache<Fut: Future<Output = Response>>(
     state: &AppState,
+    policy: RoutePolicy,
     request: Request,
     next: impl FnOnce(Request) -> Fut,
 ) -> Response {
@@ -119,7 +120,6 @@ pub async fn cache<Fut: Future<Output = Response>>(
         }
         return response;
     }
-    let policy = RoutePolicy::of(&request);
     // A signed-in customer's reads are theirs (B2B prices): never cached, never served from the cache.
     let cacheable = state.config.read_cache
         && !request.headers().contains_key("x-customer-token")
