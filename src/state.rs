@@ -68,6 +68,7 @@ impl AppState {
         let kept_reads = KeptReads::new(
             (*pool.connect_options()).clone(),
             config.kept_read_connections,
+            pool.options().get_acquire_timeout(),
         );
         let recent_writers = moka::sync::Cache::builder()
             .max_capacity(100_000)

