@@ -216,14 +216,26 @@ pub(super) async fn page(
         count: 0,
         is_estimate: false,
     };
-    for tier in s.tiers().filter(|t| *t >= start) {
+    let tiers: Vec<u8> = s.tiers().filter(|t| *t >= start).collect();
+    // An offset page visits every tier for its total: the first reads of all of them go in one statement.
+    // A cursor page stops at a full page, so it reads a tier only when it gets there.
+    let mut first = if page.is_cursor() {
+        Vec::new()
+    } else {
+        first_reads(conn, site_id, filter, s, &tiers, (start, after)).await?
+    };
+    for tier in tiers {
         let need = want - found.len() as i64;
-        // A cursor page stops at a full page; an offset page visits every tier for its total.
         if need <= 0 && page.is_cursor() {
             break;
         }
         let after = after.filter(|_| tier == start);
-        let (ids, count) = tier_page(conn, site_id, filter, s, tier, after, need.max(0)).await?;
+        let read = first
+            .iter()
+            .position(|(t, _)| *t == tier)
+            .map(|i| first.swap_remove(i).1);
+        let (ids, count) =
+            tier_page(conn, site_id, filter, s, tier, after, need.max(0), read).await?;
         found.extend(ids.into_iter().map(|id| (tier, id)));
         if !page.is_cursor() {
             let tier_total = match count {
@@ -297,8 +309,66 @@ pub(super) async fn page(
     })
 }
 
+/// The first read of [`tier_page`] for each of `tiers` not known to be large, in one statement (`after`
+/// applies to its tier only), by tier: what a search that visits every tier would otherwise ask one tier at
+/// a time.
+async fn first_reads(
+    conn: &mut PgConnection,
+    site_id: &str,
+    filter: &ProductFilter,
+    s: &Search,
+    tiers: &[u8],
+    (start, after): (u8, Option<&str>),
+) -> Result<Vec<(u8, Vec<String>)>> {
+    let unknown: Vec<u8> = tiers
+        .iter()
+        .copied()
+        .filter(|tier| !known_large(site_id, filter, s, *tier))
+        .collect();
+    if unknown.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut qb = QueryBuilder::new("");
+    for (i, tier) in unknown.iter().enumerate() {
+        if i > 0 {
+            qb.push(" union all ");
+        }
+        qb.push("(select ")
+            .push(i32::from(*tier))
+            .push(" as tier, ")
+            .push(key_column(filter));
+        let key = push_tier_source(&mut qb, site_id, filter, s, *tier);
+        if let Some(after) = after.filter(|_| *tier == start) {
+            qb.push(" and ")
+                .push(key)
+                .push(" > ")
+                .push_bind(after.to_string());
+        }
+        qb.push(" limit ")
+            .push_bind(pagination::EXACT_TOTAL_UP_TO + 1)
+            .push(")");
+    }
+    let rows: Vec<(i32, String)> = qb.build_query_as().fetch_all(&mut *conn).await?;
+    let mut by_tier: Vec<(u8, Vec<String>)> = unknown.iter().map(|t| (*t, Vec::new())).collect();
+    for (tier, id) in rows {
+        if let Some((_, ids)) = by_tier.iter_mut().find(|(t, _)| i32::from(*t) == tier) {
+            ids.push(id);
+        }
+    }
+    Ok(by_tier)
+}
+
+/// Whether a tier's total was estimated a moment ago: it has more matches than the exact read takes.
+fn known_large(site_id: &str, filter: &ProductFilter, s: &Search, tier: u8) -> bool {
+    pagination::remembered_estimate(|qb| {
+        push_tier_source(qb, site_id, filter, s, tier);
+    })
+    .is_some()
+}
+
 /// A tier's matches after `after`: the first `need` in id order, and how many there are when at most
-/// [`pagination::EXACT_TOTAL_UP_TO`] (`None`: more).
+/// [`pagination::EXACT_TOTAL_UP_TO`] (`None`: more). `first` is the tier's first read when
+/// [`first_reads`] made it.
 ///
 /// The matches are first read unordered, at most one past the threshold: the planner looks a rare word up
 /// in its text index and reads a common one until it has enough, and either way the read stops there.
@@ -314,6 +384,7 @@ async fn tier_page(
     tier: u8,
     after: Option<&str>,
     need: i64,
+    first: Option<Vec<String>>,
 ) -> Result<(Vec<String>, Option<i64>)> {
     let query = |ordered: bool, limit: i64| {
         let mut qb = QueryBuilder::new("select ");
@@ -332,16 +403,17 @@ async fn tier_page(
         qb
     };
     // A tier whose total was estimated a moment ago has more matches than the exact read takes: walk it.
-    let known_large = pagination::remembered_estimate(|qb| {
-        push_tier_source(qb, site_id, filter, s, tier);
-    })
-    .is_some();
-    if !known_large {
+    if first.is_some() || !known_large(site_id, filter, s, tier) {
         let cap = pagination::EXACT_TOTAL_UP_TO + 1;
-        let mut ids: Vec<String> = query(false, cap)
-            .build_query_scalar()
-            .fetch_all(&mut *conn)
-            .await?;
+        let mut ids: Vec<String> = match first {
+            Some(ids) => ids,
+            None => {
+                query(false, cap)
+                    .build_query_scalar()
+                    .fetch_all(&mut *conn)
+                    .await?
+            }
+        };
         let count = ids.len() as i64;
         if count < cap {
             // Ids are ASCII letters, digits and `_`: their byte order is the database's order.
@@ -400,7 +472,7 @@ async fn corrected(
         if need <= 0 {
             break;
         }
-        let (found, _) = tier_page(conn, site_id, filter, &fixed, tier, None, need).await?;
+        let (found, _) = tier_page(conn, site_id, filter, &fixed, tier, None, need, None).await?;
         ids.extend(found);
     }
     Ok(ids)
