@@ -143,7 +143,9 @@ impl KeptReads {
                 match tokio::time::timeout(self.wait, self.in_use.clone().acquire_owned()).await {
                     Ok(Ok(permit)) => permit,
                     Ok(Err(_)) => return Ok(None),
-                    Err(_) => return Err(crate::domain::Error::from(sqlx::Error::PoolTimedOut).into()),
+                    Err(_) => {
+                        return Err(crate::domain::Error::from(sqlx::Error::PoolTimedOut).into());
+                    }
                 }
             }
         };

@@ -68,15 +68,15 @@ impl Search {
         let Some((last, rest)) = self.words.split_last() else {
             return Ok(());
         };
-        // Every word that begins with `last` sorts in [last, last + U+10FFFF) by code point.
-        let completions: Vec<String> = sqlx::query_scalar(
+        // Every word that begins with `last` sorts in [last, last + U+10FFFF) by code point. The limit is
+        // a literal: with a parameter limit PostgreSQL plans the statement on every execution.
+        let completions: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
             "select w.word from product_words w where w.site_id = $1 and w.word >= $2 and w.word < $3 \
-             order by w.word limit $4",
-        )
+             order by w.word limit {PREFIX_WORDS}"
+        )))
         .bind(site_id)
         .bind(last)
         .bind(format!("{last}{}", char::MAX))
-        .bind(PREFIX_WORDS)
         .fetch_all(&mut *conn)
         .await?;
         self.tsquery = tsquery(rest, &completions);
