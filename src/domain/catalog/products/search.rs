@@ -235,7 +235,7 @@ pub(super) async fn page(
             .position(|(t, _)| *t == tier)
             .map(|i| first.swap_remove(i).1);
         let (ids, count) =
-            tier_page(conn, site_id, filter, s, tier, after, need.max(0), read).await?;
+            tier_page(conn, site_id, filter, s, (tier, after), need.max(0), read).await?;
         found.extend(ids.into_iter().map(|id| (tier, id)));
         if !page.is_cursor() {
             let tier_total = match count {
@@ -381,8 +381,7 @@ async fn tier_page(
     site_id: &str,
     filter: &ProductFilter,
     s: &Search,
-    tier: u8,
-    after: Option<&str>,
+    (tier, after): (u8, Option<&str>),
     need: i64,
     first: Option<Vec<String>>,
 ) -> Result<(Vec<String>, Option<i64>)> {
@@ -472,7 +471,7 @@ async fn corrected(
         if need <= 0 {
             break;
         }
-        let (found, _) = tier_page(conn, site_id, filter, &fixed, tier, None, need, None).await?;
+        let (found, _) = tier_page(conn, site_id, filter, &fixed, (tier, None), need, None).await?;
         ids.extend(found);
     }
     Ok(ids)
