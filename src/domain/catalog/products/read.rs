@@ -9,7 +9,9 @@ use sqlx::types::Json;
 use sqlx::{FromRow, PgConnection, Postgres, QueryBuilder};
 
 use super::search::{self, Search};
-use super::{Expand, Product, ProductDoc, ProductFilter, ProductSort, ProductStatus, VariantStock};
+use super::{
+    DocColumn, Expand, Product, ProductDoc, ProductFilter, ProductSort, ProductStatus, VariantStock,
+};
 use crate::domain::b2b;
 use crate::domain::caller::Caller;
 use crate::domain::catalog::{Brand, Category, brands, categories};
@@ -25,7 +27,7 @@ const STOCK: &str = "coalesce((select json_agg(json_build_array(v.id, v.inventor
 
 #[derive(FromRow)]
 struct DocRow {
-    doc: Json<ProductDoc>,
+    doc: DocColumn,
     stock: Json<Vec<VariantStock>>,
 }
 
@@ -153,7 +155,7 @@ async fn page_docs(
     qb.push(" order by ").push(key);
     page.push_window(&mut qb);
     qb.push(")) order by d.product_id");
-    let docs: Vec<Json<ProductDoc>> = qb
+    let docs: Vec<DocColumn> = qb
         .build_query_scalar()
         .persistent(page.keeps_statement())
         .fetch_all(&mut *conn)
@@ -206,7 +208,7 @@ async fn by_ids(conn: &mut PgConnection, site_id: &str, ids: &[String]) -> Resul
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let docs: Vec<Json<ProductDoc>> = sqlx::query_scalar(
+    let docs: Vec<DocColumn> = sqlx::query_scalar(
         "select d.doc from product_docs d where d.site_id = $1 and d.product_id = any($2)",
     )
     .bind(site_id)
