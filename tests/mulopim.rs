@@ -7,6 +7,7 @@ mod common;
 use common::{TestApp, str_of};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+use shopvo::domain::pagination::EXACT_TOTAL_UP_TO;
 
 const BASE: &str = "/wp-json/mulopimfwc/v1";
 
@@ -590,6 +591,45 @@ async fn export_pages_json_and_csv_and_the_product_list() {
         json!({"id": shop.simple.0, "sku": "MUG", "name": "Mug", "type": "simple"})
     );
     assert_eq!(body["page"], 1);
+}
+
+/// Integrations walk the whole export page by page: past the exact threshold its `total` is the planner's
+/// estimate (no count of the catalog per page), and `has_more` stays exact to the last page.
+#[tokio::test]
+async fn a_large_export_estimates_its_total_and_still_knows_its_last_page() {
+    let shop = shop().await;
+    let bulk = EXACT_TOTAL_UP_TO + 1;
+    sqlx::query(
+        "insert into products (site_id, id, slug, name, price) \
+         select $1, 'prd_bulk' || i, 'bulk-' || i, 'Bulk ' || i, 100 from generate_series(1, $2) as i",
+    )
+    .bind(&shop.app.site_id)
+    .bind(bulk)
+    .execute(&shop.app.pool)
+    .await
+    .unwrap();
+    sqlx::query("analyze products")
+        .execute(&shop.app.pool)
+        .await
+        .unwrap();
+    let key = [("X-API-Key", shop.api_key.as_str())];
+    // The shop's two products and the bulk ones: three pages of 500, the last holding three products.
+    let products = bulk + 2;
+    let page = |n: i64| format!("/inventory/export?per_page=500&page={n}");
+    let (status, body) = shop.send(Method::GET, &page(1), &key, None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(
+        body["total"].as_i64().unwrap() > EXACT_TOTAL_UP_TO,
+        "{}",
+        body["total"]
+    );
+    assert_eq!(body["has_more"], true);
+    let (_, body) = shop.send(Method::GET, &page(2), &key, None).await;
+    assert_eq!(body["has_more"], true, "products {products}");
+    let (_, body) = shop.send(Method::GET, &page(3), &key, None).await;
+    assert_eq!(body["has_more"], false, "products {products}");
+    let (_, body) = shop.send(Method::GET, &page(4), &key, None).await;
+    assert_eq!((body["count"].clone(), body["has_more"].clone()), (json!(0), json!(false)));
 }
 
 #[tokio::test]

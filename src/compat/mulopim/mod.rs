@@ -329,8 +329,7 @@ async fn export(
         .map(|v| v.trim().parse::<i64>().unwrap_or(0));
     let csv = params.get("format").is_some_and(|f| f == "csv");
     let mut conn = state.pool.acquire().await.map_err(domain::Error::from)?;
-    let Some((rows, total)) =
-        mulopim::export(&mut conn, &site_id, location, page, per_page).await?
+    let Some(export) = mulopim::export(&mut conn, &site_id, location, page, per_page).await?
     else {
         return Err(WpError::new(
             StatusCode::NOT_FOUND,
@@ -338,7 +337,7 @@ async fn export(
             "Location not found.",
         ));
     };
-    let rows: Vec<ExportRowOut> = rows.into_iter().map(Into::into).collect();
+    let rows: Vec<ExportRowOut> = export.rows.into_iter().map(Into::into).collect();
     if csv {
         if rows.is_empty() && page == 1 {
             return Err(WpError::new(
@@ -363,10 +362,11 @@ async fn export(
         )
             .into_response());
     }
+    let total = export.total.count;
     let total_pages = (total + per_page - 1) / per_page;
     Ok(Json(json!({
         "success": true, "count": rows.len(), "total": total, "total_pages": total_pages,
-        "current_page": page, "per_page": per_page, "has_more": page < total_pages, "data": rows
+        "current_page": page, "per_page": per_page, "has_more": export.has_more, "data": rows
     }))
     .into_response())
 }

@@ -6,13 +6,14 @@
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 
-use sqlx::PgConnection;
+use sqlx::{PgConnection, Postgres, QueryBuilder};
 
 use crate::crypto::{self, ServerKey};
 use crate::domain::caller::Caller;
 use crate::domain::error::{Error, Result};
 use crate::domain::inventory::levels::{self, LevelWrite};
 use crate::domain::inventory::stock::{Backorder, StockPolicy};
+use crate::domain::pagination::{self, PageRequest, Total};
 
 /// Items one bulk sync may carry unless the site's settings say otherwise.
 pub const MAX_ITEMS: usize = 1000;
@@ -394,15 +395,28 @@ struct ExportDbRow {
     disabled: Option<bool>,
 }
 
+/// A page of the inventory export.
+#[derive(Debug)]
+pub struct ExportPage {
+    pub rows: Vec<ExportRow>,
+    /// The active products in all: exact up to [`pagination::EXACT_TOTAL_UP_TO`], the planner's estimate past
+    /// it. Integrations walk the export page by page, and counting a large catalog on every page cost more
+    /// than the page (a full count of a million products per page).
+    pub total: Total,
+    /// Whether a page follows (exact either way: integrations stop when it is false).
+    pub has_more: bool,
+}
+
 /// A page of active products (by number) as rows per variation and active location (one location when
-/// `location` names one), and the number of products in all. `None` when `location` names no location.
+/// `location` names one), the number of products in all, and whether a page follows. `None` when
+/// `location` names no location.
 pub async fn export(
     conn: &mut PgConnection,
     site_id: &str,
     location: Option<i64>,
     page: i64,
     per_page: i64,
-) -> Result<Option<(Vec<ExportRow>, i64)>> {
+) -> Result<Option<ExportPage>> {
     if let Some(number) = location {
         let known: bool = sqlx::query_scalar(
             "select exists (select 1 from locations where site_id = $1 and number = $2 and active)",
@@ -435,12 +449,26 @@ pub async fn export(
     .bind((page - 1) * per_page)
     .fetch_all(&mut *conn)
     .await?;
-    let total: i64 = sqlx::query_scalar(
-        "select count(*) from products where site_id = $1 and status = 'ACTIVE'",
-    )
-    .bind(site_id)
-    .fetch_one(conn)
-    .await?;
+    let active = |qb: &mut QueryBuilder<Postgres>| {
+        qb.push(" from products where site_id = ")
+            .push_bind(site_id.to_string())
+            .push(" and status = 'ACTIVE'");
+    };
+    let window = PageRequest::Offset {
+        page,
+        limit: per_page,
+    };
+    let total = pagination::total(&mut *conn, &window, "number", active).await?;
+    let has_more = if total.is_estimate {
+        let mut next = QueryBuilder::new("select exists (select 1");
+        active(&mut next);
+        next.push(" order by number offset ")
+            .push(page.saturating_mul(per_page))
+            .push(")");
+        next.build_query_scalar().fetch_one(&mut *conn).await?
+    } else {
+        page.saturating_mul(per_page) < total.count
+    };
     let rows = rows
         .into_iter()
         .map(|r| ExportRow {
@@ -457,7 +485,11 @@ pub async fn export(
             disabled: r.disabled.unwrap_or(false),
         })
         .collect();
-    Ok(Some((rows, total)))
+    Ok(Some(ExportPage {
+        rows,
+        total,
+        has_more,
+    }))
 }
 
 /// A product as the plugin's product list shows it.
