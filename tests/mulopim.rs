@@ -629,7 +629,10 @@ async fn a_large_export_estimates_its_total_and_still_knows_its_last_page() {
     let (_, body) = shop.send(Method::GET, &page(3), &key, None).await;
     assert_eq!(body["has_more"], false, "products {products}");
     let (_, body) = shop.send(Method::GET, &page(4), &key, None).await;
-    assert_eq!((body["count"].clone(), body["has_more"].clone()), (json!(0), json!(false)));
+    assert_eq!(
+        (body["count"].clone(), body["has_more"].clone()),
+        (json!(0), json!(false))
+    );
 }
 
 #[tokio::test]

@@ -329,8 +329,7 @@ async fn export(
         .map(|v| v.trim().parse::<i64>().unwrap_or(0));
     let csv = params.get("format").is_some_and(|f| f == "csv");
     let mut conn = state.pool.acquire().await.map_err(domain::Error::from)?;
-    let Some(export) = mulopim::export(&mut conn, &site_id, location, page, per_page).await?
-    else {
+    let Some(export) = mulopim::export(&mut conn, &site_id, location, page, per_page).await? else {
         return Err(WpError::new(
             StatusCode::NOT_FOUND,
             "location_not_found",

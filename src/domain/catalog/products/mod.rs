@@ -130,7 +130,15 @@ struct ProductDoc {
 
 /// A variant's live stock columns: id, inventory count, backorders, status override, low-stock threshold,
 /// last update (a stock change touches the variant row).
-type VariantStock = (String, i32, bool, Option<String>, i32, DateTime<Utc>);
+#[derive(Deserialize)]
+struct VariantStock(
+    String,
+    i32,
+    bool,
+    Option<String>,
+    i32,
+    #[serde(deserialize_with = "crate::domain::timestamps::deserialize")] DateTime<Utc>,
+);
 
 /// A read document as a column: its JSON text checked as UTF-8 once and parsed as text. sqlx's `Json`
 /// parses the bytes, checking each string of the document as UTF-8 on its own, which was a tenth of the
@@ -163,10 +171,11 @@ impl ProductDoc {
                 .map(|mut v| {
                     let live = stock.binary_search_by(|s| s.0.as_str().cmp(&v.id));
                     if let Ok(i) = live {
-                        let (_, count, backorders, status, threshold, updated_at) = &stock[i];
+                        let VariantStock(_, count, backorders, status, threshold, updated_at) =
+                            &mut stock[i];
                         v.inventory_count = *count;
                         v.backorders = *backorders;
-                        v.inventory_status = status.clone();
+                        v.inventory_status = status.take();
                         v.low_stock_threshold = *threshold;
                         v.updated_at = *updated_at;
                     }

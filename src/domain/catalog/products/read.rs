@@ -220,16 +220,16 @@ async fn by_ids(conn: &mut PgConnection, site_id: &str, ids: &[String]) -> Resul
     Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
 }
 
-#[derive(FromRow)]
-struct StockRow {
-    product_id: String,
-    id: String,
-    inventory_count: i32,
-    backorders: bool,
-    inventory_status: Option<String>,
-    low_stock_threshold: i32,
-    updated_at: DateTime<Utc>,
-}
+/// A page's stock row: the product id, then [`VariantStock`]'s columns (read by position).
+type StockRow = (
+    String,
+    String,
+    i32,
+    bool,
+    Option<String>,
+    i32,
+    DateTime<Utc>,
+);
 
 /// The live stock of the variants of `product_ids`, by product: one index scan for the whole page.
 async fn stock_of(
@@ -249,14 +249,9 @@ async fn stock_of(
     .fetch_all(&mut *conn)
     .await?;
     let mut by_product: HashMap<String, Vec<VariantStock>> = HashMap::new();
-    for r in rows {
-        by_product.entry(r.product_id).or_default().push((
-            r.id,
-            r.inventory_count,
-            r.backorders,
-            r.inventory_status,
-            r.low_stock_threshold,
-            r.updated_at,
+    for (product_id, id, count, backorders, status, threshold, updated_at) in rows {
+        by_product.entry(product_id).or_default().push(VariantStock(
+            id, count, backorders, status, threshold, updated_at,
         ));
     }
     Ok(by_product)
