@@ -465,7 +465,11 @@ pub async fn export(
         next.push(" order by number offset ")
             .push(page.saturating_mul(per_page))
             .push(")");
-        next.build_query_scalar().fetch_one(&mut *conn).await?
+        // Its text names the page: not worth keeping prepared.
+        next.build_query_scalar()
+            .persistent(false)
+            .fetch_one(&mut *conn)
+            .await?
     } else {
         page.saturating_mul(per_page) < total.count
     };

@@ -309,6 +309,28 @@ pub(super) async fn page(
     })
 }
 
+/// Pushes what follows a tier read's select list: the tier's matches after `after`, in key order when
+/// `ordered`, at most `limit`.
+fn push_tier_read(
+    qb: &mut QueryBuilder<Postgres>,
+    (site_id, filter, s): (&str, &ProductFilter, &Search),
+    (tier, after): (u8, Option<&str>),
+    ordered: bool,
+    limit: i64,
+) {
+    let key = push_tier_source(qb, site_id, filter, s, tier);
+    if let Some(after) = after {
+        qb.push(" and ")
+            .push(key)
+            .push(" > ")
+            .push_bind(after.to_string());
+    }
+    if ordered {
+        qb.push(" order by ").push(key);
+    }
+    qb.push(" limit ").push_bind(limit);
+}
+
 /// The first read of [`tier_page`] for each of `tiers` not known to be large, in one statement (`after`
 /// applies to its tier only), by tier: what a search that visits every tier would otherwise ask one tier at
 /// a time.
@@ -337,16 +359,10 @@ async fn first_reads(
             .push(i32::from(*tier))
             .push(" as tier, ")
             .push(key_column(filter));
-        let key = push_tier_source(&mut qb, site_id, filter, s, *tier);
-        if let Some(after) = after.filter(|_| *tier == start) {
-            qb.push(" and ")
-                .push(key)
-                .push(" > ")
-                .push_bind(after.to_string());
-        }
-        qb.push(" limit ")
-            .push_bind(pagination::EXACT_TOTAL_UP_TO + 1)
-            .push(")");
+        let after = after.filter(|_| *tier == start);
+        let cap = pagination::EXACT_TOTAL_UP_TO + 1;
+        push_tier_read(&mut qb, (site_id, filter, s), (*tier, after), false, cap);
+        qb.push(")");
     }
     let rows: Vec<(i32, String)> = qb.build_query_as().fetch_all(&mut *conn).await?;
     let mut by_tier: Vec<(u8, Vec<String>)> = unknown.iter().map(|t| (*t, Vec::new())).collect();
@@ -388,17 +404,7 @@ async fn tier_page(
     let query = |ordered: bool, limit: i64| {
         let mut qb = QueryBuilder::new("select ");
         qb.push(key_column(filter));
-        let key = push_tier_source(&mut qb, site_id, filter, s, tier);
-        if let Some(after) = after {
-            qb.push(" and ")
-                .push(key)
-                .push(" > ")
-                .push_bind(after.to_string());
-        }
-        if ordered {
-            qb.push(" order by ").push(key);
-        }
-        qb.push(" limit ").push_bind(limit);
+        push_tier_read(&mut qb, (site_id, filter, s), (tier, after), ordered, limit);
         qb
     };
     // A tier whose total was estimated a moment ago has more matches than the exact read takes: walk it.
