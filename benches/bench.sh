@@ -360,7 +360,7 @@ printf '%s\n' "${RESULTS[@]}" | awk -F'|' -v ceilings="$ceilings" '
             t = tps[size[i]]
             r = (t > 0) ? rps[i] / t : 0
             floor = (i % n == 1) ? 0.4 : 0.1  # the first workload of a size is the product GET
-            printf "%9s  %-50s  %.2f x pgbench (target >= %.1f: %s)", size[i], name[i], r, floor, (r >= floor ? "met" : "NOT met")
+            printf "%9s  %-50s  %.3f x pgbench (target >= %.1f: %s)", size[i], name[i], r, floor, (r >= floor ? "met" : "NOT met")
             if (i > n) {
                 q = (p50[i - n] > 0) ? p50[i] / p50[i - n] : 0
                 printf "; p50 %.2f x the smaller catalog (target <= 1.5: %s)", q, (q <= 1.5 ? "met" : "NOT met")

@@ -222,7 +222,7 @@ pub(super) async fn page(
     let mut first = if page.is_cursor() {
         Vec::new()
     } else {
-        first_reads(conn, site_id, filter, s, &tiers, (start, after)).await?
+        first_reads(conn, site_id, filter, s, &tiers).await?
     };
     for tier in tiers {
         let need = want - found.len() as i64;
@@ -331,16 +331,14 @@ fn push_tier_read(
     qb.push(" limit ").push_bind(limit);
 }
 
-/// The first read of [`tier_page`] for each of `tiers` not known to be large, in one statement (`after`
-/// applies to its tier only), by tier: what a search that visits every tier would otherwise ask one tier at
-/// a time.
+/// The first read of [`tier_page`] for each of `tiers` not known to be large, in one statement, by tier:
+/// what an offset page (which visits every tier, from the start) would otherwise ask one tier at a time.
 async fn first_reads(
     conn: &mut PgConnection,
     site_id: &str,
     filter: &ProductFilter,
     s: &Search,
     tiers: &[u8],
-    (start, after): (u8, Option<&str>),
 ) -> Result<Vec<(u8, Vec<String>)>> {
     let unknown: Vec<u8> = tiers
         .iter()
@@ -359,9 +357,8 @@ async fn first_reads(
             .push(i32::from(*tier))
             .push(" as tier, ")
             .push(key_column(filter));
-        let after = after.filter(|_| *tier == start);
         let cap = pagination::EXACT_TOTAL_UP_TO + 1;
-        push_tier_read(&mut qb, (site_id, filter, s), (*tier, after), false, cap);
+        push_tier_read(&mut qb, (site_id, filter, s), (*tier, None), false, cap);
         qb.push(")");
     }
     let rows: Vec<(i32, String)> = qb.build_query_as().fetch_all(&mut *conn).await?;
