@@ -140,23 +140,22 @@ struct VariantStock(
     #[serde(deserialize_with = "crate::domain::timestamps::deserialize")] DateTime<Utc>,
 );
 
-/// A read document as a column: its JSON text checked as UTF-8 once and parsed as text. sqlx's `Json`
-/// parses the bytes, checking each string of the document as UTF-8 on its own, which was a tenth of the
-/// decoding of a list page's documents.
-struct DocColumn(ProductDoc);
+/// A `json` column decoded from its text, checked as UTF-8 once: sqlx's `Json` parses the bytes and checks
+/// each string on its own, which was a tenth of the decoding of a list page's documents.
+struct JsonText<T>(T);
 
-impl sqlx::Type<sqlx::Postgres> for DocColumn {
+impl<T> sqlx::Type<sqlx::Postgres> for JsonText<T> {
     fn type_info() -> sqlx::postgres::PgTypeInfo {
         // `json`'s fixed OID.
         sqlx::postgres::PgTypeInfo::with_oid(sqlx::postgres::types::Oid(114))
     }
 }
 
-impl<'r> sqlx::Decode<'r, sqlx::Postgres> for DocColumn {
+impl<'r, T: serde::de::DeserializeOwned> sqlx::Decode<'r, sqlx::Postgres> for JsonText<T> {
     fn decode(value: sqlx::postgres::PgValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
         // A `json` column's value is its text in either format.
         let text = <&str as sqlx::Decode<sqlx::Postgres>>::decode(value)?;
-        Ok(DocColumn(serde_json::from_str(text)?))
+        Ok(JsonText(serde_json::from_str(text)?))
     }
 }
 

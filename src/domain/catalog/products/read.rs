@@ -5,12 +5,11 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
-use sqlx::types::Json;
 use sqlx::{FromRow, PgConnection, Postgres, QueryBuilder};
 
 use super::search::{self, Search};
 use super::{
-    DocColumn, Expand, Product, ProductDoc, ProductFilter, ProductSort, ProductStatus, VariantStock,
+    Expand, JsonText, Product, ProductDoc, ProductFilter, ProductSort, ProductStatus, VariantStock,
 };
 use crate::domain::b2b;
 use crate::domain::caller::Caller;
@@ -27,8 +26,8 @@ const STOCK: &str = "coalesce((select json_agg(json_build_array(v.id, v.inventor
 
 #[derive(FromRow)]
 struct DocRow {
-    doc: DocColumn,
-    stock: Json<Vec<VariantStock>>,
+    doc: JsonText<ProductDoc>,
+    stock: JsonText<Vec<VariantStock>>,
 }
 
 /// Pushes the `from … where …` of a product list without its search, and returns the column the list is
@@ -155,7 +154,7 @@ async fn page_docs(
     qb.push(" order by ").push(key);
     page.push_window(&mut qb);
     qb.push(")) order by d.product_id");
-    let docs: Vec<DocColumn> = qb
+    let docs: Vec<JsonText<ProductDoc>> = qb
         .build_query_scalar()
         .persistent(page.keeps_statement())
         .fetch_all(&mut *conn)
@@ -208,7 +207,7 @@ async fn by_ids(conn: &mut PgConnection, site_id: &str, ids: &[String]) -> Resul
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let docs: Vec<DocColumn> = sqlx::query_scalar(
+    let docs: Vec<JsonText<ProductDoc>> = sqlx::query_scalar(
         "select d.doc from product_docs d where d.site_id = $1 and d.product_id = any($2)",
     )
     .bind(site_id)

@@ -219,23 +219,21 @@ pub(super) async fn page(
     let tiers: Vec<u8> = s.tiers().filter(|t| *t >= start).collect();
     // An offset page visits every tier for its total: the first reads of all of them go in one statement.
     // A cursor page stops at a full page, so it reads a tier only when it gets there.
-    let mut first = if page.is_cursor() {
+    let mut priors = if page.is_cursor() {
         Vec::new()
     } else {
         first_reads(conn, site_id, filter, s, &tiers).await?
-    };
+    }
+    .into_iter();
     for tier in tiers {
         let need = want - found.len() as i64;
         if need <= 0 && page.is_cursor() {
             break;
         }
         let after = after.filter(|_| tier == start);
-        let read = first
-            .iter()
-            .position(|(t, _)| *t == tier)
-            .map(|i| first.swap_remove(i).1);
+        let prior = priors.next().unwrap_or(Prior::Unknown);
         let (ids, count) =
-            tier_page(conn, site_id, filter, s, (tier, after), need.max(0), read).await?;
+            tier_page(conn, site_id, filter, s, (tier, after), need.max(0), prior).await?;
         found.extend(ids.into_iter().map(|id| (tier, id)));
         if !page.is_cursor() {
             let tier_total = match count {
@@ -331,25 +329,47 @@ fn push_tier_read(
     qb.push(" limit ").push_bind(limit);
 }
 
-/// The first read of [`tier_page`] for each of `tiers` not known to be large, in one statement, by tier:
-/// what an offset page (which visits every tier, from the start) would otherwise ask one tier at a time.
+/// What is known of a tier before its page is read.
+enum Prior {
+    /// Nothing yet (a cursor page reads a tier only when it gets there).
+    Unknown,
+    /// Its total was estimated a moment ago: it has more matches than the first read takes.
+    Large,
+    /// Its first read, made by [`first_reads`].
+    Read(Vec<String>),
+}
+
+/// What is known of each of `tiers`, in their order: the first read of [`tier_page`] for each not known to
+/// be large, all in one statement — what an offset page (which visits every tier, from the start) would
+/// otherwise ask one tier at a time.
 async fn first_reads(
     conn: &mut PgConnection,
     site_id: &str,
     filter: &ProductFilter,
     s: &Search,
     tiers: &[u8],
-) -> Result<Vec<(u8, Vec<String>)>> {
-    let unknown: Vec<u8> = tiers
+) -> Result<Vec<Prior>> {
+    let mut priors: Vec<Prior> = tiers
         .iter()
-        .copied()
-        .filter(|tier| !known_large(site_id, filter, s, *tier))
+        .map(|tier| {
+            if known_large(site_id, filter, s, *tier) {
+                Prior::Large
+            } else {
+                Prior::Read(Vec::new())
+            }
+        })
         .collect();
-    if unknown.is_empty() {
-        return Ok(Vec::new());
+    let unread: Vec<u8> = tiers
+        .iter()
+        .zip(&priors)
+        .filter(|(_, prior)| matches!(prior, Prior::Read(_)))
+        .map(|(tier, _)| *tier)
+        .collect();
+    if unread.is_empty() {
+        return Ok(priors);
     }
     let mut qb = QueryBuilder::new("");
-    for (i, tier) in unknown.iter().enumerate() {
+    for (i, tier) in unread.iter().enumerate() {
         if i > 0 {
             qb.push(" union all ");
         }
@@ -362,13 +382,13 @@ async fn first_reads(
         qb.push(")");
     }
     let rows: Vec<(i32, String)> = qb.build_query_as().fetch_all(&mut *conn).await?;
-    let mut by_tier: Vec<(u8, Vec<String>)> = unknown.iter().map(|t| (*t, Vec::new())).collect();
     for (tier, id) in rows {
-        if let Some((_, ids)) = by_tier.iter_mut().find(|(t, _)| i32::from(*t) == tier) {
+        let at = tiers.iter().position(|t| i32::from(*t) == tier);
+        if let Some(Prior::Read(ids)) = at.map(|i| &mut priors[i]) {
             ids.push(id);
         }
     }
-    Ok(by_tier)
+    Ok(priors)
 }
 
 /// Whether a tier's total was estimated a moment ago: it has more matches than the exact read takes.
@@ -380,8 +400,7 @@ fn known_large(site_id: &str, filter: &ProductFilter, s: &Search, tier: u8) -> b
 }
 
 /// A tier's matches after `after`: the first `need` in id order, and how many there are when at most
-/// [`pagination::EXACT_TOTAL_UP_TO`] (`None`: more). `first` is the tier's first read when
-/// [`first_reads`] made it.
+/// [`pagination::EXACT_TOTAL_UP_TO`] (`None`: more), with what was known of it before (`prior`).
 ///
 /// The matches are first read unordered, at most one past the threshold: the planner looks a rare word up
 /// in its text index and reads a common one until it has enough, and either way the read stops there.
@@ -396,7 +415,7 @@ async fn tier_page(
     s: &Search,
     (tier, after): (u8, Option<&str>),
     need: i64,
-    first: Option<Vec<String>>,
+    prior: Prior,
 ) -> Result<(Vec<String>, Option<i64>)> {
     let query = |ordered: bool, limit: i64| {
         let mut qb = QueryBuilder::new("select ");
@@ -405,17 +424,19 @@ async fn tier_page(
         qb
     };
     // A tier whose total was estimated a moment ago has more matches than the exact read takes: walk it.
-    if first.is_some() || !known_large(site_id, filter, s, tier) {
-        let cap = pagination::EXACT_TOTAL_UP_TO + 1;
-        let mut ids: Vec<String> = match first {
-            Some(ids) => ids,
-            None => {
-                query(false, cap)
-                    .build_query_scalar()
-                    .fetch_all(&mut *conn)
-                    .await?
-            }
-        };
+    let cap = pagination::EXACT_TOTAL_UP_TO + 1;
+    let first = match prior {
+        Prior::Read(ids) => Some(ids),
+        Prior::Large => None,
+        Prior::Unknown if known_large(site_id, filter, s, tier) => None,
+        Prior::Unknown => Some(
+            query(false, cap)
+                .build_query_scalar()
+                .fetch_all(&mut *conn)
+                .await?,
+        ),
+    };
+    if let Some(mut ids) = first {
         let count = ids.len() as i64;
         if count < cap {
             // Ids are ASCII letters, digits and `_`: their byte order is the database's order.
@@ -474,7 +495,16 @@ async fn corrected(
         if need <= 0 {
             break;
         }
-        let (found, _) = tier_page(conn, site_id, filter, &fixed, (tier, None), need, None).await?;
+        let (found, _) = tier_page(
+            conn,
+            site_id,
+            filter,
+            &fixed,
+            (tier, None),
+            need,
+            Prior::Unknown,
+        )
+        .await?;
         ids.extend(found);
     }
     Ok(ids)
